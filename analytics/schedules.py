@@ -1,0 +1,61 @@
+"""The periodic tasks, defined in code and upserted by name into django-celery-beat.
+
+An existing row is never overwritten or deleted: an admin's edit in the Django admin wins.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    every_seconds: int | None = None
+    crontab: str | None = None  # "minute hour day_of_month month_of_year day_of_week"
+    description: str = ""
+
+
+def schedules() -> list[Schedule]:
+    return [
+        Schedule(
+            name="System heartbeat",
+            task="analytics.tasks.system_heartbeat",
+            every_seconds=settings.HEARTBEAT_SECONDS,
+            description="Proves the worker and beat are alive; pushes a heartbeat to every open page.",
+        ),
+    ]
+
+
+def schedules_ensure(**_: Any) -> list[str]:
+    """Create missing periodic tasks; return the names created."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    created = []
+    for schedule in schedules():
+        if PeriodicTask.objects.filter(name=schedule.name).exists():
+            continue
+        fields: dict[str, Any] = {"task": schedule.task, "description": schedule.description, "kwargs": json.dumps({})}
+        if schedule.every_seconds is not None:
+            fields["interval"], _ = IntervalSchedule.objects.get_or_create(
+                every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+            )
+        else:
+            assert schedule.crontab is not None
+            minute, hour, day_of_month, month_of_year, day_of_week = schedule.crontab.split()
+            fields["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                minute=minute,
+                hour=hour,
+                day_of_month=day_of_month,
+                month_of_year=month_of_year,
+                day_of_week=day_of_week,
+                timezone="UTC",
+            )
+        PeriodicTask.objects.create(name=schedule.name, **fields)
+        created.append(schedule.name)
+    return created

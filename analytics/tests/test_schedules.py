@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from analytics.schedules import schedules, schedules_ensure
+
+
+@pytest.mark.django_db
+def test_schedules_exist_after_migrate() -> None:
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
+    assert {schedule.name for schedule in schedules()} <= names
+
+
+@pytest.mark.django_db
+def test_rerunning_setup_keeps_an_admins_edit() -> None:
+    task = PeriodicTask.objects.get(name="System heartbeat")
+    task.enabled = False
+    task.description = "edited by an admin"
+    task.save()
+    call_command("setup_schedules")
+    assert schedules_ensure() == []
+    task.refresh_from_db()
+    assert task.enabled is False
+    assert task.description == "edited by an admin"
+    assert PeriodicTask.objects.filter(name="System heartbeat").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_deleted_schedule_is_recreated() -> None:
+    PeriodicTask.objects.filter(name="System heartbeat").delete()
+    assert schedules_ensure() == ["System heartbeat"]

@@ -1,0 +1,128 @@
+"""Typed readers for environment variables that fail loudly, naming the variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dj_database_url
+
+
+class ConfigError(Exception):
+    """A setting read from the environment is missing or malformed."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def read_dotenv(path: Path) -> None:
+    """Load KEY=VALUE lines from a .env file without overriding the real environment."""
+    if not path.is_file():
+        return
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"{path.name} line {number}", "expected KEY=VALUE")
+        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if default is None:
+            raise ConfigError(name, "is required but not set")
+        return default
+    return value
+
+
+def env_optional(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(name, f"expected a boolean (1/0, true/false, yes/no, on/off), got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(name, f"must be at most {maximum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_timezone(name: str, default: str) -> str:
+    value = env_str(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(name, f"expected an IANA time zone such as Europe/London, got {value!r}") from None
+    return value
+
+
+def env_database(name: str, *, sqlite_path: Path) -> dict[str, object]:
+    """DATABASE_URL as Django settings; absent means the embedded SQLite file."""
+    url = env_optional(name)
+    if url is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(sqlite_path),
+            "OPTIONS": {
+                # WAL lets the web thread read while the in-process worker writes.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
+        raise ConfigError(name, f"expected postgres://user:password@host:port/name (or sqlite:///path), got {url!r}")
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as error:  # dj-database-url raises several types for malformed URLs
+        raise ConfigError(name, f"could not be parsed ({error})") from None
+    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+        raise ConfigError(name, "names no database (expected .../<database name> at the end)")
+    return dict(config)
+
+
+def env_redis(name: str) -> str | None:
+    url = env_optional(name)
+    if url is None:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(name, f"expected redis://host:port/db, got {url!r}")
+    return url

@@ -1,0 +1,43 @@
+"""Serve Wattwatch: the ASGI app on HOST:PORT, plus Celery in-process when embedded.
+
+`python -m config.serve` is what `make run` calls. With REDIS_URL set it serves only the web
+process; the worker and beat run as their own processes (see README).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from config.checks import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    import django
+
+    django.setup()
+    import uvicorn
+
+    from config.env import env_int, env_str
+
+    host = env_str("HOST", "127.0.0.1")
+    port = env_int("PORT", 8000, minimum=1, maximum=65535)
+    embedded = None
+    if settings.EMBEDDED:
+        from config.embedded import EmbeddedCelery
+
+        embedded = EmbeddedCelery()
+        embedded.start()
+    print(f"Wattwatch serving at http://{host}:{port}/ ({'embedded' if settings.EMBEDDED else 'production'} mode)")
+    sys.stdout.flush()
+    try:
+        uvicorn.run("config.asgi:application", host=host, port=port, lifespan="off", log_level="info")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Personas shared by every app's tests: admin, manager, warden_a (Hostel A), warden_b (Hostel B)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from customers.roles import MANAGER_GROUP, WARDEN_GROUP
+from meters.models import Hostel, Meter, Room
+from meters.tests.factories import HostelFactory, MeterFactory, ReadingFactory, RoomFactory
+
+PASSWORD = "persona-password-123"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Tests marked postgres/redis run only when the real service is configured."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    skip_pg = pytest.mark.skip(reason="needs DATABASE_URL pointing at PostgreSQL")
+    skip_redis = pytest.mark.skip(reason="needs REDIS_URL")
+    for item in items:
+        if "postgres" in item.keywords and not database_url.startswith(("postgres://", "postgresql://")):
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(skip_redis)
+
+
+@dataclass
+class Campus:
+    hostel_a: Hostel
+    hostel_b: Hostel
+    room_a: Room
+    room_b: Room
+    meter_a: Meter
+    meter_b: Meter
+
+
+@pytest.fixture
+def campus(db: None) -> Campus:
+    hostel_a = HostelFactory.create(code="A", name="Hostel A")
+    hostel_b = HostelFactory.create(code="B", name="Hostel B")
+    room_a = RoomFactory.create(hostel=hostel_a, number="A-101", bed_type=4, capacity=4)
+    room_b = RoomFactory.create(hostel=hostel_b, number="B-101", bed_type=2, capacity=2)
+    meter_a = MeterFactory.create(serial="RM-A-101", room=room_a)
+    meter_b = MeterFactory.create(serial="RM-B-101", room=room_b)
+    ReadingFactory.create(meter=meter_a, kwh=0.31)
+    ReadingFactory.create(meter=meter_b, kwh=0.27)
+    return Campus(hostel_a, hostel_b, room_a, room_b, meter_a, meter_b)
+
+
+def _user(username: str, *, group: str | None = None, staff: bool = False) -> Any:
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    if staff:
+        user.is_staff = user.is_superuser = True
+        user.save()
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def admin(campus: Campus) -> Any:
+    return _user("admin", staff=True)
+
+
+@pytest.fixture
+def manager(campus: Campus) -> Any:
+    return _user("manager", group=MANAGER_GROUP)
+
+
+@pytest.fixture
+def warden_a(campus: Campus) -> Any:
+    user = _user("warden_a", group=WARDEN_GROUP)
+    campus.hostel_a.wardens.add(user)
+    return user
+
+
+@pytest.fixture
+def warden_b(campus: Campus) -> Any:
+    user = _user("warden_b", group=WARDEN_GROUP)
+    campus.hostel_b.wardens.add(user)
+    return user
+
+
+@pytest.fixture
+def nobody(campus: Campus) -> Any:
+    """A signed-in user with no role."""
+    return _user("nobody")
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -1,0 +1,74 @@
+"""Who a user is in Wattwatch: admin, facility manager, warden, or nobody.
+
+Roles are Django groups (plus staff for admins); wardens are assigned to hostels in `meters`.
+Every scoped queryset asks `scope_for(user)` which hostels the user may see.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+MANAGER_GROUP = "Facility managers"
+WARDEN_GROUP = "Wardens"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    WARDEN = "warden"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return {"admin": "Administrator", "manager": "Facility manager", "warden": "Warden", "none": "No role"}[
+            self.value
+        ]
+
+
+def role_of(user: Any) -> Role:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Role.NONE
+    if user.is_superuser or user.is_staff:
+        return Role.ADMIN
+    groups = _group_names(user)
+    if MANAGER_GROUP in groups:
+        return Role.MANAGER
+    if WARDEN_GROUP in groups:
+        return Role.WARDEN
+    return Role.NONE
+
+
+def _group_names(user: Any) -> frozenset[str]:
+    cached = getattr(user, "_wattwatch_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._wattwatch_groups = cached
+    return cached
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: everything, or only these hostels (possibly none)."""
+
+    role: Role
+    everything: bool
+    hostel_ids: frozenset[int]
+
+
+def scope_for(user: Any) -> Scope:
+    cached = getattr(user, "_wattwatch_scope", None)
+    if cached is not None:
+        return cached
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.MANAGER):
+        scope = Scope(role=role, everything=True, hostel_ids=frozenset())
+    elif role is Role.WARDEN:
+        ids = frozenset(user.warden_hostels.values_list("id", flat=True))
+        scope = Scope(role=role, everything=False, hostel_ids=ids)
+    else:
+        scope = Scope(role=role, everything=False, hostel_ids=frozenset())
+    if user is not None and user.is_authenticated:
+        user._wattwatch_scope = scope
+    return scope

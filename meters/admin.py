@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from meters.models import (
+    AcademicPeriod,
+    DailyRollup,
+    Hostel,
+    HourlyRollup,
+    Incident,
+    Meter,
+    MeterEvent,
+    Occupancy,
+    QuarantinedReading,
+    Reading,
+    Room,
+    Site,
+    Weather,
+)
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts a huge unfiltered table from PostgreSQL's statistics instead of scanning it."""
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if query is not None and connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [query.model._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] and row[0] > 100_000:
+                return int(row[0])
+        return super().count
+
+
+class BigTableAdmin(admin.ModelAdmin):
+    """Admin defaults for tables of millions of rows: no full counts, raw ids, estimated paging."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "timezone", "latitude", "longitude", "currency"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(AcademicPeriod)
+class AcademicPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "kind", "start", "end"]
+    list_filter = ["site", "kind"]
+    search_fields = ["name"]
+    date_hierarchy = "start"
+
+
+@admin.register(Hostel)
+class HostelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "site", "floors"]
+    list_filter = ["site"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["wardens"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["site"]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "hostel", "floor", "bed_type", "capacity"]
+    list_filter = ["hostel", "bed_type", "floor"]
+    search_fields = ["number", "hostel__code", "hostel__name"]
+    autocomplete_fields = ["hostel", "customer"]
+    list_select_related = ["hostel"]
+    list_per_page = 50
+
+
+class MeterEventInline(admin.TabularInline):
+    model = MeterEvent
+    fk_name = "meter"
+    extra = 0
+    fields = ["kind", "occurred_at", "replaces", "register_before", "register_after", "note", "recorded_by"]
+    raw_id_fields = ["replaces"]
+    readonly_fields = ["recorded_by"]
+    can_delete = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Meter)
+class MeterAdmin(admin.ModelAdmin):
+    list_display = ["serial", "kind", "hostel", "room", "interval_minutes", "register", "status", "last_reading_at"]
+    list_filter = ["kind", "status", "register", "interval_minutes", "hostel"]
+    search_fields = ["serial", "room__number", "hostel__code", "customer__account_code"]
+    autocomplete_fields = ["hostel", "room", "customer", "transformer"]
+    list_select_related = ["hostel", "room", "room__hostel"]
+    readonly_fields = ["last_reading_at"]
+    inlines = [MeterEventInline]
+    list_per_page = 50
+
+
+@admin.register(MeterEvent)
+class MeterEventAdmin(admin.ModelAdmin):
+    """The meter ledger: entries are added, never edited or deleted."""
+
+    list_display = ["meter", "kind", "occurred_at", "replaces", "register_before", "register_after", "recorded_by"]
+    list_filter = ["kind"]
+    search_fields = ["meter__serial", "note"]
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ["meter", "replaces"]
+    list_select_related = ["meter", "replaces", "recorded_by"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Reading)
+class ReadingAdmin(BigTableAdmin):
+    list_display = ["meter", "timestamp", "kwh", "voltage", "current", "power_factor", "quality"]
+    list_filter = ["quality"]
+    search_fields = ["=meter__serial"]
+    date_hierarchy = "timestamp"
+    raw_id_fields = ["meter"]
+    list_select_related = ["meter"]
+    ordering = ["-timestamp"]
+
+
+@admin.register(HourlyRollup)
+class HourlyRollupAdmin(BigTableAdmin):
+    list_display = ["meter", "hour", "kwh", "readings", "estimated", "peak_kw", "voltage_avg", "power_factor_avg"]
+    search_fields = ["=meter__serial"]
+    date_hierarchy = "hour"
+    raw_id_fields = ["meter"]
+    list_select_related = ["meter"]
+    ordering = ["-hour"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DailyRollup)
+class DailyRollupAdmin(HourlyRollupAdmin):
+    list_display = ["meter", "day", "kwh", "readings", "estimated", "peak_kw"]
+    date_hierarchy = "day"
+    ordering = ["-day"]
+
+
+@admin.register(QuarantinedReading)
+class QuarantinedReadingAdmin(BigTableAdmin):
+    list_display = ["source", "row_number", "meter_serial", "reason", "status", "received_at"]
+    list_filter = ["status"]
+    search_fields = ["meter_serial", "source", "reason"]
+    date_hierarchy = "received_at"
+    raw_id_fields = ["meter"]
+    readonly_fields = ["source", "row_number", "raw", "reason", "received_at", "resolved_at"]
+
+
+@admin.register(Weather)
+class WeatherAdmin(BigTableAdmin):
+    list_display = ["site", "timestamp", "temperature_c", "humidity_pct", "rainfall_mm", "wind_kmh", "source"]
+    list_filter = ["site", "source"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["site"]
+    ordering = ["-timestamp"]
+
+
+@admin.register(Occupancy)
+class OccupancyAdmin(BigTableAdmin):
+    list_display = ["room", "start", "end", "occupants", "source"]
+    list_filter = ["source", "room__hostel"]
+    search_fields = ["room__number", "room__hostel__code"]
+    date_hierarchy = "start"
+    autocomplete_fields = ["room"]
+    list_select_related = ["room", "room__hostel"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(BigTableAdmin):
+    list_display = ["meter", "kind", "start", "end", "magnitude", "source"]
+    list_filter = ["kind", "source"]
+    search_fields = ["=meter__serial", "note"]
+    date_hierarchy = "start"
+    raw_id_fields = ["meter"]
+    list_select_related = ["meter"]

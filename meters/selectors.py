@@ -1,0 +1,145 @@
+"""Reads of the estate for pages and APIs, always through the user's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from meters.models import Hostel, HourlyRollup, Meter, Occupancy, Reading, Room
+
+
+@dataclass(frozen=True)
+class HostelSummary:
+    id: int
+    code: str
+    name: str
+    site_name: str
+    timezone: str
+    rooms: int
+    rooms_by_beds: dict[int, int]
+    beds: int
+    meters: int
+    kwh_last_24h: float
+    last_reading_at: dt.datetime | None
+
+
+def hostels_for_user(*, user: Any, now: dt.datetime | None = None) -> list[HostelSummary]:
+    """Each hostel the user may see, with its rooms, meters and the energy of the last 24 hours."""
+    now = now or timezone.now()
+    hostels = (
+        Hostel.objects.visible_to(user)
+        .select_related("site")
+        .annotate(
+            n_rooms=Count("rooms", distinct=True),
+            n_beds=Sum("rooms__capacity"),
+            rooms_2=Count("rooms", filter=Q(rooms__bed_type=2), distinct=True),
+            rooms_4=Count("rooms", filter=Q(rooms__bed_type=4), distinct=True),
+            rooms_6=Count("rooms", filter=Q(rooms__bed_type=6), distinct=True),
+        )
+        .order_by("site__name", "code")
+    )
+    ids = [hostel.id for hostel in hostels]
+    meter_stats = {
+        row["hostel_id"]: row
+        for row in Meter.objects.filter(hostel_id__in=ids, removed_at__isnull=True)
+        .values("hostel_id")
+        .annotate(n=Count("id"), last=Max("last_reading_at"))
+    }
+    # Room meters only: the main meter measures the same energy again.
+    energy = dict(
+        HourlyRollup.objects.filter(
+            meter__hostel_id__in=ids, meter__kind=Meter.Kind.ROOM, hour__gte=now - dt.timedelta(hours=24), hour__lt=now
+        )
+        .values("meter__hostel_id")
+        .annotate(kwh=Sum("kwh"))
+        .values_list("meter__hostel_id", "kwh")
+    )
+    summaries = []
+    for hostel in hostels:
+        stats = meter_stats.get(hostel.id, {})
+        summaries.append(
+            HostelSummary(
+                id=hostel.id,
+                code=hostel.code,
+                name=hostel.name,
+                site_name=hostel.site.name,
+                timezone=hostel.site.timezone,
+                rooms=hostel.n_rooms,
+                rooms_by_beds={2: hostel.rooms_2, 4: hostel.rooms_4, 6: hostel.rooms_6},
+                beds=hostel.n_beds or 0,
+                meters=stats.get("n", 0),
+                kwh_last_24h=float(energy.get(hostel.id) or 0.0),
+                last_reading_at=stats.get("last"),
+            )
+        )
+    return summaries
+
+
+def hostel_for_user(*, user: Any, hostel_id: int) -> Hostel | None:
+    return Hostel.objects.visible_to(user).select_related("site").filter(pk=hostel_id).first()
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    id: int
+    number: str
+    floor: int
+    bed_type: int
+    capacity: int
+    occupants: int | None
+    meter_serial: str | None
+    last_reading_at: dt.datetime | None
+    kwh_last_24h: float
+
+
+def rooms_for_user(*, user: Any, hostel_id: int, now: dt.datetime | None = None) -> list[RoomRow]:
+    """The rooms of one hostel the user may see, with current occupancy and recent energy."""
+    now = now or timezone.now()
+    rooms = list(Room.objects.visible_to(user).filter(hostel_id=hostel_id).order_by("floor", "number"))
+    room_ids = [room.id for room in rooms]
+    meters = {
+        meter.room_id: meter
+        for meter in Meter.objects.filter(room_id__in=room_ids, kind=Meter.Kind.ROOM, removed_at__isnull=True)
+    }
+    occupants: dict[int, int] = {}
+    for period in (
+        Occupancy.objects.filter(room_id__in=room_ids, start__lte=now)
+        .filter(Q(end__isnull=True) | Q(end__gt=now))
+        .order_by("start")
+    ):
+        occupants[period.room_id] = period.occupants
+    energy = dict(
+        HourlyRollup.objects.filter(meter__room_id__in=room_ids, hour__gte=now - dt.timedelta(hours=24), hour__lt=now)
+        .values("meter__room_id")
+        .annotate(kwh=Sum("kwh"))
+        .values_list("meter__room_id", "kwh")
+    )
+    rows = []
+    for room in rooms:
+        meter = meters.get(room.id)
+        rows.append(
+            RoomRow(
+                id=room.id,
+                number=room.number,
+                floor=room.floor,
+                bed_type=room.bed_type,
+                capacity=room.capacity,
+                occupants=occupants.get(room.id),
+                meter_serial=meter.serial if meter else None,
+                last_reading_at=meter.last_reading_at if meter else None,
+                kwh_last_24h=float(energy.get(room.id) or 0.0),
+            )
+        )
+    return rows
+
+
+def readings_latest_for_user(*, user: Any, limit: int = 20, hostel_id: int | None = None) -> list[Reading]:
+    """The most recent readings the user may see, newest first."""
+    readings = Reading.objects.visible_to(user).select_related("meter", "meter__room__hostel", "meter__hostel")
+    if hostel_id is not None:
+        readings = readings.filter(meter__hostel_id=hostel_id)
+    return list(readings.order_by("-timestamp", "meter_id")[:limit])
