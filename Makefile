@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Development defaults for `make run`; production sets its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1}
-TEST_ENV := DEBUG=1 SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-1234567890
+TEST_ENV := DEBUG=1 DB_CONN_MAX_AGE=0 SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-1234567890
 
 .PHONY: run test lint typecheck check check-deploy migrations-check venv clean
 

@@ -94,7 +94,7 @@ def env_timezone(name: str, default: str) -> str:
     return value
 
 
-def env_database(name: str, *, sqlite_path: Path) -> dict[str, object]:
+def env_database(name: str, *, sqlite_path: Path, conn_max_age: int = 60) -> dict[str, object]:
     """DATABASE_URL as Django settings; absent means the embedded SQLite file."""
     url = env_optional(name)
     if url is None:
@@ -111,7 +111,7 @@ def env_database(name: str, *, sqlite_path: Path) -> dict[str, object]:
     if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
         raise ConfigError(name, f"expected postgres://user:password@host:port/name (or sqlite:///path), got {url!r}")
     try:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     except Exception as error:  # dj-database-url raises several types for malformed URLs
         raise ConfigError(name, f"could not be parsed ({error})") from None
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):

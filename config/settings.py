@@ -42,7 +42,13 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ConfigError("ALLOWED_HOSTS", "is required when DEBUG is off (comma-separated host names)")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-DATABASES = {"default": env_database("DATABASE_URL", sqlite_path=DATA_DIR / "wattwatch.sqlite3")}
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        sqlite_path=DATA_DIR / "wattwatch.sqlite3",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+    )
+}
 REDIS_URL = env_redis("REDIS_URL")
 EMBEDDED = REDIS_URL is None
 
