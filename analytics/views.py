@@ -78,6 +78,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require_role(request)
     form = DateRangeForm(request.GET or None)
     period = form.period()
+    if not form.is_bound:
+        form = DateRangeForm(initial={"start": period.start, "end": period.end})
     now = timezone.now()
     daily = daily_consumption_for_user(user=request.user, period=period)
     comparison = hostel_comparison_for_user(user=request.user, period=period, now=now)
