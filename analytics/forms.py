@@ -13,8 +13,10 @@ MAX_DAYS = 366
 class DateRangeForm(forms.Form):
     """Date-range selection shared by every dashboard (local days, inclusive)."""
 
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="From"
+    )
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="To")
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -23,7 +23,13 @@ def rollups(campus: Any) -> None:
     for meter, kwh in ((campus.meter_a, 12.5), (campus.meter_b, 7.25)):
         DailyRollup.objects.create(meter=meter, day=today, kwh=kwh, readings=96)
         HourlyRollup.objects.create(
-            meter=meter, hour=hour, kwh=kwh / 24, readings=4, voltage_avg=231.0, voltage_min=228, voltage_max=234,
+            meter=meter,
+            hour=hour,
+            kwh=kwh / 24,
+            readings=4,
+            voltage_avg=231.0,
+            voltage_min=228,
+            voltage_max=234,
             power_factor_avg=0.94,
         )
     Occupancy.objects.create(room=campus.room_a, start=timezone.now() - dt.timedelta(days=3), occupants=4)
@@ -99,7 +105,7 @@ def test_dashboard_query_count_stays_flat(rollups: None, manager: Any, django_as
 
 
 def test_spreadsheet_formulas_are_neutralised_but_numbers_kept() -> None:
-    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
     assert safe_cell(-3.5) == -3.5
     assert safe_cell("Hostel A") == "Hostel A"
