@@ -60,14 +60,13 @@ def main() -> None:
                 timings.append((time.perf_counter() - started) * 1000)
                 status = response.status_code
             timings.sort()
-            p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
+            p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
             results.append(
                 {"user": username, "path": path, "status": status, "p50_ms": statistics.median(timings), "p95_ms": p95}
             )
     for row in results:
-        print(
-            f"{row['user']:9} {row['path']:40} {row['status']}  p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms"
-        )
+        timing = f"p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms"
+        print(f"{row['user']:9} {row['path']:40} {row['status']}  {timing}")
     worst = max(results, key=lambda row: row["p95_ms"])
     print(f"worst p95: {worst['p95_ms']:.1f} ms ({worst['user']} {worst['path']})")
     if args.json:
