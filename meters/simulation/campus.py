@@ -23,7 +23,7 @@ from meters.simulation.physics import common_areas_kw, electrical, feeder_load_k
 from meters.simulation.scales import SCALES
 from meters.simulation.timeline import STEPS_PER_HOUR, Timeline, dark_mask, timeline_build
 from meters.simulation.weather import weather_build
-from meters.simulation.writer import Chunk, CsvSink, DatabaseSink, Sink, rollups_compute, secondary_indexes_suspended
+from meters.simulation.writer import Chunk, CsvSink, DatabaseSink, Sink, bulk_load_mode, rollups_compute
 
 CHUNK_METERS = 16
 TIMEZONE = "Europe/Madrid"  # DST and hot summers: both cooling load and clock changes matter
@@ -276,7 +276,7 @@ def campus_simulate(
         progress=progress,
     )
     try:
-        with secondary_indexes_suspended(tables):
+        with bulk_load_mode(tables):
             run.hostels(temperature=temperature, dark=dark, kinds=kinds, roster=roster, capacities=capacities)
             run.feeders(temperature=temperature, kinds=kinds)
     finally:
