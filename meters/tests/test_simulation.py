@@ -221,3 +221,25 @@ def test_bulk_rollups_match_the_rollup_service() -> None:
     for row in DailyRollup.objects.filter(meter=meter):
         assert daily[row.day] == pytest.approx((row.kwh, row.readings, row.peak_kw))
     assert len(daily) == 4
+
+
+def test_the_built_in_csv_sample_is_what_its_command_generates(tmp_path: object) -> None:
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "sample.csv"
+    campus_simulate(
+        scale="tiny", seed=1, start_date=dt.date(2026, 3, 25), days=7, csv_path=out, csv_meters=4, progress=False
+    )
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "sample_readings.csv"
+    assert out.read_text() == fixture.read_text()
+    assert fixture.read_text().startswith(
+        "meter,timestamp,kwh,voltage,current,power_factor\nRM-A101,2026-03-25T00:00:00+01:00,"
+    )
+
+
+def test_local_days_follow_daylight_saving_time() -> None:
+    spring = timeline_build(timezone="Europe/Madrid", start_date=dt.date(2026, 3, 28), end=None, days=3)
+    autumn = timeline_build(timezone="Europe/Madrid", start_date=dt.date(2026, 10, 24), end=None, days=3)
+    assert np.bincount(spring.day).tolist() == [96, 92, 96]
+    assert np.bincount(autumn.day).tolist() == [96, 100, 96]
+    assert spring.hour[spring.day == 1].max() == pytest.approx(23.75)
