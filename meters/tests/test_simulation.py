@@ -243,3 +243,31 @@ def test_local_days_follow_daylight_saving_time() -> None:
     assert np.bincount(spring.day).tolist() == [96, 92, 96]
     assert np.bincount(autumn.day).tolist() == [96, 100, 96]
     assert spring.hour[spring.day == 1].max() == pytest.approx(23.75)
+
+
+@pytest.mark.django_db
+def test_seed_demo_simulates_an_empty_database_once_and_assigns_the_demo_wardens(settings: object) -> None:
+    from django.contrib.auth import get_user_model
+
+    from meters.models import Hostel, Site
+
+    settings.DEBUG = True  # type: ignore[attr-defined]
+    call_command("seed_demo", "--if-empty", "--days", "2", stdout=io.StringIO())
+    call_command("seed_demo", "--if-empty", stdout=io.StringIO())
+    assert Site.objects.count() == 1
+    assert Hostel.objects.count() == 3
+    users = get_user_model().objects
+    assert users.get(username="warden_a").warden_hostels.get().name == "Hostel A"
+    assert users.get(username="warden_b").warden_hostels.get().name == "Hostel B"
+    assert users.get(username="admin").is_superuser
+    latest = Meter.objects.filter(serial__startswith="RM-A").order_by("-last_reading_at").first()
+    assert latest is not None
+    assert latest.last_reading_at is not None
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_without_debug() -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", stdout=io.StringIO())
