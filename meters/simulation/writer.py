@@ -324,6 +324,9 @@ def bulk_load_mode(tables: list[str]) -> Iterator[None]:
         if postgres:
             cursor.execute("SET synchronous_commit = off")
             cursor.execute("SET maintenance_work_mem = '256MB'")
+            # Inside a transaction (tests), deferred checks of the estate rows must run before ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for table in tables if query is not None else []:
             cursor.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")  # noqa: S608 - a model's table name
             if cursor.fetchone() is not None:
@@ -343,6 +346,9 @@ def bulk_load_mode(tables: list[str]) -> Iterator[None]:
             yield
     finally:
         with connection.cursor() as cursor:
+            if postgres:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for sql in dropped:
                 cursor.execute(sql)
             for table, name, definition in foreign:

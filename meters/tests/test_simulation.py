@@ -252,6 +252,7 @@ def test_seed_demo_simulates_an_empty_database_once_and_assigns_the_demo_wardens
     from meters.models import Hostel, Site
 
     settings.DEBUG = True  # type: ignore[attr-defined]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     call_command("seed_demo", "--if-empty", "--days", "2", stdout=io.StringIO())
     call_command("seed_demo", "--if-empty", stdout=io.StringIO())
     assert Site.objects.count() == 1
