@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -50,3 +51,18 @@ class GatewayTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
+
+
+class GatewayTokenScheme(OpenApiAuthenticationExtension):
+    """Documents gateway keys in the OpenAPI schema."""
+
+    target_class = "meters.authentication.GatewayTokenAuthentication"
+    name = "gatewayKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Meter gateway key: `Authorization: Gateway <key>` (created in the admin, shown once).",
+        }

@@ -523,7 +523,9 @@ class GatewayToken(models.Model):
     """A key a meter gateway uses to post readings; only its hash is stored."""
 
     name = models.CharField(max_length=100, unique=True)
-    key_prefix = models.CharField(max_length=8, editable=False, help_text="First characters of the key, to tell keys apart.")
+    key_prefix = models.CharField(
+        max_length=8, editable=False, help_text="First characters of the key, to tell keys apart."
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     meters = models.ManyToManyField(Meter, blank=True, related_name="gateway_tokens", help_text="Meters it may write.")
     hostel = models.ForeignKey(

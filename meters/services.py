@@ -11,9 +11,7 @@ from django.db.models import Max
 from meters.models import GatewayToken, Meter, Reading, Site
 
 
-def site_get_or_create(
-    *, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0
-) -> Site:
+def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0) -> Site:
     """The site with this code, created (named after its code) when an import names a new one."""
     site, _ = Site.objects.get_or_create(
         code=code, defaults={"name": code, "timezone": timezone_name, "latitude": latitude, "longitude": longitude}

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -38,8 +39,8 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
     if role_of(request.user) not in UPLOAD_ROLES:
         raise PermissionDenied("Only facility managers and administrators may upload readings.")
     context: dict[str, object] = {}
-    if request.method == "POST" and "file" in request.FILES:
-        upload = request.FILES["file"]
+    upload = request.FILES.get("file") if request.method == "POST" else None
+    if isinstance(upload, UploadedFile):
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in (".csv", ".parquet"):
             context["error"] = "Choose a .csv or .parquet file."
@@ -55,12 +56,15 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 path.unlink(missing_ok=True)
                 context["error"] = str(error)
             else:
-                context.update(preview=rows, token=str(token), filename=upload.name, timezone=request.POST.get("timezone", ""))
+                context.update(
+                    preview=rows, token=str(token), filename=upload.name, timezone=request.POST.get("timezone", "")
+                )
     elif request.method == "POST" and "token" in request.POST:
-        path = _staged(request.POST["token"])
-        if path is None:
+        staged = _staged(request.POST["token"])
+        if staged is None:
             context["error"] = "That upload has expired; choose the file again."
         else:
+            path = staged
             try:
                 result = readings_ingest_file(
                     path=path,

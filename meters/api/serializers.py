@@ -30,7 +30,7 @@ class BatchResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField(help_text="Readings identical to what was stored.")
     rejected = serializers.IntegerField(help_text="Items refused and kept in the quarantine.")
     duplicates = serializers.IntegerField(help_text="Items repeated in this request; the last one wins.")
-    errors = RejectedItemSerializer(many=True)
+    rejections = RejectedItemSerializer(many=True, help_text="One entry per refused item.")
 
 
 REQUIRED_FIELDS = ("meter", "timestamp", "kwh")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import permissions
@@ -39,7 +39,7 @@ _EXAMPLE_OUT = {
     "unchanged": 0,
     "rejected": 1,
     "duplicates": 0,
-    "errors": [{"index": 1, "meter": "RM-A-101", "reason": "negative energy"}],
+    "rejections": [{"index": 1, "meter": "RM-A-101", "reason": "negative energy"}],
 }
 
 
@@ -76,16 +76,15 @@ class ReadingsBatchView(APIView):
             return Response(errors, status=400)
         gateway = request.auth if isinstance(request.auth, GatewayToken) else None
         source = f"gateway {gateway.name}" if gateway else f"api {request.user.get_username()}"
-        result = readings_ingest(
-            rows=request.data, source=source, user=None if gateway else request.user, gateway=gateway
-        )
+        items = cast(list[dict[str, Any]], request.data)  # checked to be a list of objects above
+        result = readings_ingest(rows=items, source=source, user=None if gateway else request.user, gateway=gateway)
         body = {
             "accepted": result.accepted,
             "updated": result.updated,
             "unchanged": result.unchanged,
             "rejected": result.rejected,
             "duplicates": result.duplicates,
-            "errors": [
+            "rejections": [
                 {"index": rejection.row, "meter": rejection.meter_serial, "reason": rejection.reason}
                 for rejection in result.rejections
             ],

@@ -106,7 +106,9 @@ def _estimates(gap: Gap, step: dt.timedelta, tz: ZoneInfo) -> list[Reading]:
             value = left + (right - left) * weight
         else:
             value = base * scale
-        readings.append(Reading(meter_id=gap.meter_id, timestamp=moment, kwh=max(0.0, value), quality=Quality.ESTIMATED))
+        readings.append(
+            Reading(meter_id=gap.meter_id, timestamp=moment, kwh=max(0.0, value), quality=Quality.ESTIMATED)
+        )
     return readings
 
 
@@ -116,9 +118,9 @@ def gaps_fill(*, ranges: Mapping[int, MeterRange]) -> tuple[list[Gap], int]:
         return [], 0
     meters = {
         meter.id: meter
-        for meter in Meter.objects.filter(id__in=list(ranges)).select_related("hostel__site").only(
-            "id", "interval_minutes", "hostel__site__timezone"
-        )
+        for meter in Meter.objects.filter(id__in=list(ranges))
+        .select_related("hostel__site")
+        .only("id", "interval_minutes", "hostel__site__timezone")
     }
     limit = gap_fill_limit()
     spans = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,7 @@ def readings_chunks(
         seen += len(frame)
 
 
-def records_chunk(records: list[Mapping[str, Any]], *, first_index: int = 0) -> pd.DataFrame:
+def records_chunk(records: Sequence[Mapping[str, Any]], *, first_index: int = 0) -> pd.DataFrame:
     """An API batch (list of objects) as one chunk; `row` is each item's index in the list."""
     out = pd.DataFrame(index=pd.RangeIndex(len(records)))
     for name in READING_COLUMNS:
@@ -118,4 +118,4 @@ def preview_rows(*, path: Path, mapping: ColumnMap | None = None, rows: int = 10
     if chunk is None:
         return []
     head = chunk.head(rows).astype(object).where(chunk.head(rows).notna(), None)
-    return [dict(record) for record in head.to_dict(orient="records")]
+    return [{str(key): value for key, value in record.items()} for record in head.to_dict(orient="records")]

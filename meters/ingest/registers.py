@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -56,7 +57,9 @@ class RegisterState:
             ),
             None,
         )
-        self.last[meter_id] = _Baseline(int(start.occurred_at.timestamp()), start.register_after or 0.0) if start else None
+        self.last[meter_id] = (
+            _Baseline(int(start.occurred_at.timestamp()), start.register_after or 0.0) if start else None
+        )
 
 
 def _utc(epoch: int) -> dt.datetime:
@@ -75,16 +78,17 @@ def registers_to_intervals(
     out: list[dict[str, object]] = []
     rejections: list[Rejection] = []
     registers: list[RegisterReading] = []
-    for meter_id, part in rows.sort_values(["meter_id", "epoch"]).groupby("meter_id", sort=False):
-        info = infos[int(meter_id)]  # type: ignore[call-overload]
+    for _, part in rows.sort_values(["meter_id", "epoch"]).groupby("meter_id", sort=False):
+        info = infos[int(part["meter_id"].iloc[0])]
         state.load(info.id, int(part["epoch"].iloc[0]))
         step = info.interval_s
         max_kwh_per_step = info.rated_kw * step / 3600.0 * MAX_POWER_FACTOR_OF_RATED
+        record: Any
         for record in part.itertuples(index=False):
             epoch, index = int(record.epoch), float(record.kwh)
             base = state.last.get(info.id)
 
-            def reject(why: str, record: object = record, index: float = index) -> None:
+            def reject(why: str, record: object = record, index: float = index, info: MeterInfo = info) -> None:
                 rejections.append(
                     Rejection(
                         row=int(record.row),  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from meters.ingest.rollups import rollups_update
 from meters.ingest.types import IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
-from meters.models import GatewayToken, Hostel, Meter, QuarantinedReading, Quality, Site
+from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReading, Site
 from meters.signals import readings_ingested
 
 Progress = Callable[[int], None]
@@ -127,7 +127,9 @@ def readings_ingest(
                 rows=good[cumulative].drop(columns="cumulative"), infos=infos, state=registers
             )
             rejections.extend(register_rejections)
-            interval_rows = pd.concat([interval_rows, converted], ignore_index=True) if len(converted) else interval_rows
+            interval_rows = (
+                pd.concat([interval_rows, converted], ignore_index=True) if len(converted) else interval_rows
+            )
         before = len(interval_rows)
         interval_rows = interval_rows.drop_duplicates(["meter_id", "epoch"], keep="last")
         result.duplicates += before - len(interval_rows)

@@ -31,9 +31,7 @@ def meters_stale(
 ) -> list[StaleMeter]:
     """Active, physical meters silent for longer than `after_intervals` intervals (or since install)."""
     now = now or timezone.now()
-    meters = Meter.objects.filter(removed_at__isnull=True, status=Meter.Status.ACTIVE).exclude(
-        kind=Meter.Kind.VIRTUAL
-    )
+    meters = Meter.objects.filter(removed_at__isnull=True, status=Meter.Status.ACTIVE).exclude(kind=Meter.Kind.VIRTUAL)
     if hostel_ids is not None:
         meters = meters.filter(hostel_id__in=hostel_ids)
     # Cheap pre-filter in SQL at the shortest interval; the exact per-meter test is below.

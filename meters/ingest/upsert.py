@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from django.db import connection
 
 from meters.ingest.types import Rejection
-from meters.models import QuarantinedReading, Quality, Reading
+from meters.models import Quality, QuarantinedReading, Reading
 
 VALUE_COLUMNS = ("kwh", "voltage", "current", "power_factor")
 STAGE = "wattwatch_ingest_stage"
@@ -96,16 +97,17 @@ def _same(a: object, b: object) -> bool:
 def _upsert_generic(rows: pd.DataFrame) -> list[Written]:
     table = Reading._meta.db_table
     stored: dict[tuple[int, int], tuple[tuple[object, ...], int]] = {}
-    for meter_id, part in rows.groupby("meter_id"):
+    for _, part in rows.groupby("meter_id"):
+        meter_id = int(part["meter_id"].iloc[0])
         low, high = _utc(part["epoch"].min()), _utc(part["epoch"].max())
         for mid, stamp, kwh, voltage, current, pf, quality in Reading.objects.filter(
-            meter_id=int(meter_id),  # type: ignore[call-overload]
+            meter_id=meter_id,
             timestamp__gte=low,
             timestamp__lte=high,
         ).values_list("meter_id", "timestamp", *VALUE_COLUMNS, "quality"):
             stored[(mid, int(stamp.timestamp()))] = ((kwh, voltage, current, pf), quality)
-    inserts: list[tuple[object, ...]] = []
-    updates: list[tuple[object, ...]] = []
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
     touched: dict[int, list[int]] = {}
     clean = rows.astype(object).where(rows.notna(), None)
     for meter_id, epoch, kwh, voltage, current, pf, quality in clean[

@@ -142,9 +142,7 @@ def _raw(row: pd.Series) -> dict[str, object]:
     for key, value in row.items():
         if key == "row":
             continue
-        if isinstance(value, float) and math.isnan(value):
-            value = None
-        elif value is pd.NaT or value is pd.NA:
+        if (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
             value = None
         elif isinstance(value, pd.Timestamp | dt.datetime):
             value = value.isoformat()
@@ -239,17 +237,21 @@ def validate_chunk(
         skipped = int(zero.sum())
         keep &= ~zero
 
-    bad_rows = chunk[reason.notna()]
-    rejections = [
-        Rejection(
-            row=int(record["row"]),
-            reason=str(reason[index]),
-            meter_serial=str(serial[index]) if serial[index] is not pd.NA else "",
-            raw=_raw(record),
-            meter_id=int(known[str(serial[index])].id) if serial[index] in known else None,  # type: ignore[union-attr]
-        )
-        for index, record in bad_rows.iterrows()
-    ]
+    bad = reason.notna()
+    rejections = []
+    if bad.any():
+        bad_serials = serial[bad].fillna("").tolist()
+        for (_, record), why, serial_text in zip(chunk[bad].iterrows(), reason[bad].tolist(), bad_serials, strict=True):
+            info = known.get(serial_text)
+            rejections.append(
+                Rejection(
+                    row=int(record["row"]),
+                    reason=str(why),
+                    meter_serial=str(serial_text),
+                    raw=_raw(record),
+                    meter_id=info.id if info is not None else None,
+                )
+            )
     good = pd.DataFrame(
         {
             "meter_id": meter_id[keep].astype("int64"),
