@@ -125,6 +125,7 @@ def main() -> None:
             runs = []
             for _ in range(args.repeat):
                 # Interleaved, so both see the same load from whatever else runs on the machine.
+                _truncate(url)
                 copy_seconds = raw_copy(url, ids_path)
                 _truncate(url)
                 summary, wall, peak_kb = import_command(url, path)
