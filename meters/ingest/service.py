@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from customers.roles import scope_for
 from meters.ingest.gaps import gaps_fill
 from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
-from meters.ingest.rollups import rollups_update
+from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
 from meters.ingest.types import IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
@@ -175,15 +174,13 @@ def _ingest(
         if progress is not None:
             progress(len(chunk))
     ranges = result.ranges
+    meters_lock(meter_ids=list(ranges))
     gap_started = time.perf_counter()
     result.gaps, result.estimated = gaps_fill(ranges=ranges)
     rollup_started = time.perf_counter()
     result.seconds_gaps = rollup_started - gap_started
     rollups_update(ranges=ranges)
-    for meter_id, span in ranges.items():
-        Meter.objects.filter(pk=meter_id).filter(
-            Q(last_reading_at__isnull=True) | Q(last_reading_at__lt=span.end)
-        ).update(last_reading_at=span.end)
+    meters_touch(ranges=ranges)
     result.seconds_rollups = time.perf_counter() - rollup_started
     if ranges:
         meter_ids = sorted(ranges)

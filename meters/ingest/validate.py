@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -146,7 +147,7 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, given & numbers.isna()
 
 
-def _raw(row: pd.Series) -> dict[str, object]:
+def _raw(row: dict[Any, Any]) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in row.items():
         if key == "row":
@@ -258,7 +259,8 @@ def validate_chunk(
     rejections = []
     if bad.any():
         bad_serials = serial[bad].fillna("").tolist()
-        for (_, record), why, serial_text in zip(chunk[bad].iterrows(), reason[bad].tolist(), bad_serials, strict=True):
+        records = chunk[bad].to_dict(orient="records")
+        for record, why, serial_text in zip(records, reason[bad].tolist(), bad_serials, strict=True):
             info = known.get(serial_text)
             rejections.append(
                 Rejection(
