@@ -274,3 +274,33 @@ def test_stale_meters_are_those_silent_for_several_intervals(meter: Meter) -> No
     assert [item.serial for item in stale] == ["M-QUIET"]
     assert stale[0].meter_id == quiet.id
     assert stale[0].silent_for == dt.timedelta(hours=2, minutes=45)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_for_the_same_hour_keep_the_hourly_rollup_exact(meter: Meter) -> None:
+    import threading
+
+    from django.db import connection
+
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def one(k: int) -> None:
+        try:
+            start.wait()
+            ingest(rows("M-1", 1, start=T0 + dt.timedelta(minutes=15 * k), kwh=0.25))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    hourly = HourlyRollup.objects.get(meter=meter, hour=T0)
+    assert (hourly.readings, hourly.kwh) == (4, pytest.approx(1.0))
+    assert DailyRollup.objects.get(meter=meter).readings == 4
