@@ -29,6 +29,18 @@ def schedules() -> list[Schedule]:
             every_seconds=settings.HEARTBEAT_SECONDS,
             description="Proves the worker and beat are alive; pushes a heartbeat to every open page.",
         ),
+        Schedule(
+            name="Escalate unacknowledged alerts",
+            task="alerts.tasks.alerts_escalate_due",
+            every_seconds=60,
+            description="Tells facility managers about alerts the wardens did not acknowledge in time.",
+        ),
+        Schedule(
+            name="Reopen snoozed alerts",
+            task="alerts.tasks.alerts_unsnooze_due",
+            every_seconds=60,
+            description="Reopens alerts whose snooze has ended.",
+        ),
     ]
 
 

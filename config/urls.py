@@ -14,8 +14,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health", HealthView.as_view(), name="health"),
     path("api/v1/", include("analytics.api.urls")),
+    path("api/v1/", include("alerts.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("alerts/", include("alerts.urls")),
     path("", include("analytics.urls")),
 ]
