@@ -345,7 +345,7 @@ def _transition(
     _may_act(user=user, alert=alert)
     at = at or timezone.now()
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().select_related("hostel", "room").get(pk=alert.pk)
+        locked = Alert.objects.select_for_update(of=("self",)).select_related("hostel", "room").get(pk=alert.pk)
         if locked.status not in allowed_from:
             raise AlertTransitionError(f"A {locked.get_status_display().lower()} alert cannot be {action}.")
         before = locked.status
@@ -464,7 +464,7 @@ def alert_comment(*, alert: Alert, user: Any, body: str, at: dt.datetime | None 
     _may_act(user=user, alert=alert)
     at = at or timezone.now()
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().select_related("hostel", "room").get(pk=alert.pk)
+        locked = Alert.objects.select_for_update(of=("self",)).select_related("hostel", "room").get(pk=alert.pk)
         comment = AlertComment.objects.create(alert=locked, author=user, body=body, created_at=at)
         _record(
             alert=locked,
@@ -491,7 +491,7 @@ def alerts_escalate_due(*, now: dt.datetime | None = None) -> int:
     escalated = 0
     for alert_id in due:
         with transaction.atomic():
-            alert = Alert.objects.select_for_update().select_related("hostel", "room").get(pk=alert_id)
+            alert = Alert.objects.select_for_update(of=("self",)).select_related("hostel", "room").get(pk=alert_id)
             # Re-checked under the lock: someone may have acknowledged it meanwhile.
             if alert.status != Alert.Status.OPEN or alert.escalation_level != 0:
                 continue
@@ -518,7 +518,7 @@ def alerts_unsnooze_due(*, now: dt.datetime | None = None) -> int:
     reopened = 0
     for alert_id in due:
         with transaction.atomic():
-            alert = Alert.objects.select_for_update().select_related("hostel", "room").get(pk=alert_id)
+            alert = Alert.objects.select_for_update(of=("self",)).select_related("hostel", "room").get(pk=alert_id)
             if alert.status != Alert.Status.SNOOZED:
                 continue
             alert.status = Alert.Status.OPEN
@@ -626,7 +626,7 @@ def email_delivery_send(*, delivery_id: int) -> str:
     """Send one alert email (HTML and text); a delivery already sent is not sent again."""
     with transaction.atomic():
         delivery = (
-            EmailDelivery.objects.select_for_update()
+            EmailDelivery.objects.select_for_update(of=("self",))
             .select_related("alert__hostel", "alert__room", "event", "recipient")
             .get(pk=delivery_id)
         )
