@@ -115,6 +115,8 @@ def test_an_offsite_next_url_is_ignored(alerts: tuple[Alert, Alert], warden_a: A
 def test_header_badge_counts_open_alerts_in_scope(alerts: tuple[Alert, Alert], warden_a: Any, manager: Any) -> None:
     assert 'id="open-alerts" data-count="1"' in client_for(warden_a).get(reverse("home")).content.decode()
     assert 'id="open-alerts" data-count="2"' in client_for(manager).get(reverse("home")).content.decode()
+    last = alerts[1].events.get().pk
+    assert f'data-cursor="{last}"' in client_for(manager).get(reverse("home")).content.decode()
 
 
 def test_inbox_query_count_does_not_grow_with_alerts(
