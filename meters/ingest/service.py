@@ -18,7 +18,7 @@ from meters.ingest.gaps import gaps_fill
 from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
-from meters.ingest.types import IngestResult
+from meters.ingest.types import MAX_REASONS_IN_RESULT, IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
 from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReading, Site
@@ -94,6 +94,7 @@ def readings_ingest(
     create_meters_in: Site | None = None,
     zero_is_missing: bool = False,
     quarantine: bool = True,
+    max_reasons: int = MAX_REASONS_IN_RESULT,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
@@ -114,6 +115,7 @@ def readings_ingest(
             create_meters_in=create_meters_in,
             zero_is_missing=zero_is_missing,
             quarantine=quarantine,
+            max_reasons=max_reasons,
             now=now,
             progress=progress,
         )
@@ -132,6 +134,7 @@ def _ingest(
     create_meters_in: Site | None,
     zero_is_missing: bool,
     quarantine: bool,
+    max_reasons: int,
     now: dt.datetime | None,
     progress: Progress | None,
 ) -> IngestResult:
@@ -139,7 +142,7 @@ def _ingest(
     tz = ZoneInfo(timezone_name) if timezone_name else None
     directory = _directory(user, gateway)
     registers = RegisterState()
-    result = IngestResult()
+    result = IngestResult(max_reasons=max_reasons)
     for chunk in _chunks(rows):
         if create_meters_in is not None:
             _create_meters(chunk, directory, create_meters_in, tz)
