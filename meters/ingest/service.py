@@ -143,6 +143,7 @@ def _ingest(
     directory = _directory(user, gateway)
     registers = RegisterState()
     result = IngestResult(max_reasons=max_reasons)
+    locked: set[int] = set()
     for chunk in _chunks(rows):
         if create_meters_in is not None:
             _create_meters(chunk, directory, create_meters_in, tz)
@@ -150,6 +151,11 @@ def _ingest(
         result.skipped_missing += checked.skipped_missing
         rejections = list(checked.rejections)
         good = checked.good
+        # Lock meters before reading their register state or writing: concurrent batches for the
+        # same meter then run one after the other (gaps, registers and rollups stay consistent).
+        fresh = sorted(set(good["meter_id"].tolist()) - locked)
+        meters_lock(meter_ids=fresh)
+        locked.update(fresh)
         cumulative = good["cumulative"]
         interval_rows = good[~cumulative].drop(columns="cumulative")
         interval_rows = interval_rows.assign(quality=int(Quality.RAW))
@@ -177,7 +183,6 @@ def _ingest(
         if progress is not None:
             progress(len(chunk))
     ranges = result.ranges
-    meters_lock(meter_ids=list(ranges))
     gap_started = time.perf_counter()
     result.gaps, result.estimated = gaps_fill(ranges=ranges)
     rollup_started = time.perf_counter()
