@@ -6,8 +6,9 @@
 Without --url it creates (and drops) the database wattwatch_ingest_bench_http, makes meters and
 a gateway token, and starts `python -m config.serve` (uvicorn, production settings, DEBUG off)
 on a free port. Bodies are generated before the clock starts; each batch is new data (10
-consecutive 15-minute intervals for 1,000 meters). Reports readings/s sustained over all batches
-and the batch latency percentiles.
+consecutive 15-minute intervals for 1,000 meters, split between the clients: each client is one
+gateway with its own meters, as a hostel's gateway would be). Reports readings/s sustained over
+all batches and the batch latency percentiles.
 """
 
 from __future__ import annotations
@@ -138,10 +139,14 @@ def main() -> None:
     try:
         # One warm-up batch (imports, first connection), not counted.
         warm = multiprocessing.Queue()
-        client(url, key, bodies(serials, args.batches + 1, 1), warm)
+        client(url, key, bodies(serials, 10 * args.batches + 10, 1), warm)
         warm.get()
         per_client = args.batches // args.clients
-        payloads = [bodies(serials, index * per_client, per_client) for index in range(args.clients)]
+        # Each client is one gateway with its own meters (a hostel's), as in the field.
+        share = len(serials) // args.clients
+        payloads = [
+            bodies(serials[index * share : (index + 1) * share], 0, per_client) for index in range(args.clients)
+        ]
         results: multiprocessing.Queue = multiprocessing.Queue()
         workers = [multiprocessing.Process(target=client, args=(url, key, payload, results)) for payload in payloads]
         started = time.perf_counter()

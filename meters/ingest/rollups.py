@@ -43,9 +43,11 @@ def _timezones(meter_ids: list[int]) -> dict[int, str]:
 def meters_lock(*, meter_ids: list[int]) -> None:
     """Lock these meters' rows in id order until commit (PostgreSQL).
 
-    Two batches for the same meters then keep their rollups in step: the second waits for the
-    first to commit, and its rollup statements see the first one's readings. Id order means two
-    batches cannot deadlock on each other.
+    Two batches for the same meters then run one after the other: the second waits for the first
+    to commit, and its gap and rollup statements see the first one's readings. Id order means two
+    single-chunk batches (every API call) cannot deadlock; two huge files sharing meters in a
+    different order can, and PostgreSQL then rolls one back (re-running it is safe: imports are
+    idempotent).
     """
     if connection.vendor != "postgresql" or not meter_ids:
         return

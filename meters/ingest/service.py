@@ -18,7 +18,7 @@ from meters.ingest.gaps import gaps_fill
 from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
-from meters.ingest.types import IngestResult
+from meters.ingest.types import MAX_REASONS_IN_RESULT, IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
 from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReading, Site
@@ -94,6 +94,7 @@ def readings_ingest(
     create_meters_in: Site | None = None,
     zero_is_missing: bool = False,
     quarantine: bool = True,
+    max_reasons: int = MAX_REASONS_IN_RESULT,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
@@ -114,6 +115,7 @@ def readings_ingest(
             create_meters_in=create_meters_in,
             zero_is_missing=zero_is_missing,
             quarantine=quarantine,
+            max_reasons=max_reasons,
             now=now,
             progress=progress,
         )
@@ -132,6 +134,7 @@ def _ingest(
     create_meters_in: Site | None,
     zero_is_missing: bool,
     quarantine: bool,
+    max_reasons: int,
     now: dt.datetime | None,
     progress: Progress | None,
 ) -> IngestResult:
@@ -139,7 +142,8 @@ def _ingest(
     tz = ZoneInfo(timezone_name) if timezone_name else None
     directory = _directory(user, gateway)
     registers = RegisterState()
-    result = IngestResult()
+    result = IngestResult(max_reasons=max_reasons)
+    locked: set[int] = set()
     for chunk in _chunks(rows):
         if create_meters_in is not None:
             _create_meters(chunk, directory, create_meters_in, tz)
@@ -147,6 +151,11 @@ def _ingest(
         result.skipped_missing += checked.skipped_missing
         rejections = list(checked.rejections)
         good = checked.good
+        # Lock meters before reading their register state or writing: concurrent batches for the
+        # same meter then run one after the other (gaps, registers and rollups stay consistent).
+        fresh = sorted(set(good["meter_id"].tolist()) - locked)
+        meters_lock(meter_ids=fresh)
+        locked.update(fresh)
         cumulative = good["cumulative"]
         interval_rows = good[~cumulative].drop(columns="cumulative")
         interval_rows = interval_rows.assign(quality=int(Quality.RAW))
@@ -174,7 +183,6 @@ def _ingest(
         if progress is not None:
             progress(len(chunk))
     ranges = result.ranges
-    meters_lock(meter_ids=list(ranges))
     gap_started = time.perf_counter()
     result.gaps, result.estimated = gaps_fill(ranges=ranges)
     rollup_started = time.perf_counter()

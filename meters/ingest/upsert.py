@@ -3,7 +3,8 @@
 PostgreSQL: rows for spans where nothing is stored yet are COPied straight into the table;
 otherwise COPY into a temporary staging table, then one INSERT ... ON CONFLICT DO UPDATE that
 touches only rows whose values differ; `xmax = 0` in RETURNING tells inserts from updates.
-SQLite (embedded and tests): read what is stored for the chunk, then executemany.
+SQLite (embedded and tests): read what is stored for the chunk to count, then executemany
+with the same ON CONFLICT upsert.
 """
 
 from __future__ import annotations
@@ -191,9 +192,14 @@ def _upsert_generic(rows: pd.DataFrame) -> list[Written]:
         stats[2], stats[3] = min(stats[2], key[1]), max(stats[3], key[1])
     with connection.cursor() as cursor:
         if inserts:
+            # ON CONFLICT: a row another writer added since we looked is upserted, not an error.
             cursor.executemany(
-                f"INSERT INTO {table} (meter_id, timestamp, kwh, voltage, current, power_factor, quality) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO {table} AS r (meter_id, timestamp, kwh, voltage, current, power_factor, quality) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (meter_id, timestamp) DO UPDATE SET "
+                "kwh = excluded.kwh, voltage = excluded.voltage, current = excluded.current, "
+                f"power_factor = excluded.power_factor, quality = {_QUALITY_ON_UPDATE} "
+                "WHERE r.kwh IS NOT excluded.kwh OR r.voltage IS NOT excluded.voltage "
+                "OR r.current IS NOT excluded.current OR r.power_factor IS NOT excluded.power_factor",
                 inserts,
             )
         if updates:
