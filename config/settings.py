@@ -6,6 +6,7 @@ channel layer and Celery inside the web process. Production sets both.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from config.env import (
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "django_filters",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -180,13 +182,42 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
 
+# API tokens are JWTs (access + rotating refresh); see the README's API section for why.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # JWT first: its `WWW-Authenticate: Bearer` makes anonymous calls a 401, not a 403.
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["customers.api.permissions.HasRole"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "customers.api.pagination.PagePagination",
     "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "customers.api.base.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "customers.api.throttling.UserThrottle",
+        "customers.api.throttling.AnonymousThrottle",
+        "meters.throttling.GatewayThrottle",
+    ],
+    # Per user (session or JWT), per anonymous address, per gateway key; a rate is "<n>/<second|minute|hour|day>".
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_RATE_USER", "6000/minute"),
+        "anon": env_str("API_RATE_ANON", "60/minute"),
+        "gateway": env_str("API_RATE_GATEWAY", "600/minute"),
+        "token": env_str("API_RATE_TOKEN", "30/minute"),
+    },
+}
+SIMPLE_JWT = {
+    # Short-lived access tokens are checked without a database query; refresh tokens rotate and the
+    # used one is blacklisted, so a stolen refresh token works at most once and can be revoked.
+    "ACCESS_TOKEN_LIFETIME": dt.timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": dt.timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wattwatch API",
@@ -202,7 +233,17 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "alerts.models.Alert.Status",
         "AlertQueuedStatusEnum": ["queued"],
         "HealthStatusEnum": ["ok", "fail"],
+        "MeterStatusEnum": "meters.models.Meter.Status",
+        "MeterKindEnum": "meters.models.Meter.Kind",
+        "TransformerStatusEnum": "customers.models.Transformer.Status",
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "TariffKindEnum": "customers.models.Tariff.Kind",
+        "WeatherSourceEnum": "meters.models.Weather.Source",
+        "OccupancySourceEnum": "meters.models.Occupancy.Source",
+        "ResolutionEnum": ["raw", "hourly", "daily"],
+        "AlertKindEnum": "alerts.models.AlertKind",
     },
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 EMAIL_BACKEND = env_str(

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics.api.views import HealthView
+from customers.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
 
 admin.site.site_header = "Wattwatch administration"
 admin.site.site_title = "Wattwatch admin"
@@ -17,6 +18,10 @@ urlpatterns = [
     path("api/v1/", include("meters.api.urls")),
     path("meters/", include("meters.urls")),
     path("api/v1/", include("alerts.api.urls")),
+    path("api/v1/", include("customers.api.urls")),
+    path("api/v1/auth/token", TokenObtainView.as_view(), name="api-token"),
+    path("api/v1/auth/token/refresh", TokenRefreshView.as_view(), name="api-token-refresh"),
+    path("api/v1/auth/token/revoke", TokenRevokeView.as_view(), name="api-token-revoke"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

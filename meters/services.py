@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Max
 
-from meters.models import GatewayToken, Meter, Reading, Site
+from meters.models import GatewayToken, Meter, Occupancy, Reading, Room, Site
 
 
 def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0) -> Site:
@@ -101,3 +101,18 @@ def gateway_token_rotate(*, token: GatewayToken) -> str:
     token.key_prefix, token.key_hash = key[:8], key_hash(key)
     token.save(update_fields=["key_prefix", "key_hash"])
     return key
+
+
+def occupancy_record(
+    *, room: Room, start: dt.datetime, end: dt.datetime | None, occupants: int, source: str = "manual"
+) -> Occupancy:
+    """Record who lives in a room from `start`; an open period of the room is closed at `start`.
+
+    Raises django ValidationError (per field) when the period or the head count is impossible.
+    """
+    period = Occupancy(room=room, start=start, end=end, occupants=occupants, source=source)
+    period.full_clean()
+    with transaction.atomic():
+        Occupancy.objects.filter(room=room, start__lt=start, end__isnull=True).update(end=start)
+        period.save()
+    return period

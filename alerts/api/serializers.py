@@ -169,7 +169,3 @@ class AlertQueuedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["queued"])
     dedupe_key = serializers.CharField(allow_null=True)
     accepted_at = serializers.DateTimeField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

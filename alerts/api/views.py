@@ -9,11 +9,10 @@ import django_filters
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -22,14 +21,7 @@ from alerts import services
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertComment, AlertEvent, AlertKind, Severity
 from alerts.selectors import alerts_for_user
-from customers.roles import Role, role_of
-
-
-class HasRole(IsAuthenticated):
-    """Signed in and given a Wattwatch role."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return super().has_permission(request, view) and role_of(request.user) is not Role.NONE
+from customers.api.base import Conflict, HasRole, StableOrderingFilter, errors
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -44,11 +36,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "severity", "kind", "hostel", "since"]
 
 
-ACTION_ERRORS = {
-    403: OpenApiResponse(s.ErrorSerializer, description="Not allowed for this user."),
-    404: OpenApiResponse(s.ErrorSerializer, description="No such alert in the user's hostels."),
-    409: OpenApiResponse(s.ErrorSerializer, description="The alert's status does not allow this action."),
-}
+ACTION_ERRORS = errors(400, 401, 403, 404, 409, 429)
 
 
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -56,7 +44,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     permission_classes = [HasRole]
     filterset_class = AlertFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["last_seen_at", "opened_at", "severity", "status", "id"]
     ordering = ["-last_seen_at", "-id"]
     queryset = Alert.objects.none()
@@ -90,12 +78,12 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         try:
             return self._done(change(alert))
         except services.AlertTransitionError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(str(error)) from error
 
     @extend_schema(
         summary="Raise an alert by hand (staff); queued for the worker",
         request=s.AlertCreateSerializer,
-        responses={202: s.AlertQueuedSerializer, 400: OpenApiResponse(description="Invalid alert.")},
+        responses={202: s.AlertQueuedSerializer, **errors(400, 401, 403, 429)},
     )
     def create(self, request: Request) -> Response:
         from alerts.tasks import alert_raise_task
@@ -154,7 +142,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         try:
             comment = services.alert_comment(alert=alert, user=request.user, body=payload.validated_data["body"])
         except services.AlertTransitionError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(str(error)) from error
         return Response(s.AlertCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -9,6 +9,7 @@ from analytics.selectors.overview import (
     grid_health_for_user,
     hostel_comparison_for_user,
     hourly_load_for_user,
+    overview_for_user,
 )
 from analytics.selectors.system import (
     MeterFreshness,
@@ -35,6 +36,7 @@ __all__ = [
     "hourly_load_for_user",
     "meters_freshness",
     "model_versions_latest",
+    "overview_for_user",
     "quarantine_summary",
     "queue_depth",
     "schedules_status",

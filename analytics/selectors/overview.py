@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
@@ -157,3 +157,19 @@ def hostel_comparison_for_user(
             )
         )
     return result
+
+
+def overview_for_user(*, user: Any, period: DateRange, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Consumption and cost over the period, per hostel and day, with the grid's latest hour."""
+    daily = daily_consumption_for_user(user=user, period=period)
+    hostels = hostel_comparison_for_user(user=user, period=period, now=now)
+    currencies = {hostel.currency for hostel in hostels}
+    grid = grid_health_for_user(user=user, now=now)
+    return {
+        "period": {"start": period.start, "end": period.end},
+        "kwh": float(sum(row["kwh"] or 0.0 for row in daily)),
+        "cost": float(sum(hostel.cost for hostel in hostels)),
+        "currency": currencies.pop() if len(currencies) == 1 else None,
+        "grid": asdict(grid),
+        "daily": daily,
+    }

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
+
+from meters.models import Hostel, Meter, Occupancy, Quality, Room, Site, Weather
 
 MAX_BATCH = 10_000
 
@@ -63,3 +70,253 @@ def batch_structure_errors(data: object) -> dict[str, object] | None:
         if len(errors) >= 50:
             break
     return errors or None
+
+
+# --- The estate: sites, hostels, rooms, meters, weather, occupancy, and time series. ---
+
+SITE_EXAMPLE = {
+    "id": 1,
+    "code": "north",
+    "name": "North Campus",
+    "timezone": "Africa/Nairobi",
+    "latitude": -1.28,
+    "longitude": 36.82,
+    "currency": "KES",
+    "hostels": 4,
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A campus", value=SITE_EXAMPLE, response_only=True)])
+class SiteSerializer(serializers.ModelSerializer):
+    hostels = serializers.IntegerField(source="n_hostels", read_only=True, help_text="Hostels you may see.")
+
+    class Meta:
+        model = Site
+        fields = ["id", "code", "name", "timezone", "latitude", "longitude", "currency", "hostels"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A hostel",
+            value={
+                "id": 3,
+                "code": "A",
+                "name": "Hostel A",
+                "site": 1,
+                "site_name": "North Campus",
+                "floors": 4,
+                "timezone": "Africa/Nairobi",
+                "rooms": 120,
+                "beds": 480,
+            },
+            response_only=True,
+        )
+    ]
+)
+class HostelSerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(source="site.name", read_only=True)
+    timezone = serializers.CharField(source="site.timezone", read_only=True)
+    rooms = serializers.IntegerField(source="n_rooms", read_only=True)
+    beds = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Hostel
+        fields = ["id", "code", "name", "site", "site_name", "floors", "timezone", "rooms", "beds"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A four-bed room",
+            value={
+                "id": 7,
+                "number": "A-101",
+                "hostel": 3,
+                "hostel_name": "Hostel A",
+                "floor": 1,
+                "bed_type": 4,
+                "capacity": 4,
+                "customer": 12,
+            },
+            response_only=True,
+        )
+    ]
+)
+class RoomSerializer(serializers.ModelSerializer):
+    hostel_name = serializers.CharField(source="hostel.name", read_only=True)
+
+    class Meta:
+        model = Room
+        fields = ["id", "number", "hostel", "hostel_name", "floor", "bed_type", "capacity", "customer"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A room meter",
+            value={
+                "id": 9,
+                "serial": "RM-A-101",
+                "kind": "room",
+                "status": "active",
+                "hostel": 3,
+                "room": 7,
+                "room_number": "A-101",
+                "customer": 12,
+                "transformer": 2,
+                "interval_minutes": 15,
+                "register": "interval",
+                "rated_kw": 7.0,
+                "nominal_voltage": 230.0,
+                "installed_at": "2024-01-01T00:00:00Z",
+                "removed_at": None,
+                "last_reading_at": "2025-01-14T05:45:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
+class MeterSerializer(serializers.ModelSerializer):
+    room_number = serializers.CharField(source="room.number", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Meter
+        fields = [
+            "id",
+            "serial",
+            "kind",
+            "status",
+            "hostel",
+            "room",
+            "room_number",
+            "customer",
+            "transformer",
+            "interval_minutes",
+            "register",
+            "rated_kw",
+            "nominal_voltage",
+            "installed_at",
+            "removed_at",
+            "last_reading_at",
+        ]
+        read_only_fields = fields
+
+
+class WeatherSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Weather
+        fields = [
+            "id",
+            "site",
+            "timestamp",
+            "temperature_c",
+            "humidity_pct",
+            "rainfall_mm",
+            "wind_kmh",
+            "pressure_hpa",
+            "source",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Three students from September",
+            value={"room": 7, "start": "2025-09-01T00:00:00+03:00", "end": None, "occupants": 3},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A period",
+            value={
+                "id": 51,
+                "room": 7,
+                "start": "2025-09-01T00:00:00+03:00",
+                "end": None,
+                "occupants": 3,
+                "source": "manual",
+            },
+            response_only=True,
+        ),
+    ]
+)
+class OccupancySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Occupancy
+        fields = ["id", "room", "start", "end", "occupants", "source"]
+        read_only_fields = ["id", "source"]
+
+
+class OccupancyInSerializer(serializers.Serializer):
+    """A new occupancy period; the room must be one the caller may see."""
+
+    room = serializers.IntegerField(min_value=1)
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occupants = serializers.IntegerField(min_value=0, max_value=6)
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    """Query parameters of a readings series."""
+
+    start = serializers.DateTimeField(required=False, help_text="From (inclusive), ISO 8601; default: end - 7 days.")
+    end = serializers.DateTimeField(required=False, help_text="To (exclusive), ISO 8601; default: now.")
+    resolution = serializers.ChoiceField(
+        choices=["raw", "hourly", "daily"], default="raw", help_text="raw readings, or hourly / daily rollups."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end") or timezone.now()
+        start = attrs.get("start") or end - dt.timedelta(days=7)
+        if start >= end:
+            raise serializers.ValidationError({"start": ["Must be before end."]})
+        if end - start > dt.timedelta(days=3660):
+            raise serializers.ValidationError({"start": ["At most ten years at a time."]})
+        return {**attrs, "start": start, "end": end}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An hourly point",
+            value={
+                "meter": 9,
+                "start": "2025-01-14T05:00:00Z",
+                "end": "2025-01-14T06:00:00Z",
+                "kwh": 0.42,
+                "voltage": 229.8,
+                "voltage_min": 226.1,
+                "voltage_max": 233.0,
+                "power_factor": 0.95,
+                "current": None,
+                "quality": None,
+                "readings": 4,
+                "estimated": 0,
+                "peak_kw": 0.6,
+            },
+            response_only=True,
+        )
+    ]
+)
+class SeriesPointSerializer(serializers.Serializer):
+    """One raw reading, or one hourly / daily rollup; fields a resolution lacks are null."""
+
+    meter = serializers.IntegerField()
+    start = serializers.DateTimeField(help_text="Start of the interval (a local day starts at local midnight).")
+    end = serializers.DateTimeField(help_text="End of the interval (exclusive).")
+    kwh = serializers.FloatField()
+    voltage = serializers.FloatField(allow_null=True, default=None, help_text="Raw, or the hour's average.")
+    voltage_min = serializers.FloatField(allow_null=True, default=None)
+    voltage_max = serializers.FloatField(allow_null=True, default=None)
+    power_factor = serializers.FloatField(allow_null=True, default=None, help_text="Raw, or the hour's average.")
+    current = serializers.FloatField(allow_null=True, default=None)
+    quality = serializers.ChoiceField(
+        choices=Quality.choices, allow_null=True, default=None, help_text="Raw only: 0 raw, 1 estimated, 2 corrected."
+    )
+    readings = serializers.IntegerField(allow_null=True, default=None, help_text="Rollups: readings summed.")
+    estimated = serializers.IntegerField(allow_null=True, default=None, help_text="Rollups: of which estimated.")
+    peak_kw = serializers.FloatField(allow_null=True, default=None)

@@ -1,7 +1,18 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from meters.api import estate
 from meters.api.views import ReadingsBatchView
+
+router = SimpleRouter(trailing_slash=False)
+router.register("sites", estate.SiteViewSet, basename="api-site")
+router.register("hostels", estate.HostelViewSet, basename="api-hostel")
+router.register("rooms", estate.RoomViewSet, basename="api-room")
+router.register("meters", estate.MeterViewSet, basename="api-meter")
+router.register("weather", estate.WeatherViewSet, basename="api-weather")
+router.register("occupancy", estate.OccupancyViewSet, basename="api-occupancy")
 
 urlpatterns = [
     path("readings/batch", ReadingsBatchView.as_view(), name="readings-batch"),
+    *router.urls,
 ]

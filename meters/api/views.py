@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from customers.api.base import errors
 from customers.roles import Role, role_of
 from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
@@ -46,7 +49,7 @@ _EXAMPLE_OUT = {
 class ReadingsBatchView(APIView):
     """Store a batch of readings; each bad item is refused with its reason, the rest are kept."""
 
-    authentication_classes = [GatewayTokenAuthentication, SessionAuthentication]
+    authentication_classes = [GatewayTokenAuthentication, SessionAuthentication, JWTAuthentication]
     permission_classes = [CanPostReadings]
 
     @extend_schema(
@@ -61,9 +64,7 @@ class ReadingsBatchView(APIView):
         request=ReadingInSerializer(many=True),
         responses={
             200: BatchResultSerializer,
-            400: OpenApiResponse(description="The body is not a list of reading objects (field-level errors)."),
-            401: OpenApiResponse(description="Unknown, revoked or expired gateway key."),
-            403: OpenApiResponse(description="No role allowing readings to be posted."),
+            **errors(400, 401, 403, 429),
         },
         examples=[
             OpenApiExample("Two readings", value=_EXAMPLE_IN, request_only=True),
@@ -73,7 +74,7 @@ class ReadingsBatchView(APIView):
     def post(self, request: Request) -> Response:
         errors = batch_structure_errors(request.data)
         if errors is not None:
-            return Response(errors, status=400)
+            raise ValidationError(cast(Any, errors))
         gateway = request.auth if isinstance(request.auth, GatewayToken) else None
         source = f"gateway {gateway.name}" if gateway else f"api {request.user.get_username()}"
         items = cast(list[dict[str, Any]], request.data)  # checked to be a list of objects above

@@ -87,10 +87,16 @@ def test_batch_endpoint_answers_400_with_field_level_messages_on_a_malformed_bod
     client = client_for(manager)
     response = post(client, {"meter": "RM-A-101"})
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["Expected a JSON list of readings."]}
+    assert response.json() == {
+        "error": {
+            "code": "invalid",
+            "message": "Expected a JSON list of readings.",
+            "fields": {"non_field_errors": ["Expected a JSON list of readings."]},
+        }
+    }
     response = post(client, [{"meter": "RM-A-101", "timestamp": "2025-03-01T00:00:00Z"}, 7])
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["error"]["fields"] == {
         "0": {"kwh": ["This field is required."]},
         "1": {"non_field_errors": ["Expected an object."]},
     }

@@ -1,0 +1,59 @@
+"""API tokens for integrations: JWT access tokens with rotating, revocable refresh tokens.
+
+Why JWT rather than stored personal tokens: an access token is checked from its signature alone,
+so integrations cost no database query per request (the list endpoints aim at p95 < 50 ms), and it
+expires in minutes. The long-lived secret is the refresh token: each refresh returns a new one
+and blacklists the old (`ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`), so a leaked refresh
+token works at most once, and `/auth/token/revoke` ends a session. Gateways keep their own keys.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework_simplejwt import views as jwt_views
+
+from customers.api.base import errors
+from customers.api.throttling import TokenEndpointThrottle
+
+PAIR = {"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs..."}
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Sign in: a 15-minute access token and a 7-day refresh token",
+        responses={200: jwt_views.TokenObtainPairView.serializer_class, **errors(400, 401, 429)},
+        examples=[
+            OpenApiExample("Credentials", value={"username": "manager", "password": "..."}, request_only=True),
+            OpenApiExample("Tokens", value=PAIR, response_only=True),
+        ],
+    )
+)
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    # Open to anyone (simplejwt sets no authentication or permission), so throttled hard per address.
+    throttle_classes = [TokenEndpointThrottle]
+    throttle_scope = "token"
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Refresh: a new access token and a new refresh token (the old one stops working)",
+        responses={200: jwt_views.TokenRefreshView.serializer_class, **errors(400, 401, 429)},
+        examples=[OpenApiExample("Tokens", value=PAIR, response_only=True)],
+    )
+)
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    # Open to anyone (simplejwt sets no authentication or permission), so throttled hard per address.
+    throttle_classes = [TokenEndpointThrottle]
+    throttle_scope = "token"
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Revoke a refresh token (sign out an integration)",
+        responses={200: jwt_views.TokenBlacklistView.serializer_class, **errors(400, 401, 429)},
+    )
+)
+class TokenRevokeView(jwt_views.TokenBlacklistView):
+    # Open to anyone (simplejwt sets no authentication or permission), so throttled hard per address.
+    throttle_classes = [TokenEndpointThrottle]
+    throttle_scope = "token"

@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from customers.api import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("customers", views.CustomerViewSet, basename="api-customer")
+router.register("tariffs", views.TariffViewSet, basename="api-tariff")
+router.register("transformers", views.TransformerViewSet, basename="api-transformer")
+
+urlpatterns = router.urls

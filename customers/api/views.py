@@ -1,0 +1,73 @@
+"""Customers, tariffs and transformers, read-only (edited in the admin), in the user's scope."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from customers import selectors
+from customers.api import serializers as s
+from customers.api.base import ReadOnlyViewSet, scoped_views
+from customers.models import Customer, Tariff, Transformer
+
+
+class CustomerFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices)
+    tariff = django_filters.NumberFilter(field_name="tariff_id")
+    segment = django_filters.CharFilter(field_name="segment__code")
+    account_code = django_filters.CharFilter()
+
+    class Meta:
+        model = Customer
+        fields = ["kind", "tariff", "segment", "account_code"]
+
+
+@scoped_views("customer accounts", s.CustomerSerializer)
+class CustomerViewSet(ReadOnlyViewSet):
+    """Accounts of the rooms and meters you may see."""
+
+    serializer_class = s.CustomerSerializer
+    queryset = Customer.objects.none()
+    filterset_class = CustomerFilter
+    ordering_fields = ["account_code", "name", "id"]
+    ordering = ["account_code"]
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return selectors.customers_queryset_for_user(user=self.request.user)
+
+
+@scoped_views("tariffs", s.TariffSerializer)
+class TariffViewSet(ReadOnlyViewSet):
+    """Prices per kWh, flat or by time of use."""
+
+    serializer_class = s.TariffSerializer
+    queryset = Tariff.objects.none()
+    filterset_fields = ["kind", "currency"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name"]
+
+    def get_queryset(self) -> QuerySet[Tariff]:
+        return selectors.tariffs_queryset_for_user(user=self.request.user)
+
+
+class TransformerFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Transformer.Status.choices)
+    code = django_filters.CharFilter()
+
+    class Meta:
+        model = Transformer
+        fields = ["status", "code"]
+
+
+@scoped_views("transformers", s.TransformerSerializer)
+class TransformerViewSet(ReadOnlyViewSet):
+    """Transformers feeding the hostels you may see."""
+
+    serializer_class = s.TransformerSerializer
+    queryset = Transformer.objects.none()
+    filterset_class = TransformerFilter
+    ordering_fields = ["code", "capacity_kva", "installed_year", "id"]
+    ordering = ["code"]
+
+    def get_queryset(self) -> QuerySet[Transformer]:
+        return selectors.transformers_queryset_for_user(user=self.request.user)

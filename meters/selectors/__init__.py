@@ -1,0 +1,53 @@
+"""Reads of the estate for pages and APIs, always through the user's scope (re-exported here)."""
+
+from meters.selectors.api import (
+    Resolution,
+    hostels_queryset_for_user,
+    meter_for_user,
+    meters_queryset_for_user,
+    occupancy_queryset_for_user,
+    readings_series,
+    room_for_user,
+    rooms_queryset_for_user,
+    series_page_rows,
+    sites_queryset_for_user,
+    weather_queryset_for_user,
+)
+from meters.selectors.estate import (
+    BalancePoint,
+    EnergyPoint,
+    HostelSummary,
+    RoomRow,
+    hostel_balance,
+    hostel_for_user,
+    hostel_rooms_total,
+    hostels_for_user,
+    meter_gaps_for_user,
+    readings_latest_for_user,
+    rooms_for_user,
+)
+
+__all__ = [
+    "BalancePoint",
+    "EnergyPoint",
+    "HostelSummary",
+    "Resolution",
+    "RoomRow",
+    "hostel_balance",
+    "hostel_for_user",
+    "hostel_rooms_total",
+    "hostels_for_user",
+    "hostels_queryset_for_user",
+    "meter_for_user",
+    "meter_gaps_for_user",
+    "meters_queryset_for_user",
+    "occupancy_queryset_for_user",
+    "readings_latest_for_user",
+    "readings_series",
+    "room_for_user",
+    "rooms_for_user",
+    "rooms_queryset_for_user",
+    "series_page_rows",
+    "sites_queryset_for_user",
+    "weather_queryset_for_user",
+]
