@@ -99,7 +99,7 @@ SERIES_PARAMETERS = [
 class _SeriesViewSet(ReadOnlyViewSet):
     """A `readings` action that pages a time series of the object's meters by cursor."""
 
-    cursor_ordering: tuple[str, ...] = ("start", "meter")
+    cursor_ordering: tuple[str, ...] = ("start", "meter_id")
 
     def _series(self, *, meter_ids: list[int], tz: str, interval_minutes: int) -> Response:
         params = s.SeriesQuerySerializer(data=self.request.query_params)
@@ -114,7 +114,7 @@ class _SeriesViewSet(ReadOnlyViewSet):
         )
         paginator = TimeCursorPagination()
         # Times are unique per meter; the meter id breaks ties between a room's meters.
-        self.cursor_ordering = ("day", "meter") if resolution is Resolution.DAILY else ("start", "meter")
+        self.cursor_ordering = ("day", "meter_id") if resolution is Resolution.DAILY else ("start", "meter_id")
         page = paginator.paginate_queryset(queryset, self.request, view=self) or []
         rows = selectors.series_page_rows(rows=page, resolution=resolution, tz=tz, interval_minutes=interval_minutes)
         return paginator.get_paginated_response(s.SeriesPointSerializer(rows, many=True).data)

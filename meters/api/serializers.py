@@ -305,7 +305,7 @@ class SeriesQuerySerializer(serializers.Serializer):
 class SeriesPointSerializer(serializers.Serializer):
     """One raw reading, or one hourly / daily rollup; fields a resolution lacks are null."""
 
-    meter = serializers.IntegerField()
+    meter = serializers.IntegerField(source="meter_id")
     start = serializers.DateTimeField(help_text="Start of the interval (a local day starts at local midnight).")
     end = serializers.DateTimeField(help_text="End of the interval (exclusive).")
     kwh = serializers.FloatField()

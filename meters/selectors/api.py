@@ -66,10 +66,11 @@ def readings_series(
     """
     if resolution is Resolution.RAW:
         return Reading.objects.filter(meter_id__in=meter_ids, timestamp__gte=start, timestamp__lt=end).values(
-            "kwh", "voltage", "current", "power_factor", "quality", start=F("timestamp"), meter=F("meter_id")
+            "meter_id", "kwh", "voltage", "current", "power_factor", "quality", start=F("timestamp")
         )
     if resolution is Resolution.HOURLY:
         return HourlyRollup.objects.filter(meter_id__in=meter_ids, hour__gte=start, hour__lt=end).values(
+            "meter_id",
             "kwh",
             "readings",
             "estimated",
@@ -77,14 +78,13 @@ def readings_series(
             "voltage_min",
             "voltage_max",
             start=F("hour"),
-            meter=F("meter_id"),
             voltage=F("voltage_avg"),
             power_factor=F("power_factor_avg"),
         )
     zone = zoneinfo.ZoneInfo(tz)
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     return DailyRollup.objects.filter(meter_id__in=meter_ids, day__gte=first, day__lt=last).values(
-        "day", "kwh", "readings", "estimated", "peak_kw", meter=F("meter_id")
+        "meter_id", "day", "kwh", "readings", "estimated", "peak_kw"
     )
 
 

@@ -1,0 +1,70 @@
+"""The personas' campus, filled in for the API: accounts, a transformer, weather, occupancy, rollups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from customers.models import Customer, Transformer
+from customers.tests.factories import CustomerFactory, TransformerFactory
+from meters.models import Occupancy, Reading, Weather
+from meters.services import gateway_token_create, rollups_rebuild
+
+T0 = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
+
+
+@dataclass
+class Estate:
+    campus: Any
+    customer_a: Customer
+    customer_b: Customer
+    transformer_a: Transformer
+    transformer_b: Transformer
+    occupancy_a: Occupancy
+    occupancy_b: Occupancy
+    gateway_key: str
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def estate(campus: Any) -> Estate:
+    customer_a = CustomerFactory.create(name="Room A-101")
+    customer_b = CustomerFactory.create(name="Room B-101")
+    transformer_a = TransformerFactory.create(code="TX-A")
+    transformer_b = TransformerFactory.create(code="TX-B")
+    for room, meter, customer, transformer in [
+        (campus.room_a, campus.meter_a, customer_a, transformer_a),
+        (campus.room_b, campus.meter_b, customer_b, transformer_b),
+    ]:
+        room.customer = customer
+        room.save()
+        meter.customer, meter.transformer = customer, transformer
+        meter.save()
+        Reading.objects.bulk_create(
+            Reading(meter=meter, timestamp=T0 + dt.timedelta(minutes=15 * k), kwh=0.1 + k / 100, voltage=230.0)
+            for k in range(8)
+        )
+    rollups_rebuild(meter_ids=[campus.meter_a.id, campus.meter_b.id], start=T0, end=T0 + dt.timedelta(days=1))
+    Weather.objects.create(site=campus.hostel_a.site, timestamp=T0, temperature_c=6.0)
+    occupancy_a = Occupancy.objects.create(room=campus.room_a, start=T0, occupants=3)
+    occupancy_b = Occupancy.objects.create(room=campus.room_b, start=T0, occupants=2)
+    _, key = gateway_token_create(name="gw-a", meter_ids=[campus.meter_a.id])
+    return Estate(campus, customer_a, customer_b, transformer_a, transformer_b, occupancy_a, occupancy_b, key)
+
+
+def api_for(user: Any | None = None, *, gateway_key: str | None = None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    if gateway_key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Gateway {gateway_key}")
+    return client
