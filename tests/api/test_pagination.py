@@ -48,7 +48,8 @@ def test_room_readings_resolutions_give_start_and_end_with_offsets(estate: Estat
     base = f"/api/v1/rooms/{estate.campus.room_a.pk}/readings?start=2025-01-10T00:00:00Z&end=2025-01-12T00:00:00Z"
     raw = client.get(base).json()["results"]
     assert len(raw) == 8
-    assert raw[0]["start"] == "2025-01-10T00:00:00Z" and raw[0]["end"] == "2025-01-10T00:15:00Z"
+    assert raw[0]["start"] == "2025-01-10T00:00:00Z"
+    assert raw[0]["end"] == "2025-01-10T00:15:00Z"
     hourly = client.get(base + "&resolution=hourly").json()["results"]
     assert [row["readings"] for row in hourly] == [4, 4]
     assert hourly[0]["kwh"] == pytest.approx(0.1 + 0.11 + 0.12 + 0.13)

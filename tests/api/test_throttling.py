@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def rates(**changes: str) -> Any:
-    framework = copy.deepcopy(settings.REST_FRAMEWORK)
-    framework["DEFAULT_THROTTLE_RATES"].update(changes)
+    framework: dict[str, Any] = copy.deepcopy(settings.REST_FRAMEWORK)
+    framework["DEFAULT_THROTTLE_RATES"] = {**framework["DEFAULT_THROTTLE_RATES"], **changes}
     return override_settings(REST_FRAMEWORK=framework)
 
 
