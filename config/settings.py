@@ -244,6 +244,10 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "alerts.models.AlertKind",
     },
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "customers.api.schema.add_error_responses",
+    ],
 }
 
 EMAIL_BACKEND = env_str(

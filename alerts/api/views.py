@@ -21,14 +21,14 @@ from alerts import services
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertComment, AlertEvent, AlertKind, Severity
 from alerts.selectors import alerts_for_user
-from customers.api.base import Conflict, HasRole, StableOrderingFilter, errors
+from customers.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, errors
 
 
 class AlertFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Alert.Status.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     kind = django_filters.MultipleChoiceFilter(choices=AlertKind.choices)
-    hostel = django_filters.NumberFilter(field_name="hostel_id")
+    hostel = IdFilter(field_name="hostel_id")
     since = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte", label="Seen at or after")
 
     class Meta:
@@ -43,6 +43,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Alerts of the hostels the user may see."""
 
     permission_classes = [HasRole]
+    lookup_value_regex = r"[0-9]{1,18}"
     filterset_class = AlertFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["last_seen_at", "opened_at", "severity", "status", "id"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import (
@@ -154,7 +155,32 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """List and detail, filtered and ordered; ids in URLs are numbers (anything else is a 404)."""
 
     filter_backends = FILTERS
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,18}"
 
 
 __all__ = ["HasRole", "IsManager", "PagePagination", "TimeCursorPagination"]
+
+
+MAX_ID = 2**63 - 1  # BigAutoField; larger numbers overflow the database driver
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id in a query string: a whole number the database can hold, else a 400 naming the parameter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class SmallIntFilter(django_filters.NumberFilter):
+    """A small whole number (floors and the like)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -32768)
+        kwargs.setdefault("max_value", 32767)
+        super().__init__(*args, **kwargs)

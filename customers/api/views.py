@@ -7,13 +7,13 @@ from django.db.models import QuerySet
 
 from customers import selectors
 from customers.api import serializers as s
-from customers.api.base import ReadOnlyViewSet, scoped_views
+from customers.api.base import IdFilter, ReadOnlyViewSet, scoped_views
 from customers.models import Customer, Tariff, Transformer
 
 
 class CustomerFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices)
-    tariff = django_filters.NumberFilter(field_name="tariff_id")
+    tariff = IdFilter(field_name="tariff_id")
     segment = django_filters.CharFilter(field_name="segment__code")
     account_code = django_filters.CharFilter()
 

@@ -21,7 +21,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from customers.api.base import IsManager, ReadOnlyViewSet, TimeCursorPagination, errors, scoped_views
+from customers.api.base import (
+    IdFilter,
+    IsManager,
+    ReadOnlyViewSet,
+    SmallIntFilter,
+    TimeCursorPagination,
+    errors,
+    scoped_views,
+)
 from meters import selectors
 from meters.api import serializers as s
 from meters.models import Hostel, Meter, Occupancy, Room, Site, Weather
@@ -44,7 +52,7 @@ class SiteViewSet(ReadOnlyViewSet):
 
 
 class HostelFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     code = django_filters.CharFilter()
 
     class Meta:
@@ -67,8 +75,8 @@ class HostelViewSet(ReadOnlyViewSet):
 
 
 class RoomFilter(django_filters.FilterSet):
-    hostel = django_filters.NumberFilter(field_name="hostel_id")
-    floor = django_filters.NumberFilter()
+    hostel = IdFilter(field_name="hostel_id")
+    floor = SmallIntFilter()
     bed_type = django_filters.ChoiceFilter(choices=Room.BedType.choices)
     number = django_filters.CharFilter()
 
@@ -78,8 +86,8 @@ class RoomFilter(django_filters.FilterSet):
 
 
 class MeterFilter(django_filters.FilterSet):
-    hostel = django_filters.NumberFilter(field_name="hostel_id")
-    room = django_filters.NumberFilter(field_name="room_id")
+    hostel = IdFilter(field_name="hostel_id")
+    room = IdFilter(field_name="room_id")
     kind = django_filters.ChoiceFilter(choices=Meter.Kind.choices)
     status = django_filters.ChoiceFilter(choices=Meter.Status.choices)
     serial = django_filters.CharFilter()
@@ -176,7 +184,7 @@ class MeterViewSet(_SeriesViewSet):
 
 
 class WeatherFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     source = django_filters.ChoiceFilter(choices=Weather.Source.choices)
     start = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte", label="From (inclusive)")
     end = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt", label="To (exclusive)")
@@ -201,8 +209,8 @@ class WeatherViewSet(ReadOnlyViewSet):
 
 
 class OccupancyFilter(django_filters.FilterSet):
-    room = django_filters.NumberFilter(field_name="room_id")
-    hostel = django_filters.NumberFilter(field_name="room__hostel_id")
+    room = IdFilter(field_name="room_id")
+    hostel = IdFilter(field_name="room__hostel_id")
     at = django_filters.IsoDateTimeFilter(method="filter_at", label="Periods covering this moment")
 
     class Meta:

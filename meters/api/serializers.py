@@ -254,7 +254,7 @@ class OccupancySerializer(serializers.ModelSerializer):
 class OccupancyInSerializer(serializers.Serializer):
     """A new occupancy period; the room must be one the caller may see."""
 
-    room = serializers.IntegerField(min_value=1)
+    room = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True, default=None)
     occupants = serializers.IntegerField(min_value=0, max_value=6)
