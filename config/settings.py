@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import cast
 
 from config.env import (
     ConfigError,
@@ -50,6 +51,13 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+# ASGI runs each request's sync code in its own thread, so persistent connections (CONN_MAX_AGE)
+# pile up one per thread; a psycopg pool (DB_POOL_SIZE > 0, needs DB_CONN_MAX_AGE=0) bounds them.
+_pool_size = env_int("DB_POOL_SIZE", 0, minimum=0)
+if _pool_size and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+    _options = dict(cast(dict[str, object], DATABASES["default"].get("OPTIONS") or {}))
+    _options["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
+    DATABASES["default"].update(CONN_MAX_AGE=0, OPTIONS=_options)
 REDIS_URL = env_redis("REDIS_URL")
 EMBEDDED = REDIS_URL is None
 
@@ -77,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -22,7 +22,7 @@ class PagePagination(PageNumberPagination):
 class TimeCursorPagination(CursorPagination):
     """Opaque cursors for time series: stable while new rows arrive. The view names its ordering."""
 
-    page_size = 500
+    page_size = 200
     page_size_query_param = "page_size"
     max_page_size = 5000
     ordering = ("start",)
