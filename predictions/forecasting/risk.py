@@ -89,7 +89,7 @@ def failure_train(*, now: dt.datetime | None = None) -> ModelVersion:
     version.fit = auc is not None and auc >= 0.7
     version.training_seconds = time.perf_counter() - started
     version.save()
-    name = f"failure/failure-v{version.pk}.pkl"
+    name = f"failure-v{version.pk}.pkl"
     model.save(name)
     ModelVersion.objects.filter(family=FAMILY, status=ModelVersion.Status.CURRENT).update(
         status=ModelVersion.Status.RETIRED

@@ -120,7 +120,7 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
         version.fit = max(report["silhouette"].values()) >= 0.25
         version.training_seconds = time.perf_counter() - started
         version.save()
-        name = f"segmentation/segmentation-v{version.pk}.pkl"
+        name = f"segmentation-v{version.pk}.pkl"
         segmenter.save(name)
         ModelVersion.objects.filter(family=FAMILY, status=ModelVersion.Status.CURRENT).update(
             status=ModelVersion.Status.RETIRED

@@ -98,7 +98,7 @@ def forecaster_train(*, subject: Subject, now: dt.datetime | None = None) -> Mod
     version.training_seconds = time.perf_counter() - started
     with transaction.atomic():
         version.save()
-        name = f"forecast/{subject.kind}-{subject.pk}-v{version.pk}.pkl"
+        name = f"forecast-{subject.kind}-{subject.pk}-v{version.pk}.pkl"
         model.save(name)
         version.artifact = name
         ModelVersion.objects.filter(family=FAMILY, subject=subject.key, status=ModelVersion.Status.CURRENT).update(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +90,7 @@ class SeriesInputs:
         frame["occupancy"] = self.occupancy.reindex(grid).astype(float) if self.occupancy is not None else np.nan
         local = grid.tz_convert(self.timezone)
         frame["hour"] = local.hour
-        frame["dow"] = local.dayofweek
+        frame["dow"] = local.day_of_week
         frame["date"] = local.tz_localize(None).normalize()
         holiday_days: set[pd.Timestamp] = set()
         for _name, first, last in self.holidays:
@@ -99,8 +100,8 @@ class SeriesInputs:
 
 
 def _nanmean_rows(stack: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns are NaN, as intended
         return np.nanmean(stack, axis=0)
 
 
@@ -193,7 +194,7 @@ class DemandForecaster:
         temp = daily["temp"].copy()
         missing = temp.isna()
         if missing.any():
-            doy = pd.Series(daily.index.dayofyear, index=daily.index)
+            doy = pd.Series(daily.index.day_of_year, index=daily.index)
             clim = doy.map(lambda d: self.climatology.get(int(d) // 7)) if self.climatology else pd.Series(np.nan)
             temp[missing] = clim[missing]
             temp = temp.fillna(float(np.nanmean(list(self.climatology.values()))) if self.climatology else 10.0)
@@ -210,7 +211,7 @@ class DemandForecaster:
         if float(train["y"].std()) == 0.0 and float(train["y"].mean()) == 0.0:
             raise InsufficientHistory("the history is all zeros")
         temps = train["temp"].dropna()
-        self.climatology = {int(k): float(v) for k, v in temps.groupby(temps.index.dayofyear // 7).mean().items()}
+        self.climatology = {int(k): float(v) for k, v in temps.groupby(temps.index.day_of_year // 7).mean().items()}
         use_temp = temps.count() >= 0.8 * len(train) and float(temps.std()) > 0
         use_occ = train["occupancy"].notna().mean() >= 0.8 and float(train["occupancy"].std()) > 0
         span_days = (train.index.max() - train.index.min()).days

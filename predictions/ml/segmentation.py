@@ -38,7 +38,7 @@ def profile_features(
 ) -> pd.DataFrame:
     """One row per customer (columns of `load`: hourly kWh on a UTC index) of profile features."""
     local = load.index.tz_convert(timezone)
-    weekend = np.asarray(local.dayofweek >= 5)
+    weekend = np.asarray(local.day_of_week >= 5)
     hours = np.asarray(local.hour)
     rows: dict[Any, dict[str, float]] = {}
     daily_temp = None
