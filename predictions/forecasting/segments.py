@@ -132,4 +132,4 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
 
 
 def segments_summary() -> list[dict[str, Any]]:
-    return list(Segment.objects.values("code", "name", "expected_saving_pct"))
+    return [dict(row) for row in Segment.objects.values("code", "name", "expected_saving_pct")]

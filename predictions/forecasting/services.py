@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -161,9 +162,9 @@ def forecast_subject(*, subject: Subject, now: dt.datetime | None = None) -> Sub
         ).values_list("target", "yhat_day_ahead")
     )
     rows = []
-    for row in hourly.itertuples():
-        target = row.target.to_pydatetime()
-        day_ahead = float(row.yhat) if target - origin >= dt.timedelta(hours=24) else previous.get(target)
+    for row in hourly.to_dict("records"):
+        target = pd.Timestamp(row["target"]).to_pydatetime()
+        day_ahead = float(row["yhat"]) if target - origin >= dt.timedelta(hours=24) else previous.get(target)
         rows.append(
             Forecast(
                 **fields,
@@ -171,26 +172,26 @@ def forecast_subject(*, subject: Subject, now: dt.datetime | None = None) -> Sub
                 target=target,
                 issued_at=origin,
                 model_version=version,
-                yhat=float(row.yhat),
-                lower=float(row.lower),
-                upper=float(row.upper),
+                yhat=float(row["yhat"]),
+                lower=float(row["lower"]),
+                upper=float(row["upper"]),
                 yhat_day_ahead=day_ahead,
             )
         )
     tz = model.timezone
-    for row in daily.itertuples():
-        start = pd.Timestamp(row.day).tz_localize(tz).tz_convert("UTC").to_pydatetime()
+    for row in daily.to_dict("records"):
+        start = pd.Timestamp(row["day"]).tz_localize(tz).tz_convert("UTC").to_pydatetime()
         rows.append(
             Forecast(
                 **fields,
                 horizon=Forecast.Horizon.DAILY,
                 target=start,
-                day=row.day,
+                day=row["day"],
                 issued_at=origin,
                 model_version=version,
-                yhat=float(row.yhat),
-                lower=float(row.lower),
-                upper=float(row.upper),
+                yhat=float(row["yhat"]),
+                lower=float(row["lower"]),
+                upper=float(row["upper"]),
             )
         )
     _upsert(rows)
@@ -231,6 +232,10 @@ def transformer_capacity_check(
     )
 
 
+def _send_capacity(warning: CapacityWarning) -> None:
+    capacity_forecast_exceeded.send(sender="predictions.forecasting", warning=warning)
+
+
 def forecasts_produce(*, now: dt.datetime | None = None, kinds: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Forecast every subject, then send a capacity signal for each transformer over its threshold."""
     outcomes = [
@@ -245,9 +250,7 @@ def forecasts_produce(*, now: dt.datetime | None = None, kinds: tuple[str, ...] 
         if warning is not None:
             warnings.append(warning)
     for warning in warnings:
-        transaction.on_commit(
-            lambda w=warning: capacity_forecast_exceeded.send(sender="predictions.forecasting", warning=w)
-        )
+        transaction.on_commit(partial(_send_capacity, warning))
     return {
         "subjects": len(outcomes),
         "ok": sum(o.status == "ok" for o in outcomes),
@@ -269,7 +272,7 @@ def forecasts_fill_actuals(*, now: dt.datetime | None = None, days: int = 35) ->
             continue
         inputs = subject_inputs(subject=subject, start=start - dt.timedelta(days=1), end=end)
         load = inputs.load
-        local = load.index.tz_convert(inputs.timezone)
+        local = pd.DatetimeIndex(load.index).tz_convert(inputs.timezone)
         grouped = load.groupby(local.tz_localize(None).normalize())
         daily = grouped.sum(min_count=1).where(grouped.count() >= grouped.size() * 0.9)
         changed = []

@@ -68,7 +68,9 @@ def snapshot_features(history: TransformerHistory, dates: pd.DatetimeIndex) -> p
     kva = frame["kw"] / pf
     util = kva / capacity
     nominal = frame.get("nominal", pd.Series(230.0, index=frame.index)).fillna(230.0)
-    excursion = ((frame.get("voltage_min") < 0.9 * nominal) | (frame.get("voltage_max") > 1.1 * nominal)).astype(float)
+    low = frame["voltage_min"] if "voltage_min" in frame else pd.Series(np.nan, index=frame.index)
+    high = frame["voltage_max"] if "voltage_max" in frame else pd.Series(np.nan, index=frame.index)
+    excursion = ((low < 0.9 * nominal) | (high > 1.1 * nominal)).astype(float)
     temp = frame.get("temp", pd.Series(np.nan, index=frame.index))
     failures = sorted(t for t, kind in history.events if kind == "failure")
     faults = sorted(t for t, kind in history.events if kind == "fault")

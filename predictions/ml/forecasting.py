@@ -117,7 +117,7 @@ def _window_mean(values: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray
         return np.where(n > 0, (sums[hi] - sums[lo]) / np.maximum(n, 1), np.nan)
 
 
-def metrics(actual: np.ndarray, predicted: np.ndarray, naive: np.ndarray | None = None) -> dict[str, float | None]:
+def metrics(actual: Any, predicted: Any, naive: Any = None) -> dict[str, float | None]:
     """MAPE, CV(RMSE), NMBE (ASHRAE sign: actual minus predicted) and MASE; fractions, not percent.
 
     Hours without an actual (or without a prediction) are not scored.
@@ -194,7 +194,7 @@ class DemandForecaster:
         temp = daily["temp"].copy()
         missing = temp.isna()
         if missing.any():
-            doy = pd.Series(daily.index.day_of_year, index=daily.index)
+            doy = pd.Series(pd.DatetimeIndex(daily.index).day_of_year, index=daily.index)
             clim = doy.map(lambda d: self.climatology.get(int(d) // 7)) if self.climatology else pd.Series(np.nan)
             temp[missing] = clim[missing]
             temp = temp.fillna(float(np.nanmean(list(self.climatology.values()))) if self.climatology else 10.0)
@@ -211,7 +211,8 @@ class DemandForecaster:
         if float(train["y"].std()) == 0.0 and float(train["y"].mean()) == 0.0:
             raise InsufficientHistory("the history is all zeros")
         temps = train["temp"].dropna()
-        self.climatology = {int(k): float(v) for k, v in temps.groupby(temps.index.day_of_year // 7).mean().items()}
+        weeks = pd.DatetimeIndex(temps.index).day_of_year // 7
+        self.climatology = {int(str(k)): float(v) for k, v in temps.groupby(weeks).mean().items()}
         use_temp = temps.count() >= 0.8 * len(train) and float(temps.std()) > 0
         use_occ = train["occupancy"].notna().mean() >= 0.8 and float(train["occupancy"].std()) > 0
         span_days = (train.index.max() - train.index.min()).days
@@ -358,9 +359,11 @@ class DemandForecaster:
         # Prophet was given the history only; its predictions cover every day of the grid.
         shape = history.assign(weekend=history["dow"] >= 5).groupby(["weekend", "hour"])["load"].mean()
         overall = history.assign(weekend=history["dow"] >= 5).groupby("weekend")["load"].mean()
-        self.hour_shape = {
-            (bool(w), int(hr)): float(v / overall[w]) if overall[w] > 0 else 1.0 for (w, hr), v in shape.items()
-        }
+        self.hour_shape = {}
+        for key, value in shape.to_dict().items():
+            is_weekend, hour = bool(key[0]), int(key[1])  # type: ignore[index]
+            level = float(overall[is_weekend])
+            self.hour_shape[(is_weekend, hour)] = float(value) / level if level > 0 else 1.0
         start = max(0, cutoff - 24 * self.gbm_window_days)
         origins = self._origins(frame, start, cutoff - self.horizon + 1)
         features, targets = self._features(frame, origins, self.horizon)

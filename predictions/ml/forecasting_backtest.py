@@ -39,12 +39,12 @@ def backtest(
     """Day-ahead (or `horizon`-hour) rolling-origin backtest; scores only hours with an actual."""
     started = time.perf_counter()
     frame = inputs.frame(until=until + pd.Timedelta(hours=horizon))
-    local = frame.index.tz_convert(inputs.timezone)
+    local = pd.DatetimeIndex(frame.index).tz_convert(inputs.timezone)
     midnight = (local.hour == 0) & (frame.index >= train_until) & (frame.index < until)
     origins = np.flatnonzero(midnight)
     if len(origins) == 0:
         return BacktestResult("no_test_data", "no forecast origin in the test window", {}, pd.DataFrame(), 0.0)
-    parts = []
+    parts: list[pd.DataFrame] = []
     refit_hours = 24 * refit_days
     block_start = 0
     while block_start < len(origins):

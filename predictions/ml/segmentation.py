@@ -37,13 +37,13 @@ def profile_features(
     load: pd.DataFrame, *, timezone: str = "UTC", temperature: pd.Series | None = None
 ) -> pd.DataFrame:
     """One row per customer (columns of `load`: hourly kWh on a UTC index) of profile features."""
-    local = load.index.tz_convert(timezone)
+    local = pd.DatetimeIndex(load.index).tz_convert(timezone)
     weekend = np.asarray(local.day_of_week >= 5)
     hours = np.asarray(local.hour)
     rows: dict[Any, dict[str, float]] = {}
     daily_temp = None
     if temperature is not None and len(temperature):
-        daily_temp = temperature.groupby(temperature.index.tz_convert(timezone).date).mean()
+        daily_temp = temperature.groupby(pd.DatetimeIndex(temperature.index).tz_convert(timezone).date).mean()
     for customer in load.columns:
         values = load[customer].to_numpy(dtype=float)
         row: dict[str, float] = {}

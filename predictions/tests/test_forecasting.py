@@ -55,10 +55,12 @@ def test_forecaster_trains_saves_loads_and_predicts() -> None:
     origin = load.index.max() + pd.Timedelta(hours=1)
     hourly = loaded.predict(inputs, origin=origin, horizon=48)
     assert len(hourly) == 48
-    assert (hourly["lower"] <= hourly["yhat"]).all() and (hourly["yhat"] <= hourly["upper"]).all()
+    assert (hourly["lower"] <= hourly["yhat"]).all()
+    assert (hourly["yhat"] <= hourly["upper"]).all()
     assert hourly["yhat"].mean() == pytest.approx(load[-24 * 7 :].mean(), rel=0.25)
     daily = loaded.predict_daily(inputs, origin=origin, days=30)
-    assert len(daily) == 30 and (daily["yhat"] > 0).all()
+    assert len(daily) == 30
+    assert (daily["yhat"] > 0).all()
 
 
 def test_forecaster_refuses_an_artifact_of_another_format_version() -> None:
@@ -114,7 +116,7 @@ def test_backtest_forecast_json_prints_the_agreed_keys_on_the_last_line() -> Non
     load = _series(50)
     Reading.objects.bulk_create(
         Reading(meter=meter, timestamp=(at + pd.Timedelta(minutes=15 * q)).to_pydatetime(), kwh=v / 4)
-        for at, v in load.items()
+        for at, v in zip(pd.DatetimeIndex(load.index), load.to_numpy(), strict=True)
         for q in range(4)
     )
     out = StringIO()
@@ -184,13 +186,15 @@ def test_hourly_run_stores_forecasts_fills_actuals_and_signals_capacity(settings
     hourly = Forecast.objects.filter(subject_kind="hostel", subject_id=hostel.pk, horizon="hourly")
     assert hourly.count() == 72
     assert Forecast.objects.filter(subject_kind="site", horizon="daily").count() == 30
-    assert received and received[0].transformer_code == campus.transformers[0].code
+    assert received
+    assert received[0].transformer_code == campus.transformers[0].code
     assert forecasts_fill_actuals(now=campus.end) >= 48
     scored = hourly.filter(actual__isnull=False)
     errors = [abs(f.yhat - f.actual) / f.actual for f in scored]
     assert np.mean(errors) < 0.3
     version = ModelVersion.objects.get(subject=f"hostel:{hostel.code}", status="current")
-    assert version.fit is not None and "day_ahead" in version.metrics
+    assert version.fit is not None
+    assert "day_ahead" in version.metrics
 
 
 @pytest.mark.django_db
@@ -201,7 +205,8 @@ def test_an_unreadable_artifact_means_retraining_not_a_crash() -> None:
     version = forecaster_train(subject=subject, now=campus.end)
     artifact_write(name=version.artifact, family=FAMILY, format_version=99, payload={})
     newer, model = _current_model(subject=subject, now=campus.end)
-    assert newer.pk != version.pk and model.booster is not None
+    assert newer.pk != version.pk
+    assert model.booster is not None
 
 
 @pytest.mark.django_db
