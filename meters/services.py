@@ -76,3 +76,42 @@ def rollups_rebuild(*, meter_ids: Iterable[int], start: dt.datetime, end: dt.dat
         Meter.objects.filter(pk=meter.pk).update(last_reading_at=last)
         count += 1
     return count
+
+
+DEMO_PASSWORD = "wattwatch-demo"  # noqa: S105 - public demo logins, refused unless DEBUG
+
+
+def demo_users_ensure() -> list[str]:
+    """Demo logins admin, manager, warden_a (first hostel) and warden_b (second hostel); DEBUG only."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from customers.roles import MANAGER_GROUP, WARDEN_GROUP
+    from meters.models import Hostel
+
+    if not settings.DEBUG:
+        raise PermissionError("Demo logins have a public password; they are created only with DEBUG=1.")
+    users = get_user_model()
+    managers, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
+    wardens, _ = Group.objects.get_or_create(name=WARDEN_GROUP)
+    admin, _ = users.objects.get_or_create(username="admin", defaults={"email": "admin@example.org"})
+    admin.is_staff = admin.is_superuser = True
+    admin.set_password(DEMO_PASSWORD)
+    admin.save()
+    manager, _ = users.objects.get_or_create(
+        username="manager", defaults={"first_name": "Facility", "last_name": "Manager"}
+    )
+    manager.set_password(DEMO_PASSWORD)
+    manager.save()
+    manager.groups.add(managers)
+    created = ["admin", "manager"]
+    hostels = list(Hostel.objects.order_by("site_id", "code")[:2])
+    for username, hostel in zip(("warden_a", "warden_b"), hostels, strict=False):
+        warden, _ = users.objects.get_or_create(username=username)
+        warden.set_password(DEMO_PASSWORD)
+        warden.save()
+        warden.groups.add(wardens)
+        hostel.wardens.add(warden)
+        created.append(f"{username} ({hostel.name})")
+    return created
