@@ -18,7 +18,7 @@ from predictions.ml.failure import FAMILY, FailureRiskModel, TransformerHistory,
 from predictions.models import ModelVersion, TransformerRisk
 
 HISTORY_DAYS = 365
-SNAPSHOT_DAYS = 7
+SNAPSHOT_DAYS = 1
 
 
 def transformer_history(*, transformer: Transformer, start: dt.datetime, end: dt.datetime) -> TransformerHistory:
@@ -60,13 +60,22 @@ def failure_train(*, now: dt.datetime | None = None) -> ModelVersion:
     started = time.perf_counter()
     frames, labels, dates = [], [], []
     snapshot_dates = pd.date_range(
-        pd.Timestamp(start) + pd.Timedelta(days=30), pd.Timestamp(end) - pd.Timedelta(days=30), freq=f"{SNAPSHOT_DAYS}D"
+        pd.Timestamp(start).normalize() + pd.Timedelta(days=30),
+        pd.Timestamp(end).normalize() - pd.Timedelta(days=30),
+        freq=f"{SNAPSHOT_DAYS}D",
     )
     for transformer in Transformer.objects.exclude(status=Transformer.Status.RETIRED):
         history = transformer_history(transformer=transformer, start=start, end=end)
-        frames.append(snapshot_features(history, snapshot_dates))
-        labels.append(snapshot_labels(history, snapshot_dates))
-        dates.append(snapshot_dates.to_numpy())
+        first = history.hourly["kw"].first_valid_index()
+        if first is None:
+            continue
+        # Snapshots need 30 days of load behind them and 30 days of known future after them.
+        usable = snapshot_dates[snapshot_dates >= pd.Timestamp(first) + pd.Timedelta(days=30)]
+        if len(usable) == 0:
+            continue
+        frames.append(snapshot_features(history, usable))
+        labels.append(snapshot_labels(history, usable))
+        dates.append(usable.to_numpy())
     version = ModelVersion(
         family=FAMILY,
         format_version=FailureRiskModel.FORMAT_VERSION,
@@ -118,7 +127,7 @@ def failure_risks_compute(*, now: dt.datetime | None = None) -> dict[str, object
     rows = []
     for transformer in Transformer.objects.exclude(status=Transformer.Status.RETIRED):
         history = transformer_history(transformer=transformer, start=end - dt.timedelta(days=31), end=end)
-        features = snapshot_features(history, pd.DatetimeIndex([pd.Timestamp(end)]))
+        features = snapshot_features(history, pd.DatetimeIndex([pd.Timestamp(end).normalize()]))
         ((probability, factors),) = model.predict(features)
         rows.append(
             TransformerRisk(

@@ -32,6 +32,7 @@ FEATURES = [
     "power_factor_30d",
     "ambient_max_30d",
     "hot_overload_hours_30d",
+    "faults_30d",
     "faults_365d",
     "failures_history",
     "days_since_maintenance",
@@ -61,47 +62,84 @@ class TransformerHistory:
 
 
 def snapshot_features(history: TransformerHistory, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Feature rows for each as-of date (data strictly before it)."""
+    """Feature rows for each as-of date (midnight UTC; data strictly before it), from daily aggregates."""
     frame = history.hourly
     capacity = max(history.capacity_kva, 1.0)
-    pf = frame["power_factor"].fillna(0.95).clip(lower=0.5) if "power_factor" in frame else 0.95
-    kva = frame["kw"] / pf
-    util = kva / capacity
-    nominal = frame.get("nominal", pd.Series(230.0, index=frame.index)).fillna(230.0)
+    pf = (
+        frame["power_factor"].fillna(0.95).clip(lower=0.5)
+        if "power_factor" in frame
+        else pd.Series(0.95, index=frame.index)
+    )
+    util = (frame["kw"] / pf) / capacity
+    nominal = frame["nominal"].fillna(230.0) if "nominal" in frame else pd.Series(230.0, index=frame.index)
     low = frame["voltage_min"] if "voltage_min" in frame else pd.Series(np.nan, index=frame.index)
     high = frame["voltage_max"] if "voltage_max" in frame else pd.Series(np.nan, index=frame.index)
-    excursion = ((low < 0.9 * nominal) | (high > 1.1 * nominal)).astype(float)
-    temp = frame.get("temp", pd.Series(np.nan, index=frame.index))
-    failures = sorted(t for t, kind in history.events if kind == "failure")
-    faults = sorted(t for t, kind in history.events if kind == "fault")
-    maintenance = sorted(t for t, kind in history.events if kind in ("inspection", "repair"))
-    rows = []
-    for date in dates:
-        w30 = slice(date - pd.Timedelta(days=30), date - pd.Timedelta(hours=1))
-        w7 = slice(date - pd.Timedelta(days=7), date - pd.Timedelta(hours=1))
-        u30, u7 = util.loc[w30], util.loc[w7]
-        peak = float(u30.max()) if u30.count() else np.nan
-        mean = float(u30.mean()) if u30.count() else np.nan
-        before_maintenance = [t for t in maintenance if t < date]
-        rows.append(
+    temp = frame["temp"] if "temp" in frame else pd.Series(np.nan, index=frame.index)
+    day = pd.DatetimeIndex(frame.index).floor("D")
+    daily = (
+        pd.DataFrame(
             {
-                "age_years": date.year - history.installed_year,
-                "capacity_kva": capacity,
-                "load_factor_30d": mean / peak if peak and peak > 0 else np.nan,
-                "hours_above_rating_30d": float((u30 > 1.0).sum()),
-                "hours_above_90pct_7d": float((u7 > 0.9).sum()),
-                "peak_over_capacity_30d": peak,
-                "mean_utilisation_30d": mean,
-                "voltage_excursions_30d": float(excursion.loc[w30].sum()),
-                "power_factor_30d": float(pf.loc[w30].mean()) if isinstance(pf, pd.Series) else 0.95,
-                "ambient_max_30d": float(temp.loc[w30].max()) if temp.loc[w30].count() else np.nan,
-                "hot_overload_hours_30d": float(((u30 > 0.9) & (temp.loc[w30] > 25)).sum()),
-                "faults_365d": float(sum(date - pd.Timedelta(days=365) <= t < date for t in faults)),
-                "failures_history": float(sum(t < date for t in failures)),
-                "days_since_maintenance": float((date - before_maintenance[-1]).days) if before_maintenance else 3650.0,
+                "above": (util > 1.0).astype(float),
+                "above90": (util > 0.9).astype(float),
+                "peak": util,
+                "sum": util,
+                "count": util.notna().astype(float),
+                "excursion": ((low < 0.9 * nominal) | (high > 1.1 * nominal)).astype(float),
+                "pf": pf,
+                "temp": temp,
+                "hot": ((util > 0.9) & (temp > 25)).astype(float),
             }
         )
-    return pd.DataFrame(rows, index=dates)
+        .groupby(day)
+        .agg(
+            {
+                "above": "sum",
+                "above90": "sum",
+                "peak": "max",
+                "sum": "sum",
+                "count": "sum",
+                "excursion": "sum",
+                "pf": "mean",
+                "temp": "max",
+                "hot": "sum",
+            }
+        )
+    )
+    grid = pd.date_range(min(daily.index.min(), dates.min() - pd.Timedelta(days=31)), dates.max(), freq="D")
+    daily = daily.reindex(grid)
+    # Windows end the day before each snapshot date: shift by one day so the date itself is excluded.
+    r30 = daily.rolling(30, min_periods=1)
+    r7 = daily.rolling(7, min_periods=1)
+    shifted = pd.DataFrame(
+        {
+            "hours_above_rating_30d": r30["above"].sum(),
+            "hours_above_90pct_7d": r7["above90"].sum(),
+            "peak_over_capacity_30d": r30["peak"].max(),
+            "mean_utilisation_30d": r30["sum"].sum() / r30["count"].sum().replace(0, np.nan),
+            "voltage_excursions_30d": r30["excursion"].sum(),
+            "power_factor_30d": r30["pf"].mean(),
+            "ambient_max_30d": r30["temp"].max(),
+            "hot_overload_hours_30d": r30["hot"].sum(),
+        }
+    ).shift(1)
+    rows = shifted.reindex(dates)
+    rows["load_factor_30d"] = rows["mean_utilisation_30d"] / rows["peak_over_capacity_30d"].replace(0, np.nan)
+    rows["age_years"] = dates.year - history.installed_year
+    rows["capacity_kva"] = capacity
+    failures = np.array(sorted(t.value for t, kind in history.events if kind == "failure"), dtype="int64")
+    faults = np.array(sorted(t.value for t, kind in history.events if kind == "fault"), dtype="int64")
+    maintenance = np.array(
+        sorted(t.value for t, kind in history.events if kind in ("inspection", "repair")), dtype="int64"
+    )
+    at = dates.as_unit("ns").asi8
+    day_ns = 86_400 * 10**9
+    rows["faults_30d"] = np.searchsorted(faults, at) - np.searchsorted(faults, at - 30 * day_ns)
+    rows["faults_365d"] = np.searchsorted(faults, at) - np.searchsorted(faults, at - 365 * day_ns)
+    rows["failures_history"] = np.searchsorted(failures, at)
+    last = np.searchsorted(maintenance, at) - 1
+    previous = maintenance[np.maximum(last, 0)] if len(maintenance) else np.zeros(len(at), dtype="int64")
+    rows["days_since_maintenance"] = np.where(last >= 0, (at - previous) / day_ns, 3650.0)
+    return rows[FEATURES].astype(float)
 
 
 def snapshot_labels(history: TransformerHistory, dates: pd.DatetimeIndex) -> np.ndarray:

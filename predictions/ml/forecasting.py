@@ -39,6 +39,8 @@ GBM_PARAMS: dict[str, Any] = {
     "seed": 0,
 }
 GBM_ROUNDS = 250
+HEATING_BASE = 16.0  # °C below which buildings heat
+COOLING_BASE = 22.0  # °C above which they cool
 FEATURES = [
     "h",
     "hour",
@@ -160,8 +162,16 @@ class DemandForecaster:
 
     FORMAT_VERSION = FORMAT_VERSION
 
-    def __init__(self, *, horizon: int = 72, gbm_window_days: int = 365, origin_hours: tuple[int, ...] = (0,)):
+    def __init__(
+        self,
+        *,
+        horizon: int = 72,
+        gbm_window_days: int = 365,
+        origin_hours: tuple[int, ...] = (0,),
+        anchor: str = "prophet",
+    ):
         self.horizon = horizon
+        self.anchor = anchor
         self.gbm_window_days = gbm_window_days
         self.origin_hours = origin_hours
         self.timezone = "UTC"
@@ -177,6 +187,9 @@ class DemandForecaster:
 
     # -- Prophet on daily energy -------------------------------------------------------------------
     def _daily(self, frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.assign(
+            heating=np.maximum(HEATING_BASE - frame["temp"], 0.0), cooling=np.maximum(frame["temp"] - COOLING_BASE, 0.0)
+        )
         grouped = frame.groupby("date")
         daily = pd.DataFrame(
             {
@@ -184,6 +197,9 @@ class DemandForecaster:
                 "slots": grouped["load"].size(),
                 "y": grouped["load"].mean(),  # kWh per hour, robust to a few missing hours
                 "temp": grouped["temp"].mean(),
+                # Degree-hours from hourly temperature: heating and cooling follow the hour, not the day's mean.
+                "heating": grouped["heating"].mean(),
+                "cooling": grouped["cooling"].mean(),
                 "occupancy": grouped["occupancy"].mean(),
                 "holiday": grouped["holiday"].max(),
             }
@@ -199,6 +215,13 @@ class DemandForecaster:
             temp[missing] = clim[missing]
             temp = temp.fillna(float(np.nanmean(list(self.climatology.values()))) if self.climatology else 10.0)
         return temp
+
+    def _degree_hours(self, daily: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Daily mean cooling and heating degree-hours; from the (climatological) daily mean where missing."""
+        temp = self._fill_temp(daily)
+        cooling = daily["cooling"].fillna(np.maximum(temp - COOLING_BASE, 0.0))
+        heating = daily["heating"].fillna(np.maximum(HEATING_BASE - temp, 0.0))
+        return cooling.to_numpy(dtype=float), heating.to_numpy(dtype=float)
 
     def _fit_prophet(self, inputs: SeriesInputs, daily: pd.DataFrame, until: pd.Timestamp) -> None:
         from prophet import Prophet
@@ -228,8 +251,9 @@ class DemandForecaster:
         if use_temp:
             model.add_regressor("temp")
             model.add_regressor("cooling")
+            model.add_regressor("heating")
             fit_frame["temp"] = self._fill_temp(train).to_numpy()
-            fit_frame["cooling"] = np.maximum(fit_frame["temp"] - 18.0, 0.0)
+            fit_frame["cooling"], fit_frame["heating"] = self._degree_hours(train)
         if use_occ:
             model.add_regressor("occupancy")
             fit_frame["occupancy"] = train["occupancy"].fillna(train["occupancy"].mean()).to_numpy()
@@ -237,7 +261,7 @@ class DemandForecaster:
         future = pd.DataFrame({"ds": daily.index})
         if use_temp:
             future["temp"] = self._fill_temp(daily).to_numpy()
-            future["cooling"] = np.maximum(future["temp"] - 18.0, 0.0)
+            future["cooling"], future["heating"] = self._degree_hours(daily)
         if use_occ:
             future["occupancy"] = daily["occupancy"].ffill().fillna(train["occupancy"].mean()).to_numpy()
         predicted = model.predict(future)
@@ -269,7 +293,7 @@ class DemandForecaster:
         future = pd.DataFrame({"ds": missing})
         if use_temp:
             future["temp"] = self._fill_temp(part).to_numpy()
-            future["cooling"] = np.maximum(future["temp"] - 18.0, 0.0)
+            future["cooling"], future["heating"] = self._degree_hours(part)
         if use_occ:
             future["occupancy"] = part["occupancy"].fillna(0.8).to_numpy()
         predicted = self.prophet_model.predict(future)
@@ -324,6 +348,11 @@ class DemandForecaster:
                 }
             )
         features["_scale"] = scale
+        # The GBM learns the hour as a multiple of the recent level carried forward by Prophet's view of
+        # the target day (weather, weekday, holidays): trees cannot extrapolate to a colder day than any
+        # they were trained on, Prophet's linear regressors can.
+        anchor = np.clip(np.nan_to_num(prophet[t] / prophet_recent, nan=1.0), 0.5, 2.0)
+        features["_base"] = scale * (anchor if self.anchor == "prophet" else 1.0)
         features["_target"] = t
         features["_origin"] = o
         return features, t
@@ -367,8 +396,8 @@ class DemandForecaster:
         start = max(0, cutoff - 24 * self.gbm_window_days)
         origins = self._origins(frame, start, cutoff - self.horizon + 1)
         features, targets = self._features(frame, origins, self.horizon)
-        y = frame["load"].to_numpy(dtype=float)[targets] / features["_scale"].to_numpy()
-        ok = np.isfinite(y) & np.isfinite(features["_scale"].to_numpy()) & (features["_scale"].to_numpy() > 0)
+        y = frame["load"].to_numpy(dtype=float)[targets] / features["_base"].to_numpy()
+        ok = np.isfinite(y) & np.isfinite(features["_base"].to_numpy()) & (features["_base"].to_numpy() > 0)
         features, y = features[ok], y[ok]
         if len(y) < 24 * 7:
             raise InsufficientHistory("too few complete hours after the first week to learn the hourly shape")
@@ -392,7 +421,7 @@ class DemandForecaster:
         import xgboost as xgb
 
         features, targets = self._features(frame, origins, horizon)
-        scale = features["_scale"].to_numpy()
+        scale = features["_base"].to_numpy()
         ratio = self.booster.predict(xgb.DMatrix(features[FEATURES]))
         yhat = np.maximum(ratio * scale, 0.0)
         buckets = np.minimum((features["h"].to_numpy() - 1) // 24, max(self.residual_quantiles, default=0))

@@ -9,6 +9,7 @@ hour is the observed weather, standing in for a weather forecast.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,7 @@ def backtest(
     while block_start < len(origins):
         first = origins[block_start]
         block = origins[(origins >= first) & (origins < first + refit_hours)]
-        model = DemandForecaster(horizon=horizon)
+        model = DemandForecaster(horizon=horizon, anchor=os.environ.get("WATTWATCH_FORECAST_ANCHOR", "prophet"))
         try:
             model.train(inputs, until=frame.index[first], predict_until=frame.index[block[-1]])
         except InsufficientHistory as error:
