@@ -70,7 +70,7 @@ def failure_train(*, now: dt.datetime | None = None) -> ModelVersion:
         if first is None:
             continue
         # Snapshots need 30 days of load behind them and 30 days of known future after them.
-        usable = snapshot_dates[snapshot_dates >= pd.Timestamp(first) + pd.Timedelta(days=30)]
+        usable = snapshot_dates[snapshot_dates >= pd.Timestamp(str(first)) + pd.Timedelta(days=30)]
         if len(usable) == 0:
             continue
         frames.append(snapshot_features(history, usable))

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, Segment
-from meters.models import HourlyRollup, Meter
+from meters.models import HourlyRollup, Meter, Room
 from predictions.forecasting.series import site_weather
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.ml.segmentation import FAMILY, CustomerSegmenter, profile_features
@@ -69,11 +69,13 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
         train_start=end - dt.timedelta(days=WINDOW_DAYS),
         train_end=end,
     )
+    people = dict(Room.objects.filter(customer__isnull=False).values_list("customer_id", "capacity"))
     features = (
         profile_features(
             load,
             timezone=tz,
             temperature=site_weather(site_id=site_id, start=end - dt.timedelta(days=WINDOW_DAYS), end=end),
+            people=people,
         )
         if load.shape[1]
         else pd.DataFrame()

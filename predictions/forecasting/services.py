@@ -88,7 +88,7 @@ def forecaster_train(*, subject: Subject, now: dt.datetime | None = None) -> Mod
         )
         version.metrics = {"day_ahead": evaluation.scores, "evaluation_days": EVALUATION_DAYS}
         version.fit = ashrae_fit(evaluation.scores) if evaluation.status == "ok" else None
-        model = DemandForecaster(horizon=HOURLY_HORIZON, gbm_window_days=180, origin_hours=(0, 6, 12, 18))
+        model = DemandForecaster(horizon=HOURLY_HORIZON, gbm_window_days=180, origin_hours=(0, 12))
         model.train(inputs, until=pd.Timestamp(end))
     except InsufficientHistory as error:
         version.status = ModelVersion.Status.FAILED

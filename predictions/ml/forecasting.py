@@ -219,8 +219,8 @@ class DemandForecaster:
     def _degree_hours(self, daily: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Daily mean cooling and heating degree-hours; from the (climatological) daily mean where missing."""
         temp = self._fill_temp(daily)
-        cooling = daily["cooling"].fillna(np.maximum(temp - COOLING_BASE, 0.0))
-        heating = daily["heating"].fillna(np.maximum(HEATING_BASE - temp, 0.0))
+        cooling = daily["cooling"].fillna((temp - COOLING_BASE).clip(lower=0.0))
+        heating = daily["heating"].fillna((HEATING_BASE - temp).clip(lower=0.0))
         return cooling.to_numpy(dtype=float), heating.to_numpy(dtype=float)
 
     def _fit_prophet(self, inputs: SeriesInputs, daily: pd.DataFrame, until: pd.Timestamp) -> None:

@@ -19,7 +19,10 @@ from sklearn.preprocessing import StandardScaler
 
 FAMILY = "segmentation"
 FORMAT_VERSION = 1
-SHAPE_WEIGHT = 2.0  # shapes carry the habit; level and flags refine it
+SHAPE_WEIGHT = 1.0  # the 48 shape columns together weigh as much as ~7 other features (measured: ARI)
+BASE_REMOVED = False  # measured: removing standby before normalizing did not help ARI
+# Heaters, air conditioning and odd weeks vary room by room, not by habit: they refine, not lead.
+FEATURE_WEIGHTS = {"temp_sensitivity": 0.25, "variability": 0.5}
 MATCH_DISTANCE = 3.0  # standardized units: farther than this is a new segment, not a renamed one
 
 
@@ -34,9 +37,17 @@ class SegmentProfile:
 
 
 def profile_features(
-    load: pd.DataFrame, *, timezone: str = "UTC", temperature: pd.Series | None = None
+    load: pd.DataFrame,
+    *,
+    timezone: str = "UTC",
+    temperature: pd.Series | None = None,
+    people: dict[Any, int] | None = None,
 ) -> pd.DataFrame:
-    """One row per customer (columns of `load`: hourly kWh on a UTC index) of profile features."""
+    """One row per customer (columns of `load`: hourly kWh on a UTC index) of profile features.
+
+    `people` (beds per customer) turns the level into use per person, so a six-bed room of light
+    users is not mistaken for a two-bed room of heavy ones.
+    """
     local = pd.DatetimeIndex(load.index).tz_convert(timezone)
     weekend = np.asarray(local.day_of_week >= 5)
     hours = np.asarray(local.hour)
@@ -53,13 +64,17 @@ def profile_features(
                 [np.nanmean(values[mask & (hours == h)]) if (mask & (hours == h)).any() else np.nan for h in range(24)]
             )
             shape = np.nan_to_num(shape, nan=0.0)
+            # Standby load flattens the shape more in a small room than in a big one: remove it, so the
+            # shape is the residents' activity alone.
+            shape = shape - shape.min() if BASE_REMOVED else shape
             total = shape.sum()
             shape = shape / total if total > 0 else np.full(24, 1 / 24)
             for h in range(24):
                 row[f"{label}_{h:02d}"] = float(shape[h])
         wd = np.array([row[f"wd_{h:02d}"] for h in range(24)])
         peak = int(wd.argmax())
-        row["level"] = float(np.log1p(max(mean, 0.0)))
+        per = max(int((people or {}).get(customer, 1)), 1)
+        row["level"] = float(np.log1p(max(mean, 0.0) / per))
         row["peak_sin"] = float(np.sin(2 * np.pi * peak / 24))
         row["peak_cos"] = float(np.cos(2 * np.pi * peak / 24))
         daily = pd.Series(values, index=local.date).groupby(level=0).sum(min_count=12)
@@ -125,6 +140,10 @@ def _name(centroid: dict[str, float], median_level: float) -> tuple[str, str, st
     return name, description, recommendation, round(saving, 1)
 
 
+def _peak_hour(centroid: dict[str, float]) -> int:
+    return int(np.argmax([centroid[f"wd_{h:02d}"] for h in range(24)]))
+
+
 class CustomerSegmenter:
     """K-means over standardized profile features, with stable names across retraining."""
 
@@ -142,7 +161,12 @@ class CustomerSegmenter:
     def _matrix(self, features: pd.DataFrame) -> np.ndarray:
         assert self.scaler is not None
         matrix = self.scaler.transform(features[self.columns].to_numpy(dtype=float))
-        weights = np.array([SHAPE_WEIGHT / np.sqrt(24) if c[:3] in ("wd_", "we_") else 1.0 for c in self.columns])
+        weights = np.array(
+            [
+                SHAPE_WEIGHT / np.sqrt(24) if c[:3] in ("wd_", "we_") else FEATURE_WEIGHTS.get(c, 1.0)
+                for c in self.columns
+            ]
+        )
         return matrix * weights
 
     def train(self, features: pd.DataFrame, *, previous: CustomerSegmenter | None = None) -> dict[str, Any]:
@@ -184,17 +208,20 @@ class CustomerSegmenter:
                     codes[r] = old.code
                     names[r] = (old.name, *names[r][1:])
         used = {c for c in codes if c}
+        taken = {names[i][0] for i, c in enumerate(codes) if c}
         self.profiles = []
         for index, (name, description, recommendation, saving) in enumerate(names):
             code = codes[index]
             if code is None:
-                code = slugify(name)
-                suffix = 2
-                while code in used:
-                    code = f"{slugify(name)}-{suffix}"
-                    name = f"{names[index][0]} ({suffix})" if suffix > 1 else name
+                if name in taken or sum(n[0] == name for n in names) > 1:
+                    name = f"{name}, peak {_peak_hour(centroids_raw[index]):02d}:00"
+                base, suffix = slugify(name), 2
+                code = base
+                while code in used:  # same name and peak: a rare tie, told apart by size
+                    code = f"{base}-{suffix}"
                     suffix += 1
             used.add(code)
+            taken.add(name)
             self.profiles.append(
                 SegmentProfile(code, name, description, recommendation, saving, int((labels == index).sum()))
             )

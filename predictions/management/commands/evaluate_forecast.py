@@ -33,8 +33,9 @@ class Command(BaseCommand):
         self.stdout.write(f"test window {report['train_until']} to {report['until']}")
         for code, scores in report["hostels"].items():
             self.stdout.write(
-                f"hostel {code:8s} CV(RMSE) {_pct(scores.get('cv_rmse'))} (prophet {_pct(scores.get('prophet_cv_rmse'))},"
-                f" naive {_pct(scores.get('naive_cv_rmse'))})  NMBE {_pct(scores.get('nmbe'))}"
+                f"hostel {code:8s} CV(RMSE) {_pct(scores.get('cv_rmse'))}"
+                f" (prophet {_pct(scores.get('prophet_cv_rmse'))}, naive {_pct(scores.get('naive_cv_rmse'))})"
+                f"  NMBE {_pct(scores.get('nmbe'))}"
             )
         for code, scores in report["site"].items():
             self.stdout.write(
