@@ -10,7 +10,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Customer, Segment
+from customers.models import Customer, CustomerTruth, Segment
 from meters.models import HourlyRollup, Meter, Room
 from predictions.forecasting.series import site_weather
 from predictions.ml.artifacts import IncompatibleArtifact
@@ -113,7 +113,7 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
             by_segment.setdefault(profile.code, []).append(int(customer_id))
         for code, ids in by_segment.items():
             Customer.objects.filter(pk__in=ids).update(segment=segments[code])
-        version.metrics = {
+        version.metrics = segments_truth_agreement(features.index, [p.code for p in assigned]) | {
             "silhouette_by_k": report["silhouette"],
             "k": report["k"],
             "sizes": report["sizes"],
@@ -131,6 +131,20 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
         version.status = ModelVersion.Status.CURRENT
         version.save(update_fields=["artifact", "status"])
     return version
+
+
+def segments_truth_agreement(customer_ids: pd.Index, codes: list[str]) -> dict[str, Any]:
+    """Adjusted Rand index against simulated habit groups, where a simulator recorded them (evaluation only)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    truth = dict(CustomerTruth.objects.filter(customer_id__in=list(customer_ids)).values_list("customer_id", "habit"))
+    pairs = [(truth[c], code) for c, code in zip(customer_ids, codes, strict=True) if c in truth]
+    if len(pairs) < 2:
+        return {}
+    return {
+        "ari_vs_truth": round(float(adjusted_rand_score([t for t, _ in pairs], [c for _, c in pairs])), 4),
+        "truth_customers": len(pairs),
+    }
 
 
 def segments_summary() -> list[dict[str, Any]]:

@@ -182,7 +182,7 @@ class CustomerSegmenter:
         best: tuple[float, KMeans] | None = None
         self.silhouettes = {}
         for k in range(max(2, low), high + 1):
-            model = KMeans(n_clusters=k, n_init=4, random_state=self.seed).fit(matrix)
+            model = KMeans(n_clusters=k, n_init=10, random_state=self.seed).fit(matrix)
             if len(set(model.labels_)) < 2:
                 continue
             sample = min(len(matrix), 2000)

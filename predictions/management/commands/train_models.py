@@ -40,7 +40,8 @@ def _describe(family: str, entry: dict[str, Any]) -> str:
         if entry["status"] != "current":
             return f"{entry['status']}: {entry['note']}"
         best = max(metrics["silhouette_by_k"].items(), key=lambda kv: kv[1])
-        return f"k={metrics['k']} (silhouette {best[1]:.3f}), silhouette by k {metrics['silhouette_by_k']}"
+        ari = f", ARI vs simulated habits {metrics['ari_vs_truth']}" if "ari_vs_truth" in metrics else ""
+        return f"k={metrics['k']} (silhouette {best[1]:.3f}){ari}, silhouette by k {metrics['silhouette_by_k']}"
     if entry["status"] != "current":
         return f"{entry['status']}: {entry['note']}"
     return (
