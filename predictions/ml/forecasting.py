@@ -243,7 +243,9 @@ class DemandForecaster:
             uncertainty_samples=0,
             weekly_seasonality=True,
             daily_seasonality=False,
-            yearly_seasonality=span_days >= 330,
+            # One year cannot separate a yearly cycle from the calendar and weather: it wraps badly at the
+            # ends (measured: -60% in the first weeks after training). Weather regressors carry the season.
+            yearly_seasonality=span_days >= 700,
             changepoint_prior_scale=0.05,
             holidays=self._holiday_frame(inputs) if inputs.holidays else None,
         )
@@ -386,8 +388,11 @@ class DemandForecaster:
         last_day = pd.Timestamp(until.tz_convert(inputs.timezone).date()) - pd.Timedelta(days=1)
         self._fit_prophet(inputs, self._daily(history).reindex(daily.index).fillna({"hours": 0}), last_day)
         # Prophet was given the history only; its predictions cover every day of the grid.
-        shape = history.assign(weekend=history["dow"] >= 5).groupby(["weekend", "hour"])["load"].mean()
-        overall = history.assign(weekend=history["dow"] >= 5).groupby("weekend")["load"].mean()
+        # Prophet alone spreads its day over the hours with the recent shape (the last 8 weeks): a shape
+        # averaged over a year mixes terms, vacations and seasons.
+        recent = history.iloc[-24 * 56 :].assign(weekend=history["dow"].iloc[-24 * 56 :] >= 5)
+        shape = recent.groupby(["weekend", "hour"])["load"].mean()
+        overall = recent.groupby("weekend")["load"].mean()
         self.hour_shape = {}
         for key, value in shape.to_dict().items():
             is_weekend, hour = bool(key[0]), int(key[1])  # type: ignore[index]
