@@ -58,11 +58,7 @@ def backtest(
     while block_start < len(origins):
         first = origins[block_start]
         block = origins[(origins >= first) & (origins < first + refit_hours)]
-        model = DemandForecaster(
-            horizon=horizon,
-            anchor=os.environ.get("WATTWATCH_FORECAST_ANCHOR", "prophet"),
-            gbm_window_days=int(os.environ.get("WATTWATCH_GBM_WINDOW", "365")),
-        )
+        model = DemandForecaster(horizon=horizon)
         try:
             model.train(inputs, until=frame.index[first], predict_until=frame.index[block[-1]])
         except InsufficientHistory as error:

@@ -46,5 +46,7 @@ def _describe(family: str, entry: dict[str, Any]) -> str:
         return f"{entry['status']}: {entry['note']}"
     return (
         f"ROC AUC {metrics.get('roc_auc')}, Brier {metrics.get('brier')}, "
-        f"precision@10% {metrics.get('precision_at_10pct')} ({metrics.get('test_positives')} failures in test)"
+        f"precision@10% {metrics.get('precision_at_10pct')} ({metrics.get('test_positives')} failures in test); "
+        f"rolling-origin ROC AUC {metrics.get('rolling_roc_auc')}, precision@10% "
+        f"{metrics.get('rolling_precision_at_10pct')} ({metrics.get('rolling_positives')} failures scored)"
     )
