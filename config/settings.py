@@ -251,6 +251,10 @@ SPECTACULAR_SETTINGS = {
         "OccupancySourceEnum": "meters.models.Occupancy.Source",
         "ResolutionEnum": ["raw", "hourly", "daily"],
         "AlertKindEnum": "alerts.models.AlertKind",
+        "ModelFamilyEnum": "predictions.models.ModelVersion.Family",
+        "ModelVersionStatusEnum": "predictions.models.ModelVersion.Status",
+        "ForecastSubjectKindEnum": "predictions.models.Forecast.SubjectKind",
+        "ForecastHorizonEnum": "predictions.models.Forecast.Horizon",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("meters/", include("meters.urls")),
     path("api/v1/", include("alerts.api.urls")),
     path("api/v1/", include("customers.api.urls")),
+    path("api/v1/", include("predictions.api.urls")),
     path("api/v1/auth/token", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/auth/token/refresh", TokenRefreshView.as_view(), name="api-token-refresh"),
     path("api/v1/auth/token/revoke", TokenRevokeView.as_view(), name="api-token-revoke"),

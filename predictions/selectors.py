@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from customers.models import Customer, Segment, Transformer
-from predictions.models import Forecast, JobRun, TransformerRisk
+from predictions.models import Forecast, JobRun, ModelVersion, TransformerRisk
 
 
 def forecasts_for_user(
@@ -57,3 +57,19 @@ def job_runs_recent(*, job: str | None = None, limit: int = 50) -> QuerySet[JobR
     if job:
         runs = runs.filter(job=job)
     return runs[:limit]
+
+
+def model_versions_queryset() -> QuerySet[ModelVersion]:
+    """Every trained version with its metrics (a staff and manager view: versions span hostels)."""
+    return ModelVersion.objects.all()
+
+
+def transformer_risks_latest_for_user(*, user: Any) -> QuerySet[TransformerRisk]:
+    """The latest risk row of each transformer the user may see, as a queryset (for paging)."""
+    visible = Transformer.objects.visible_to(user).values("pk")
+    newest = (
+        TransformerRisk.objects.filter(transformer_id=OuterRef("transformer_id"))
+        .order_by("-computed_at", "-id")
+        .values("id")[:1]
+    )
+    return TransformerRisk.objects.filter(transformer__in=visible, id=Subquery(newest)).select_related("transformer")

@@ -14,6 +14,7 @@ from customers.models import Customer, Transformer
 from customers.tests.factories import CustomerFactory, TransformerFactory
 from meters.models import Occupancy, Reading, Weather
 from meters.services import gateway_token_create, rollups_rebuild
+from predictions.models import Forecast, ModelVersion, TransformerRisk
 
 T0 = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
 
@@ -28,6 +29,10 @@ class Estate:
     occupancy_a: Occupancy
     occupancy_b: Occupancy
     gateway_key: str
+    forecast_a: Forecast
+    forecast_b: Forecast
+    risk_a: TransformerRisk
+    risk_b: TransformerRisk
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +63,28 @@ def estate(campus: Any) -> Estate:
     occupancy_a = Occupancy.objects.create(room=campus.room_a, start=T0, occupants=3)
     occupancy_b = Occupancy.objects.create(room=campus.room_b, start=T0, occupants=2)
     _, key = gateway_token_create(name="gw-a", meter_ids=[campus.meter_a.id])
-    return Estate(campus, customer_a, customer_b, transformer_a, transformer_b, occupancy_a, occupancy_b, key)
+    forecasts = [
+        Forecast.objects.create(
+            subject_kind="hostel",
+            subject_id=hostel.pk,
+            hostel=hostel,
+            horizon="hourly",
+            target=T0,
+            issued_at=T0,
+            yhat=1.0,
+            lower=0.5,
+            upper=1.5,
+        )
+        for hostel in (campus.hostel_a, campus.hostel_b)
+    ]
+    risks = [
+        TransformerRisk.objects.create(transformer=transformer, probability=0.2, computed_at=T0)
+        for transformer in (transformer_a, transformer_b)
+    ]
+    ModelVersion.objects.create(family="forecast", subject="A", format_version=1, metrics={"cv_rmse": 0.2})
+    return Estate(
+        campus, customer_a, customer_b, transformer_a, transformer_b, occupancy_a, occupancy_b, key, *forecasts, *risks
+    )
 
 
 def api_for(user: Any | None = None, *, gateway_key: str | None = None) -> APIClient:

@@ -31,11 +31,14 @@ def endpoints(estate: Estate) -> list[tuple[str, str]]:
         ("occupancy/{}", estate.occupancy_a.pk, estate.occupancy_b.pk),
         ("customers/{}", estate.customer_a.pk, estate.customer_b.pk),
         ("transformers/{}", estate.transformer_a.pk, estate.transformer_b.pk),
+        ("forecasts/{}", estate.forecast_a.pk, estate.forecast_b.pk),
+        ("transformer-risks/{}", estate.risk_a.pk, estate.risk_b.pk),
     ]
     paths = [(f"/api/v1/{p.format(a)}", "A") for p, a, _ in by_hostel]
     paths += [(f"/api/v1/{p.format(b)}", "B") for p, _, b in by_hostel]
     lists = ["sites", "hostels", "rooms", "meters", "weather", "occupancy", "customers", "tariffs", "transformers"]
     lists += ["alerts", "analytics/overview", "analytics/grid-health", "analytics/hostel-comparison"]
+    lists += ["forecasts", "segments", "transformer-risks"]
     paths += [(f"/api/v1/{name}", "*") for name in lists]
     paths += [(f"/api/v1/sites/{c.hostel_a.site_id}", "*"), (f"/api/v1/tariffs/{estate.customer_a.tariff_id}", "*")]
     return paths
@@ -127,3 +130,18 @@ def test_gateway_posts_only_to_its_own_meters(estate: Estate) -> None:
     rows = [{"meter": serial, "timestamp": "2025-02-01T00:00:00Z", "kwh": 0.2} for serial in ("RM-A-101", "RM-B-101")]
     body = api_for(gateway_key=estate.gateway_key).post("/api/v1/readings/batch", rows, format="json").json()
     assert (body["accepted"], body["rejected"]) == (1, 1)
+
+
+def test_model_versions_are_for_managers_and_admins(estate: Estate, admin: Any, manager: Any, warden_a: Any) -> None:
+    assert api_for().get("/api/v1/model-versions").status_code == 401
+    assert api_for(warden_a).get("/api/v1/model-versions").status_code == 403
+    for user in (admin, manager):
+        body = api_for(user).get("/api/v1/model-versions?family=forecast").json()
+        assert body["results"][0]["metrics"] == {"cv_rmse": 0.2}
+
+
+def test_warden_sees_only_own_hostels_forecasts_and_risks(estate: Estate, warden_a: Any) -> None:
+    client = api_for(warden_a)
+    assert [row["id"] for row in client.get("/api/v1/forecasts").json()["results"]] == [estate.forecast_a.pk]
+    risks = client.get("/api/v1/transformer-risks").json()["results"]
+    assert [row["transformer_code"] for row in risks] == ["TX-A"]
