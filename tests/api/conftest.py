@@ -83,7 +83,18 @@ def estate(campus: Any) -> Estate:
     ]
     ModelVersion.objects.create(family="forecast", subject="A", format_version=1, metrics={"cv_rmse": 0.2})
     return Estate(
-        campus, customer_a, customer_b, transformer_a, transformer_b, occupancy_a, occupancy_b, key, *forecasts, *risks
+        campus,
+        customer_a,
+        customer_b,
+        transformer_a,
+        transformer_b,
+        occupancy_a,
+        occupancy_b,
+        key,
+        forecast_a=forecasts[0],
+        forecast_b=forecasts[1],
+        risk_a=risks[0],
+        risk_b=risks[1],
     )
 
 
