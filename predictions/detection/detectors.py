@@ -1,0 +1,253 @@
+"""Point detectors, their combination into one score, and the merge of anomalous intervals into incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from predictions.detection.frames import MeterInfo
+from predictions.ml.anomaly import Prediction
+
+CONSUMPTION_KINDS = frozenset(
+    {"high_consumption", "low_consumption", "vacant_usage", "night_usage", "sustained_excess", "spike", "drift"}
+)
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Which detectors run and their thresholds; evaluation switches them to measure what each earns."""
+
+    z: float = 5.0
+    z_low: float = 6.0
+    use_iqr: bool = False
+    use_seasonal: bool = False
+    use_iforest: bool = False
+    use_rules: bool = True
+    use_smoothed: bool = True
+    smoothed_z: float = 2.2
+    smoothed_window: int = 16
+    min_excess_share: float = 0.5  # the excess must be at least this share of the expected value
+    night_hours: tuple[float, float] = (0.0, 6.0)
+    flat_intervals: int = 8
+    dead_intervals: int = 4
+    voltage_band: float = 0.10
+    low_pf: float = 0.8
+
+
+@dataclass(frozen=True)
+class MeterPolicy:
+    """What feedback and the fitness gate taught us about one meter."""
+
+    fit: bool = True
+    threshold_boost: float = 0.0
+    suppressed_kinds: frozenset[str] = frozenset()
+
+
+@dataclass
+class Candidate:
+    """An incident found in a frame, before it is stored."""
+
+    meter_id: int
+    kind: str
+    start_idx: int
+    end_idx: int  # inclusive
+    score: float
+    expected_kwh: float
+    actual_kwh: float
+    detectors: list[str] = field(default_factory=list)
+    muted: bool = False
+
+
+def _runs(mask: np.ndarray, *, gap: int = 0) -> list[tuple[int, int]]:
+    """Inclusive (start, end) index runs of True, bridging holes of at most `gap` False values."""
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > gap + 1)
+    starts = np.r_[idx[0], idx[breaks + 1]]
+    ends = np.r_[idx[breaks], idx[-1]]
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _same_value_runs(values: np.ndarray, minimum: int) -> np.ndarray:
+    """True where a value repeats exactly for at least `minimum` consecutive readings."""
+    n = len(values)
+    if n < minimum:
+        return np.zeros(n, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    return np.repeat(lengths, lengths) >= minimum
+
+
+def _long_runs(mask: np.ndarray, minimum: int) -> np.ndarray:
+    """True where `mask` holds for at least `minimum` consecutive readings."""
+    return mask & _same_value_runs(mask.astype(np.int8), minimum)
+
+
+def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
+    cumulative = np.cumsum(np.r_[0.0, values])
+    index = np.arange(len(values))
+    lo = np.maximum(0, index - window + 1)
+    return (cumulative[index + 1] - cumulative[lo]) / (index + 1 - lo)
+
+
+def _score(z: float, threshold: float) -> float:
+    """Map a z-like strength to 0..1: 0.5 at the threshold, near 1 at three times it."""
+    return float(1.0 - 0.5 * np.exp(-max(z - threshold, 0.0) / max(threshold, 1e-6)))
+
+
+def consumption_flags(
+    *, frame: pd.DataFrame, pred: Prediction, config: DetectorConfig, boost: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """High and low consumption flags per reading, and the combined strength used for the score."""
+    kwh = frame["kwh"].to_numpy(dtype=float)
+    excess = kwh - pred.expected
+    threshold = config.z + boost
+    strength = pred.z.copy()
+    high = (pred.z >= threshold) & (excess >= config.min_excess_share * pred.expected)
+    if config.use_iqr:
+        high |= pred.iqr_out & (pred.z > 0) & (excess >= config.min_excess_share * pred.expected)
+    if config.use_seasonal:
+        seasonal = (pred.seasonal_z >= threshold) & (pred.z >= threshold / 2)
+        high |= seasonal
+        strength = np.maximum(strength, pred.seasonal_z)
+    if config.use_iforest:
+        corroborated = (pred.iforest > 0) & (pred.z >= threshold / 2)
+        high |= corroborated
+    low = (pred.z <= -(config.z_low + boost)) & (kwh > 0)
+    return high, low, strength
+
+
+def frame_candidates(
+    *,
+    frame: pd.DataFrame,
+    pred: Prediction,
+    infos: dict[int, MeterInfo],
+    policies: dict[int, MeterPolicy],
+    config: DetectorConfig,
+) -> list[Candidate]:
+    """Run every detector on a frame sorted by meter and time; return merged incidents."""
+    candidates: list[Candidate] = []
+    if frame.empty:
+        return candidates
+    meter_ids = frame["meter_id"].to_numpy()
+    boost = np.array([policies.get(int(m), MeterPolicy()).threshold_boost for m in meter_ids])
+    high, low, strength = consumption_flags(frame=frame, pred=pred, config=config, boost=boost)
+    kwh = frame["kwh"].to_numpy(dtype=float)
+    voltage = frame["voltage"].to_numpy(dtype=float)
+    pf = frame["pf"].to_numpy(dtype=float)
+    hour = frame["hour"].to_numpy(dtype=float)
+    occupants = frame["occupants"].to_numpy(dtype=float)
+    bounds = np.flatnonzero(np.r_[True, meter_ids[1:] != meter_ids[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+        meter_id = int(meter_ids[a])
+        info = infos[meter_id]
+        policy = policies.get(meter_id, MeterPolicy())
+        sl = slice(a, b)
+
+        def add(kind: str, runs: list[tuple[int, int]], strength_of: np.ndarray, threshold: float, name: str) -> None:
+            for s, e in runs:
+                lo, hi = a + s, a + e
+                peak = float(np.nanmax(strength_of[s : e + 1])) if e >= s else threshold
+                candidates.append(
+                    Candidate(
+                        meter_id=meter_id,
+                        kind=kind,
+                        start_idx=lo,
+                        end_idx=hi,
+                        score=_score(peak, threshold),
+                        expected_kwh=float(np.nansum(pred.expected[lo : hi + 1])),
+                        actual_kwh=float(np.nansum(kwh[lo : hi + 1])),
+                        detectors=[name],
+                        muted=(kind in policy.suppressed_kinds)
+                        or (not policy.fit and kind in CONSUMPTION_KINDS)
+                        or (not bool(pred.fit[lo]) and kind in CONSUMPTION_KINDS),
+                    )
+                )
+
+        m_kwh = kwh[sl]
+        threshold = config.z + float(boost[a])
+        # Rules first: a dead or stuck meter must not also read as low or high consumption.
+        dead = np.zeros(b - a, dtype=bool)
+        stuck = np.zeros(b - a, dtype=bool)
+        if config.use_rules:
+            zero = (m_kwh == 0) | np.isnan(m_kwh)
+            dead = _long_runs(zero, config.dead_intervals)
+            add("dead_meter", _runs(dead), np.full(b - a, 2.0), 1.0, "rule_dead")
+            stuck = (m_kwh > 0) & _same_value_runs(m_kwh, config.flat_intervals)
+            add("flat_line", _runs(stuck), np.full(b - a, 2.0), 1.0, "rule_flat_line")
+            impossible = (m_kwh < 0) | (m_kwh > info.rated_kw * info.interval_minutes / 60.0 * 1.5)
+            add("register_reset", _runs(impossible), np.full(b - a, 3.0), 1.0, "rule_impossible")
+            m_v = voltage[sl] / info.nominal_voltage
+            add(
+                "voltage_sag",
+                _runs(m_v < 1 - config.voltage_band, gap=1),
+                (1 - m_v) / config.voltage_band,
+                1.0,
+                "rule_voltage",
+            )
+            add(
+                "voltage_swell",
+                _runs(m_v > 1 + config.voltage_band, gap=1),
+                (m_v - 1) / config.voltage_band,
+                1.0,
+                "rule_voltage",
+            )
+            m_pf = pf[sl]
+            low_pf = (m_pf < config.low_pf) & (m_kwh > 0)
+            runs = [(s, e) for s, e in _runs(low_pf, gap=1) if e - s >= 1]
+            add("low_power_factor", runs, config.low_pf / np.maximum(m_pf, 0.05), 1.0, "rule_power_factor")
+        valid = ~(dead | stuck) & ~np.isnan(m_kwh)
+        m_high = high[sl] & valid
+        if config.use_smoothed:
+            smooth = _rolling_mean(np.clip(pred.z[sl], -3, 10), config.smoothed_window)
+            sustained = (smooth >= config.smoothed_z) & valid & (pred.z[sl] >= 1.5)
+            m_high = m_high | sustained
+        for s, e in _runs(m_high, gap=1):
+            lo, hi = a + s, a + e
+            intervals = e - s + 1
+            hours = intervals * info.interval_minutes / 60.0
+            peak = float(strength[lo : hi + 1].max())
+            if peak < threshold and int(m_high[s : e + 1].sum()) < 6:
+                continue  # only the smoothed detector fired: it must hold for at least an hour and a half
+            if intervals == 1 and peak < threshold * 1.5:
+                continue  # a lone reading must be a clear spike
+            kind = _classify(
+                hours=hours,
+                hour=hour[lo : hi + 1],
+                occupants=occupants[lo : hi + 1],
+                is_room=info.kind == "room",
+                ratio=pred.z[lo : hi + 1],
+                night=config.night_hours,
+            )
+            add(kind, [(s, e)], strength[sl], threshold, "residual_z")
+        low_runs = [(s, e) for s, e in _runs(low[sl] & valid, gap=1) if e - s + 1 >= 8]
+        add("low_consumption", low_runs, -pred.z[sl], config.z_low, "residual_z")
+    return candidates
+
+
+def _classify(
+    *,
+    hours: float,
+    hour: np.ndarray,
+    occupants: np.ndarray,
+    is_room: bool,
+    ratio: np.ndarray,
+    night: tuple[float, float],
+) -> str:
+    if is_room and len(occupants) and np.nanmax(np.nan_to_num(occupants, nan=1.0)) == 0:
+        return "vacant_usage"
+    if hours <= 1.0:
+        return "spike"
+    at_night = (hour >= night[0]) & (hour < night[1])
+    if hours <= 12 and at_night.mean() >= 0.6:
+        return "night_usage"
+    if hours >= 48:
+        half = len(ratio) // 2
+        if np.median(ratio[half:]) > 1.5 * max(np.median(ratio[:half]), 0.1):
+            return "drift"
+    if hours >= 3:
+        return "sustained_excess"
+    return "high_consumption"
