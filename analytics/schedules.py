@@ -29,6 +29,12 @@ def schedules() -> list[Schedule]:
             every_seconds=settings.HEARTBEAT_SECONDS,
             description="Proves the worker and beat are alive; pushes a heartbeat to every open page.",
         ),
+        Schedule(
+            name="Stale meters",
+            task="meters.tasks.meters_check_stale",
+            every_seconds=15 * 60,
+            description="Finds meters that stopped reporting and sends meters.signals.stale_meters_found.",
+        ),
     ]
 
 

@@ -134,6 +134,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Ingestion: gaps up to this long are filled with estimates; the Open-Meteo archive API for weather.
+INGEST_GAP_FILL_MAX_MINUTES = env_int("INGEST_GAP_FILL_MAX_MINUTES", 120, minimum=0, maximum=24 * 60)
+OPEN_METEO_BASE_URL = env_str("OPEN_METEO_BASE_URL", "https://archive-api.open-meteo.com/v1/archive")
 ML_MODELS_DIR = Path(env_str("ML_MODELS_DIR", str(BASE_DIR / "ml_models"))).resolve()
 
 # Cache, channel layer and Celery: Redis in production, in-process when embedded.

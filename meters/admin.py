@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 from meters.models import (
     AcademicPeriod,
     DailyRollup,
+    GatewayToken,
     Hostel,
     HourlyRollup,
     Incident,
@@ -19,6 +21,7 @@ from meters.models import (
     Occupancy,
     QuarantinedReading,
     Reading,
+    RegisterReading,
     Room,
     Site,
     Weather,
@@ -167,12 +170,74 @@ class DailyRollupAdmin(HourlyRollupAdmin):
 
 @admin.register(QuarantinedReading)
 class QuarantinedReadingAdmin(BigTableAdmin):
+    """Rejected rows: fix `raw` (or the meter, or its ledger), then re-process them."""
+
     list_display = ["source", "row_number", "meter_serial", "reason", "status", "received_at"]
     list_filter = ["status"]
     search_fields = ["meter_serial", "source", "reason"]
     date_hierarchy = "received_at"
     raw_id_fields = ["meter"]
-    readonly_fields = ["source", "row_number", "raw", "reason", "received_at", "resolved_at"]
+    readonly_fields = ["source", "row_number", "reason", "received_at", "resolved_at"]
+    actions = ["reprocess", "discard"]
+
+    @admin.action(description="Re-process the selected rows")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[QuarantinedReading]) -> None:
+        from meters.ingest import quarantine_reprocess
+
+        result = quarantine_reprocess(ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(
+            request,
+            f"{result.accepted + result.updated + result.unchanged} stored, {result.rejected} still rejected.",
+            messages.SUCCESS if not result.rejected else messages.WARNING,
+        )
+
+    @admin.action(description="Discard the selected rows")
+    def discard(self, request: HttpRequest, queryset: QuerySet[QuarantinedReading]) -> None:
+        from django.utils import timezone
+
+        count = queryset.filter(status=QuarantinedReading.Status.PENDING).update(
+            status=QuarantinedReading.Status.DISCARDED, resolved_at=timezone.now()
+        )
+        self.message_user(request, f"{count} rows discarded.")
+
+
+@admin.register(RegisterReading)
+class RegisterReadingAdmin(BigTableAdmin):
+    list_display = ["meter", "timestamp", "index_kwh"]
+    search_fields = ["=meter__serial"]
+    date_hierarchy = "timestamp"
+    raw_id_fields = ["meter"]
+    list_select_related = ["meter"]
+    ordering = ["-timestamp"]
+
+
+@admin.register(GatewayToken)
+class GatewayTokenAdmin(admin.ModelAdmin):
+    """Gateway keys: the key is shown once, when the token is created or rotated."""
+
+    list_display = ["name", "key_prefix", "hostel", "is_active", "expires_at", "last_used_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "key_prefix"]
+    raw_id_fields = ["meters"]
+    readonly_fields = ["key_prefix", "last_used_at", "created_at"]
+    actions = ["rotate"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from meters.authentication import key_generate, key_hash
+
+        if not change:
+            key = key_generate()
+            obj.key_prefix, obj.key_hash = key[:8], key_hash(key)
+            self.message_user(request, f"Gateway key (copy it now, it is not shown again): {key}", messages.WARNING)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Rotate the key of the selected gateways")
+    def rotate(self, request: HttpRequest, queryset: QuerySet[GatewayToken]) -> None:
+        from meters.services import gateway_token_rotate
+
+        for token in queryset:
+            key = gateway_token_rotate(token=token)
+            self.message_user(request, f"New key for {token.name} (shown once): {key}", messages.WARNING)
 
 
 @admin.register(Weather)

@@ -499,3 +499,50 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.meter_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+class RegisterReading(models.Model):
+    """A raw kWh index from a cumulative meter, kept so intervals can be re-derived and audited."""
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="register_readings")
+    timestamp = models.DateTimeField(help_text="When the index was read, UTC.")
+    index_kwh = models.FloatField()
+
+    objects = ReadingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meter", "timestamp"], name="one_register_reading_per_meter_and_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.timestamp:%Y-%m-%d %H:%M} index {self.index_kwh:.3f} kWh"
+
+
+class GatewayToken(models.Model):
+    """A key a meter gateway uses to post readings; only its hash is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    key_prefix = models.CharField(
+        max_length=8, editable=False, help_text="First characters of the key, to tell keys apart."
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    meters = models.ManyToManyField(Meter, blank=True, related_name="gateway_tokens", help_text="Meters it may write.")
+    hostel = models.ForeignKey(
+        Hostel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="gateway_tokens",
+        help_text="Or: every meter of this hostel.",
+    )
+    is_active = models.BooleanField(default=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"

@@ -9,7 +9,9 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from meters.models import Hostel, HourlyRollup, Meter, Occupancy, Reading, Room
+from meters.ingest.gaps import gaps_find
+from meters.ingest.types import Gap
+from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Reading, Room
 
 
 @dataclass(frozen=True)
@@ -143,3 +145,62 @@ def readings_latest_for_user(*, user: Any, limit: int = 20, hostel_id: int | Non
     if hostel_id is not None:
         readings = readings.filter(meter__hostel_id=hostel_id)
     return list(readings.order_by("-timestamp", "meter_id")[:limit])
+
+
+@dataclass(frozen=True)
+class EnergyPoint:
+    """Energy in one hour (UTC) or one local day."""
+
+    at: dt.datetime | dt.date
+    kwh: float
+
+
+@dataclass(frozen=True)
+class BalancePoint:
+    """A hostel's main meter against the sum of its room meters for one hour or local day."""
+
+    at: dt.datetime | dt.date
+    main_kwh: float
+    rooms_kwh: float
+    difference_kwh: float
+    difference_pct: float | None
+
+
+def _rollup_sums(
+    *, meters: Any, start: dt.datetime | dt.date, end: dt.datetime | dt.date, daily: bool
+) -> dict[Any, float]:
+    if daily:
+        rows = DailyRollup.objects.filter(meter__in=meters, day__gte=start, day__lt=end).values("day")
+        return {row["day"]: float(row["kwh"]) for row in rows.annotate(kwh=Sum("kwh")).order_by("day")}
+    hourly = HourlyRollup.objects.filter(meter__in=meters, hour__gte=start, hour__lt=end).values("hour")
+    return {row["hour"]: float(row["kwh"]) for row in hourly.annotate(kwh=Sum("kwh")).order_by("hour")}
+
+
+def hostel_rooms_total(
+    *, user: Any, hostel_id: int, start: dt.datetime | dt.date, end: dt.datetime | dt.date, daily: bool = False
+) -> list[EnergyPoint]:
+    """The hostel's virtual meter: the sum of its room meters per hour (UTC) or local day, from rollups."""
+    rooms = Meter.objects.visible_to(user).filter(hostel_id=hostel_id, kind=Meter.Kind.ROOM)
+    return [EnergyPoint(at, kwh) for at, kwh in _rollup_sums(meters=rooms, start=start, end=end, daily=daily).items()]
+
+
+def hostel_balance(
+    *, user: Any, hostel_id: int, start: dt.datetime | dt.date, end: dt.datetime | dt.date, daily: bool = False
+) -> list[BalancePoint]:
+    """Main meter minus the sum of room meters: a persistent excess is a leak, a bypass or a faulty meter."""
+    visible = Meter.objects.visible_to(user).filter(hostel_id=hostel_id)
+    main = _rollup_sums(meters=visible.filter(kind=Meter.Kind.HOSTEL_MAIN), start=start, end=end, daily=daily)
+    rooms = _rollup_sums(meters=visible.filter(kind=Meter.Kind.ROOM), start=start, end=end, daily=daily)
+    points = []
+    for at in sorted(set(main) | set(rooms)):
+        m, r = main.get(at, 0.0), rooms.get(at, 0.0)
+        points.append(BalancePoint(at, m, r, m - r, (m - r) / m * 100 if m else None))
+    return points
+
+
+def meter_gaps_for_user(*, user: Any, meter_id: int, start: dt.datetime, end: dt.datetime) -> list[Gap] | None:
+    """Missing intervals of a meter the user may see (None when they may not); estimates count as present."""
+    meter = Meter.objects.visible_to(user).filter(pk=meter_id).first()
+    if meter is None:
+        return None
+    return gaps_find(meter_id=meter.id, start=start, end=end, step=dt.timedelta(minutes=meter.interval_minutes))

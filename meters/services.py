@@ -4,75 +4,61 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Avg, Count, Max, Min, Q, Sum
-from django.db.models.functions import TruncDate, TruncHour
+from django.db.models import Max
 
-from meters.models import DailyRollup, HourlyRollup, Meter, Quality, Reading
+from meters.models import GatewayToken, Meter, Reading, Site
+
+
+def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0) -> Site:
+    """The site with this code, created (named after its code) when an import names a new one."""
+    site, _ = Site.objects.get_or_create(
+        code=code, defaults={"name": code, "timezone": timezone_name, "latitude": latitude, "longitude": longitude}
+    )
+    return site
 
 
 @transaction.atomic
 def rollups_rebuild(*, meter_ids: Iterable[int], start: dt.datetime, end: dt.datetime) -> int:
-    """Recompute hourly and daily rollups of these meters for [start, end), whole days in local time."""
-    count = 0
-    meters = Meter.objects.filter(id__in=list(meter_ids)).select_related("hostel__site")
-    for meter in meters:
-        tz = ZoneInfo(meter.hostel.site.timezone) if meter.hostel else dt.UTC
-        hours_kw = 60.0 / meter.interval_minutes
-        readings = Reading.objects.filter(meter=meter, timestamp__gte=start, timestamp__lt=end)
-        hourly = (
-            readings.annotate(bucket=TruncHour("timestamp", tzinfo=dt.UTC))
-            .values("bucket")
-            .annotate(
-                total=Sum("kwh"),
-                n=Count("id"),
-                est=Count("id", filter=Q(quality=Quality.ESTIMATED)),
-                peak=Max("kwh"),
-                v_avg=Avg("voltage"),
-                v_min=Min("voltage"),
-                v_max=Max("voltage"),
-                pf=Avg("power_factor"),
-            )
-        )
-        HourlyRollup.objects.filter(meter=meter, hour__gte=start, hour__lt=end).delete()
-        HourlyRollup.objects.bulk_create(
-            HourlyRollup(
-                meter=meter,
-                hour=row["bucket"],
-                kwh=row["total"],
-                readings=row["n"],
-                estimated=row["est"],
-                peak_kw=row["peak"] * hours_kw if row["peak"] is not None else None,
-                voltage_avg=row["v_avg"],
-                voltage_min=row["v_min"],
-                voltage_max=row["v_max"],
-                power_factor_avg=row["pf"],
-            )
-            for row in hourly
-        )
-        daily = (
-            readings.annotate(day=TruncDate("timestamp", tzinfo=tz))
-            .values("day")
-            .annotate(
-                total=Sum("kwh"), n=Count("id"), est=Count("id", filter=Q(quality=Quality.ESTIMATED)), peak=Max("kwh")
-            )
-        )
-        days = list(daily)
-        DailyRollup.objects.filter(meter=meter, day__in=[row["day"] for row in days]).delete()
-        DailyRollup.objects.bulk_create(
-            DailyRollup(
-                meter=meter,
-                day=row["day"],
-                kwh=row["total"],
-                readings=row["n"],
-                estimated=row["est"],
-                peak_kw=row["peak"] * hours_kw if row["peak"] is not None else None,
-            )
-            for row in days
-        )
-        last = Reading.objects.filter(meter=meter).aggregate(last=Max("timestamp"))["last"]
-        Meter.objects.filter(pk=meter.pk).update(last_reading_at=last)
-        count += 1
-    return count
+    """Recompute hourly and daily rollups of these meters for [start, end) and their last reading time.
+
+    Incremental: only the hours in the span and the whole local days around it are rewritten.
+    """
+    from meters.ingest import MeterRange, rollups_update
+
+    ids = list(meter_ids)
+    last_instant = end - dt.timedelta(seconds=1)
+    rollups_update(ranges={meter_id: MeterRange(start, last_instant) for meter_id in ids})
+    for meter_id in ids:
+        last = Reading.objects.filter(meter_id=meter_id).aggregate(last=Max("timestamp"))["last"]
+        Meter.objects.filter(pk=meter_id).update(last_reading_at=last)
+    return len(ids)
+
+
+def gateway_token_create(
+    *,
+    name: str,
+    meter_ids: Iterable[int] = (),
+    hostel_id: int | None = None,
+    expires_at: dt.datetime | None = None,
+) -> tuple[GatewayToken, str]:
+    """A new gateway key; returns the token and the key, which is shown once and never stored."""
+    from meters.authentication import key_generate, key_hash
+
+    key = key_generate()
+    token = GatewayToken.objects.create(
+        name=name, key_prefix=key[:8], key_hash=key_hash(key), hostel_id=hostel_id, expires_at=expires_at
+    )
+    token.meters.set(list(meter_ids))
+    return token, key
+
+
+def gateway_token_rotate(*, token: GatewayToken) -> str:
+    """Replace a gateway's key; the old one stops working at once."""
+    from meters.authentication import key_generate, key_hash
+
+    key = key_generate()
+    token.key_prefix, token.key_hash = key[:8], key_hash(key)
+    token.save(update_fields=["key_prefix", "key_hash"])
+    return key

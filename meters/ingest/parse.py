@@ -1,0 +1,121 @@
+"""Reading CSV and Parquet files in chunks, so memory stays flat however large the file is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from meters.ingest.types import OPTIONAL_COLUMNS, READING_COLUMNS
+
+CHUNK_ROWS = 100_000
+CSV_BLOCK_BYTES = 4 << 20  # about 100,000 rows of long-format readings
+
+
+class FileFormatError(ValueError):
+    """The file cannot be read as readings at all (wrong columns, not CSV or Parquet)."""
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each reading field is in the file; `meter` may be fixed for single-meter files."""
+
+    columns: Mapping[str, str] = field(default_factory=dict)  # canonical name -> column in the file
+    meter: str | None = None  # every row belongs to this meter serial
+
+    def source(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+def file_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".csv", ".txt", ".gz"):
+        return "csv"
+    raise FileFormatError(f"{path.name}: expected a .csv or .parquet file")
+
+
+def _normalise(frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int) -> pd.DataFrame:
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for name in READING_COLUMNS:
+        column = mapping.source(name)
+        if name == "meter" and mapping.meter is not None:
+            out[name] = mapping.meter
+        elif column in frame.columns:
+            out[name] = frame[column].to_numpy()
+        elif name in OPTIONAL_COLUMNS:
+            out[name] = None
+    out["row"] = range(first_row + header_rows, first_row + header_rows + len(frame))
+    return out
+
+
+def _check_columns(names: list[str], mapping: ColumnMap) -> None:
+    required = ["timestamp", "kwh"] + ([] if mapping.meter else ["meter"])
+    missing = [mapping.source(name) for name in required if mapping.source(name) not in names]
+    if missing:
+        raise FileFormatError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(names) or 'none'} "
+            "(expected meter,timestamp,kwh[,voltage,current,power_factor])"
+        )
+
+
+def readings_chunks(
+    *, path: Path, mapping: ColumnMap | None = None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Yield the file as chunks of canonical reading columns, with each row's line number."""
+    mapping = mapping or ColumnMap()
+    if file_kind(path) == "parquet":
+        try:
+            parquet = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise FileFormatError(f"{path.name}: not a Parquet file ({error})") from error
+        _check_columns(parquet.schema_arrow.names, mapping)
+        seen = 0
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            frame = batch.to_pandas()
+            yield _normalise(frame, mapping, seen, header_rows=1)
+            seen += len(frame)
+        return
+    try:
+        header = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileFormatError(f"{path.name}: not a readable CSV file ({error})") from error
+    _check_columns(header, mapping)
+    # Everything as text: a bad value must reject its row, not the whole block.
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True, quoted_strings_can_be_null=True
+        ),
+    )
+    seen = 0
+    for batch in reader:
+        frame = batch.to_pandas()
+        yield _normalise(frame, mapping, seen, header_rows=2)
+        seen += len(frame)
+
+
+def records_chunk(records: Sequence[Mapping[str, Any]], *, first_index: int = 0) -> pd.DataFrame:
+    """An API batch (list of objects) as one chunk; `row` is each item's index in the list."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(records)))
+    for name in READING_COLUMNS:
+        out[name] = pd.Series([record.get(name) for record in records], dtype=object)
+    out["row"] = range(first_index, first_index + len(records))
+    return out
+
+
+def preview_rows(*, path: Path, mapping: ColumnMap | None = None, rows: int = 10) -> list[dict[str, object]]:
+    """The first rows of a file as read, for the upload page's preview."""
+    chunk = next(readings_chunks(path=path, mapping=mapping, chunk_rows=rows), None)
+    if chunk is None:
+        return []
+    head = chunk.head(rows).astype(object).where(chunk.head(rows).notna(), None)
+    return [{str(key): value for key, value in record.items()} for record in head.to_dict(orient="records")]

@@ -1,0 +1,191 @@
+"""Hourly and daily rollups, recomputed only for the hours and local days a batch touched.
+
+Days are the hostel site's local days: a day is [local midnight, next local midnight) turned
+into UTC, so DST days have 23 or 25 hours. Daily rows are summed from hourly rows, which is
+exact wherever the site's UTC offset is a whole number of hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate, TruncHour
+
+from meters.ingest.types import MeterRange
+from meters.models import DailyRollup, HourlyRollup, Meter, Quality, Reading
+
+
+def _hour_floor(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def local_day_bounds(*, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """UTC bounds of the whole local days that contain [start, end]."""
+    first = start.astimezone(tz).date()
+    last = end.astimezone(tz).date() + dt.timedelta(days=1)
+    return (
+        dt.datetime.combine(first, dt.time(), tz).astimezone(dt.UTC),
+        dt.datetime.combine(last, dt.time(), tz).astimezone(dt.UTC),
+    )
+
+
+def _timezones(meter_ids: list[int]) -> dict[int, str]:
+    return {
+        meter_id: tz or "UTC"
+        for meter_id, tz in Meter.objects.filter(id__in=meter_ids).values_list("id", "hostel__site__timezone")
+    }
+
+
+def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
+    """Bring hourly and daily rollups up to date for the given meters and spans; returns rows written."""
+    if not ranges:
+        return 0
+    zones = _timezones(list(ranges))
+    hours: list[tuple[int, dt.datetime, dt.datetime]] = []
+    days: list[tuple[int, dt.datetime, dt.datetime]] = []
+    for meter_id, span in ranges.items():
+        day_start, day_end = local_day_bounds(start=span.start, end=span.end, tz=ZoneInfo(zones.get(meter_id, "UTC")))
+        hours.append((meter_id, _hour_floor(span.start), _hour_floor(span.end) + dt.timedelta(hours=1)))
+        days.append((meter_id, day_start, day_end))
+    if connection.vendor == "postgresql":
+        return _update_postgresql(hours, days)
+    return _update_generic(hours, days, zones)
+
+
+def _arrays(spans: list[tuple[int, dt.datetime, dt.datetime]]) -> list[list[object]]:
+    return [[s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans]]
+
+
+def _update_postgresql(
+    hours: list[tuple[int, dt.datetime, dt.datetime]], days: list[tuple[int, dt.datetime, dt.datetime]]
+) -> int:
+    reading, hourly, daily = Reading._meta.db_table, HourlyRollup._meta.db_table, DailyRollup._meta.db_table
+    meter = Meter._meta.db_table
+    hostel, site = "meters_hostel", "meters_site"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {hourly} (meter_id, hour, kwh, readings, estimated, peak_kw,
+                                  voltage_avg, voltage_min, voltage_max, power_factor_avg)
+            SELECT r.meter_id, date_trunc('hour', r.timestamp AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                   sum(r.kwh), count(*), count(*) FILTER (WHERE r.quality = {Quality.ESTIMATED}),
+                   max(r.kwh) * 60.0 / min(m.interval_minutes),
+                   avg(r.voltage), min(r.voltage), max(r.voltage), avg(r.power_factor)
+            FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS a(meter_id, s, e)
+            JOIN {reading} r ON r.meter_id = a.meter_id AND r.timestamp >= a.s AND r.timestamp < a.e
+            JOIN {meter} m ON m.id = r.meter_id
+            GROUP BY 1, 2
+            ON CONFLICT (meter_id, hour) DO UPDATE SET
+                kwh = EXCLUDED.kwh, readings = EXCLUDED.readings, estimated = EXCLUDED.estimated,
+                peak_kw = EXCLUDED.peak_kw, voltage_avg = EXCLUDED.voltage_avg, voltage_min = EXCLUDED.voltage_min,
+                voltage_max = EXCLUDED.voltage_max, power_factor_avg = EXCLUDED.power_factor_avg
+            """,
+            _arrays(hours),
+        )
+        written = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {daily} (meter_id, day, kwh, readings, estimated, peak_kw)
+            SELECT h.meter_id, (h.hour AT TIME ZONE coalesce(s.timezone, 'UTC'))::date,
+                   sum(h.kwh), sum(h.readings), sum(h.estimated), max(h.peak_kw)
+            FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS a(meter_id, s, e)
+            JOIN {hourly} h ON h.meter_id = a.meter_id AND h.hour >= a.s AND h.hour < a.e
+            JOIN {meter} m ON m.id = h.meter_id
+            LEFT JOIN {hostel} ho ON ho.id = m.hostel_id
+            LEFT JOIN {site} s ON s.id = ho.site_id
+            GROUP BY 1, 2
+            ON CONFLICT (meter_id, day) DO UPDATE SET
+                kwh = EXCLUDED.kwh, readings = EXCLUDED.readings, estimated = EXCLUDED.estimated,
+                peak_kw = EXCLUDED.peak_kw
+            """,
+            _arrays(days),
+        )
+        return written + cursor.rowcount
+
+
+def _update_generic(
+    hours: list[tuple[int, dt.datetime, dt.datetime]],
+    days: list[tuple[int, dt.datetime, dt.datetime]],
+    zones: dict[int, str],
+) -> int:
+    written = 0
+    intervals = dict(Meter.objects.filter(id__in=[h[0] for h in hours]).values_list("id", "interval_minutes"))
+    for meter_id, start, end in hours:
+        per_hour = 60.0 / intervals[meter_id]
+        rows = (
+            Reading.objects.filter(meter_id=meter_id, timestamp__gte=start, timestamp__lt=end)
+            .annotate(bucket=TruncHour("timestamp", tzinfo=dt.UTC))
+            .values("bucket")
+            .annotate(
+                total=Sum("kwh"),
+                n=Count("id"),
+                est=Count("id", filter=Q(quality=Quality.ESTIMATED)),
+                peak=Max("kwh"),
+                v_avg=Avg("voltage"),
+                v_min=Min("voltage"),
+                v_max=Max("voltage"),
+                pf=Avg("power_factor"),
+            )
+        )
+        objs = [
+            HourlyRollup(
+                meter_id=meter_id,
+                hour=row["bucket"],
+                kwh=row["total"],
+                readings=row["n"],
+                estimated=row["est"],
+                peak_kw=row["peak"] * per_hour,
+                voltage_avg=row["v_avg"],
+                voltage_min=row["v_min"],
+                voltage_max=row["v_max"],
+                power_factor_avg=row["pf"],
+            )
+            for row in rows
+        ]
+        HourlyRollup.objects.bulk_create(
+            objs,
+            update_conflicts=True,
+            unique_fields=["meter", "hour"],
+            update_fields=[
+                "kwh",
+                "readings",
+                "estimated",
+                "peak_kw",
+                "voltage_avg",
+                "voltage_min",
+                "voltage_max",
+                "power_factor_avg",
+            ],
+        )
+        written += len(objs)
+    for meter_id, start, end in days:
+        tz = ZoneInfo(zones.get(meter_id, "UTC"))
+        day_rows = (
+            HourlyRollup.objects.filter(meter_id=meter_id, hour__gte=start, hour__lt=end)
+            .annotate(local_day=TruncDate("hour", tzinfo=tz))
+            .values("local_day")
+            .annotate(total=Sum("kwh"), n=Sum("readings"), est=Sum("estimated"), peak=Max("peak_kw"))
+        )
+        day_objs = [
+            DailyRollup(
+                meter_id=meter_id,
+                day=row["local_day"],
+                kwh=row["total"],
+                readings=row["n"],
+                estimated=row["est"],
+                peak_kw=row["peak"],
+            )
+            for row in day_rows
+        ]
+        DailyRollup.objects.bulk_create(
+            day_objs,
+            update_conflicts=True,
+            unique_fields=["meter", "day"],
+            update_fields=["kwh", "readings", "estimated", "peak_kw"],
+        )
+        written += len(day_objs)
+    return written

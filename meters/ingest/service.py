@@ -1,0 +1,210 @@
+"""readings_ingest: validate, convert registers, upsert, quarantine, fill gaps, roll up, signal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.roles import scope_for
+from meters.ingest.gaps import gaps_fill
+from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
+from meters.ingest.registers import RegisterState, registers_to_intervals
+from meters.ingest.rollups import rollups_update
+from meters.ingest.types import IngestResult
+from meters.ingest.upsert import quarantine_store, readings_upsert
+from meters.ingest.validate import MeterDirectory, validate_chunk
+from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReading, Site
+from meters.signals import readings_ingested
+
+Progress = Callable[[int], None]
+
+
+def _directory(user: Any, gateway: GatewayToken | None) -> MeterDirectory:
+    if gateway is not None:
+        return MeterDirectory(
+            meter_ids=frozenset(gateway.meters.values_list("id", flat=True)),
+            hostel_ids=frozenset([gateway.hostel_id]) if gateway.hostel_id else frozenset(),
+        )
+    if user is None:
+        return MeterDirectory()  # trusted callers: commands, tasks
+    scope = scope_for(user)
+    return MeterDirectory() if scope.everything else MeterDirectory(hostel_ids=scope.hostel_ids)
+
+
+def _create_meters(chunk: pd.DataFrame, directory: MeterDirectory, site: Site, tz: ZoneInfo | None) -> None:
+    """Create meters for unknown serials: feeders of the site's 'imported' hostel, interval from the data."""
+    serials = chunk["meter"].dropna().astype(str).str.strip().unique().tolist()
+    directory.load(serials)
+    unknown = [serial for serial in serials if serial and directory.by_serial.get(serial) is None]
+    if not unknown:
+        return
+    hostel, _ = Hostel.objects.get_or_create(
+        site=site, code="imported", defaults={"name": f"Imported meters ({site.code})"}
+    )
+    for serial in unknown:
+        rows = chunk[chunk["meter"].astype(str).str.strip() == serial]
+        stamps = pd.to_datetime(rows["timestamp"], format="ISO8601", utc=True, errors="coerce").dropna().sort_values()
+        steps = stamps.diff().dropna().dt.total_seconds()
+        steps = steps[steps > 0]
+        interval = int(steps.min() // 60) if not steps.empty else 60
+        interval = min((15, 30, 60), key=lambda choice: abs(choice - interval))
+        kwh = pd.to_numeric(rows["kwh"], errors="coerce")
+        peak_kw = float(kwh.max() * 60 / interval) if kwh.notna().any() else 0.0
+        installed = stamps.iloc[0].to_pydatetime() if not stamps.empty else timezone.now()
+        meter = Meter.objects.create(
+            serial=serial,
+            kind=Meter.Kind.FEEDER,
+            hostel=hostel,
+            interval_minutes=interval,
+            rated_kw=max(10.0, round(peak_kw * 2, 1)),
+            installed_at=installed - dt.timedelta(days=3650),
+        )
+        directory.add(meter)
+
+
+def _chunks(rows: Iterable[Mapping[str, Any]] | Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
+    batch: list[Mapping[str, Any]] = []
+    for item in rows:
+        if isinstance(item, pd.DataFrame):
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= 50_000:
+            yield records_chunk(batch, first_index=0)
+            batch = []
+    if batch:
+        yield records_chunk(batch)
+
+
+@transaction.atomic
+def readings_ingest(
+    *,
+    rows: Iterable[Mapping[str, Any]] | Iterable[pd.DataFrame],
+    source: str,
+    user: Any = None,
+    gateway: GatewayToken | None = None,
+    timezone_name: str | None = None,
+    create_meters_in: Site | None = None,
+    zero_is_missing: bool = False,
+    quarantine: bool = True,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Store readings (API objects or parsed file chunks) idempotently; one transaction per call.
+
+    Rows are checked one by one: bad rows go to the quarantine with a reason and never block the
+    good ones. `user` or `gateway` limit which meters may be written; neither means a trusted
+    caller. After commit, `meters.signals.readings_ingested` is sent once.
+    """
+    started = time.perf_counter()
+    now = now or timezone.now()
+    tz = ZoneInfo(timezone_name) if timezone_name else None
+    directory = _directory(user, gateway)
+    registers = RegisterState()
+    result = IngestResult()
+    for chunk in _chunks(rows):
+        if create_meters_in is not None:
+            _create_meters(chunk, directory, create_meters_in, tz)
+        checked = validate_chunk(chunk, directory, tz=tz, now=now, zero_is_missing=zero_is_missing)
+        result.skipped_missing += checked.skipped_missing
+        rejections = list(checked.rejections)
+        good = checked.good
+        cumulative = good["cumulative"]
+        interval_rows = good[~cumulative].drop(columns="cumulative")
+        interval_rows = interval_rows.assign(quality=int(Quality.RAW))
+        if cumulative.any():
+            infos = {info.id: info for info in directory.by_serial.values() if info is not None}
+            converted, register_rejections = registers_to_intervals(
+                rows=good[cumulative].drop(columns="cumulative"), infos=infos, state=registers
+            )
+            rejections.extend(register_rejections)
+            interval_rows = (
+                pd.concat([interval_rows, converted], ignore_index=True) if len(converted) else interval_rows
+            )
+        before = len(interval_rows)
+        interval_rows = interval_rows.drop_duplicates(["meter_id", "epoch"], keep="last")
+        result.duplicates += before - len(interval_rows)
+        written = readings_upsert(rows=interval_rows)
+        for item in written:
+            result.accepted += item.inserted
+            result.updated += item.updated
+            result.touch(item.meter_id, item.first, item.last)
+        result.unchanged += len(interval_rows) - sum(item.inserted + item.updated for item in written)
+        if rejections and quarantine:
+            quarantine_store(rejections=rejections, source=source)
+        result.add_rejections(rejections)
+        if progress is not None:
+            progress(len(chunk))
+    ranges = result.ranges
+    gap_started = time.perf_counter()
+    result.gaps, result.estimated = gaps_fill(ranges=ranges)
+    rollup_started = time.perf_counter()
+    result.seconds_gaps = rollup_started - gap_started
+    rollups_update(ranges=ranges)
+    for meter_id, span in ranges.items():
+        Meter.objects.filter(pk=meter_id).filter(
+            Q(last_reading_at__isnull=True) | Q(last_reading_at__lt=span.end)
+        ).update(last_reading_at=span.end)
+    result.seconds_rollups = time.perf_counter() - rollup_started
+    if ranges:
+        meter_ids = sorted(ranges)
+        start = min(span.start for span in ranges.values())
+        end = max(span.end for span in ranges.values())
+        transaction.on_commit(
+            lambda: readings_ingested.send(sender=readings_ingest, meter_ids=meter_ids, start=start, end=end)
+        )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def readings_ingest_file(
+    *,
+    path: Path,
+    source: str | None = None,
+    user: Any = None,
+    mapping: ColumnMap | None = None,
+    timezone_name: str | None = None,
+    create_meters_in: Site | None = None,
+    zero_is_missing: bool = False,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Stream a CSV or Parquet file of readings into the database."""
+    return readings_ingest(
+        rows=readings_chunks(path=path, mapping=mapping),
+        source=source or path.name,
+        user=user,
+        timezone_name=timezone_name,
+        create_meters_in=create_meters_in,
+        zero_is_missing=zero_is_missing,
+        progress=progress,
+    )
+
+
+def quarantine_reprocess(*, ids: Iterable[int], user: Any = None) -> IngestResult:
+    """Try quarantined rows again (after a fix to the row, the meter or the ledger)."""
+    pending = list(QuarantinedReading.objects.filter(id__in=list(ids), status=QuarantinedReading.Status.PENDING))
+    if not pending:
+        return IngestResult()
+    with transaction.atomic():
+        records = [dict(item.raw) for item in pending]
+        for index, item in enumerate(pending):
+            records[index].setdefault("meter", item.meter_serial)
+        chunk = records_chunk(records)
+        result = readings_ingest(rows=[chunk], source="quarantine re-processing", user=user, quarantine=False)
+        failed = {rejection.row for rejection in result.rejections}
+        resolved = [item.id for index, item in enumerate(pending) if index not in failed]
+        QuarantinedReading.objects.filter(id__in=resolved).update(
+            status=QuarantinedReading.Status.REPROCESSED, resolved_at=timezone.now()
+        )
+        for rejection in result.rejections:
+            QuarantinedReading.objects.filter(pk=pending[rejection.row].pk).update(reason=rejection.reason[:300])
+    return result

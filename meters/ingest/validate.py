@@ -1,0 +1,268 @@
+"""Per-row validation of a chunk, vectorised: each bad row gets the first reason that applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from meters.ingest.types import OPTIONAL_COLUMNS, Rejection
+from meters.models import Meter
+
+FUTURE_TOLERANCE_S = 300  # gateway clocks drift; five minutes ahead is still accepted
+MAX_POWER_FACTOR_OF_RATED = 1.5  # energy above 1.5x the rated demand is physically impossible
+MAX_VOLTAGE_OF_NOMINAL = 1.5
+OFFSET_PATTERN = r"(?:Z|z|[+-]\d\d(?::?\d\d)?)$"
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    """What validation needs to know about a meter."""
+
+    id: int
+    serial: str
+    hostel_id: int | None
+    interval_s: int
+    cumulative: bool
+    rated_kw: float
+    nominal_voltage: float
+    installed: int  # epoch seconds
+    removed: int  # epoch seconds, or a far future
+
+    @classmethod
+    def of(cls, meter: Meter) -> MeterInfo:
+        far = 2**62
+        return cls(
+            id=meter.id,
+            serial=meter.serial,
+            hostel_id=meter.hostel_id,
+            interval_s=meter.interval_minutes * 60,
+            cumulative=meter.register == Meter.Register.CUMULATIVE,
+            rated_kw=meter.rated_kw,
+            nominal_voltage=meter.nominal_voltage,
+            installed=int(meter.installed_at.timestamp()),
+            removed=int(meter.removed_at.timestamp()) if meter.removed_at else far,
+        )
+
+
+class MeterDirectory:
+    """Serial -> meter, loaded lazily in bulk, restricted to the meters the caller may write."""
+
+    def __init__(self, *, hostel_ids: frozenset[int] | None = None, meter_ids: frozenset[int] | None = None) -> None:
+        # None means no restriction; an empty set means nothing is writable.
+        self.hostel_ids = hostel_ids
+        self.meter_ids = meter_ids
+        self.by_serial: dict[str, MeterInfo | None] = {}
+
+    def load(self, serials: Iterable[str]) -> None:
+        wanted = [serial for serial in serials if serial not in self.by_serial]
+        if not wanted:
+            return
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            for meter in Meter.objects.filter(serial__in=part):
+                self.by_serial[meter.serial] = MeterInfo.of(meter)
+            for serial in part:
+                self.by_serial.setdefault(serial, None)
+
+    def add(self, meter: Meter) -> None:
+        self.by_serial[meter.serial] = MeterInfo.of(meter)
+
+    def writable(self, info: MeterInfo) -> bool:
+        if self.meter_ids is not None and info.id in self.meter_ids:
+            return True
+        if self.hostel_ids is not None and info.hostel_id in self.hostel_ids:
+            return True
+        return self.meter_ids is None and self.hostel_ids is None
+
+    def info(self, meter_id: int) -> MeterInfo:
+        return self._by_id()[meter_id]
+
+    def _by_id(self) -> dict[int, MeterInfo]:
+        cache = {info.id: info for info in self.by_serial.values() if info is not None}
+        return cache
+
+
+@dataclass
+class Validated:
+    """A chunk split into good rows (typed columns) and rejections."""
+
+    good: pd.DataFrame  # meter_id, epoch, kwh, voltage, current, power_factor, row, cumulative
+    rejections: list[Rejection]
+    skipped_missing: int
+
+
+def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series]:
+    """UTC timestamps, and a mask of naive values that could not be placed in time."""
+    naive_problem = pd.Series(False, index=values.index)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if values.dt.tz is None:
+            if tz is None:
+                return values.dt.tz_localize("UTC"), pd.Series(True, index=values.index)
+            values = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        return values.dt.tz_convert("UTC"), naive_problem
+    text = values.astype("string").str.strip()
+    has_offset = text.str.contains(OFFSET_PATTERN, regex=True).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
+    naive = ~has_offset & text.notna()
+    if naive.any():
+        if tz is None:
+            # Only a well-formed time without an offset gets this reason; nonsense is unparseable.
+            readable = pd.to_datetime(text[naive], format="ISO8601", errors="coerce").notna()
+            naive_problem = naive.copy()
+            naive_problem[naive] = readable
+        else:
+            local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+            if local.dt.tz is not None:  # an offset form the pattern missed
+                local = local.dt.tz_convert("UTC")
+            else:
+                local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+            parsed = parsed.copy()
+            parsed[naive] = local
+    return parsed, naive_problem
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Floats, and a mask of values that were given but are not numbers."""
+    if pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values):
+        numbers = values.astype("float64")
+        return numbers, pd.Series(False, index=values.index)
+    given = values.notna() & (values.astype("string").str.strip() != "")
+    numbers = pd.to_numeric(values.where(given), errors="coerce").astype("float64")
+    return numbers, given & numbers.isna()
+
+
+def _raw(row: pd.Series) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in row.items():
+        if key == "row":
+            continue
+        if (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
+            value = None
+        elif isinstance(value, pd.Timestamp | dt.datetime):
+            value = value.isoformat()
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[str(key)] = value
+    return out
+
+
+def validate_chunk(
+    chunk: pd.DataFrame,
+    directory: MeterDirectory,
+    *,
+    tz: ZoneInfo | None,
+    now: dt.datetime,
+    zero_is_missing: bool = False,
+) -> Validated:
+    """Check every row of a chunk; good rows come back typed, bad rows with their reason."""
+    n = len(chunk)
+    reason = pd.Series(pd.NA, index=chunk.index, dtype="object")
+
+    def reject(mask: pd.Series, why: pd.Series | str) -> None:
+        fresh = mask & reason.isna()
+        if fresh.any():
+            reason[fresh] = why[fresh] if isinstance(why, pd.Series) else why
+
+    serial = chunk["meter"].astype("string").str.strip()
+    directory.load(serial.dropna().unique().tolist())
+    infos = {s: directory.by_serial.get(s) for s in serial.dropna().unique().tolist()}
+    known = {s: info for s, info in infos.items() if info is not None}
+    writable = {s: info for s, info in known.items() if directory.writable(info)}
+    reject(serial.isna() | (serial == ""), "meter serial missing")
+    # The same words whether the meter does not exist or belongs to a hostel the caller cannot
+    # write to: a reason must not reveal another hostel's meters.
+    reject(~serial.isin(list(writable)), "unknown meter '" + serial.fillna("") + "'")
+
+    meter_id = serial.map({s: info.id for s, info in writable.items()}).astype("Int64")
+    interval_s = serial.map({s: info.interval_s for s, info in writable.items()}).astype("float64")
+    cumulative = serial.map({s: info.cumulative for s, info in writable.items()}).fillna(False).astype(bool)
+
+    stamps, naive = _timestamps(chunk["timestamp"], tz)
+    reject(chunk["timestamp"].isna(), "timestamp missing")
+    reject(naive, "timestamp has no UTC offset; give one (e.g. +00:00) or import with --timezone")
+    reject(stamps.isna(), "unparseable timestamp '" + chunk["timestamp"].astype("string").fillna("") + "'")
+    epoch = pd.Series(stamps.array.as_unit("s").asi8, index=chunk.index).where(stamps.notna(), 0)
+    reject(epoch > int(now.timestamp()) + FUTURE_TOLERANCE_S, "timestamp is in the future")
+    off_grid = (epoch % interval_s.fillna(1)) != 0
+    if off_grid.any():
+        reject(
+            off_grid,
+            "timestamp is not on the meter's "
+            + (interval_s.fillna(60) // 60).astype("int64").astype("string")
+            + "-minute grid",
+        )
+    installed = serial.map({s: info.installed for s, info in writable.items()}).astype("float64")
+    removed = serial.map({s: info.removed for s, info in writable.items()}).astype("float64")
+    reject(epoch < installed, "timestamp is before the meter was installed")
+    reject(epoch >= removed, "timestamp is after the meter was removed")
+
+    kwh, kwh_bad = _numbers(chunk["kwh"])
+    reject(kwh_bad | kwh.isna() | ~np.isfinite(kwh.fillna(0)), "kWh missing or not a number")
+    reject(kwh < 0, "negative energy")
+    rated = serial.map({s: info.rated_kw for s, info in writable.items()}).astype("float64")
+    limit = rated * (interval_s / 3600.0) * MAX_POWER_FACTOR_OF_RATED
+    impossible = ~cumulative & (kwh > limit)
+    if impossible.any():
+        reject(
+            impossible,
+            (kwh * 3600.0 / interval_s).round(1).astype("string")
+            + " kW is impossible for a meter rated "
+            + rated.astype("string")
+            + " kW",
+        )
+
+    columns: dict[str, pd.Series] = {}
+    for name in OPTIONAL_COLUMNS:
+        values, bad = _numbers(chunk[name])
+        reject(bad, f"{name.replace('_', ' ')} is not a number")
+        columns[name] = values
+    nominal = serial.map({s: info.nominal_voltage for s, info in writable.items()}).astype("float64")
+    reject(
+        (columns["voltage"] < 0) | (columns["voltage"] > nominal * MAX_VOLTAGE_OF_NOMINAL),
+        "voltage out of range (0 to 1.5x the meter's nominal voltage)",
+    )
+    reject(columns["current"] < 0, "negative current")
+    reject(columns["power_factor"].abs() > 1, "power factor outside -1 to 1")
+
+    skipped = 0
+    keep = reason.isna()
+    if zero_is_missing:
+        zero = keep & (kwh == 0)
+        skipped = int(zero.sum())
+        keep &= ~zero
+
+    bad = reason.notna()
+    rejections = []
+    if bad.any():
+        bad_serials = serial[bad].fillna("").tolist()
+        for (_, record), why, serial_text in zip(chunk[bad].iterrows(), reason[bad].tolist(), bad_serials, strict=True):
+            info = known.get(serial_text)
+            rejections.append(
+                Rejection(
+                    row=int(record["row"]),
+                    reason=str(why),
+                    meter_serial=str(serial_text),
+                    raw=_raw(record),
+                    meter_id=info.id if info is not None else None,
+                )
+            )
+    good = pd.DataFrame(
+        {
+            "meter_id": meter_id[keep].astype("int64"),
+            "epoch": epoch[keep].astype("int64"),
+            "kwh": kwh[keep],
+            "voltage": columns["voltage"][keep],
+            "current": columns["current"][keep],
+            "power_factor": columns["power_factor"][keep],
+            "row": chunk["row"][keep].astype("int64"),
+            "cumulative": cumulative[keep],
+        }
+    )
+    assert len(good) + len(rejections) + skipped == n
+    return Validated(good=good, rejections=rejections, skipped_missing=skipped)

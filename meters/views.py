@@ -1,0 +1,81 @@
+"""The readings upload page: managers and admins send a file, see its first rows, then the report."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from customers.roles import Role, role_of
+from meters.ingest import FileFormatError, preview_rows, readings_ingest_file
+
+UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
+def _upload_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _staged(token: str) -> Path | None:
+    try:
+        name = uuid.UUID(token).hex
+    except ValueError:
+        return None
+    matches = list(_upload_dir().glob(f"{name}.*"))
+    return matches[0] if matches else None
+
+
+@login_required
+def readings_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1: choose a file and see a preview. Step 2: confirm and get the per-row report."""
+    if role_of(request.user) not in UPLOAD_ROLES:
+        raise PermissionDenied("Only facility managers and administrators may upload readings.")
+    context: dict[str, object] = {}
+    upload = request.FILES.get("file") if request.method == "POST" else None
+    if isinstance(upload, UploadedFile):
+        suffix = Path(upload.name or "").suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            context["error"] = "Choose a .csv or .parquet file."
+        else:
+            token = uuid.uuid4()
+            path = _upload_dir() / f"{token.hex}{suffix}"
+            with path.open("wb") as out:
+                for piece in upload.chunks():
+                    out.write(piece)
+            try:
+                rows = preview_rows(path=path, rows=10)
+            except FileFormatError as error:
+                path.unlink(missing_ok=True)
+                context["error"] = str(error)
+            else:
+                context.update(
+                    preview=rows, token=str(token), filename=upload.name, timezone=request.POST.get("timezone", "")
+                )
+    elif request.method == "POST" and "token" in request.POST:
+        staged = _staged(request.POST["token"])
+        if staged is None:
+            context["error"] = "That upload has expired; choose the file again."
+        else:
+            path = staged
+            try:
+                result = readings_ingest_file(
+                    path=path,
+                    source=f"upload {request.POST.get('filename', path.name)}"[:200],
+                    user=request.user,
+                    timezone_name=request.POST.get("timezone") or None,
+                )
+            except FileFormatError as error:
+                context["error"] = str(error)
+            else:
+                context.update(result=result, summary=result.summary(), filename=request.POST.get("filename"))
+            finally:
+                path.unlink(missing_ok=True)
+    return render(request, "meters/upload.html", context)
