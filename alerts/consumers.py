@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from alerts.realtime import EVERYONE_GROUP, MANAGERS_GROUP, hostel_group
+from alerts.selectors import alert_events_since, last_event_id_for_user, parse_since
 from customers.roles import Role, Scope, scope_for
 
 
@@ -34,15 +36,37 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "role": self.scope_of_user.role.value})
+        last = await database_sync_to_async(last_event_id_for_user)(user=user)
+        await self.send_json({"type": "hello", "role": self.scope_of_user.role.value, "last_event_id": last})
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        if query.get("since"):
+            await self.catch_up(query["since"][0])
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+        elif content.get("type") == "resume":
+            await self.catch_up(content.get("since"))
+
+    async def catch_up(self, since: Any) -> None:
+        """Replay the events this user may see after an event id or an ISO time, then say how many."""
+        since_id, since_at = parse_since(since)
+        if since_id is None and since_at is None:
+            await self.send_json({"type": "error", "detail": "resume needs since: an event id or an ISO time"})
+            return
+        events = await database_sync_to_async(alert_events_since)(
+            user=self.scope["user"], since_id=since_id, since_at=since_at
+        )
+        for event in events:
+            if self.may_see(dict(event)):
+                await self.send_json(event)
+        await self.send_json({"type": "resumed", "count": len(events)})
 
     async def live_event(self, message: dict[str, Any]) -> None:
         event = message["event"]

@@ -38,6 +38,14 @@ class AlertEvent(TypedDict):
     status: str
     at: str
     room: NotRequired[str | None]
+    # The audit row behind the event: clients keep the last one to resume after a drop.
+    event_id: NotRequired[int]
+    action: NotRequired[str]
+    kind: NotRequired[str]
+    # Lets each client keep its own open-alert counter without asking the server.
+    previous_status: NotRequired[str | None]
+    hostel: NotRequired[str | None]
+    url: NotRequired[str]
 
 
 LiveEvent = HeartbeatEvent | AlertEvent

@@ -35,6 +35,18 @@ def schedules() -> list[Schedule]:
             every_seconds=15 * 60,
             description="Finds meters that stopped reporting and sends meters.signals.stale_meters_found.",
         ),
+        Schedule(
+            name="Escalate unacknowledged alerts",
+            task="alerts.tasks.alerts_escalate_due",
+            every_seconds=60,
+            description="Tells facility managers about alerts the wardens did not acknowledge in time.",
+        ),
+        Schedule(
+            name="Reopen snoozed alerts",
+            task="alerts.tasks.alerts_unsnooze_due",
+            every_seconds=60,
+            description="Reopens alerts whose snooze has ended.",
+        ),
     ]
 
 

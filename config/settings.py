@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "customers.context_processors.role",
+                "alerts.context_processors.open_alerts",
             ],
         },
     },
@@ -191,6 +192,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several components have a field named "status"; name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertStatusEnum": "alerts.models.Alert.Status",
+        "AlertQueuedStatusEnum": ["queued"],
+        "HealthStatusEnum": ["ok", "fail"],
+    },
 }
 
 EMAIL_BACKEND = env_str(
@@ -200,6 +207,8 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "wattwatch@localhost")
+# Absolute links in emails and webhooks.
+WATTWATCH_BASE_URL = env_str("WATTWATCH_BASE_URL", "http://localhost:8000")
 
 # Security: strict by default outside development.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -90,3 +90,111 @@ async def test_heartbeat_reaches_every_role(campus: Any, warden_b: Any) -> None:
     await sync_to_async(send_now)({"type": "system.heartbeat", "at": "now", "worker": "w1"})
     assert (await socket.receive_json_from(timeout=5))["type"] == "system.heartbeat"
     await socket.disconnect()
+
+
+# --- events from real alerts, and catch-up after a reconnect ------------------------------------
+
+
+def raise_sync(meter: Any, title: str) -> Any:
+    from alerts.services import alert_raise
+
+    return alert_raise(kind="anomaly", title=title, meter=meter, score=0.9, dedupe_key=title)
+
+
+async def drain(socket: WebsocketCommunicator) -> list[dict[str, Any]]:
+    got = []
+    while not await socket.receive_nothing(timeout=0.2):
+        got.append(await socket.receive_json_from())
+    return got
+
+
+async def test_a_raised_alert_reaches_the_wardens_of_its_hostel_only_with_its_event_id(
+    campus: Any, warden_a: Any, warden_b: Any
+) -> None:
+    socket_a, _ = await connect(warden_a)
+    socket_b, _ = await connect(warden_b)
+    await socket_a.receive_json_from()
+    await socket_b.receive_json_from()
+    alert = await sync_to_async(raise_sync)(campus.meter_a, "Heater on in A-101")
+    event = await socket_a.receive_json_from(timeout=5)
+    assert event["type"] == "alert.raised"
+    assert event["id"] == alert.pk
+    assert isinstance(event["event_id"], int)
+    assert (event["previous_status"], event["status"]) == (None, "open")
+    assert await socket_b.receive_nothing(timeout=0.3)
+    await socket_a.disconnect()
+    await socket_b.disconnect()
+
+
+async def test_catch_up_after_reconnect_sends_only_missed_and_visible_events(
+    campus: Any, warden_a: Any, manager: Any
+) -> None:
+    from alerts.services import alert_acknowledge
+
+    socket, _ = await connect(warden_a)
+    hello = await socket.receive_json_from()
+    assert hello["last_event_id"] is None
+    seen = await sync_to_async(raise_sync)(campus.meter_a, "seen before the drop")
+    last_seen_id = (await socket.receive_json_from(timeout=5))["event_id"]
+    await socket.disconnect()
+
+    # While disconnected: one event in hostel A (acknowledgement), one raise in A, one in B.
+    await sync_to_async(alert_acknowledge)(alert=seen, user=manager)
+    missed = await sync_to_async(raise_sync)(campus.meter_a, "missed in A")
+    await sync_to_async(raise_sync)(campus.meter_b, "not for this warden")
+
+    socket, _ = await connect(warden_a)
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "resume", "since": last_seen_id})
+    replay = await drain(socket)
+    assert [(e["type"], e["id"]) for e in replay[:-1]] == [
+        ("alert.acknowledged", seen.pk),
+        ("alert.raised", missed.pk),
+    ]
+    assert replay[-1] == {"type": "resumed", "count": 2}
+    await socket.disconnect()
+
+
+async def test_catch_up_by_time_in_the_query_string(campus: Any, manager: Any) -> None:
+    from urllib.parse import quote
+
+    from django.utils import timezone
+
+    since = quote(timezone.now().isoformat())
+    await sync_to_async(raise_sync)(campus.meter_b, "after the cursor")
+    communicator = WebsocketCommunicator(AlertStreamConsumer.as_asgi(), f"/ws/alerts/?since={since}")
+    communicator.scope["user"] = manager
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    assert (await communicator.receive_json_from())["title"] == "after the cursor"
+    assert (await communicator.receive_json_from())["type"] == "resumed"
+    await communicator.disconnect()
+
+
+async def test_a_suppressed_alert_is_neither_pushed_nor_replayed(campus: Any, manager: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alerts.models import SuppressionWindow
+
+    now = timezone.now()
+    await sync_to_async(SuppressionWindow.objects.create)(
+        hostel=campus.hostel_a, starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=1)
+    )
+    socket, _ = await connect(manager)
+    await socket.receive_json_from()
+    await sync_to_async(raise_sync)(campus.meter_a, "during maintenance")
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.send_json_to({"type": "resume", "since": 0})
+    assert await socket.receive_json_from(timeout=5) == {"type": "resumed", "count": 0}
+    await socket.disconnect()
+
+
+async def test_resume_without_a_cursor_is_answered_with_an_error(campus: Any, manager: Any) -> None:
+    socket, _ = await connect(manager)
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "resume", "since": "yesterday"})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "error"
+    await socket.disconnect()

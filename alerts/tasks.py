@@ -1,0 +1,79 @@
+"""Celery adapters for alerts: load by id, call one service, return a short summary."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from celery import shared_task
+
+from alerts.services import (
+    WebhookFailed,
+    alert_raise,
+    alerts_escalate_due,
+    alerts_unsnooze_due,
+    email_delivery_send,
+    webhook_delivery_send,
+)
+from meters.models import Hostel, Meter, Room
+
+
+@shared_task(name="alerts.tasks.alert_raise")
+def alert_raise_task(
+    *,
+    kind: str,
+    title: str,
+    explanation: str = "",
+    hostel_id: int | None = None,
+    room_id: int | None = None,
+    meter_id: int | None = None,
+    score: float | None = None,
+    excess_cost: str | None = None,
+    dedupe_key: str | None = None,
+    source_payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Raise (or repeat) an alert from plain values; a redelivery is a repeat of the same dedupe key."""
+    alert = alert_raise(
+        kind=kind,
+        title=title,
+        explanation=explanation,
+        hostel=Hostel.objects.get(pk=hostel_id) if hostel_id else None,
+        room=Room.objects.select_related("hostel").get(pk=room_id) if room_id else None,
+        meter=Meter.objects.get(pk=meter_id) if meter_id else None,
+        score=score,
+        excess_cost=Decimal(excess_cost) if excess_cost is not None else None,
+        dedupe_key=dedupe_key,
+        source_payload=source_payload,
+    )
+    return {"alert_id": alert.pk, "status": alert.status, "occurrences": alert.occurrences}
+
+
+@shared_task(name="alerts.tasks.alert_email_send")
+def alert_email_send(delivery_id: int) -> str:
+    """Send one alert email, once."""
+    return email_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(
+    name="alerts.tasks.webhook_deliver",
+    autoretry_for=(WebhookFailed,),
+    retry_backoff=5,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def webhook_deliver(delivery_id: int) -> str:
+    """POST one signed webhook, once; retried with exponential backoff while the receiver fails."""
+    return webhook_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="alerts.tasks.alerts_escalate_due")
+def alerts_escalate_due_task() -> int:
+    """Escalate to facility managers the alerts not acknowledged in time."""
+    return alerts_escalate_due()
+
+
+@shared_task(name="alerts.tasks.alerts_unsnooze_due")
+def alerts_unsnooze_due_task() -> int:
+    """Reopen alerts whose snooze has ended."""
+    return alerts_unsnooze_due()

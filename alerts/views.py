@@ -1,0 +1,120 @@
+"""The alert inbox and detail pages; every action is a POST form through a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from alerts import services
+from alerts.models import Alert, Severity
+from alerts.selectors import alert_comments, alert_get_for_user, alert_timeline, alerts_for_user
+from customers.roles import Role, role_of
+from meters.models import Hostel
+
+SNOOZE_CHOICES = [(60, "1 hour"), (240, "4 hours"), (1440, "1 day")]
+STATUS_FILTERS = [("active", "Needing attention"), *Alert.Status.choices, ("all", "All")]
+
+
+def _require_role(request: HttpRequest) -> Role:
+    role = role_of(request.user)
+    if role is Role.NONE:
+        raise PermissionDenied("Your account has no Wattwatch role yet; ask an administrator to assign one.")
+    return role
+
+
+def _alert_or_404(request: HttpRequest, alert_id: int) -> Alert:
+    alert = alert_get_for_user(user=request.user, alert_id=alert_id)
+    if alert is None:
+        raise Http404("No such alert.")
+    return alert
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Alerts in the user's hostels, filtered by status, severity and hostel."""
+    _require_role(request)
+    alerts = alerts_for_user(user=request.user)
+    status = request.GET.get("status", "active")
+    if status == "active":
+        alerts = alerts.filter(status__in=Alert.ACTIVE)
+    elif status in Alert.Status.values:
+        alerts = alerts.filter(status=status)
+    severity = request.GET.get("severity", "")
+    if severity in Severity.values:
+        alerts = alerts.filter(severity=severity)
+    hostels = Hostel.objects.visible_to(request.user).order_by("name")
+    hostel = request.GET.get("hostel", "")
+    if hostel.isdigit():
+        alerts = alerts.filter(hostel_id=int(hostel))
+    page = Paginator(alerts.order_by("-last_seen_at", "-id"), 50).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {
+        "page": page,
+        "alerts": page.object_list,
+        "status": status,
+        "severity": severity,
+        "hostel": hostel,
+        "hostels": hostels,
+        "status_filters": STATUS_FILTERS,
+        "severities": Severity.choices,
+        "snooze_choices": SNOOZE_CHOICES,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "alerts/inbox.html", context)
+
+
+@login_required
+def detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """One alert with its audit trail, comments and every action."""
+    _require_role(request)
+    alert = _alert_or_404(request, alert_id)
+    context = {
+        "alert": alert,
+        "timeline": alert_timeline(alert=alert),
+        "comments": alert_comments(alert=alert),
+        "snooze_choices": SNOOZE_CHOICES,
+    }
+    return render(request, "alerts/detail.html", context)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
+    """Acknowledge, resolve, snooze, comment or give feedback, then go back where the user was."""
+    _require_role(request)
+    alert = _alert_or_404(request, alert_id)
+    user = request.user
+    try:
+        if action == "acknowledge":
+            services.alert_acknowledge(alert=alert, user=user)
+        elif action == "resolve":
+            services.alert_resolve(alert=alert, user=user, note=request.POST.get("note", ""))
+        elif action == "snooze":
+            minutes = int(request.POST.get("minutes", "60"))
+            if minutes not in dict(SNOOZE_CHOICES):
+                raise services.AlertTransitionError("Choose how long to snooze.")
+            services.alert_snooze(alert=alert, user=user, until=timezone.now() + dt.timedelta(minutes=minutes))
+        elif action == "comment":
+            services.alert_comment(alert=alert, user=user, body=request.POST.get("body", ""))
+        elif action == "feedback":
+            services.alert_feedback(alert=alert, user=user, true_alarm=request.POST.get("true_alarm") == "true")
+        else:
+            raise Http404("No such action.")
+    except (services.AlertTransitionError, ValueError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Alert #{alert.pk}: {action} done.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("alert-detail", args=[alert.pk])
+    return HttpResponseRedirect(target)

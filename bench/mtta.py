@@ -1,0 +1,291 @@
+"""Mean time to alert: from a triggering action accepted over HTTP to the alert on N WebSockets.
+
+Starts web (uvicorn config.asgi), worker (celery -A config worker) and beat as separate processes
+against DATABASE_URL and REDIS_URL, signs in N sockets as a facility manager, fires alerts and
+times each socket's receipt of each alert.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wattwatch_alerts REDIS_URL=redis://127.0.0.1:6379/1 \
+        .venv/bin/python bench/mtta.py --sockets 200 --alerts 20 --json
+
+Triggers (--trigger):
+  api       POST /api/v1/alerts (staff): the alert is raised by the worker after commit.
+  readings  POST /api/v1/readings/batch, detection raises the alert (needs ingestion and
+            detection; not available yet on this branch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+PASSWORD = "bench-password-123"
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from customers.roles import MANAGER_GROUP
+from meters.models import Hostel, Room, Site
+User = get_user_model()
+admin, _ = User.objects.get_or_create(username="bench_admin", defaults={"is_staff": True, "is_superuser": True})
+admin.set_password("%(password)s"); admin.save()
+manager, _ = User.objects.get_or_create(username="bench_manager")
+manager.set_password("%(password)s"); manager.save()
+manager.groups.add(Group.objects.get_or_create(name=MANAGER_GROUP)[0])
+site, _ = Site.objects.get_or_create(code="bench", defaults={"name": "Bench campus", "latitude": 0, "longitude": 0})
+hostel, _ = Hostel.objects.get_or_create(site=site, code="BENCH", defaults={"name": "Bench hostel"})
+room, _ = Room.objects.get_or_create(hostel=hostel, number="B-1", defaults={"bed_type": 2, "capacity": 2})
+print("ROOM", room.pk)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@contextmanager
+def processes(env: dict[str, str], port: int, log_dir: Path, concurrency: int) -> Iterator[None]:
+    """Web, worker and beat as three process groups; all stopped on exit."""
+    commands = {
+        "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--lifespan", "off", "--log-level", "warning"],
+        "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
+                   "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "-n", "bench@%h"],
+        "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
+                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+                 "--schedule", str(log_dir / "beat-schedule")],
+    }  # fmt: skip
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, command in commands.items():
+            log = (log_dir / f"{name}.log").open("wb")
+            started.append(
+                subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
+        yield
+    finally:
+        for process in started:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def login(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/accounts/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token, "login page has a CSRF token"
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={"csrfmiddlewaretoken": token.group(1), "username": username, "password": PASSWORD},
+        headers={"Referer": f"{base}/accounts/login/"},
+        timeout=10,
+    )
+    assert response.ok, f"login as {username} failed"
+    assert "sessionid" in session.cookies, f"login as {username} failed"
+    return session
+
+
+class Trigger(Protocol):
+    """Something done over HTTP that ends in an alert; `fire` returns when the server accepted it."""
+
+    def fire(self, token: str) -> None: ...
+
+    def matches(self, event: dict[str, Any], token: str) -> bool: ...
+
+
+@dataclass
+class ApiTrigger:
+    """POST /api/v1/alerts as staff: the web process enqueues alert_raise for the worker."""
+
+    base: str
+    session: requests.Session
+    room_id: int
+
+    def fire(self, token: str) -> None:
+        response = self.session.post(
+            f"{self.base}/api/v1/alerts",
+            json={"kind": "manual", "title": f"bench {token}", "room": self.room_id, "dedupe_key": f"bench:{token}"},
+            headers={"X-CSRFToken": self.session.cookies["csrftoken"]},
+            timeout=10,
+        )
+        assert response.status_code == 202, response.text
+
+    def matches(self, event: dict[str, Any], token: str) -> bool:
+        return event.get("type") == "alert.raised" and event.get("title") == f"bench {token}"
+
+
+@dataclass
+class ReadingsTrigger:
+    """POST /api/v1/readings/batch with an abnormal reading; detection raises the alert."""
+
+    base: str
+    session: requests.Session
+    room_id: int
+
+    def fire(self, token: str) -> None:
+        raise SystemExit(
+            "--trigger readings needs POST /api/v1/readings/batch (ingestion) and anomaly detection; "
+            "neither is merged on this branch yet. Use --trigger api."
+        )
+
+    def matches(self, event: dict[str, Any], token: str) -> bool:
+        return event.get("type") == "alert.raised" and token in str(event.get("title"))
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    missing: int = 0
+
+
+async def run(args: argparse.Namespace, base: str, trigger: Trigger, cookie: str) -> Results:
+    ws_url = base.replace("http://", "ws://") + "/ws/alerts/"
+    headers = {"Cookie": f"sessionid={cookie}", "Origin": base}
+    sockets = []
+    for _ in range(args.sockets):
+        ws = await websockets.connect(ws_url, additional_headers=headers, max_queue=None, open_timeout=30)
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello", hello
+        sockets.append(ws)
+    print(f"{len(sockets)} sockets connected as bench_manager", file=sys.stderr)
+
+    pending: dict[str, tuple[float, asyncio.Event, list[float]]] = {}
+
+    async def listen(ws: Any) -> None:
+        async for raw in ws:
+            received = time.perf_counter()
+            event = json.loads(raw)
+            for token, (start, done, times) in list(pending.items()):
+                if trigger.matches(event, token):
+                    times.append(received - start)
+                    if len(times) == len(sockets):
+                        done.set()
+
+    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    results = Results()
+
+    async def one(token: str, *, timeout: float) -> list[float]:
+        done = asyncio.Event()
+        times: list[float] = []
+        pending[token] = (time.perf_counter(), done, times)
+        await asyncio.to_thread(trigger.fire, token)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=timeout)
+        del pending[token]
+        return times
+
+    # Warm-up: the worker may still be starting; not measured.
+    warm = await one(f"warmup-{uuid.uuid4().hex[:8]}", timeout=90)
+    if not warm:
+        raise SystemExit("no alert reached any socket within 90 s: is the worker running? see the logs")
+    for index in range(args.alerts):
+        times = await one(f"{index}-{uuid.uuid4().hex[:8]}", timeout=30)
+        results.latencies.extend(times)
+        results.missing += len(sockets) - len(times)
+        print(f"alert {index + 1}/{args.alerts}: p95 {percentile(times, 0.95) if times else float('nan'):.3f} s "
+              f"on {len(times)} sockets", file=sys.stderr)  # fmt: skip
+        await asyncio.sleep(args.interval)
+    for task in listeners:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--alerts", type=int, default=20, help="alerts to time (after one warm-up)")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between alerts")
+    parser.add_argument("--trigger", choices=["api", "readings"], default="api")
+    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = parser.parse_args()
+
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
+        raise SystemExit("set DATABASE_URL (PostgreSQL) and REDIS_URL: web, worker and beat must share them")
+    env.setdefault("DEBUG", "1")
+    env.setdefault("WATTWATCH_HEARTBEAT_SECONDS", "5")
+    log_dir = ROOT / "var" / "bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    out = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", SETUP % {"password": PASSWORD}],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    room_id = int(re.search(r"ROOM (\d+)", out).group(1))  # type: ignore[union-attr]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with processes(env, port, log_dir, args.concurrency):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=2).status_code in (200, 503):
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"web did not start; see {log_dir / 'web.log'}")
+            time.sleep(0.3)
+        admin = login(base, "bench_admin")
+        manager = login(base, "bench_manager")
+        trigger: Trigger = (ApiTrigger if args.trigger == "api" else ReadingsTrigger)(base, admin, room_id)
+        results = asyncio.run(run(args, base, trigger, manager.cookies["sessionid"]))
+
+    latencies = results.latencies
+    summary = {
+        "trigger": args.trigger,
+        "sockets": args.sockets,
+        "alerts": args.alerts,
+        "samples": len(latencies),
+        "missing": results.missing,
+        "p50_seconds": round(statistics.median(latencies), 4) if latencies else None,
+        "p95_seconds": round(percentile(latencies, 0.95), 4) if latencies else None,
+        "max_seconds": round(max(latencies), 4) if latencies else None,
+    }
+    print(
+        f"MTTA over {summary['samples']} deliveries ({args.alerts} alerts x {args.sockets} sockets, "
+        f"trigger {args.trigger}): p50 {summary['p50_seconds']} s, p95 {summary['p95_seconds']} s, "
+        f"max {summary['max_seconds']} s, missing {results.missing}"
+    )
+    if args.json:
+        print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
