@@ -47,6 +47,24 @@ def schedules() -> list[Schedule]:
             every_seconds=60,
             description="Reopens alerts whose snooze has ended.",
         ),
+        Schedule(
+            name="Anomaly detection sweep",
+            task="predictions.tasks.detection_sweep",
+            every_seconds=15 * 60,
+            description="Detects anomalies over the last hours of every meter: catches what streaming missed.",
+        ),
+        Schedule(
+            name="Anomaly baseline weekly retraining",
+            task="predictions.tasks.baseline_retrain",
+            crontab="30 2 * * 1",
+            description="Retrains the anomaly baseline; it replaces the current one only if at least as good.",
+        ),
+        Schedule(
+            name="Anomaly baseline drift check",
+            task="predictions.tasks.baseline_drift_check",
+            crontab="15 3 * * *",
+            description="Checks recent residuals for drift and retrains when a fifth of the meters drifted.",
+        ),
     ]
 
 

@@ -84,6 +84,7 @@ class Anomaly(models.Model):
         FLAT_LINE = "flat_line", "Meter stuck (flat line)"
         DEAD_METER = "dead_meter", "Meter dead"
         REGISTER_RESET = "register_reset", "Register reset or impossible reading"
+        METER_REPLACEMENT = "meter_replacement", "No readings while a meter was replaced"
         VOLTAGE_SAG = "voltage_sag", "Voltage sag"
         VOLTAGE_SWELL = "voltage_swell", "Voltage swell"
         LOW_POWER_FACTOR = "low_power_factor", "Low power factor"

@@ -25,8 +25,12 @@ DETECTED_KINDS = (Meter.Kind.ROOM, Meter.Kind.HOSTEL_MAIN)
 _loaded: dict[int, AnomalyBaseline] = {}
 
 
-def detection_meter_ids() -> list[int]:
-    return list(Meter.objects.filter(kind__in=DETECTED_KINDS, removed_at__isnull=True).values_list("id", flat=True))
+def detection_meter_ids(*, since: dt.datetime | None = None) -> list[int]:
+    """Room and hostel main meters in service (or removed after `since`, so their last readings are checked)."""
+    from django.db.models import Q
+
+    in_service = Q(removed_at__isnull=True) | (Q(removed_at__gte=since) if since else Q(pk__in=[]))
+    return list(Meter.objects.filter(in_service, kind__in=DETECTED_KINDS).values_list("id", flat=True))
 
 
 def _holdout_score(
@@ -235,3 +239,29 @@ def baseline_drift_check(
         MeterBaseline.objects.update_or_create(meter_id=int(meter_id), defaults={"residual_drift": float(value)})
     drifting = int((medians.abs() > limit).sum())
     return {"meters": len(medians), "drifting": drifting, "drift": drifting >= 0.2 * len(medians)}
+
+
+def feedback_sync_from_alerts() -> int:
+    """Copy wardens' true/false-alarm verdicts on alerts raised from anomalies into detector feedback."""
+    try:
+        from alerts.models import Alert
+    except ImportError:  # the alerts app is optional for detection
+        return 0
+    synced = 0
+    rows = Alert.objects.filter(is_true_alarm__isnull=False, meter__isnull=False, source_payload__has_key="anomaly_id")
+    known = set(DetectorFeedback.objects.filter(source__startswith="alert:").values_list("source", flat=True))
+    for alert in rows.only("id", "meter_id", "is_true_alarm", "feedback_at", "source_payload"):
+        source = f"alert:{alert.pk}"
+        if source in known:
+            continue
+        payload = alert.source_payload or {}
+        detector_feedback_record(
+            meter_id=alert.meter_id or 0,
+            kind=str(payload.get("kind", "high_consumption")),
+            true_alarm=bool(alert.is_true_alarm),
+            at=alert.feedback_at,
+            anomaly_id=payload.get("anomaly_id"),
+            source=source,
+        )
+        synced += 1
+    return synced

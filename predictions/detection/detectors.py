@@ -33,7 +33,7 @@ class DetectorConfig:
     flat_intervals: int = 8
     dead_intervals: int = 4
     voltage_band: float = 0.10
-    low_pf: float = 0.8
+    low_pf: float = 0.78
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Candidate:
     actual_kwh: float
     detectors: list[str] = field(default_factory=list)
     muted: bool = False
+    missing_intervals: int = 0  # a hole in the data: starts one interval after start_idx
 
 
 def _runs(mask: np.ndarray, *, gap: int = 0) -> list[tuple[int, int]]:
@@ -84,6 +85,16 @@ def _same_value_runs(values: np.ndarray, minimum: int) -> np.ndarray:
 def _long_runs(mask: np.ndarray, minimum: int) -> np.ndarray:
     """True where `mask` holds for at least `minimum` consecutive readings."""
     return mask & _same_value_runs(mask.astype(np.int8), minimum)
+
+
+def _gaps(ts_ns: np.ndarray, interval_minutes: int, minimum: int) -> list[tuple[int, int]]:
+    """(index of the reading before, number of missing intervals) for holes of at least `minimum` intervals."""
+    if len(ts_ns) < 2:
+        return []
+    step = interval_minutes * 60 * 1_000_000_000
+    missing = np.diff(ts_ns) // step - 1
+    where = np.flatnonzero(missing >= minimum)
+    return [(int(i), int(missing[i])) for i in where]
 
 
 def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
@@ -138,6 +149,8 @@ def frame_candidates(
     kwh = frame["kwh"].to_numpy(dtype=float)
     voltage = frame["voltage"].to_numpy(dtype=float)
     pf = frame["pf"].to_numpy(dtype=float)
+    ts_ns = frame["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").astype(np.int64)
+    gaps: list[tuple[int, int, int]] = []
     hour = frame["hour"].to_numpy(dtype=float)
     occupants = frame["occupants"].to_numpy(dtype=float)
     bounds = np.flatnonzero(np.r_[True, meter_ids[1:] != meter_ids[:-1], True])
@@ -176,28 +189,27 @@ def frame_candidates(
             zero = (m_kwh == 0) | np.isnan(m_kwh)
             dead = _long_runs(zero, config.dead_intervals)
             add("dead_meter", _runs(dead), np.full(b - a, 2.0), 1.0, "rule_dead")
+            for gap_start, gap_end in _gaps(ts_ns[sl], info.interval_minutes, config.dead_intervals):
+                gaps.append((meter_id, a + gap_start, gap_end))
+            # A stuck meter repeats its whole reading (energy and voltage), not just a low energy value.
+            m_volts = voltage[sl]
             stuck = (m_kwh > 0) & _same_value_runs(m_kwh, config.flat_intervals)
+            if not np.isnan(m_volts).all():
+                stuck &= _same_value_runs(m_volts, config.flat_intervals)
             add("flat_line", _runs(stuck), np.full(b - a, 2.0), 1.0, "rule_flat_line")
             impossible = (m_kwh < 0) | (m_kwh > info.rated_kw * info.interval_minutes / 60.0 * 1.5)
             add("register_reset", _runs(impossible), np.full(b - a, 3.0), 1.0, "rule_impossible")
-            m_v = voltage[sl] / info.nominal_voltage
-            add(
-                "voltage_sag",
-                _runs(m_v < 1 - config.voltage_band, gap=1),
-                (1 - m_v) / config.voltage_band,
-                1.0,
-                "rule_voltage",
-            )
-            add(
-                "voltage_swell",
-                _runs(m_v > 1 + config.voltage_band, gap=1),
-                (m_v - 1) / config.voltage_band,
-                1.0,
-                "rule_voltage",
-            )
+            # Against the nominal (EN 50160: +-10 %) or against the meter's own last day, whichever is tighter.
+            usual = pd.Series(m_volts).rolling(96, min_periods=8).median().to_numpy()
+            usual = np.where(np.isnan(usual), info.nominal_voltage, usual)
+            band = config.voltage_band
+            sag = (m_volts < info.nominal_voltage * (1 - band)) | (m_volts < usual * (1 - band * 0.6))
+            swell = (m_volts > info.nominal_voltage * (1 + band)) | (m_volts > usual * (1 + band * 0.6))
+            add("voltage_sag", _runs(sag & ~stuck, gap=1), (1 - m_volts / usual) / band, 0.6, "rule_voltage")
+            add("voltage_swell", _runs(swell & ~stuck, gap=1), (m_volts / usual - 1) / band, 0.6, "rule_voltage")
             m_pf = pf[sl]
-            low_pf = (m_pf < config.low_pf) & (m_kwh > 0)
-            runs = [(s, e) for s, e in _runs(low_pf, gap=1) if e - s >= 1]
+            low_pf = (m_pf < config.low_pf) & (m_kwh > 0) & ~stuck
+            runs = [(s, e) for s, e in _runs(low_pf, gap=2) if e - s >= 3]
             add("low_power_factor", runs, config.low_pf / np.maximum(m_pf, 0.05), 1.0, "rule_power_factor")
         valid = ~(dead | stuck) & ~np.isnan(m_kwh)
         m_high = high[sl] & valid
@@ -225,6 +237,22 @@ def frame_candidates(
             add(kind, [(s, e)], strength[sl], threshold, "residual_z")
         low_runs = [(s, e) for s, e in _runs(low[sl] & valid, gap=1) if e - s + 1 >= 8]
         add("low_consumption", low_runs, -pred.z[sl], config.z_low, "residual_z")
+    for meter_id, before, missing in gaps:
+        policy = policies.get(meter_id, MeterPolicy())
+        candidates.append(
+            Candidate(
+                meter_id=meter_id,
+                kind="dead_meter",
+                start_idx=before,
+                end_idx=before,
+                score=_score(2.0, 1.0),
+                expected_kwh=float(pred.expected[before]) * missing,
+                actual_kwh=0.0,
+                detectors=["rule_missing"],
+                muted="dead_meter" in policy.suppressed_kinds,
+                missing_intervals=missing,
+            )
+        )
     return candidates
 
 

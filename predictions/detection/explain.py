@@ -87,6 +87,8 @@ def explain(
         return f"{who}: meter {info.serial} reported nothing or zero {when} ({hours:.1f} h); it is probably dead or disconnected."
     if kind == "flat_line":
         return f"{who}: meter {info.serial} repeated the same reading {when} ({hours:.1f} h); it is probably stuck."
+    if kind == "meter_replacement":
+        return f"{who}: no readings {when} while meter {info.serial} was replaced; consumption in that time is unknown."
     if kind == "register_reset":
         return f"{who}: meter {info.serial} gave an impossible reading ({actual_kwh:.2f} kWh) {when}; likely a register reset or meter swap."
     if kind in ("voltage_sag", "voltage_swell"):

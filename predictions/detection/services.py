@@ -81,6 +81,8 @@ def _found_from(candidate: Candidate, frame: pd.DataFrame, expected: np.ndarray,
     ts = frame["ts"].iloc[rows]
     kwh = frame["kwh"].to_numpy(dtype=float)[rows]
     excess = np.maximum(np.nan_to_num(kwh) - expected[rows], 0.0)
+    if candidate.kind not in CONSUMPTION_KINDS:
+        excess = np.zeros(len(kwh))  # a faulty meter wastes no energy we can price
     voltage = frame["voltage"].to_numpy(dtype=float)[rows]
     pf = frame["pf"].to_numpy(dtype=float)[rows]
     extra: dict[str, float] = {}
@@ -90,11 +92,15 @@ def _found_from(candidate: Candidate, frame: pd.DataFrame, expected: np.ndarray,
         extra["voltage"] = float(np.nanmax(voltage))
     elif candidate.kind == "low_power_factor":
         extra["power_factor"] = float(np.nanmin(pf))
+    step = dt.timedelta(minutes=info.interval_minutes)
+    start, end = ts.iloc[0].to_pydatetime(), ts.iloc[-1].to_pydatetime() + step
+    if candidate.missing_intervals:
+        start, end = end, end + step * candidate.missing_intervals
     return Found(
         meter_id=candidate.meter_id,
         kind=candidate.kind,
-        start=ts.iloc[0].to_pydatetime(),
-        end=ts.iloc[-1].to_pydatetime() + dt.timedelta(minutes=info.interval_minutes),
+        start=start,
+        end=end,
         score=candidate.score,
         expected_kwh=candidate.expected_kwh,
         actual_kwh=candidate.actual_kwh,
@@ -118,12 +124,13 @@ def incidents_find(
 ) -> tuple[list[Found], int]:
     """Incidents touching [start, end) on these meters, found with `context_hours` of history before start."""
     config = config or DetectorConfig()
-    ids = list(meter_ids) if meter_ids is not None else detection_meter_ids()
+    ids = list(meter_ids) if meter_ids is not None else detection_meter_ids(since=start - dt.timedelta(hours=context_hours))
     if model is None:
         loaded = baseline_current()
         model = loaded[0] if loaded else AnomalyBaseline()
     infos = meter_infos(meter_ids=ids)
-    detected = [i for i in ids if i in infos and infos[i].kind in ("room", "hostel_main")]
+    # Sweeps cover rooms and hostel mains; a caller naming meters (an imported building) gets them all.
+    detected = [i for i in ids if i in infos and (meter_ids is not None or infos[i].kind in ("room", "hostel_main"))]
     frame = frame_load(meter_ids=detected, start=start - dt.timedelta(hours=context_hours), end=end)
     found: list[Found] = []
     if not frame.empty:
@@ -132,9 +139,10 @@ def incidents_find(
         ts = frame["ts"]
         since = pd.Timestamp(start)
         for candidate in frame_candidates(frame=frame, pred=pred, infos=infos, policies=policies, config=config):
-            if ts.iloc[candidate.end_idx] >= since:
-                found.append(_found_from(candidate, frame, pred.expected, infos[candidate.meter_id]))
-    found = _drop_echoes(found, infos)
+            item = _found_from(candidate, frame, pred.expected, infos[candidate.meter_id])
+            if item.end > since:
+                found.append(item)
+    found = _drop_echoes(found, infos) + _replacement_gaps(meter_ids=detected, start=start, end=end)
     hostels = {infos[i].hostel_id for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id}
     if config.use_rules and hostels:
         policies = meter_policies(meter_ids=detected)
@@ -155,6 +163,38 @@ def incidents_find(
                 )
             )
     return found, len(frame)
+
+
+def _replacement_gaps(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[Found]:
+    """A room without a reporting meter between one meter's removal and the next one's installation."""
+    found = []
+    removed = Meter.objects.filter(
+        id__in=meter_ids, kind=Meter.Kind.ROOM, removed_at__isnull=False, removed_at__lt=end
+    ).values_list("id", "room_id", "removed_at", "interval_minutes")
+    for meter_id, room_id, removed_at, minutes in removed:
+        successor = (
+            Meter.objects.filter(room_id=room_id, installed_at__gte=removed_at)
+            .exclude(pk=meter_id)
+            .order_by("installed_at")
+            .values_list("installed_at", flat=True)
+            .first()
+        )
+        if successor is None or successor - removed_at < dt.timedelta(minutes=minutes) or successor <= start:
+            continue
+        found.append(
+            Found(
+                meter_id=meter_id,
+                kind="meter_replacement",
+                start=removed_at,
+                end=successor,
+                score=0.6,
+                expected_kwh=0.0,
+                actual_kwh=0.0,
+                detectors=["rule_replacement_gap"],
+                muted=False,
+            )
+        )
+    return found
 
 
 def _drop_echoes(found: list[Found], infos: dict[int, MeterInfo]) -> list[Found]:

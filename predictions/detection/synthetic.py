@@ -176,6 +176,8 @@ def _inject(
             elif kind == "flat_line":
                 length = 24
                 kwh[s : s + length] = round(float(kwh[s - 1]), 4) or 0.05
+                volts[meter.id][s : s + length] = round(float(volts[meter.id][s - 1]), 1)
+                pfs[meter.id][s : s + length] = round(float(pfs[meter.id][s - 1]), 3)
             elif kind == "dead_meter":
                 length = 24
                 kwh[s : s + length] = 0.0
