@@ -194,3 +194,31 @@ class TransformerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transformer.code} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class CustomerTruth(models.Model):
+    """Ground truth a simulator knows about a customer (its real habit group); for evaluation, never a feature."""
+
+    class Habit(models.TextChoices):
+        NIGHT_OWL = "night_owl", "Night owls"
+        EARLY_RISER = "early_riser", "Early risers"
+        ALL_DAY = "all_day", "All day at home"
+        LOW_USER = "low_user", "Low users"
+        HEAVY_APPLIANCE = "heavy_appliance", "EV or heavy appliance"
+        STAFF_RESIDENCE = "staff_residence", "Staff residence"
+        CAFETERIA = "cafeteria", "Cafeteria"
+        SHOP = "shop", "Shop"
+        LAB = "lab", "Laboratory"
+        COMMON_AREAS = "common_areas", "Hostel common areas"
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="truth")
+    habit = models.CharField(max_length=20, choices=Habit.choices)
+    seed = models.BigIntegerField(help_text="Seed of the simulation that created this customer.")
+
+    class Meta:
+        ordering = ["customer"]
+        verbose_name = "customer ground truth"
+        verbose_name_plural = "customer ground truth"
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.habit}"

@@ -62,3 +62,42 @@ def gateway_token_rotate(*, token: GatewayToken) -> str:
     token.key_prefix, token.key_hash = key[:8], key_hash(key)
     token.save(update_fields=["key_prefix", "key_hash"])
     return key
+
+
+DEMO_PASSWORD = "wattwatch-demo"  # noqa: S105 - public demo logins, refused unless DEBUG
+
+
+def demo_users_ensure() -> list[str]:
+    """Demo logins admin, manager, warden_a (first hostel) and warden_b (second hostel); DEBUG only."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from customers.roles import MANAGER_GROUP, WARDEN_GROUP
+    from meters.models import Hostel
+
+    if not settings.DEBUG:
+        raise PermissionError("Demo logins have a public password; they are created only with DEBUG=1.")
+    users = get_user_model()
+    managers, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
+    wardens, _ = Group.objects.get_or_create(name=WARDEN_GROUP)
+    admin, _ = users.objects.get_or_create(username="admin", defaults={"email": "admin@example.org"})
+    admin.is_staff = admin.is_superuser = True
+    admin.set_password(DEMO_PASSWORD)
+    admin.save()
+    manager, _ = users.objects.get_or_create(
+        username="manager", defaults={"first_name": "Facility", "last_name": "Manager"}
+    )
+    manager.set_password(DEMO_PASSWORD)
+    manager.save()
+    manager.groups.add(managers)
+    created = ["admin", "manager"]
+    hostels = list(Hostel.objects.order_by("site_id", "code")[:2])
+    for username, hostel in zip(("warden_a", "warden_b"), hostels, strict=False):
+        warden, _ = users.objects.get_or_create(username=username)
+        warden.set_password(DEMO_PASSWORD)
+        warden.save()
+        warden.groups.add(wardens)
+        hostel.wardens.add(warden)
+        created.append(f"{username} ({hostel.name})")
+    return created

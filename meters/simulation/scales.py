@@ -1,0 +1,29 @@
+"""The sizes of campus the simulator builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a campus is and how much history it gets."""
+
+    name: str
+    hostels: int
+    floors: int
+    rooms_per_floor: int
+    days: int
+    staff_residences: int
+    shops: int
+
+    @property
+    def rooms(self) -> int:
+        return self.hostels * self.floors * self.rooms_per_floor
+
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale("tiny", hostels=2, floors=2, rooms_per_floor=6, days=21, staff_residences=1, shops=1),
+    "demo": Scale("demo", hostels=3, floors=4, rooms_per_floor=10, days=120, staff_residences=2, shops=2),
+    "large": Scale("large", hostels=10, floors=10, rooms_per_floor=10, days=365, staff_residences=3, shops=3),
+}
