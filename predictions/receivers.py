@@ -9,7 +9,7 @@ from django.db import transaction
 
 
 def on_readings_ingested(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime, **_: Any) -> None:
-    """Enqueue detection after commit; `end` is the last interval start written, so detect up to one interval past it."""
+    """Enqueue detection after commit; `end` is the last interval start written, so look one hour past it."""
     from predictions.tasks import detect_meters
 
     if not meter_ids:

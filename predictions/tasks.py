@@ -11,7 +11,9 @@ from predictions.detection import anomalies_detect, baseline_drift_check, baseli
 from predictions.detection.baselines import feedback_sync_from_alerts
 
 
-@shared_task(name="predictions.tasks.detect_meters", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
+@shared_task(
+    name="predictions.tasks.detect_meters", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3
+)
 def detect_meters(*, meter_ids: list[int], start: str, end: str) -> dict[str, Any]:
     """Detect on the new intervals of the meters of one ingested batch."""
     first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)

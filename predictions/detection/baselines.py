@@ -1,4 +1,4 @@
-"""The lifecycle of the anomaly baseline: train, version, promote if at least as good, load or retrain, drift, feedback."""
+"""The anomaly baseline's lifecycle: train, version, promote if as good, load or retrain, drift, feedback."""
 
 from __future__ import annotations
 
@@ -236,7 +236,7 @@ def baseline_drift_check(
     pred = model.predict(frame, with_iforest=False)
     medians = frame.assign(z=pred.z).groupby("meter_id")["z"].median()
     for meter_id, value in medians.items():
-        MeterBaseline.objects.update_or_create(meter_id=int(meter_id), defaults={"residual_drift": float(value)})
+        MeterBaseline.objects.update_or_create(meter_id=int(str(meter_id)), defaults={"residual_drift": float(value)})
     drifting = int((medians.abs() > limit).sum())
     return {"meters": len(medians), "drifting": drifting, "drift": drifting >= 0.2 * len(medians)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,16 +20,20 @@ CONSUMPTION_KINDS = frozenset(
 class DetectorConfig:
     """Which detectors run and their thresholds; evaluation switches them to measure what each earns."""
 
-    z: float = 5.0
+    z: float = 8.0  # one reading
+    z_short: float = 6.0  # mean of the last four hours
+    z_long: float = 6.0  # mean of the last day
     z_low: float = 6.0
+    use_low: bool = False  # measured: mostly false alarms (residents away), see evaluate_detector --ablation
     use_iqr: bool = False
     use_seasonal: bool = False
     use_iforest: bool = False
     use_rules: bool = True
-    use_smoothed: bool = True
-    smoothed_z: float = 2.2
-    smoothed_window: int = 16
+    use_windows: bool = True
+    use_peers: bool = True  # remove what all rooms of a hostel share at the same moment
     min_excess_share: float = 0.5  # the excess must be at least this share of the expected value
+    min_excess_kw_room: float = 0.4  # below this average excess a room incident is not worth a warden's time
+    min_excess_kw_main: float = 1.0
     night_hours: tuple[float, float] = (0.0, 6.0)
     flat_intervals: int = 8
     dead_intervals: int = 4
@@ -97,13 +102,6 @@ def _gaps(ts_ns: np.ndarray, interval_minutes: int, minimum: int) -> list[tuple[
     return [(int(i), int(missing[i])) for i in where]
 
 
-def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
-    cumulative = np.cumsum(np.r_[0.0, values])
-    index = np.arange(len(values))
-    lo = np.maximum(0, index - window + 1)
-    return (cumulative[index + 1] - cumulative[lo]) / (index + 1 - lo)
-
-
 def _score(z: float, threshold: float) -> float:
     """Map a z-like strength to 0..1: 0.5 at the threshold, near 1 at three times it."""
     return float(1.0 - 0.5 * np.exp(-max(z - threshold, 0.0) / max(threshold, 1e-6)))
@@ -116,7 +114,7 @@ def consumption_flags(
     kwh = frame["kwh"].to_numpy(dtype=float)
     excess = kwh - pred.expected
     threshold = config.z + boost
-    strength = pred.z.copy()
+    strength = np.maximum(pred.z, np.maximum(pred.z_short, pred.z_long) * config.z / max(config.z_short, 1e-6))
     high = (pred.z >= threshold) & (excess >= config.min_excess_share * pred.expected)
     if config.use_iqr:
         high |= pred.iqr_out & (pred.z > 0) & (excess >= config.min_excess_share * pred.expected)
@@ -127,7 +125,7 @@ def consumption_flags(
     if config.use_iforest:
         corroborated = (pred.iforest > 0) & (pred.z >= threshold / 2)
         high |= corroborated
-    low = (pred.z <= -(config.z_low + boost)) & (kwh > 0)
+    low = (pred.z <= -(config.z_low + boost) / 2) & (kwh > 0)
     return high, low, strength
 
 
@@ -154,13 +152,23 @@ def frame_candidates(
     hour = frame["hour"].to_numpy(dtype=float)
     occupants = frame["occupants"].to_numpy(dtype=float)
     bounds = np.flatnonzero(np.r_[True, meter_ids[1:] != meter_ids[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+    for a_, b_ in itertools.pairwise(bounds):
+        a, b = int(a_), int(b_)
         meter_id = int(meter_ids[a])
         info = infos[meter_id]
         policy = policies.get(meter_id, MeterPolicy())
         sl = slice(a, b)
 
-        def add(kind: str, runs: list[tuple[int, int]], strength_of: np.ndarray, threshold: float, name: str) -> None:
+        def add(
+            kind: str,
+            runs: list[tuple[int, int]],
+            strength_of: np.ndarray,
+            threshold: float,
+            name: str,
+            a: int = a,
+            meter_id: int = meter_id,
+            policy: MeterPolicy = policy,
+        ) -> None:
             for s, e in runs:
                 lo, hi = a + s, a + e
                 peak = float(np.nanmax(strength_of[s : e + 1])) if e >= s else threshold
@@ -213,19 +221,26 @@ def frame_candidates(
             add("low_power_factor", runs, config.low_pf / np.maximum(m_pf, 0.05), 1.0, "rule_power_factor")
         valid = ~(dead | stuck) & ~np.isnan(m_kwh)
         m_high = high[sl] & valid
-        if config.use_smoothed:
-            smooth = _rolling_mean(np.clip(pred.z[sl], -3, 10), config.smoothed_window)
-            sustained = (smooth >= config.smoothed_z) & valid & (pred.z[sl] >= 1.5)
-            m_high = m_high | sustained
-        for s, e in _runs(m_high, gap=1):
+        m_z = pred.z[sl]
+        if config.use_windows:
+            # Sustained excess: a window's mean is far above its usual level; mark the readings that carry it.
+            carrying = valid & (m_z >= 1.0)
+            windows = (pred.z_short[sl] >= config.z_short + float(boost[a])) | (
+                pred.z_long[sl] >= config.z_long + float(boost[a])
+            )
+            m_high = m_high | (windows & carrying)
+        for s, e in _runs(m_high, gap=2):
             lo, hi = a + s, a + e
             intervals = e - s + 1
             hours = intervals * info.interval_minutes / 60.0
             peak = float(strength[lo : hi + 1].max())
-            if peak < threshold and int(m_high[s : e + 1].sum()) < 6:
-                continue  # only the smoothed detector fired: it must hold for at least an hour and a half
             if intervals == 1 and peak < threshold * 1.5:
                 continue  # a lone reading must be a clear spike
+            excess_kw = float(np.nansum(kwh[lo : hi + 1] - pred.expected[lo : hi + 1])) / hours
+            floor = config.min_excess_kw_room if info.kind == "room" else config.min_excess_kw_main
+            # A long excess matters at a lower power: 0.4 kW for four hours, 0.16 kW for a day, less for a week.
+            if excess_kw < floor * min(1.0, (4.0 / max(hours, 1e-9)) ** 0.5):
+                continue
             kind = _classify(
                 hours=hours,
                 hour=hour[lo : hi + 1],
@@ -235,7 +250,8 @@ def frame_candidates(
                 night=config.night_hours,
             )
             add(kind, [(s, e)], strength[sl], threshold, "residual_z")
-        low_runs = [(s, e) for s, e in _runs(low[sl] & valid, gap=1) if e - s + 1 >= 8]
+        m_low = low[sl] & valid & (pred.z_long[sl] <= -config.z_low) if config.use_low else np.zeros(b - a, dtype=bool)
+        low_runs = [(s, e) for s, e in _runs(m_low, gap=1) if e - s + 1 >= 8]
         add("low_consumption", low_runs, -pred.z[sl], config.z_low, "residual_z")
     for meter_id, before, missing in gaps:
         policy = policies.get(meter_id, MeterPolicy())

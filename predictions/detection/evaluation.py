@@ -10,6 +10,7 @@ Day level (labels given per day): a day is flagged when an anomaly overlaps it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,9 @@ def score_spans(
 
     true_alarms = sum(1 for a in detected if any(matches(a, t) for t in truth))
     false_alarms = len(detected) - true_alarms
-    delays, found, by_kind = [], 0, {}
+    delays: list[float] = []
+    found = 0
+    by_kind: dict[str, list[bool]] = {}
     for t in truth:
         hits = [a for a in detected if matches(a, t)]
         by_kind.setdefault(t.kind, []).append(bool(hits))
@@ -118,9 +121,13 @@ def day_scores(*, detected: Sequence[Span], labels: dict[dt.date, bool], tz: str
 
 
 def isolation_forest_baseline(
-    *, meter_ids: Iterable[int], train: tuple[dt.datetime, dt.datetime], detect: tuple[dt.datetime, dt.datetime], seed: int = 0
+    *,
+    meter_ids: Iterable[int],
+    train: tuple[dt.datetime, dt.datetime],
+    detect: tuple[dt.datetime, dt.datetime],
+    seed: int = 0,
 ) -> list[Span]:
-    """The approach of the original plan: one Isolation Forest on raw readings (kWh, V, A, PF, hour), points merged into runs."""
+    """The original plan's approach: one Isolation Forest on raw readings (kWh, V, A, PF, hour), runs merged."""
     ids = list(meter_ids)
     columns = ["kwh", "voltage", "current", "pf", "hour"]
     history = frame_load(meter_ids=ids, start=train[0], end=train[1])
@@ -137,7 +144,7 @@ def isolation_forest_baseline(
     meter_col = frame["meter_id"].to_numpy()
     bounds = np.flatnonzero(np.r_[True, meter_col[1:] != meter_col[:-1], True])
     ts = frame["ts"]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         meter_id = int(meter_col[a])
         step = pd.Timedelta(minutes=infos[meter_id].interval_minutes)
         for s, e in _runs(flagged[a:b], gap=1):

@@ -80,17 +80,23 @@ def explain(
     if info.kind == "room":
         who += f", {info.bed_type} beds"
         if occupants is not None:
-            who += f", {int(round(occupants))} occupant{'s' if round(occupants) != 1 else ''}"
+            who += f", {round(occupants)} occupant{'s' if round(occupants) != 1 else ''}"
     when = _span(start, end, info.timezone)
     hours = (end - start).total_seconds() / 3600
     if kind == "dead_meter":
-        return f"{who}: meter {info.serial} reported nothing or zero {when} ({hours:.1f} h); it is probably dead or disconnected."
+        return (
+            f"{who}: meter {info.serial} reported nothing or zero {when} ({hours:.1f} h); "
+            "it is probably dead or disconnected."
+        )
     if kind == "flat_line":
         return f"{who}: meter {info.serial} repeated the same reading {when} ({hours:.1f} h); it is probably stuck."
     if kind == "meter_replacement":
         return f"{who}: no readings {when} while meter {info.serial} was replaced; consumption in that time is unknown."
     if kind == "register_reset":
-        return f"{who}: meter {info.serial} gave an impossible reading ({actual_kwh:.2f} kWh) {when}; likely a register reset or meter swap."
+        return (
+            f"{who}: meter {info.serial} gave an impossible reading ({actual_kwh:.2f} kWh) {when}; "
+            "likely a register reset or meter swap."
+        )
     if kind in ("voltage_sag", "voltage_swell"):
         word = "fell to" if kind == "voltage_sag" else "rose to"
         return (
@@ -98,12 +104,16 @@ def explain(
             "appliances may trip or be damaged; check the supply."
         )
     if kind == "low_power_factor":
-        return f"{who}: power factor dropped to {extra.get('power_factor', 0):.2f} {when}; likely a motor or faulty equipment."
+        return (
+            f"{who}: power factor dropped to {extra.get('power_factor', 0):.2f} {when}; "
+            "likely a motor or faulty equipment."
+        )
     weather = f" at {temperature:.0f} °C" if temperature is not None else ""
     sentence = f"{who}: {actual_kwh:.1f} kWh {when} where {expected_kwh:.1f} kWh was expected{weather}"
     if kind == "main_imbalance":
         sentence = (
-            f"{who}: {actual_kwh:.1f} kWh {when}, {actual_kwh - expected_kwh:.1f} kWh more than its rooms plus the usual "
+            f"{who}: {actual_kwh:.1f} kWh {when}, {actual_kwh - expected_kwh:.1f} kWh more than its rooms "
+            "plus the usual "
             "common load; possible unmetered load, bypass or a faulty room meter"
         )
     else:

@@ -86,7 +86,7 @@ def imbalance_findings(
             common = (series - complete).dropna()
             if len(common) < 48:
                 continue
-            hod = common.index.hour
+            hod = pd.DatetimeIndex(common.index).hour
             usual = common.groupby(hod).median()
             expected = usual.reindex(hod).to_numpy()
             residual = common.to_numpy() - expected

@@ -121,29 +121,41 @@ def incidents_find(
     config: DetectorConfig | None = None,
     model: AnomalyBaseline | None = None,
     context_hours: int = CONTEXT_HOURS,
+    frame: pd.DataFrame | None = None,
 ) -> tuple[list[Found], int]:
     """Incidents touching [start, end) on these meters, found with `context_hours` of history before start."""
     config = config or DetectorConfig()
-    ids = list(meter_ids) if meter_ids is not None else detection_meter_ids(since=start - dt.timedelta(hours=context_hours))
+    ids = (
+        list(meter_ids)
+        if meter_ids is not None
+        else detection_meter_ids(since=start - dt.timedelta(hours=context_hours))
+    )
     if model is None:
         loaded = baseline_current()
         model = loaded[0] if loaded else AnomalyBaseline()
     infos = meter_infos(meter_ids=ids)
     # Sweeps cover rooms and hostel mains; a caller naming meters (an imported building) gets them all.
     detected = [i for i in ids if i in infos and (meter_ids is not None or infos[i].kind in ("room", "hostel_main"))]
-    frame = frame_load(meter_ids=detected, start=start - dt.timedelta(hours=context_hours), end=end)
+    since_context = pd.Timestamp(start - dt.timedelta(hours=context_hours))
+    if frame is None:
+        frame = frame_load(meter_ids=detected, start=since_context.to_pydatetime(), end=end)
+    else:  # a caller that already loaded the readings (evaluation) passes them in
+        keep = frame["meter_id"].isin(detected) & (frame["ts"] >= since_context) & (frame["ts"] < pd.Timestamp(end))
+        frame = frame[keep].reset_index(drop=True)
     found: list[Found] = []
     if not frame.empty:
-        pred = model.predict(frame)
+        pred = model.predict(frame, with_iforest=config.use_iforest, peers=config.use_peers)
         policies = meter_policies(meter_ids=detected)
-        ts = frame["ts"]
+        frame["ts"]
         since = pd.Timestamp(start)
         for candidate in frame_candidates(frame=frame, pred=pred, infos=infos, policies=policies, config=config):
             item = _found_from(candidate, frame, pred.expected, infos[candidate.meter_id])
             if item.end > since:
                 found.append(item)
     found = _drop_echoes(found, infos) + _replacement_gaps(meter_ids=detected, start=start, end=end)
-    hostels = {infos[i].hostel_id for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id}
+    hostels: set[int] = {
+        infos[i].hostel_id or 0 for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id
+    }
     if config.use_rules and hostels:
         policies = meter_policies(meter_ids=detected)
         for finding in imbalance_findings(hostel_ids=hostels, start=start, end=end):
@@ -207,8 +219,12 @@ def _drop_echoes(found: list[Found], infos: dict[int, MeterInfo]) -> list[Found]
     kept = []
     for item in found:
         info = infos[item.meter_id]
-        if info.kind == "hostel_main" and item.kind in CONSUMPTION_KINDS and any(
-            room.start < item.end and item.start < room.end for room in rooms_by_hostel.get(info.hostel_id or 0, [])
+        if (
+            info.kind == "hostel_main"
+            and item.kind in CONSUMPTION_KINDS
+            and any(
+                room.start < item.end and item.start < room.end for room in rooms_by_hostel.get(info.hostel_id or 0, [])
+            )
         ):
             continue
         kept.append(item)

@@ -63,7 +63,9 @@ def synthetic_campus_build(
     end = start + dt.timedelta(days=days)
     n = days * 96
     ts = [start + STEP * i for i in range(n)]
-    site = Site.objects.create(code=code, name=f"Synthetic {code}", timezone="Europe/Madrid", latitude=40.4, longitude=-3.7)
+    site = Site.objects.create(
+        code=code, name=f"Synthetic {code}", timezone="Europe/Madrid", latitude=40.4, longitude=-3.7
+    )
     tariff, _ = Tariff.objects.get_or_create(name="Synthetic flat", defaults={"price_per_kwh": Decimal("0.20")})
     AcademicPeriod.objects.create(site=site, kind="term", name="Spring term", start=start.date(), end=end.date())
     hours = np.arange(n) / 4.0
@@ -80,15 +82,21 @@ def synthetic_campus_build(
         customer = Customer.objects.create(
             account_code=f"{code}-H{h}", name=f"Hostel {h}", kind=Customer.Kind.HOSTEL, tariff=tariff
         )
-        hostel = Hostel.objects.create(site=site, code=f"{code}{h}", name=f"Hostel {chr(65 + h)}", floors=2, customer=customer)
+        hostel = Hostel.objects.create(
+            site=site, code=f"{code}{h}", name=f"Hostel {chr(65 + h)}", floors=2, customer=customer
+        )
         built_hostels.append(hostel)
         room_total = np.zeros(n)
         for r in range(rooms_per_hostel):
             bed = (2, 4, 6)[r % 3]
-            room = Room.objects.create(hostel=hostel, number=f"{chr(65 + h)}-{101 + r}", floor=r % 2, bed_type=bed, capacity=bed)
+            room = Room.objects.create(
+                hostel=hostel, number=f"{chr(65 + h)}-{101 + r}", floor=r % 2, bed_type=bed, capacity=bed
+            )
             occupants = 0 if r == rooms_per_hostel - 1 else bed - int(rng.integers(0, 2))
             Occupancy.objects.create(room=room, start=start - dt.timedelta(days=30), occupants=occupants)
-            meter = Meter.objects.create(serial=f"{code}-RM-{h}{r:02d}", room=room, installed_at=start - dt.timedelta(days=60), rated_kw=8)
+            meter = Meter.objects.create(
+                serial=f"{code}-RM-{h}{r:02d}", room=room, installed_at=start - dt.timedelta(days=60), rated_kw=8
+            )
             habit = rng.uniform(0.7, 1.3)
             mean = 0.012 + occupants * 0.018 * habit * shape * (1 + 0.04 * np.maximum(temp - 20, 0))
             kwh = mean * rng.gamma(8.0, 1 / 8.0, n)
@@ -96,14 +104,28 @@ def synthetic_campus_build(
             meters.append(meter)
             room_total += kwh
         main = Meter.objects.create(
-            serial=f"{code}-MAIN-{h}", kind=Meter.Kind.HOSTEL_MAIN, hostel=hostel, installed_at=start - dt.timedelta(days=60), rated_kw=80
+            serial=f"{code}-MAIN-{h}",
+            kind=Meter.Kind.HOSTEL_MAIN,
+            hostel=hostel,
+            installed_at=start - dt.timedelta(days=60),
+            rated_kw=80,
         )
         common = 0.25 * shape * rng.gamma(30.0, 1 / 30.0, n)
         series[main.id] = room_total + common
         meters.append(main)
     volts = {m.id: rng.normal(230, 1.5, n) for m in meters}
     pfs = {m.id: np.clip(rng.normal(0.94, 0.015, n), 0.85, 1.0) for m in meters}
-    incidents = _inject(rng=rng, kinds=kinds, meters=meters, series=series, volts=volts, pfs=pfs, ts=ts, incident_days=incident_days, n=n)
+    incidents = _inject(
+        rng=rng,
+        kinds=kinds,
+        meters=meters,
+        series=series,
+        volts=volts,
+        pfs=pfs,
+        ts=ts,
+        incident_days=incident_days,
+        n=n,
+    )
     Reading.objects.bulk_create(
         (
             Reading(
@@ -124,12 +146,20 @@ def synthetic_campus_build(
 
 
 def _inject(
-    *, rng: np.random.Generator, kinds: tuple[str, ...], meters: list[Meter], series: dict[int, np.ndarray],
-    volts: dict[int, np.ndarray], pfs: dict[int, np.ndarray], ts: list[dt.datetime], incident_days: int, n: int,
+    *,
+    rng: np.random.Generator,
+    kinds: tuple[str, ...],
+    meters: list[Meter],
+    series: dict[int, np.ndarray],
+    volts: dict[int, np.ndarray],
+    pfs: dict[int, np.ndarray],
+    ts: list[dt.datetime],
+    incident_days: int,
+    n: int,
 ) -> list[Incident]:
     rooms = [m for m in meters if m.kind == Meter.Kind.ROOM]
     mains = [m for m in meters if m.kind == Meter.Kind.HOSTEL_MAIN]
-    vacant = [m for m in rooms if not Occupancy.objects.filter(room_id=m.room_id, occupants__gt=0).exists()]
+    vacant = [m for m in rooms if not Occupancy.objects.filter(room_id=m.room_id or 0, occupants__gt=0).exists()]
     occupied = [m for m in rooms if m not in vacant]
     first = n - incident_days * 96
     incidents = []
@@ -190,5 +220,7 @@ def _inject(
             elif kind == "low_power_factor":
                 length, magnitude = 16, 0.62
                 pfs[meter.id][s : s + length] = magnitude
-        incidents.append(Incident.objects.create(meter=meter, kind=kind, start=ts[s], end=ts[s] + STEP * length, magnitude=magnitude))
+        incidents.append(
+            Incident.objects.create(meter=meter, kind=kind, start=ts[s], end=ts[s] + STEP * length, magnitude=magnitude)
+        )
     return incidents

@@ -28,12 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--labels", type=Path, help="CSV: date,is_anomaly (days) or start,end (incidents).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
         parser.add_argument("--ablation", action="store_true", help="Also score each detector combination.")
-        parser.add_argument("--train-fraction", type=float, default=0.5, help="Share of history used for training.")
+        parser.add_argument("--train-fraction", type=float, default=0.5, help="Share of history only trained on.")
+        parser.add_argument("--retrain-days", type=int, default=14, help="Walk forward: retrain every N days.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["simulated"]:
-                result = evaluate_simulated(train_fraction=options["train_fraction"], ablation=options["ablation"])
+                result = evaluate_simulated(
+                    train_fraction=options["train_fraction"],
+                    retrain_days=options["retrain_days"],
+                    ablation=options["ablation"],
+                )
             elif options["meter"] and options["labels"]:
                 if not options["labels"].exists():
                     raise CommandError(f"labels file {options['labels']} not found")
@@ -53,13 +58,17 @@ class Command(BaseCommand):
             self.stdout.write(f"{label:32}{_fmt(ours):>12}{_fmt(theirs):>16}")
         for key in ("day_precision", "day_recall", "day_f1"):
             if key in result:
-                self.stdout.write(f"{key.replace('_', ' '):32}{_fmt(result[key]):>12}{_fmt(result.get('baseline_' + key)):>16}")
+                self.stdout.write(
+                    f"{key.replace('_', ' '):32}{_fmt(result[key]):>12}{_fmt(result.get('baseline_' + key)):>16}"
+                )
         self.stdout.write(
             f"incidents {result['incidents']}, found {result['found']}, "
             f"true alarms {result['true_alarms']}, false alarms {result['false_alarms']}"
         )
         if result.get("recall_by_kind"):
-            self.stdout.write("recall by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in result["recall_by_kind"].items()))
+            self.stdout.write(
+                "recall by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in result["recall_by_kind"].items())
+            )
         for name, scores in result.get("ablation", {}).items():
             self.stdout.write(f"  {name:50} P {scores['precision']:.3f} R {scores['recall']:.3f} F1 {scores['f1']:.3f}")
 
