@@ -73,7 +73,15 @@ def baseline_train(
     _loaded[version.pk] = model
     version.metrics = metrics | {
         "per_meter": {
-            str(m): {"tier": s.tier, "cv_rmse": s.cv_rmse, "nmbe": s.nmbe, "fit": s.fit}
+            str(m): {
+                "tier": s.tier,
+                "cv_rmse": s.cv_rmse,
+                "nmbe": s.nmbe,
+                "fit": s.fit,
+                "gate_cv_rmse": s.gate_cv_rmse,
+                "gate_nmbe": s.gate_nmbe,
+                "rooms_fit": s.rooms_fit,
+            }
             for m, s in model.meters.items()
         }
     }

@@ -238,8 +238,8 @@ def frame_candidates(
                 continue  # a lone reading must be a clear spike
             excess_kw = float(np.nansum(kwh[lo : hi + 1] - pred.expected[lo : hi + 1])) / hours
             floor = config.min_excess_kw_room if info.kind == "room" else config.min_excess_kw_main
-            # A long excess matters at a lower power: 0.4 kW for four hours, 0.16 kW for a day, less for a week.
-            if excess_kw < floor * min(1.0, (4.0 / max(hours, 1e-9)) ** 0.5):
+            # A drift over days matters at a lower power than a burst of a few hours.
+            if excess_kw < floor * (0.4 if hours >= 48 else 1.0):
                 continue
             kind = _classify(
                 hours=hours,

@@ -49,7 +49,7 @@ def _main_of() -> dict[int, int]:
 def evaluate_simulated(
     *,
     train_fraction: float = 0.5,
-    retrain_days: int = 14,
+    retrain_days: int = 7,
     config: DetectorConfig | None = None,
     ablation: bool = False,
 ) -> dict[str, Any]:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
         parser.add_argument("--ablation", action="store_true", help="Also score each detector combination.")
         parser.add_argument("--train-fraction", type=float, default=0.5, help="Share of history only trained on.")
-        parser.add_argument("--retrain-days", type=int, default=14, help="Walk forward: retrain every N days.")
+        parser.add_argument("--retrain-days", type=int, default=7, help="Walk forward: retrain every N days.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
