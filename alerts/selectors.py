@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from alerts.models import Alert, AlertComment, AlertEvent
 from alerts.realtime import AlertEvent as LiveAlertEvent
+from customers.roles import MANAGER_GROUP
 
 LIVE_TYPES: dict[str, str] = {
     AlertEvent.Action.RAISED: "alert.raised",
@@ -97,3 +99,12 @@ def parse_since(value: Any) -> tuple[int | None, dt.datetime | None]:
         if at is not None and at.tzinfo is not None:
             return None, at
     return None, None
+
+
+def alert_assignable_users(*, alert: Alert) -> list[Any]:
+    """People who may see the alert: the wardens of its hostel and the facility managers."""
+    who = Q(groups__name=MANAGER_GROUP)
+    if alert.hostel_id is not None:
+        who |= Q(warden_hostels=alert.hostel_id)
+    users = get_user_model().objects.filter(who, is_active=True).distinct()
+    return list(users.order_by("username"))

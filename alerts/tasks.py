@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +49,14 @@ def alert_raise_task(
     return {"alert_id": alert.pk, "status": alert.status, "occurrences": alert.occurrences}
 
 
-@shared_task(name="alerts.tasks.alert_email_send")
+@shared_task(
+    name="alerts.tasks.alert_email_send",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=10,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
 def alert_email_send(delivery_id: int) -> str:
     """Send one alert email, once."""
     return email_delivery_send(delivery_id=delivery_id)

@@ -18,7 +18,13 @@ from django.views.decorators.http import require_POST
 
 from alerts import services
 from alerts.models import Alert, Severity
-from alerts.selectors import alert_comments, alert_get_for_user, alert_timeline, alerts_for_user
+from alerts.selectors import (
+    alert_assignable_users,
+    alert_comments,
+    alert_get_for_user,
+    alert_timeline,
+    alerts_for_user,
+)
 from customers.roles import Role, role_of
 from meters.models import Hostel
 
@@ -83,6 +89,7 @@ def detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "timeline": alert_timeline(alert=alert),
         "comments": alert_comments(alert=alert),
         "snooze_choices": SNOOZE_CHOICES,
+        "assignable": alert_assignable_users(alert=alert) if alert.status != Alert.Status.RESOLVED else [],
     }
     return render(request, "alerts/detail.html", context)
 
@@ -106,6 +113,12 @@ def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
             services.alert_snooze(alert=alert, user=user, until=timezone.now() + dt.timedelta(minutes=minutes))
         elif action == "comment":
             services.alert_comment(alert=alert, user=user, body=request.POST.get("body", ""))
+        elif action == "assign":
+            chosen = request.POST.get("assignee", "")
+            people = {person.pk: person for person in alert_assignable_users(alert=alert)}
+            if chosen and (not chosen.isdigit() or int(chosen) not in people):
+                raise services.AlertTransitionError("Choose someone who can see this alert.")
+            services.alert_assign(alert=alert, user=user, assignee=people[int(chosen)] if chosen else None)
         elif action == "feedback":
             services.alert_feedback(alert=alert, user=user, true_alarm=request.POST.get("true_alarm") == "true")
         else:

@@ -15,6 +15,15 @@ from alerts.realtime import AlertEvent, send_now
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+async def close_thread_connections() -> Any:
+    """Sync code of these tests runs in asgiref's worker thread; close its connection so teardown can drop the DB."""
+    yield
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
 def alert_for(hostel_id: int, title: str) -> AlertEvent:
     return {
         "type": "alert.raised",

@@ -82,6 +82,29 @@ def test_buttons_acknowledge_snooze_feedback_and_resolve(alerts: tuple[Alert, Al
     assert [e.action for e in alert.events.all()] == ["raised", "acknowledged", "snoozed", "feedback", "resolved"]
 
 
+def test_manager_assigns_an_alert_to_a_warden_of_its_hostel_only(
+    alerts: tuple[Alert, Alert], manager: Any, warden_a: Any, warden_b: Any
+) -> None:
+    client = client_for(manager)
+    page = client.get(reverse("alert-detail", args=[alerts[0].pk])).content.decode()
+    assert "warden_a" in page
+    assert "warden_b" not in page
+    client.post(reverse("alert-action", args=[alerts[0].pk, "assign"]), {"assignee": str(warden_b.pk)})
+    alerts[0].refresh_from_db()
+    assert alerts[0].assigned_to is None
+    client.post(reverse("alert-action", args=[alerts[0].pk, "assign"]), {"assignee": str(warden_a.pk)})
+    alerts[0].refresh_from_db()
+    assert alerts[0].assigned_to == warden_a
+
+
+def test_inbox_rows_have_a_comment_form(alerts: tuple[Alert, Alert], warden_a: Any) -> None:
+    client = client_for(warden_a)
+    body = client.get(reverse("alert-inbox")).content.decode()
+    assert reverse("alert-action", args=[alerts[0].pk, "comment"]) in body
+    client.post(reverse("alert-action", args=[alerts[0].pk, "comment"]), {"body": "Checked, radiator on"})
+    assert alerts[0].comments.get().body == "Checked, radiator on"
+
+
 def test_an_offsite_next_url_is_ignored(alerts: tuple[Alert, Alert], warden_a: Any) -> None:
     response = client_for(warden_a).post(
         reverse("alert-action", args=[alerts[0].pk, "acknowledge"]), {"next": "https://evil.example/"}
@@ -92,6 +115,8 @@ def test_an_offsite_next_url_is_ignored(alerts: tuple[Alert, Alert], warden_a: A
 def test_header_badge_counts_open_alerts_in_scope(alerts: tuple[Alert, Alert], warden_a: Any, manager: Any) -> None:
     assert 'id="open-alerts" data-count="1"' in client_for(warden_a).get(reverse("home")).content.decode()
     assert 'id="open-alerts" data-count="2"' in client_for(manager).get(reverse("home")).content.decode()
+    last = alerts[1].events.get().pk
+    assert f'data-cursor="{last}"' in client_for(manager).get(reverse("home")).content.decode()
 
 
 def test_inbox_query_count_does_not_grow_with_alerts(
@@ -108,3 +133,14 @@ def test_inbox_query_count_does_not_grow_with_alerts(
         response = client.get(reverse("alert-inbox"))
     assert response.status_code == 200
     assert "alert 14" in response.content.decode()
+
+
+def test_detail_page_query_count_does_not_grow_with_comments(
+    alerts: tuple[Alert, Alert], manager: Any, django_assert_max_num_queries: Any
+) -> None:
+    for index in range(10):
+        services.alert_comment(alert=alerts[0], user=manager, body=f"note {index}")
+    client = client_for(manager)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("alert-detail", args=[alerts[0].pk]))
+    assert "note 9" in response.content.decode()

@@ -6,14 +6,14 @@
   var toasts = document.getElementById("toasts");
   var badge = document.getElementById("open-alerts");
   var delay = 1000;
-  var storageKey = "wattwatch:lastEventId";
-  var lastEventId = null;
-  try { lastEventId = parseInt(sessionStorage.getItem(storageKey) || "", 10) || null; } catch (e) { lastEventId = null; }
+  // The server rendered the badge's count as of event `data-cursor`: resume from there, so an
+  // event is neither missed nor counted twice, across reloads and reconnects.
+  var lastEventId = badge ? parseInt(badge.getAttribute("data-cursor") || "", 10) : NaN;
+  if (isNaN(lastEventId)) lastEventId = null;
 
   function remember(id) {
     if (typeof id !== "number" || (lastEventId !== null && id <= lastEventId)) return;
     lastEventId = id;
-    try { sessionStorage.setItem(storageKey, String(id)); } catch (e) { /* private mode */ }
   }
 
   function setStatus(text, on) {

@@ -1,0 +1,51 @@
+"""Writes for alerts: raising, the lifecycle, escalation, suppression and the notifications they cause.
+
+Every change checks who may make it, writes an audit row, and pushes a typed event after commit.
+"""
+
+from alerts.services.escalation import alerts_escalate_due, alerts_unsnooze_due
+from alerts.services.lifecycle import (
+    AlertTransitionError,
+    alert_acknowledge,
+    alert_assign,
+    alert_comment,
+    alert_feedback,
+    alert_resolve,
+    alert_snooze,
+)
+from alerts.services.notifications import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookFailed,
+    email_delivery_send,
+    sign,
+    webhook_delivery_send,
+    webhook_payload,
+)
+from alerts.services.policies import escalation_minutes, severity_for, suppression_covering
+from alerts.services.raising import alert_raise
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "AlertTransitionError",
+    "WebhookFailed",
+    "alert_acknowledge",
+    "alert_assign",
+    "alert_comment",
+    "alert_feedback",
+    "alert_raise",
+    "alert_resolve",
+    "alert_snooze",
+    "alerts_escalate_due",
+    "alerts_unsnooze_due",
+    "email_delivery_send",
+    "escalation_minutes",
+    "severity_for",
+    "sign",
+    "suppression_covering",
+    "webhook_delivery_send",
+    "webhook_payload",
+]

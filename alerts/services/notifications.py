@@ -1,0 +1,194 @@
+"""Who hears about an alert, and the emails and signed webhooks that tell them (sent by tasks)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from alerts.models import (
+    Alert,
+    AlertEvent,
+    EmailDelivery,
+    NotificationRule,
+    WebhookDelivery,
+)
+from customers.roles import MANAGER_GROUP
+
+SIGNATURE_HEADER = "X-Wattwatch-Signature"
+TIMESTAMP_HEADER = "X-Wattwatch-Timestamp"
+DELIVERY_HEADER = "X-Wattwatch-Delivery"
+
+
+class WebhookFailed(Exception):
+    """A webhook answered with an error or could not be reached; Celery retries with backoff."""
+
+
+def _managers() -> list[Any]:
+    users = get_user_model().objects.filter(is_active=True, groups__name=MANAGER_GROUP).distinct()
+    return list(users.order_by("pk"))
+
+
+def _first_responders(*, alert: Alert) -> list[Any]:
+    """The hostel's wardens; facility managers when the alert has no hostel or the hostel no warden."""
+    if alert.hostel_id is not None:
+        wardens = list(alert.hostel.wardens.filter(is_active=True).order_by("pk")) if alert.hostel else []
+        if wardens:
+            return wardens
+    return _managers()
+
+
+def _email_allowed(*, user: Any, alert: Alert) -> bool:
+    """The user's rule for this hostel wins over their rule for all hostels; no rule means every email."""
+    rules = NotificationRule.objects.filter(user=user, active=True).filter(
+        Q(hostel__isnull=True) | Q(hostel_id=alert.hostel_id)
+    )
+    rule = sorted(rules, key=lambda r: r.hostel_id is None)[0] if rules else None
+    return rule is None or (rule.email and rule.allows(alert.severity))
+
+
+def _queue_emails(*, alert: Alert, event: AlertEvent, people: list[Any]) -> None:
+    from alerts.tasks import alert_email_send
+
+    for person in people:
+        if not person.email or not _email_allowed(user=person, alert=alert):
+            continue
+        delivery, created = EmailDelivery.objects.get_or_create(
+            key=f"email:{event.pk}:{person.pk}",
+            defaults={"alert": alert, "event": event, "recipient": person, "address": person.email},
+        )
+        if created:
+            transaction.on_commit(partial(alert_email_send.delay, delivery.pk))
+
+
+def webhook_payload(*, alert: Alert, event: AlertEvent) -> dict[str, Any]:
+    return {
+        "event": event.action,
+        "event_id": event.pk,
+        "at": event.at.isoformat(),
+        "alert": {
+            "id": alert.pk,
+            "kind": alert.kind,
+            "title": alert.title,
+            "explanation": alert.explanation,
+            "severity": alert.severity,
+            "status": alert.status,
+            "hostel_id": alert.hostel_id,
+            "room_id": alert.room_id,
+            "meter_id": alert.meter_id,
+            "occurrences": alert.occurrences,
+            "escalation_level": alert.escalation_level,
+            "source": alert.source_payload,
+        },
+    }
+
+
+def _queue_webhooks(*, alert: Alert, event: AlertEvent) -> None:
+    from alerts.tasks import webhook_deliver
+
+    rules = NotificationRule.objects.filter(user__isnull=True, active=True).exclude(webhook_url="")
+    rules = rules.filter(Q(hostel__isnull=True) | Q(hostel_id=alert.hostel_id))
+    for rule in rules:
+        if not rule.allows(alert.severity):
+            continue
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            key=f"webhook:{event.pk}:{rule.pk}",
+            defaults={
+                "alert": alert,
+                "event": event,
+                "rule": rule,
+                "url": rule.webhook_url,
+                "payload": webhook_payload(alert=alert, event=event),
+            },
+        )
+        if created:
+            transaction.on_commit(partial(webhook_deliver.delay, delivery.pk))
+
+
+def sign(*, secret: str, body: bytes) -> str:
+    """The signature header value: HMAC-SHA256 of the raw body with the webhook's secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def email_delivery_send(*, delivery_id: int) -> str:
+    """Send one alert email (HTML and text); a delivery already sent is not sent again."""
+    with transaction.atomic():
+        delivery = (
+            EmailDelivery.objects.select_for_update(of=("self",))
+            .select_related("alert__hostel", "alert__room", "event", "recipient")
+            .get(pk=delivery_id)
+        )
+        if delivery.status == EmailDelivery.Status.SENT:
+            return "already sent"
+        alert = delivery.alert
+        context = {
+            "alert": alert,
+            "event": delivery.event,
+            "recipient": delivery.recipient,
+            "escalated": delivery.event.action == AlertEvent.Action.ESCALATED,
+            "url": settings.WATTWATCH_BASE_URL.rstrip("/") + f"/alerts/{alert.pk}/",
+        }
+        subject = " ".join(render_to_string("alerts/email/alert_subject.txt", context).split())
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("alerts/email/alert.txt", context),
+            to=[delivery.address],
+        )
+        message.attach_alternative(render_to_string("alerts/email/alert.html", context), "text/html")
+        delivery.attempts += 1
+        message.send()
+        delivery.status = EmailDelivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["attempts", "status", "sent_at"])
+    return "sent"
+
+
+def webhook_delivery_send(*, delivery_id: int, timeout: float = 10.0) -> str:
+    """POST one signed webhook; record the outcome; raise WebhookFailed so the task retries."""
+    delivery = WebhookDelivery.objects.select_related("rule").get(pk=delivery_id)
+    if delivery.status == WebhookDelivery.Status.SENT:
+        return "already sent"
+    body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+    request = urllib.request.Request(  # noqa: S310 - admins configure http(s) URLs only (URLField)
+        delivery.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Wattwatch-Webhook/1",
+            SIGNATURE_HEADER: sign(secret=delivery.rule.webhook_secret, body=body),
+            TIMESTAMP_HEADER: str(int(time.time())),
+            DELIVERY_HEADER: delivery.key,
+        },
+    )
+    delivery.attempts += 1
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            delivery.response_code = response.status
+    except urllib.error.HTTPError as error:
+        delivery.response_code = error.code
+        delivery.last_error = f"HTTP {error.code} {error.reason}"
+    except (urllib.error.URLError, OSError) as error:
+        delivery.response_code = None
+        delivery.last_error = f"{type(error).__name__}: {error}"[:1000]
+    if delivery.response_code is not None and 200 <= delivery.response_code < 300:
+        delivery.status = WebhookDelivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["attempts", "response_code", "status", "sent_at"])
+        return "sent"
+    delivery.status = WebhookDelivery.Status.FAILED
+    delivery.save(update_fields=["attempts", "response_code", "last_error", "status"])
+    raise WebhookFailed(delivery.last_error)
