@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.roles import Role, role_of
-from meters.api.serializers import BatchResultSerializer, ReadingInSerializer, batch_structure_errors
+from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
 from meters.ingest import readings_ingest
 from meters.models import GatewayToken
@@ -77,7 +77,13 @@ class ReadingsBatchView(APIView):
         gateway = request.auth if isinstance(request.auth, GatewayToken) else None
         source = f"gateway {gateway.name}" if gateway else f"api {request.user.get_username()}"
         items = cast(list[dict[str, Any]], request.data)  # checked to be a list of objects above
-        result = readings_ingest(rows=items, source=source, user=None if gateway else request.user, gateway=gateway)
+        result = readings_ingest(
+            rows=items,
+            source=source,
+            user=None if gateway else request.user,
+            gateway=gateway,
+            max_reasons=MAX_BATCH,
+        )
         body = {
             "accepted": result.accepted,
             "updated": result.updated,

@@ -40,6 +40,45 @@ def _timezones(meter_ids: list[int]) -> dict[int, str]:
     }
 
 
+def meters_lock(*, meter_ids: list[int]) -> None:
+    """Lock these meters' rows in id order until commit (PostgreSQL).
+
+    Two batches for the same meters then run one after the other: the second waits for the first
+    to commit, and its gap and rollup statements see the first one's readings. Id order means two
+    single-chunk batches (every API call) cannot deadlock; two huge files sharing meters in a
+    different order can, and PostgreSQL then rolls one back (re-running it is safe: imports are
+    idempotent).
+    """
+    if connection.vendor != "postgresql" or not meter_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Meter._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+            [sorted(meter_ids)],
+        )
+
+
+def meters_touch(*, ranges: Mapping[int, MeterRange]) -> None:
+    """Move each meter's last_reading_at forward to the newest reading written, never back."""
+    if not ranges:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Meter._meta.db_table} AS m SET last_reading_at = a.last
+                FROM unnest(%s::bigint[], %s::timestamptz[]) AS a(id, last)
+                WHERE m.id = a.id AND (m.last_reading_at IS NULL OR m.last_reading_at < a.last)
+                """,
+                [list(ranges), [span.end for span in ranges.values()]],
+            )
+        return
+    for meter_id, span in ranges.items():
+        Meter.objects.filter(pk=meter_id).filter(
+            Q(last_reading_at__isnull=True) | Q(last_reading_at__lt=span.end)
+        ).update(last_reading_at=span.end)
+
+
 def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
     """Bring hourly and daily rollups up to date for the given meters and spans; returns rows written."""
     if not ranges:

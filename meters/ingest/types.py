@@ -65,6 +65,7 @@ class IngestResult:
     seconds: float = 0.0
     seconds_rollups: float = 0.0
     seconds_gaps: float = 0.0
+    max_reasons: int = MAX_REASONS_IN_RESULT
 
     @property
     def rows(self) -> int:
@@ -76,7 +77,7 @@ class IngestResult:
 
     def add_rejections(self, rejections: list[Rejection]) -> None:
         self.rejected += len(rejections)
-        room = MAX_REASONS_IN_RESULT - len(self.rejections)
+        room = self.max_reasons - len(self.rejections)
         if room > 0:
             self.rejections.extend(rejections[:room])
 

@@ -1,19 +1,22 @@
 """Writing validated readings: one row per (meter, timestamp), changed values marked corrected.
 
-PostgreSQL: COPY into a temporary staging table, then one INSERT ... ON CONFLICT DO UPDATE
-that touches only rows whose values differ; `xmax = 0` in RETURNING tells inserts from updates.
-SQLite (embedded and tests): read what is stored for the chunk, then executemany.
+PostgreSQL: rows for spans where nothing is stored yet are COPied straight into the table;
+otherwise COPY into a temporary staging table, then one INSERT ... ON CONFLICT DO UPDATE that
+touches only rows whose values differ; `xmax = 0` in RETURNING tells inserts from updates.
+SQLite (embedded and tests): read what is stored for the chunk to count, then executemany
+with the same ON CONFLICT upsert.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from django.db import connection
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from django.db import IntegrityError, connection, transaction
 
 from meters.ingest.types import Rejection
 from meters.models import Quality, QuarantinedReading, Reading
@@ -53,26 +56,81 @@ _QUALITY_ON_UPDATE = (
 )
 
 
+def _csv(rows: pd.DataFrame) -> bytes:
+    """Rows as CSV for COPY, written by Arrow (several times faster than pandas' writer)."""
+    table = pa.table(
+        {
+            "meter_id": pa.array(rows["meter_id"].to_numpy(dtype="int64")),
+            "timestamp": pa.array(rows["epoch"].to_numpy(dtype="int64")).cast(pa.timestamp("s", tz="UTC")),
+            **{name: pa.array(rows[name].to_numpy(dtype="float64"), from_pandas=True) for name in VALUE_COLUMNS},
+            "quality": pa.array(rows["quality"].to_numpy(dtype="int64")),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    return sink.getvalue().to_pybytes()
+
+
+def _copy(cursor: Any, table: str, data: bytes) -> None:
+    columns = "meter_id, timestamp, kwh, voltage, current, power_factor, quality"
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, len(data), 1 << 20):
+            copy.write(data[start : start + (1 << 20)])
+
+
+def _spans(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.groupby("meter_id")["epoch"].agg(["count", "min", "max"])
+
+
+def _nothing_stored_in(cursor: Any, spans: pd.DataFrame) -> bool:
+    cursor.execute(
+        f"""
+        SELECT NOT EXISTS (
+            SELECT 1 FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS a(meter_id, s, e)
+            JOIN {Reading._meta.db_table} r ON r.meter_id = a.meter_id
+                 AND r.timestamp BETWEEN to_timestamp(a.s) AND to_timestamp(a.e)
+        )
+        """,
+        [spans.index.tolist(), spans["min"].tolist(), spans["max"].tolist()],
+    )
+    return bool(cursor.fetchone()[0])
+
+
 def _upsert_postgresql(rows: pd.DataFrame) -> list[Written]:
     table = Reading._meta.db_table
-    buffer = io.StringIO()
-    rows[["meter_id", "epoch", *VALUE_COLUMNS, "quality"]].to_csv(
-        buffer, sep="\t", header=False, index=False, na_rep="\\N"
-    )
+    data = _csv(rows)
+    spans = _spans(rows)
     with connection.cursor() as cursor:
+        # New data (the common case: a meter's next readings, a first load) goes straight in by
+        # COPY. The savepoint makes a clash with a concurrent writer fall back to the upsert.
+        if _nothing_stored_in(cursor, spans):
+            try:
+                with transaction.atomic():
+                    _copy(cursor, table, data)
+            except IntegrityError:
+                pass
+            else:
+                return [
+                    Written(int(meter_id), int(count), 0, _utc(low), _utc(high))
+                    for meter_id, count, low, high in zip(
+                        spans.index.tolist(),
+                        spans["count"].tolist(),
+                        spans["min"].tolist(),
+                        spans["max"].tolist(),
+                        strict=True,
+                    )
+                ]
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (meter_id bigint, epoch bigint, kwh float8, voltage float8, "
-            "current float8, power_factor float8, quality smallint) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (meter_id bigint, timestamp timestamptz, kwh float8, "
+            "voltage float8, current float8, power_factor float8, quality smallint) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {STAGE}")
-        raw = cursor.cursor  # the psycopg cursor, for COPY
-        with raw.copy(f"COPY {STAGE} FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
+        _copy(cursor, STAGE, data)
         cursor.execute(
             f"""
             WITH written AS (
                 INSERT INTO {table} AS r (meter_id, timestamp, kwh, voltage, current, power_factor, quality)
-                SELECT meter_id, to_timestamp(epoch), kwh, voltage, current, power_factor, quality FROM {STAGE}
+                SELECT meter_id, timestamp, kwh, voltage, current, power_factor, quality FROM {STAGE}
                 ON CONFLICT (meter_id, timestamp) DO UPDATE SET
                     kwh = EXCLUDED.kwh, voltage = EXCLUDED.voltage, current = EXCLUDED.current,
                     power_factor = EXCLUDED.power_factor, quality = {_QUALITY_ON_UPDATE}
@@ -134,9 +192,14 @@ def _upsert_generic(rows: pd.DataFrame) -> list[Written]:
         stats[2], stats[3] = min(stats[2], key[1]), max(stats[3], key[1])
     with connection.cursor() as cursor:
         if inserts:
+            # ON CONFLICT: a row another writer added since we looked is upserted, not an error.
             cursor.executemany(
-                f"INSERT INTO {table} (meter_id, timestamp, kwh, voltage, current, power_factor, quality) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO {table} AS r (meter_id, timestamp, kwh, voltage, current, power_factor, quality) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (meter_id, timestamp) DO UPDATE SET "
+                "kwh = excluded.kwh, voltage = excluded.voltage, current = excluded.current, "
+                f"power_factor = excluded.power_factor, quality = {_QUALITY_ON_UPDATE} "
+                "WHERE r.kwh IS NOT excluded.kwh OR r.voltage IS NOT excluded.voltage "
+                "OR r.current IS NOT excluded.current OR r.power_factor IS NOT excluded.power_factor",
                 inserts,
             )
         if updates:

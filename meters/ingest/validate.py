@@ -6,10 +6,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from meters.ingest.types import OPTIONAL_COLUMNS, Rejection
 from meters.models import Meter
@@ -132,12 +135,19 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values):
         numbers = values.astype("float64")
         return numbers, pd.Series(False, index=values.index)
+    try:
+        # Fast path for clean text columns: Arrow's cast fails as a whole on any bad value.
+        cast = pc.cast(pa.array(values, from_pandas=True, type=pa.string()), pa.float64())
+        numbers = pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
+        return numbers, pd.Series(False, index=values.index)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        pass
     given = values.notna() & (values.astype("string").str.strip() != "")
     numbers = pd.to_numeric(values.where(given), errors="coerce").astype("float64")
     return numbers, given & numbers.isna()
 
 
-def _raw(row: pd.Series) -> dict[str, object]:
+def _raw(row: dict[Any, Any]) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in row.items():
         if key == "row":
@@ -179,9 +189,17 @@ def validate_chunk(
     # write to: a reason must not reveal another hostel's meters.
     reject(~serial.isin(list(writable)), "unknown meter '" + serial.fillna("") + "'")
 
-    meter_id = serial.map({s: info.id for s, info in writable.items()}).astype("Int64")
-    interval_s = serial.map({s: info.interval_s for s, info in writable.items()}).astype("float64")
-    cumulative = serial.map({s: info.cumulative for s, info in writable.items()}).fillna(False).astype(bool)
+    # Per-meter attributes looked up once per distinct serial, then spread with numpy.
+    codes, uniques = pd.factorize(serial)
+    distinct = [str(value) for value in uniques]
+
+    def attribute(name: str, missing: float = np.nan) -> pd.Series:
+        table = [float(getattr(writable[s], name)) if s in writable else missing for s in distinct]
+        return pd.Series(np.array([*table, missing], dtype="float64")[codes], index=chunk.index)
+
+    meter_id = attribute("id", 0.0)
+    interval_s = attribute("interval_s")
+    cumulative = attribute("cumulative", 0.0).astype(bool)
 
     stamps, naive = _timestamps(chunk["timestamp"], tz)
     reject(chunk["timestamp"].isna(), "timestamp missing")
@@ -197,15 +215,15 @@ def validate_chunk(
             + (interval_s.fillna(60) // 60).astype("int64").astype("string")
             + "-minute grid",
         )
-    installed = serial.map({s: info.installed for s, info in writable.items()}).astype("float64")
-    removed = serial.map({s: info.removed for s, info in writable.items()}).astype("float64")
+    installed = attribute("installed")
+    removed = attribute("removed")
     reject(epoch < installed, "timestamp is before the meter was installed")
     reject(epoch >= removed, "timestamp is after the meter was removed")
 
     kwh, kwh_bad = _numbers(chunk["kwh"])
     reject(kwh_bad | kwh.isna() | ~np.isfinite(kwh.fillna(0)), "kWh missing or not a number")
     reject(kwh < 0, "negative energy")
-    rated = serial.map({s: info.rated_kw for s, info in writable.items()}).astype("float64")
+    rated = attribute("rated_kw")
     limit = rated * (interval_s / 3600.0) * MAX_POWER_FACTOR_OF_RATED
     impossible = ~cumulative & (kwh > limit)
     if impossible.any():
@@ -222,7 +240,7 @@ def validate_chunk(
         values, bad = _numbers(chunk[name])
         reject(bad, f"{name.replace('_', ' ')} is not a number")
         columns[name] = values
-    nominal = serial.map({s: info.nominal_voltage for s, info in writable.items()}).astype("float64")
+    nominal = attribute("nominal_voltage")
     reject(
         (columns["voltage"] < 0) | (columns["voltage"] > nominal * MAX_VOLTAGE_OF_NOMINAL),
         "voltage out of range (0 to 1.5x the meter's nominal voltage)",
@@ -241,7 +259,8 @@ def validate_chunk(
     rejections = []
     if bad.any():
         bad_serials = serial[bad].fillna("").tolist()
-        for (_, record), why, serial_text in zip(chunk[bad].iterrows(), reason[bad].tolist(), bad_serials, strict=True):
+        records = chunk[bad].to_dict(orient="records")
+        for record, why, serial_text in zip(records, reason[bad].tolist(), bad_serials, strict=True):
             info = known.get(serial_text)
             rejections.append(
                 Rejection(

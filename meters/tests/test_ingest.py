@@ -274,3 +274,59 @@ def test_stale_meters_are_those_silent_for_several_intervals(meter: Meter) -> No
     assert [item.serial for item in stale] == ["M-QUIET"]
     assert stale[0].meter_id == quiet.id
     assert stale[0].silent_for == dt.timedelta(hours=2, minutes=45)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_for_the_same_hour_keep_the_hourly_rollup_exact(meter: Meter) -> None:
+    import threading
+
+    from django.db import connection
+
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def one(k: int) -> None:
+        try:
+            start.wait()
+            ingest(rows("M-1", 1, start=T0 + dt.timedelta(minutes=15 * k), kwh=0.25))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    hourly = HourlyRollup.objects.get(meter=meter, hour=T0)
+    assert (hourly.readings, hourly.kwh) == (4, pytest.approx(1.0))
+    assert DailyRollup.objects.get(meter=meter).readings == 4
+
+
+@pytest.mark.django_db
+def test_stale_meter_check_task_sends_the_signal_with_typed_records(meter: Meter) -> None:
+    from meters.signals import stale_meters_found
+    from meters.tasks import meters_check_stale
+
+    heard: list[Any] = []
+
+    def receiver(**kwargs: Any) -> None:
+        heard.extend(kwargs["meters"])
+
+    stale_meters_found.connect(receiver)
+    try:
+        summary = meters_check_stale()
+    finally:
+        stale_meters_found.disconnect(receiver)
+    assert summary["serials"] == ["M-1"]
+    assert [item.meter_id for item in heard] == [meter.id]
+
+
+@pytest.mark.django_db
+def test_api_sized_batches_report_every_rejected_item(meter: Meter) -> None:
+    data = [{"meter": "M-1", "timestamp": T0.isoformat(), "kwh": -1}] * 1500
+    result = readings_ingest(rows=data, source="test", now=NOW, max_reasons=10_000)
+    assert len(result.rejections) == 1500

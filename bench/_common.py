@@ -1,0 +1,83 @@
+"""Shared helpers for the ingestion benchmarks: a throwaway PostgreSQL database with meters."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def admin_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
+
+
+def database_url(server: str, name: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+def recreate_database(server: str, name: str) -> str:
+    """Drop and create `name` (must start with wattwatch_ingest_), migrate it, return its URL."""
+    import psycopg
+
+    assert name.startswith("wattwatch_ingest_"), "benchmarks only touch their own databases"
+    with psycopg.connect(admin_url(server), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(server, name)
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    return url
+
+
+def drop_database(server: str, name: str) -> None:
+    import psycopg
+
+    assert name.startswith("wattwatch_ingest_")
+    with psycopg.connect(admin_url(server), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def django_setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def create_meters(count: int, interval_minutes: int = 15) -> list[tuple[int, str]]:
+    """`count` room meters in one hostel, rated generously; returns (id, serial)."""
+    import datetime as dt
+
+    from meters.models import Hostel, Meter, Room, Site
+
+    site, _ = Site.objects.get_or_create(
+        code="bench", defaults={"name": "Bench", "timezone": "Europe/London", "latitude": 52.2, "longitude": 0.1}
+    )
+    hostel, _ = Hostel.objects.get_or_create(site=site, code="BENCH", defaults={"name": "Bench hostel", "floors": 10})
+    rooms = Room.objects.bulk_create(
+        Room(hostel=hostel, number=f"R{k:05d}", floor=k % 10, bed_type=4, capacity=4) for k in range(count)
+    )
+    meters = Meter.objects.bulk_create(
+        Meter(
+            serial=f"BENCH-{k:05d}",
+            kind=Meter.Kind.ROOM,
+            hostel=hostel,
+            room=room,
+            interval_minutes=interval_minutes,
+            rated_kw=10.0,
+            installed_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        )
+        for k, room in enumerate(rooms)
+    )
+    return [(meter.id, meter.serial) for meter in meters]

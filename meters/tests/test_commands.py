@@ -1,0 +1,184 @@
+"""import_readings, import_weather and import_occupancy from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+
+from meters.models import Meter, Occupancy, QuarantinedReading, Reading, Site, Weather
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text.strip() + "\n")
+    return path
+
+
+@pytest.mark.django_db
+def test_import_readings_json_prints_one_summary_line_and_is_idempotent(campus: Any, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "r.csv",
+        """
+meter,timestamp,kwh,voltage,current,power_factor
+RM-A-101,2025-03-01T00:00:00Z,0.2,230,1.1,0.95
+RM-A-101,2025-03-01T00:15:00+00:00,0.3,,,
+RM-A-101,2025-03-01T00:30:00Z,oops,230,1,0.9
+NOPE,2025-03-01T00:30:00Z,0.3,230,1,0.9
+""",
+    )
+    lines = run("import_readings", str(path), "--json").strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert (summary["accepted"], summary["updated"], summary["rejected"]) == (2, 0, 2)
+    assert isinstance(summary["seconds"], float)
+    assert list(QuarantinedReading.objects.order_by("row_number").values_list("row_number", flat=True)) == [4, 5]
+    again = json.loads(run("import_readings", str(path), "--json"))
+    assert (again["accepted"], again["updated"], again["rejected"]) == (0, 0, 2)
+
+
+@pytest.mark.django_db
+def test_import_readings_creates_meters_under_a_site_with_the_interval_of_the_data(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "r.csv",
+        """
+meter,timestamp,kwh
+NEW-1,2025-03-01 00:00:00,1.5
+NEW-1,2025-03-01 00:30:00,1.2
+NEW-1,2025-03-01 01:00:00,1.1
+""",
+    )
+    summary = json.loads(
+        run("import_readings", str(path), "--create-meters", "--site", "cam", "--timezone", "Europe/London", "--json")
+    )
+    assert summary["accepted"] == 3
+    meter = Meter.objects.get(serial="NEW-1")
+    assert meter.interval_minutes == 30
+    assert meter.kind == Meter.Kind.FEEDER
+    assert meter.hostel is not None
+    assert meter.hostel.site.code == "cam"
+    assert Site.objects.get(code="cam").timezone == "Europe/London"
+
+
+@pytest.mark.django_db
+def test_import_readings_reads_parquet(campus: Any, tmp_path: Path) -> None:
+    path = tmp_path / "r.parquet"
+    pd.DataFrame(
+        {
+            "meter": ["RM-A-101", "RM-A-101"],
+            "timestamp": pd.to_datetime(["2025-03-01T00:00:00Z", "2025-03-01T00:15:00Z"]),
+            "kwh": [0.2, 0.25],
+        }
+    ).to_parquet(path)
+    summary = json.loads(run("import_readings", str(path), "--json"))
+    assert summary["accepted"] == 2
+    assert Reading.objects.filter(meter=campus.meter_a, timestamp=dt.datetime(2025, 3, 1, tzinfo=dt.UTC)).exists()
+
+
+@pytest.mark.django_db
+def test_import_readings_loads_a_cambridge_building_file_with_column_flags(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "2018.csv",
+        """
+datetime,equipment load [kWh]
+2018-01-01 00:00:00,333.9
+2018-01-01 01:00:00,681.1
+2018-01-01 02:00:00,0
+2018-01-01 03:00:00,650.0
+""",
+    )
+    summary = json.loads(
+        run(
+            "import_readings",
+            str(path),
+            "--meter",
+            "UCam_Building_b105",
+            "--timestamp-column",
+            "datetime",
+            "--kwh-column",
+            "equipment load [kWh]",
+            "--zero-is-missing",
+            "--timezone",
+            "UTC",
+            "--create-meters",
+            "--site",
+            "cambridge",
+            "--json",
+        )
+    )
+    # The zero is missing, not a reading; the one-hour gap it leaves is filled with an estimate.
+    assert (summary["accepted"], summary["skipped_missing"], summary["estimated"]) == (3, 1, 1)
+    assert Meter.objects.get(serial="UCam_Building_b105").interval_minutes == 60
+
+
+@pytest.mark.django_db
+def test_import_readings_refuses_a_file_without_the_needed_columns(tmp_path: Path) -> None:
+    from django.core.management.base import CommandError
+
+    path = write_csv(tmp_path / "r.csv", "a,b\n1,2")
+    with pytest.raises(CommandError, match="missing column"):
+        run("import_readings", str(path))
+
+
+@pytest.mark.django_db
+def test_import_weather_creates_the_site_and_upserts_rows(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "w.csv",
+        """
+timestamp,temperature_c,humidity,rainfall_mm,wind_kmh,pressure_hpa
+2025-03-01T00:00:00Z,5.5,80,0,10,1012
+2025-03-01T01:00:00Z,5.0,82,0.2,12,1011
+2025-03-01T02:00:00Z,500,82,0.2,12,1011
+""",
+    )
+    summary = json.loads(run("import_weather", str(path), "--site", "wx", "--json"))
+    assert (summary["accepted"], summary["rejected"]) == (2, 1)
+    run("import_weather", str(path), "--site", "wx", "--json")
+    assert Weather.objects.filter(site__code="wx").count() == 2
+
+
+@pytest.mark.django_db
+def test_import_weather_understands_the_cambridge_columns(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "2018.csv",
+        """
+datetime,air_temperature [degC],rltv_hum [%],glbl_irad_amt [W/m2]
+2018-01-01 00:00:00,5.8,83.2,0.0
+2018-01-01 01:00:00,5.2,81.1,0.0
+""",
+    )
+    summary = json.loads(run("import_weather", str(path), "--site", "cambridge", "--json"))
+    assert summary["accepted"] == 2
+    row = Weather.objects.get(timestamp=dt.datetime(2018, 1, 1, 1, tzinfo=dt.UTC))
+    assert (row.temperature_c, row.humidity_pct, row.irradiance_wm2) == (5.2, 81.1, 0.0)
+
+
+@pytest.mark.django_db
+def test_import_occupancy_checks_rooms_and_capacity(campus: Any, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "o.csv",
+        """
+room,from,to,occupants
+A-A-101,2025-09-01,2026-06-30,3
+A-A-101,2026-07-01,,5
+Z-999,2025-09-01,,1
+""",
+    )
+    summary = json.loads(run("import_occupancy", str(path), "--json"))
+    assert (summary["accepted"], summary["rejected"]) == (1, 2)
+    assert "sleeps 4" in summary["reasons"][0]
+    assert "unknown room" in summary["reasons"][1]
+    assert Occupancy.objects.get(room=campus.room_a).occupants == 3
+    run("import_occupancy", str(path), "--json")
+    assert Occupancy.objects.filter(room=campus.room_a).count() == 1
