@@ -19,10 +19,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# `make run` simulates the demo campus on an empty database and replays it live; REPLAY=0 turns replay off.
 run: venv
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo --if-empty
-	$(RUN_ENV) HOST=$(HOST) PORT=$(PORT) $(PY) -m config.serve
+	$(RUN_ENV) REPLAY=$${REPLAY:-1} HOST=$(HOST) PORT=$(PORT) $(PY) -m config.serve
 
 lint: venv
 	$(PY) -m ruff format --check .

@@ -1,7 +1,8 @@
 """Serve Wattwatch: the ASGI app on HOST:PORT, plus Celery in-process when embedded.
 
 `python -m config.serve` is what `make run` calls. With REDIS_URL set it serves only the web
-process; the worker and beat run as their own processes (see README).
+process; the worker and beat run as their own processes (see README). With REPLAY=1 (the
+`make run` default, development only) a thread keeps the simulated campus delivering readings.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def main() -> None:
     django.setup()
     import uvicorn
 
-    from config.env import env_int, env_str
+    from config.env import env_bool, env_int, env_str
 
     host = env_str("HOST", "127.0.0.1")
     port = env_int("PORT", 8000, minimum=1, maximum=65535)
@@ -30,11 +31,23 @@ def main() -> None:
 
         embedded = EmbeddedCelery()
         embedded.start()
+    replay = None
+    if env_bool("REPLAY", False):
+        if settings.DEBUG:
+            from meters.simulation.replay import ReplayThread
+
+            replay = ReplayThread()
+            replay.start()
+            print("Replaying the simulated campus (REPLAY=0 turns it off)")
+        else:
+            print("REPLAY is ignored without DEBUG: it writes simulated readings")
     print(f"Wattwatch serving at http://{host}:{port}/ ({'embedded' if settings.EMBEDDED else 'production'} mode)")
     sys.stdout.flush()
     try:
         uvicorn.run("config.asgi:application", host=host, port=port, lifespan="off", log_level="info")
     finally:
+        if replay is not None:
+            replay.stop()
         if embedded is not None:
             embedded.stop()
 

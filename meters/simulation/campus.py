@@ -23,7 +23,7 @@ from meters.simulation.physics import common_areas_kw, electrical, feeder_load_k
 from meters.simulation.scales import SCALES
 from meters.simulation.timeline import STEPS_PER_HOUR, Timeline, dark_mask, timeline_build
 from meters.simulation.weather import weather_build
-from meters.simulation.writer import Chunk, CsvSink, DatabaseSink, Sink, rollups_compute, secondary_indexes_suspended
+from meters.simulation.writer import Chunk, CsvSink, DatabaseSink, Sink, bulk_load_mode, rollups_compute
 
 CHUNK_METERS = 16
 TIMEZONE = "Europe/Madrid"  # DST and hot summers: both cooling load and clock changes matter
@@ -45,6 +45,9 @@ class Summary:
     incidents_by_kind: dict[str, int] = field(default_factory=dict)
     transformer_events_by_kind: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    plan: EstatePlan | None = field(default=None, repr=False)
+    incidents: list[IncidentPlan] = field(default_factory=list, repr=False)
+    timeline: Timeline | None = field(default=None, repr=False)
 
 
 def _timeline_for(
@@ -153,6 +156,7 @@ class _Run:
                 habits=[plan.rooms[r].habit for r in rooms],
                 present=roster.present[rooms],
             )
+            clean_total = kw.sum(axis=0)
             for row, slot in enumerate(slots):
                 apply_consumption(kw[row], self.consumption(slot), timeline)
             main = plan.main_meter(h)
@@ -164,8 +168,12 @@ class _Run:
             apply_consumption(main_kw, self.by_slot.get(main, []), timeline)
             tx = plan.meters[main].transformer
             transformer = plan.transformers[tx]
+            # The supply follows the usual load, so an incident shows only on its own meters.
             supply = supply_voltage(
-                seed=seed, code=transformer.code, load_kw=main_kw, capacity_kva=transformer.capacity_kva
+                seed=seed,
+                code=transformer.code,
+                load_kw=1.01 * (common + clean_total),
+                capacity_kva=transformer.capacity_kva,
             )
             self.transformer_kw[tx], self.transformer_volts[tx] = main_kw, supply
             self.emit([main, *slots], np.vstack([main_kw[None, :], kw]), supply)
@@ -189,13 +197,14 @@ class _Run:
                 for i in feeders
             ]
         )
+        clean_total = kw.sum(axis=0)
         for row, slot in enumerate(feeders):
             apply_consumption(kw[row], self.consumption(slot), self.timeline)
         tx = plan.meters[feeders[0]].transformer
         total = kw.sum(axis=0)
         transformer = plan.transformers[tx]
         supply = supply_voltage(
-            seed=self.seed, code=transformer.code, load_kw=total, capacity_kva=transformer.capacity_kva
+            seed=self.seed, code=transformer.code, load_kw=clean_total, capacity_kva=transformer.capacity_kva
         )
         self.transformer_kw[tx], self.transformer_volts[tx] = total, supply
         self.emit(feeders, kw, supply)
@@ -233,10 +242,15 @@ def campus_simulate(
     incidents: bool = True,
     csv_path: Path | None = None,
     csv_meters: int = 4,
+    sink: Sink | None = None,
     progress: bool = True,
     log: Callable[[str], None] = lambda _: None,
 ) -> Summary:
-    """Simulate a whole campus into the database (or, with csv_path, a few of its meters into a CSV file)."""
+    """Simulate a whole campus into the database.
+
+    With csv_path, a few room meters go to a CSV file instead; with sink, every chunk goes to that
+    sink (tests keep them in memory). Neither touches the database.
+    """
     clock = time.monotonic()
     spec = SCALES[scale]
     timeline = _timeline_for(scale_days=spec.days, timezone=TIMEZONE, start_date=start_date, days=days, now=now)
@@ -251,12 +265,12 @@ def campus_simulate(
     planned = incidents_plan(seed=seed, plan=plan, timeline=timeline, roster=roster, enabled=incidents)
     summary = Summary(scale=scale, seed=seed, start=timeline.start, end=timeline.end)
 
-    sink: Sink
     ids: persist.EstateIds | None = None
     tables: list[str] = []
     if csv_path is not None:
         chosen = {plan.meters[plan.room_meter(r)].serial for r in range(min(csv_meters, len(plan.rooms)))}
         sink = CsvSink(csv_path, timeline, chosen)
+    if sink is not None:
         meter_ids = list(range(len(plan.meters)))
     else:
         span = f"{timeline.start:%Y-%m-%d %H:%M} to {timeline.end:%Y-%m-%d %H:%M} UTC"
@@ -276,7 +290,7 @@ def campus_simulate(
         progress=progress,
     )
     try:
-        with secondary_indexes_suspended(tables):
+        with bulk_load_mode(tables):
             run.hostels(temperature=temperature, dark=dark, kinds=kinds, roster=roster, capacities=capacities)
             run.feeders(temperature=temperature, kinds=kinds)
     finally:
@@ -289,6 +303,7 @@ def campus_simulate(
         persist.transformer_events_save(events=events, transformers=ids.transformers, failed=failed)
         persist.last_readings_save(last=run.last)
     summary.readings = run.readings
+    summary.plan, summary.incidents, summary.timeline = plan, planned, timeline
     summary.hostels = len(plan.hostels)
     summary.rooms_by_beds = dict(sorted(Counter(room.beds for room in plan.rooms).items()))
     summary.meters_by_kind = dict(Counter(m.kind for m in plan.meters))

@@ -160,6 +160,8 @@ def incidents_plan(
                 start = timeline.local_midnight_step(first_day) + STEPS_PER_HOUR  # 01:00
                 length = timeline.local_midnight_step(first_day + nights - 1) + 5 * STEPS_PER_HOUR - start
             end = start + length
+            if kind == "meter_replacement" and slot in busy:
+                continue  # one replacement per room is plenty, and keeps serials unique
             if any(start < e + 4 and s < end + 4 for s, e in busy.get(slot, [])):
                 continue
             room = room_meter.get(slot)

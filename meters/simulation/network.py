@@ -15,7 +15,7 @@ import numpy as np
 from meters.simulation.estate import TransformerPlan
 from meters.simulation.rng import rng_for
 
-BASE_DAILY_HAZARD = 1 / 4000
+BASE_DAILY_HAZARD = 1 / 3000
 
 
 @dataclass(frozen=True)

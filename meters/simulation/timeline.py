@@ -81,7 +81,7 @@ def timeline_build(*, timezone: str, start_date: dt.date, end: dt.datetime | Non
 def dark_mask(timeline: Timeline, *, latitude: float, longitude: float) -> np.ndarray:
     """True where the sun is below the horizon (a cosine sunrise model is plenty for lighting)."""
     seconds = timeline.epoch.astype(np.float64)
-    doy = np.asarray(pd.to_datetime(timeline.epoch, unit="s").dayofyear, dtype=np.float64)
+    doy = np.asarray(pd.to_datetime(timeline.epoch, unit="s").day_of_year, dtype=np.float64)
     declination = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365.0)
     phi = np.radians(latitude)
     cos_w0 = np.clip(-np.tan(phi) * np.tan(declination), -1.0, 1.0)

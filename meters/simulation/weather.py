@@ -35,7 +35,7 @@ def weather_build(*, seed: int, site_code: str, timeline: Timeline, latitude: fl
     hours = (timeline.steps + STEPS_PER_HOUR - 1) // STEPS_PER_HOUR
     epoch = timeline.epoch[0] + 3600 * np.arange(hours, dtype=np.int64) if timeline.steps else np.zeros(0, np.int64)
     stamps = pd.to_datetime(epoch, unit="s", utc=True).tz_convert(timeline.timezone)
-    doy = np.asarray(stamps.dayofyear, dtype=np.float64)
+    doy = np.asarray(stamps.day_of_year, dtype=np.float64)
     local_hour = np.asarray(stamps.hour, dtype=np.float64)
     day = timeline.day[::STEPS_PER_HOUR][:hours].astype(np.int64)
     days = timeline.days
