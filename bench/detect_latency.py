@@ -48,7 +48,7 @@ def main() -> None:
         synthetic_campus_build(seed=21, days=10, kinds=(), code="lat")
     baseline_train()
     meters = list(Meter.objects.filter(serial__startswith="lat-RM-").order_by("serial"))
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-c", "1", "--loglevel", "WARNING"],
         cwd=ROOT,
         env=os.environ.copy(),
