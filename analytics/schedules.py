@@ -65,6 +65,30 @@ def schedules() -> list[Schedule]:
             crontab="15 3 * * *",
             description="Checks recent residuals for drift and retrains when a fifth of the meters drifted.",
         ),
+        Schedule(
+            name="Forecasts hourly",
+            task="predictions.tasks.forecasts_hourly",
+            crontab="5 * * * *",
+            description="Fills actuals, forecasts each hostel, transformer and site 72 h and 30 days ahead.",
+        ),
+        Schedule(
+            name="Customer segmentation daily",
+            task="predictions.tasks.segmentation_daily",
+            crontab="0 2 * * *",
+            description="Re-segments customers by load profile at 02:00 UTC; names stay stable.",
+        ),
+        Schedule(
+            name="Transformer failure risk daily",
+            task="predictions.tasks.failure_risk_daily",
+            crontab="30 2 * * *",
+            description="Scores each transformer's probability of failure within 30 days.",
+        ),
+        Schedule(
+            name="Model retraining weekly",
+            task="predictions.tasks.models_retrain_weekly",
+            crontab="0 3 * * 0",
+            description="Retrains forecasters, segmentation and failure risk every Sunday at 03:00 UTC.",
+        ),
     ]
 
 

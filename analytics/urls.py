@@ -5,4 +5,8 @@ from analytics import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("hostels/<int:hostel_id>/", views.hostel_detail, name="hostel-detail"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/hostels.csv", views.dashboard_hostels_csv, name="dashboard-hostels-csv"),
+    path("system/", views.system, name="system"),
+    path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
 ]

@@ -36,34 +36,6 @@ def rollups_rebuild(*, meter_ids: Iterable[int], start: dt.datetime, end: dt.dat
     return len(ids)
 
 
-def gateway_token_create(
-    *,
-    name: str,
-    meter_ids: Iterable[int] = (),
-    hostel_id: int | None = None,
-    expires_at: dt.datetime | None = None,
-) -> tuple[GatewayToken, str]:
-    """A new gateway key; returns the token and the key, which is shown once and never stored."""
-    from meters.authentication import key_generate, key_hash
-
-    key = key_generate()
-    token = GatewayToken.objects.create(
-        name=name, key_prefix=key[:8], key_hash=key_hash(key), hostel_id=hostel_id, expires_at=expires_at
-    )
-    token.meters.set(list(meter_ids))
-    return token, key
-
-
-def gateway_token_rotate(*, token: GatewayToken) -> str:
-    """Replace a gateway's key; the old one stops working at once."""
-    from meters.authentication import key_generate, key_hash
-
-    key = key_generate()
-    token.key_prefix, token.key_hash = key[:8], key_hash(key)
-    token.save(update_fields=["key_prefix", "key_hash"])
-    return key
-
-
 DEMO_PASSWORD = "wattwatch-demo"  # noqa: S105 - public demo logins, refused unless DEBUG
 
 
@@ -101,3 +73,31 @@ def demo_users_ensure() -> list[str]:
         hostel.wardens.add(warden)
         created.append(f"{username} ({hostel.name})")
     return created
+
+
+def gateway_token_create(
+    *,
+    name: str,
+    meter_ids: Iterable[int] = (),
+    hostel_id: int | None = None,
+    expires_at: dt.datetime | None = None,
+) -> tuple[GatewayToken, str]:
+    """A new gateway key; returns the token and the key, which is shown once and never stored."""
+    from meters.authentication import key_generate, key_hash
+
+    key = key_generate()
+    token = GatewayToken.objects.create(
+        name=name, key_prefix=key[:8], key_hash=key_hash(key), hostel_id=hostel_id, expires_at=expires_at
+    )
+    token.meters.set(list(meter_ids))
+    return token, key
+
+
+def gateway_token_rotate(*, token: GatewayToken) -> str:
+    """Replace a gateway's key; the old one stops working at once."""
+    from meters.authentication import key_generate, key_hash
+
+    key = key_generate()
+    token.key_prefix, token.key_hash = key[:8], key_hash(key)
+    token.save(update_fields=["key_prefix", "key_hash"])
+    return key

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('meters', '0002_ingestion'),
-        ('predictions', '0001_model_versions'),
+        ('predictions', '0002_forecasting_forecasts_risk_runs'),
     ]
 
     operations = [

@@ -1,0 +1,41 @@
+"""Reads for dashboards and system health (re-exported from the modules of this package)."""
+
+from analytics.selectors.health import Check, health_checks, health_summary
+from analytics.selectors.overview import (
+    DateRange,
+    GridHealth,
+    HostelComparison,
+    daily_consumption_for_user,
+    grid_health_for_user,
+    hostel_comparison_for_user,
+    hourly_load_for_user,
+)
+from analytics.selectors.system import (
+    MeterFreshness,
+    ScheduleStatus,
+    meters_freshness,
+    model_versions_latest,
+    quarantine_summary,
+    queue_depth,
+    schedules_status,
+)
+
+__all__ = [
+    "Check",
+    "DateRange",
+    "GridHealth",
+    "HostelComparison",
+    "MeterFreshness",
+    "ScheduleStatus",
+    "daily_consumption_for_user",
+    "grid_health_for_user",
+    "health_checks",
+    "health_summary",
+    "hostel_comparison_for_user",
+    "hourly_load_for_user",
+    "meters_freshness",
+    "model_versions_latest",
+    "quarantine_summary",
+    "queue_depth",
+    "schedules_status",
+]

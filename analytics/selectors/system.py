@@ -1,0 +1,128 @@
+"""System health for administrators: schedules, queue, data freshness, quarantine, model versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from meters.models import Meter, QuarantinedReading
+from predictions.models import ModelVersion
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    name: str
+    task: str
+    enabled: bool
+    every: str
+    last_run_at: dt.datetime | None
+    next_run_at: dt.datetime | None
+    total_runs: int
+
+
+def schedules_status(*, now: dt.datetime | None = None) -> list[ScheduleStatus]:
+    """Every periodic task with its last run and an estimate of its next one."""
+    now = now or timezone.now()
+    rows = []
+    for task in PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked").order_by("name"):
+        schedule = task.schedule
+        last = task.last_run_at
+        next_run: dt.datetime | None = None
+        if task.enabled:
+            try:
+                remaining = schedule.remaining_estimate(last or now)
+                next_run = max((last or now) + remaining, now)
+            except Exception:  # a clocked or solar schedule without a usable estimate
+                next_run = None
+        rows.append(
+            ScheduleStatus(
+                name=task.name,
+                task=task.task,
+                enabled=task.enabled,
+                every=str(task.interval or task.crontab or task.solar or task.clocked or ""),
+                last_run_at=last,
+                next_run_at=next_run,
+                total_runs=task.total_run_count,
+            )
+        )
+    return rows
+
+
+def queue_depth() -> int | None:
+    """Messages waiting in the default Celery queue (Redis); None when it cannot be read."""
+    if settings.EMBEDDED:
+        from kombu.transport.memory import Channel
+
+        queue = Channel.queues.get("celery")
+        return queue.qsize() if queue is not None else 0
+    try:
+        import redis
+
+        client = redis.Redis.from_url(str(settings.REDIS_URL), socket_timeout=2)
+        return int(client.llen("celery"))
+    except Exception:  # Redis down: the health check reports it
+        return None
+
+
+@dataclass(frozen=True)
+class MeterFreshness:
+    serial: str
+    kind: str
+    hostel: str | None
+    room: str | None
+    interval_minutes: int
+    last_reading_at: dt.datetime | None
+    late_by: dt.timedelta | None
+
+    @property
+    def stale(self) -> bool:
+        return self.late_by is None or self.late_by > dt.timedelta(minutes=3 * self.interval_minutes)
+
+
+def meters_freshness(*, limit: int = 50, now: dt.datetime | None = None) -> tuple[list[MeterFreshness], dict[str, int]]:
+    """The stalest active meters first, and counts of fresh / stale / silent meters."""
+    now = now or timezone.now()
+    active = Meter.objects.active().exclude(kind=Meter.Kind.VIRTUAL)
+    rows = active.select_related("hostel", "room", "room__hostel").order_by(
+        F("last_reading_at").asc(nulls_first=True), "serial"
+    )[:limit]
+    result = [
+        MeterFreshness(
+            serial=meter.serial,
+            kind=meter.get_kind_display(),
+            hostel=meter.hostel.name if meter.hostel else None,
+            room=str(meter.room) if meter.room else None,
+            interval_minutes=meter.interval_minutes,
+            last_reading_at=meter.last_reading_at,
+            late_by=now - meter.last_reading_at if meter.last_reading_at else None,
+        )
+        for meter in rows
+    ]
+    counts = active.aggregate(
+        silent=Count("id", filter=Q(last_reading_at__isnull=True)),
+        stale=Count("id", filter=Q(last_reading_at__lt=now - dt.timedelta(hours=1))),
+        total=Count("id"),
+    )
+    counts["fresh"] = counts["total"] - counts["silent"] - counts["stale"]
+    return result, counts
+
+
+def quarantine_summary(*, limit: int = 20) -> dict[str, Any]:
+    pending = QuarantinedReading.objects.filter(status=QuarantinedReading.Status.PENDING)
+    return {
+        "pending": pending.count(),
+        "reasons": list(pending.values("reason").annotate(n=Count("id")).order_by("-n")[:10]),
+        "latest": list(pending.order_by("-received_at")[:limit]),
+    }
+
+
+def model_versions_latest(*, limit: int = 20) -> list[ModelVersion]:
+    """Current versions first, then the most recently trained."""
+    versions = list(ModelVersion.objects.order_by("-trained_at")[:limit])
+    return sorted(versions, key=lambda version: version.status != ModelVersion.Status.CURRENT)

@@ -1,0 +1,116 @@
+"""Site overview and system health: scoped, exports safe, admin-only where it must be."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.exports import safe_cell
+from analytics.figures import hostel_comparison_figure, to_json
+from analytics.selectors.overview import HostelComparison
+from conftest import client_for
+from meters.models import DailyRollup, HourlyRollup, Occupancy
+
+
+@pytest.fixture
+def rollups(campus: Any) -> None:
+    today = timezone.localdate()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
+    for meter, kwh in ((campus.meter_a, 12.5), (campus.meter_b, 7.25)):
+        DailyRollup.objects.create(meter=meter, day=today, kwh=kwh, readings=96)
+        HourlyRollup.objects.create(
+            meter=meter,
+            hour=hour,
+            kwh=kwh / 24,
+            readings=4,
+            voltage_avg=231.0,
+            voltage_min=228,
+            voltage_max=234,
+            power_factor_avg=0.94,
+        )
+    Occupancy.objects.create(room=campus.room_a, start=timezone.now() - dt.timedelta(days=3), occupants=4)
+    Occupancy.objects.create(room=campus.room_b, start=timezone.now() - dt.timedelta(days=3), occupants=1)
+
+
+@pytest.mark.django_db
+def test_manager_dashboard_shows_both_hostels_and_grid_health(rollups: None, manager: Any) -> None:
+    response = client_for(manager).get(reverse("dashboard"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Hostel A" in body
+    assert "Hostel B" in body
+    assert "19.8 kWh" in body or "20 kWh" in body  # 12.5 + 7.25 in range
+    assert "231.0 V" in body
+    assert "vendor/plotly.min.js" in body
+
+
+@pytest.mark.django_db
+def test_warden_dashboard_and_export_hold_only_their_hostel(rollups: None, warden_b: Any) -> None:
+    client = client_for(warden_b)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "Hostel B" in body
+    assert "Hostel A" not in body
+    export = client.get(reverse("dashboard-hostels-csv")).content.decode()
+    assert "Hostel B" in export
+    assert "Hostel A" not in export
+    assert export.splitlines()[1].startswith("Hostel B,7.25,")
+
+
+@pytest.mark.django_db
+def test_kwh_per_occupied_bed_uses_current_occupancy(rollups: None, manager: Any) -> None:
+    export = client_for(manager).get(reverse("dashboard-hostels-csv")).content.decode().splitlines()
+    rows = {line.split(",")[0]: line.split(",") for line in export[1:]}
+    assert float(rows["Hostel A"][6]) == pytest.approx(12.5 / 4 / 14)
+    assert float(rows["Hostel B"][6]) == pytest.approx(7.25 / 1 / 14)
+
+
+@pytest.mark.django_db
+def test_date_range_with_end_before_start_is_explained(rollups: None, manager: Any) -> None:
+    response = client_for(manager).get(reverse("dashboard"), {"start": "2025-02-10", "end": "2025-02-01"})
+    assert response.status_code == 200
+    assert "The end date is before the start date." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_system_health_is_for_administrators_only(rollups: None, admin: Any, manager: Any, warden_a: Any) -> None:
+    assert client_for(admin).get(reverse("system")).status_code == 200
+    assert client_for(manager).get(reverse("system")).status_code == 403
+    assert client_for(warden_a).get(reverse("system")).status_code == 403
+    assert client_for(warden_a).get(reverse("system-freshness-csv")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_system_page_lists_schedules_and_meter_freshness(rollups: None, admin: Any) -> None:
+    body = client_for(admin).get(reverse("system")).content.decode()
+    assert "System heartbeat" in body
+    assert "RM-A-101" in body
+    export = client_for(admin).get(reverse("system-freshness-csv")).content.decode()
+    assert "RM-B-101" in export
+
+
+@pytest.mark.django_db
+def test_dashboard_query_count_stays_flat(rollups: None, manager: Any, django_assert_max_num_queries: Any) -> None:
+    from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
+
+    for _ in range(6):
+        meter = MeterFactory.create(room=RoomFactory.create(hostel=HostelFactory.create()))
+        DailyRollup.objects.create(meter=meter, day=timezone.localdate(), kwh=1.0, readings=96)
+    client = client_for(manager)
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_spreadsheet_formulas_are_neutralised_but_numbers_kept() -> None:
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell(-3.5) == -3.5
+    assert safe_cell("Hostel A") == "Hostel A"
+
+
+def test_figure_json_cannot_close_its_script_element() -> None:
+    row = HostelComparison(1, "</script><script>alert(1)</script>", 1.0, 1.0, "EUR", 1, 2, 1.0)
+    assert "</script>" not in to_json(hostel_comparison_figure([row]))

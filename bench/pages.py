@@ -1,0 +1,77 @@
+"""Server time of every page, per role, against the database in DATABASE_URL.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... DEBUG=1 .venv/bin/python bench/pages.py [--rounds 20] [--json]
+
+Requests go through Django's full stack in-process (middleware, views, templates, ORM), so the
+figure is server time without the network. Run it after `simulate_campus --scale large`.
+Target (issue 8): every page under 300 ms at the 95th percentile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from tqdm import tqdm
+
+    from meters.models import Hostel
+
+    setup_test_environment()
+    users = get_user_model().objects
+    first_hostel = Hostel.objects.order_by("site_id", "code").values_list("id", flat=True).first()
+    pages = {
+        "admin": ["/", "/dashboard/", "/system/", "/admin/", "/admin/meters/reading/", "/admin/meters/meter/"],
+        "manager": ["/", "/dashboard/", f"/hostels/{first_hostel}/", "/dashboard/hostels.csv"],
+        "warden_a": ["/", "/dashboard/", f"/hostels/{first_hostel}/"],
+    }
+    extra = [line.strip() for line in os.environ.get("BENCH_EXTRA_PAGES", "").split(",") if line.strip()]
+    results = []
+    for username, paths in pages.items():
+        client = Client()
+        client.force_login(users.get(username=username))
+        for path in [*paths, *extra]:
+            client.get(path)  # warm caches and connections
+            timings = []
+            status = 0
+            for _ in tqdm(range(args.rounds), desc=f"{username} {path}", leave=False, file=sys.stderr):
+                started = time.perf_counter()
+                response = client.get(path)
+                timings.append((time.perf_counter() - started) * 1000)
+                status = response.status_code
+            timings.sort()
+            p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+            results.append(
+                {"user": username, "path": path, "status": status, "p50_ms": statistics.median(timings), "p95_ms": p95}
+            )
+    for row in results:
+        timing = f"p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms"
+        print(f"{row['user']:9} {row['path']:40} {row['status']}  {timing}")
+    worst = max(results, key=lambda row: row["p95_ms"])
+    print(f"worst p95: {worst['p95_ms']:.1f} ms ({worst['user']} {worst['path']})")
+    if args.json:
+        print(json.dumps({"pages": results, "worst_p95_ms": worst["p95_ms"]}))
+
+
+if __name__ == "__main__":
+    main()

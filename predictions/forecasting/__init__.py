@@ -1,0 +1,1 @@
+"""Forecasting services: series from rollups, training, stored forecasts, actuals, capacity."""

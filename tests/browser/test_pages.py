@@ -1,0 +1,114 @@
+"""Every role in a real browser (Debian's headless Chromium driven by Playwright).
+
+Screenshots of each page are saved under test-artifacts/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+def signed_in_page(browser: Any, base: str, username: str, *, dark: bool = False, phone: bool = False) -> Any:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+        color_scheme="dark" if dark else "light",
+    )
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("wattwatch-demo")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_warden_sees_only_their_hostel_and_cannot_open_another(browser: Any, embedded_server: str) -> None:
+    page = signed_in_page(browser, embedded_server, "warden_a")
+    assert page.get_by_role("heading", name="Hostel A").is_visible()
+    assert page.get_by_role("heading", name="Hostel B").count() == 0
+    shoot(page, "warden_a-hostels")
+    page.get_by_role("link", name="Hostel A").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Floor 0").is_visible()
+    shoot(page, "warden_a-hostel-detail")
+    page.goto(f"{embedded_server}/dashboard/")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    assert "Hostel B" not in page.content()
+    shoot(page, "warden_a-dashboard")
+    page.context.close()
+
+
+def test_manager_dashboard_draws_its_charts_and_live_badge_turns_on(browser: Any, embedded_server: str) -> None:
+    page = signed_in_page(browser, embedded_server, "manager")
+    page.get_by_role("link", name="Overview").click()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    assert page.get_by_role("heading", name="Hostels compared").is_visible()
+    shoot(page, "manager-dashboard")
+    page.context.close()
+
+
+def test_admin_reaches_system_health_and_the_django_admin(browser: Any, embedded_server: str) -> None:
+    page = signed_in_page(browser, embedded_server, "admin")
+    page.get_by_role("link", name="System").click()
+    assert page.get_by_role("heading", name="System health").is_visible()
+    assert page.get_by_text("System heartbeat").first.is_visible()
+    shoot(page, "admin-system")
+    page.get_by_role("link", name="Administration").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Wattwatch administration").is_visible()
+    shoot(page, "admin-django-admin")
+    page.context.close()
+
+
+def test_pages_work_on_a_phone_in_dark_mode(browser: Any, embedded_server: str) -> None:
+    page = signed_in_page(browser, embedded_server, "manager", dark=True, phone=True)
+    page.goto(f"{embedded_server}/dashboard/")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"page is {width}px wide on a 390px phone"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 20, 24)"
+    shoot(page, "manager-dashboard-phone-dark")
+    page.context.close()
