@@ -44,6 +44,10 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in (".csv", ".parquet"):
             context["error"] = "Choose a .csv or .parquet file."
+        elif (upload.size or 0) > settings.READINGS_UPLOAD_MAX_BYTES:
+            limit = settings.READINGS_UPLOAD_MAX_BYTES // (1024 * 1024)
+            context["error"] = f"The file is larger than {limit} MB; split it or use the import_readings command."
+            return render(request, "meters/upload.html", context, status=413)
         else:
             token = uuid.uuid4()
             path = _upload_dir() / f"{token.hex}{suffix}"
