@@ -12,7 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import AuditEntry
 from customers.roles import Role, role_of
+from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
 from meters.ingest import readings_ingest
@@ -95,6 +97,12 @@ class ReadingsBatchView(APIView):
             user=None if gateway else request.user,
             gateway=gateway,
             max_reasons=MAX_BATCH,
+        )
+        audit_record(
+            actor=source if gateway else request.user,
+            action=AuditEntry.Action.IMPORT,
+            target=f"readings batch of {len(items)}",
+            detail={key: value for key, value in result.summary().items() if not key.startswith("seconds")},
         )
         body = {
             "accepted": result.accepted,

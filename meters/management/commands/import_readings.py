@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from customers.models import AuditEntry
+from customers.services import audit_record
 from meters.ingest import ColumnMap, FileFormatError, readings_ingest_file
 from meters.services import site_get_or_create
 
@@ -63,6 +65,12 @@ class Command(BaseCommand):
                 )
             except FileFormatError as error:
                 raise CommandError(str(error)) from error
+        audit_record(
+            actor="command import_readings",
+            action=AuditEntry.Action.IMPORT,
+            target=str(path),
+            detail=result.summary(),
+        )
         if options["json"]:
             self.stdout.write(json.dumps(result.summary()))
             return
