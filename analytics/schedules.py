@@ -47,6 +47,12 @@ def schedules() -> list[Schedule]:
             every_seconds=60,
             description="Reopens alerts whose snooze has ended.",
         ),
+        Schedule(
+            name="Re-send pending notifications",
+            task="alerts.tasks.deliveries_requeue_pending",
+            every_seconds=5 * 60,
+            description="Enqueues again emails and webhooks left pending while the broker was down.",
+        ),
     ]
 
 

@@ -8,6 +8,7 @@ uses the Redis cache that every web process shares in production.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 def _keys(*, username: str, request: HttpRequest | None) -> list[str]:
@@ -29,7 +32,19 @@ def _keys(*, username: str, request: HttpRequest | None) -> list[str]:
 
 
 def login_locked(*, username: str, request: HttpRequest | None) -> bool:
-    """True when this username or address has failed too often within the lockout window."""
+    """True when this username or address has failed too often within the lockout window.
+
+    With the cache (Redis) down this answers False: signing in keeps working, unthrottled, and
+    the outage is logged; refusing everyone would turn a cache outage into a full outage.
+    """
+    try:
+        return _locked(username=username, request=request)
+    except Exception:
+        logger.exception("sign-in throttle unavailable (cache down); not throttling")
+        return False
+
+
+def _locked(*, username: str, request: HttpRequest | None) -> bool:
     limit = int(settings.LOGIN_FAILURE_LIMIT)
     user_key, *address_key = _keys(username=username, request=request)
     if int(cache.get(user_key, 0)) >= limit:
@@ -40,6 +55,13 @@ def login_locked(*, username: str, request: HttpRequest | None) -> bool:
 
 def login_failure_record(*, username: str, request: HttpRequest | None) -> None:
     """Count one failed sign-in for the username and the address; the count expires by itself."""
+    try:
+        _count(username=username, request=request)
+    except Exception:
+        logger.exception("sign-in throttle unavailable (cache down); failure not counted")
+
+
+def _count(*, username: str, request: HttpRequest | None) -> None:
     for key in _keys(username=username, request=request):
         if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
             continue
@@ -50,7 +72,10 @@ def login_failure_record(*, username: str, request: HttpRequest | None) -> None:
 
 
 def login_failures_clear(*, username: str, request: HttpRequest | None) -> None:
-    cache.delete(_keys(username=username, request=None)[0])
+    try:
+        cache.delete(_keys(username=username, request=None)[0])
+    except Exception:
+        logger.exception("sign-in throttle unavailable (cache down)")
 
 
 class ThrottledModelBackend(ModelBackend):
