@@ -89,6 +89,12 @@ def schedules() -> list[Schedule]:
             crontab="0 3 * * 0",
             description="Retrains forecasters, segmentation and failure risk every Sunday at 03:00 UTC.",
         ),
+        Schedule(
+            name="Re-send pending notifications",
+            task="alerts.tasks.deliveries_requeue_pending",
+            every_seconds=5 * 60,
+            description="Enqueues again emails and webhooks left pending while the broker was down.",
+        ),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
@@ -11,7 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import AuditEntry
 from customers.roles import Role, role_of
+from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
 from meters.ingest import readings_ingest
@@ -64,6 +67,7 @@ class ReadingsBatchView(APIView):
             400: OpenApiResponse(description="The body is not a list of reading objects (field-level errors)."),
             401: OpenApiResponse(description="Unknown, revoked or expired gateway key."),
             403: OpenApiResponse(description="No role allowing readings to be posted."),
+            413: OpenApiResponse(description="The body is larger than the server accepts; send smaller batches."),
         },
         examples=[
             OpenApiExample("Two readings", value=_EXAMPLE_IN, request_only=True),
@@ -71,6 +75,16 @@ class ReadingsBatchView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
+        # DRF's parsers read the raw stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE is enforced here.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return Response({"non_field_errors": ["Invalid Content-Length header."]}, status=400)
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return Response(
+                {"non_field_errors": [f"The body is {length} bytes; at most {limit} bytes per request."]}, status=413
+            )
         errors = batch_structure_errors(request.data)
         if errors is not None:
             return Response(errors, status=400)
@@ -83,6 +97,12 @@ class ReadingsBatchView(APIView):
             user=None if gateway else request.user,
             gateway=gateway,
             max_reasons=MAX_BATCH,
+        )
+        audit_record(
+            actor=source if gateway else request.user,
+            action=AuditEntry.Action.IMPORT,
+            target=f"readings batch of {len(items)}",
+            detail={key: value for key, value in result.summary().items() if not key.startswith("seconds")},
         )
         body = {
             "accepted": result.accepted,
