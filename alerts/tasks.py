@@ -13,6 +13,7 @@ from alerts.services import (
     alert_raise,
     alerts_escalate_due,
     alerts_unsnooze_due,
+    deliveries_requeue_pending,
     email_delivery_send,
     webhook_delivery_send,
 )
@@ -85,3 +86,9 @@ def alerts_escalate_due_task() -> int:
 def alerts_unsnooze_due_task() -> int:
     """Reopen alerts whose snooze has ended."""
     return alerts_unsnooze_due()
+
+
+@shared_task(name="alerts.tasks.deliveries_requeue_pending")
+def deliveries_requeue_pending_task() -> int:
+    """Enqueue again emails and webhooks left pending (the broker was down when they were queued)."""
+    return deliveries_requeue_pending()

@@ -48,6 +48,24 @@ def schedules() -> list[Schedule]:
             description="Reopens alerts whose snooze has ended.",
         ),
         Schedule(
+            name="Anomaly detection sweep",
+            task="predictions.tasks.detection_sweep",
+            every_seconds=15 * 60,
+            description="Detects anomalies over the last hours of every meter: catches what streaming missed.",
+        ),
+        Schedule(
+            name="Anomaly baseline weekly retraining",
+            task="predictions.tasks.baseline_retrain",
+            crontab="30 2 * * 1",
+            description="Retrains the anomaly baseline; it replaces the current one only if at least as good.",
+        ),
+        Schedule(
+            name="Anomaly baseline drift check",
+            task="predictions.tasks.baseline_drift_check",
+            crontab="15 3 * * *",
+            description="Checks recent residuals for drift and retrains when a fifth of the meters drifted.",
+        ),
+        Schedule(
             name="Forecasts hourly",
             task="predictions.tasks.forecasts_hourly",
             crontab="5 * * * *",
@@ -70,6 +88,12 @@ def schedules() -> list[Schedule]:
             task="predictions.tasks.models_retrain_weekly",
             crontab="0 3 * * 0",
             description="Retrains forecasters, segmentation and failure risk every Sunday at 03:00 UTC.",
+        ),
+        Schedule(
+            name="Re-send pending notifications",
+            task="alerts.tasks.deliveries_requeue_pending",
+            every_seconds=5 * 60,
+            description="Enqueues again emails and webhooks left pending while the broker was down.",
         ),
     ]
 

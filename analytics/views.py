@@ -107,6 +107,7 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
     rows = hostel_comparison_for_user(user=request.user, period=period)
     return csv_response(
         filename=f"hostels_{period.start}_{period.end}.csv",
+        actor=request.user,
         header=["hostel", "kwh", "cost", "currency", "occupied_beds", "beds", "kwh_per_occupied_bed_day"],
         rows=(
             [r.name, round(r.kwh, 3), round(r.cost, 2), r.currency, r.occupied_beds, r.beds, r.kwh_per_occupied_bed_day]
@@ -138,6 +139,7 @@ def system_freshness_csv(request: HttpRequest) -> HttpResponse:
     rows, _ = meters_freshness(limit=100_000)
     return csv_response(
         filename="meter_freshness.csv",
+        actor=request.user,
         header=["serial", "kind", "hostel", "room", "interval_minutes", "last_reading_at", "stale"],
         rows=(
             [

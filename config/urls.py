@@ -5,13 +5,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from analytics.api.views import HealthView
 from customers.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
+from customers.auth import ThrottledAuthenticationForm
 
 admin.site.site_header = "Wattwatch administration"
 admin.site.site_title = "Wattwatch admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health", HealthView.as_view(), name="health"),
     path("api/v1/", include("analytics.api.urls")),

@@ -1,6 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
-from customers.models import Customer, Segment, Tariff, TariffBand, Transformer, TransformerEvent
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.http import HttpRequest
+
+from customers.models import AuditEntry, Customer, Segment, Tariff, TariffBand, Transformer, TransformerEvent
 
 
 class TariffBandInline(admin.TabularInline):
@@ -72,3 +76,34 @@ class TransformerEventAdmin(admin.ModelAdmin):
         if not change:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An audit trail is read, never written, from the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "action", "target"]
+    list_filter = ["action", "at"]
+    search_fields = ["actor_label", "target"]
+    date_hierarchy = "at"
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(ReadOnlyAdmin):
+    """Configuration changes made in the admin (Django's own log), visible to admins."""
+
+    list_display = ["action_time", "user", "content_type", "object_repr", "action_flag", "change_message"]
+    list_filter = ["action_flag", "content_type", "action_time"]
+    search_fields = ["object_repr", "change_message", "user__username"]
+    date_hierarchy = "action_time"

@@ -222,3 +222,29 @@ class CustomerTruth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.habit}"
+
+
+class AuditEntry(models.Model):
+    """Who did what, when: imports, exports, alert actions (the admin's own changes are LogEntry)."""
+
+    class Action(models.TextChoices):
+        IMPORT = "import", "import"
+        EXPORT = "export", "export"
+        ALERT = "alert", "alert action"
+        CONFIG = "config", "configuration change"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    actor_label = models.CharField(max_length=150, help_text="Username, gateway name or command, as it was then.")
+    action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
+    target = models.CharField(max_length=300, help_text="What was acted on: a file, an export, an alert.")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"

@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from customers.models import AuditEntry
 from customers.roles import Role, role_of
+from customers.services import audit_record
 from meters.ingest import FileFormatError, preview_rows, readings_ingest_file
 
 UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
@@ -44,6 +46,10 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
         suffix = Path(upload.name or "").suffix.lower()
         if suffix not in (".csv", ".parquet"):
             context["error"] = "Choose a .csv or .parquet file."
+        elif (upload.size or 0) > settings.READINGS_UPLOAD_MAX_BYTES:
+            limit = settings.READINGS_UPLOAD_MAX_BYTES // (1024 * 1024)
+            context["error"] = f"The file is larger than {limit} MB; split it or use the import_readings command."
+            return render(request, "meters/upload.html", context, status=413)
         else:
             token = uuid.uuid4()
             path = _upload_dir() / f"{token.hex}{suffix}"
@@ -76,6 +82,12 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 context["error"] = str(error)
             else:
                 context.update(result=result, summary=result.summary(), filename=request.POST.get("filename"))
+                audit_record(
+                    actor=request.user,
+                    action=AuditEntry.Action.IMPORT,
+                    target=f"upload {request.POST.get('filename', path.name)}",
+                    detail=result.summary(),
+                )
             finally:
                 path.unlink(missing_ok=True)
     return render(request, "meters/upload.html", context)

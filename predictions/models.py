@@ -168,3 +168,124 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+# --- Detection (issue 5) -------------------------------------------------------------------------
+
+
+class AnomalyQuerySet(models.QuerySet["Anomaly"]):
+    def visible_to(self, user: Any) -> AnomalyQuerySet:
+        scope = scope_for(user)
+        if scope.everything:
+            return self
+        return self.filter(hostel__in=scope.hostel_ids)
+
+
+class Anomaly(models.Model):
+    """One abnormal incident on a meter: consecutive anomalous intervals merged, explained and costed."""
+
+    class Kind(models.TextChoices):
+        HIGH_CONSUMPTION = "high_consumption", "High consumption"
+        LOW_CONSUMPTION = "low_consumption", "Low consumption"
+        VACANT_USAGE = "vacant_usage", "Usage in a vacant room"
+        NIGHT_USAGE = "night_usage", "Night-time usage"
+        SUSTAINED_EXCESS = "sustained_excess", "Sustained excess"
+        SPIKE = "spike", "Spike"
+        DRIFT = "drift", "Gradual drift"
+        FLAT_LINE = "flat_line", "Meter stuck (flat line)"
+        DEAD_METER = "dead_meter", "Meter dead"
+        REGISTER_RESET = "register_reset", "Register reset or impossible reading"
+        METER_REPLACEMENT = "meter_replacement", "No readings while a meter was replaced"
+        VOLTAGE_SAG = "voltage_sag", "Voltage sag"
+        VOLTAGE_SWELL = "voltage_swell", "Voltage swell"
+        LOW_POWER_FACTOR = "low_power_factor", "Low power factor"
+        MAIN_IMBALANCE = "main_imbalance", "Main meter above the sum of its rooms"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CONFIRMED = "confirmed", "Confirmed by a warden"
+        DISMISSED = "dismissed", "False alarm"
+        MUTED = "muted", "Muted (baseline unfit or suppressed)"
+
+    meter = models.ForeignKey("meters.Meter", on_delete=models.CASCADE, related_name="anomalies")
+    hostel = models.ForeignKey(
+        "meters.Hostel", on_delete=models.CASCADE, null=True, blank=True, related_name="anomalies"
+    )
+    room = models.ForeignKey("meters.Room", on_delete=models.SET_NULL, null=True, blank=True, related_name="anomalies")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    start = models.DateTimeField(help_text="First anomalous interval, UTC.")
+    end = models.DateTimeField(help_text="End of the last anomalous interval, UTC (exclusive).")
+    score = models.FloatField(help_text="0 (normal) to 1 (certainly abnormal).")
+    expected_kwh = models.FloatField(null=True, blank=True)
+    actual_kwh = models.FloatField(null=True, blank=True)
+    excess_kwh = models.FloatField(null=True, blank=True)
+    excess_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="anomalies"
+    )
+    detectors = models.JSONField(default=list, blank=True, help_text="Which detectors fired.")
+    explanation = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    detected_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    alerted = models.BooleanField(default=False, help_text="Handed to the alerts service.")
+
+    objects = AnomalyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start"]
+        verbose_name_plural = "anomalies"
+        indexes = [models.Index(fields=["meter", "kind", "end"]), models.Index(fields=["hostel", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="anomaly_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.meter_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+class MeterBaseline(models.Model):
+    """How detection treats one meter: its baseline tier and fit, and thresholds learnt from feedback."""
+
+    class Tier(models.TextChoices):
+        OWN = "own", "Learned with its own history"
+        COHORT = "cohort", "Bed-type cohort (little history)"
+        PROFILE = "profile", "Own time-of-week profile"
+
+    meter = models.OneToOneField("meters.Meter", on_delete=models.CASCADE, related_name="baseline")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.OWN)
+    cv_rmse = models.FloatField(null=True, blank=True, help_text="Hourly CV(RMSE) on the held-back window.")
+    nmbe = models.FloatField(null=True, blank=True, help_text="Hourly NMBE on the held-back window.")
+    fit = models.BooleanField(
+        default=True, help_text="Passes ASHRAE Guideline 14; unfit meters have consumption alerts muted."
+    )
+    threshold_boost = models.FloatField(default=0.0, help_text="Added to the z threshold; learnt from false alarms.")
+    suppressed_kinds = models.JSONField(default=list, blank=True, help_text="Kinds muted after repeated false alarms.")
+    residual_drift = models.FloatField(null=True, blank=True, help_text="Recent median normalised residual.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.tier} fit={self.fit}"
+
+
+class DetectorFeedback(models.Model):
+    """A warden's verdict on an anomaly or alert (true or false alarm); the alerts side may write it."""
+
+    meter = models.ForeignKey("meters.Meter", on_delete=models.CASCADE, related_name="detector_feedback")
+    anomaly = models.ForeignKey(Anomaly, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
+    kind = models.CharField(max_length=20, choices=Anomaly.Kind.choices)
+    true_alarm = models.BooleanField()
+    at = models.DateTimeField()
+    source = models.CharField(max_length=60, blank=True, help_text="For example alert:<id>.")
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source"], condition=~models.Q(source=""), name="one_feedback_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.kind} {'true' if self.true_alarm else 'false'} alarm"

@@ -14,7 +14,9 @@ from alerts.models import (
 from alerts.realtime import broadcast
 from alerts.selectors import alert_live_event
 from alerts.services.notifications import _queue_webhooks
+from customers.models import AuditEntry
 from customers.roles import Role, scope_for
+from customers.services import audit_record
 
 WEBHOOK_ACTIONS = {
     AlertEvent.Action.RAISED,
@@ -54,6 +56,13 @@ def _record(
         detail=detail or {},
         pushed=pushed,
     )
+    if event.actor is not None:
+        audit_record(
+            actor=event.actor,
+            action=AuditEntry.Action.ALERT,
+            target=f"alert {alert.pk}: {alert.title}",
+            detail={"action": action, "from": from_status, "to": alert.status, **(detail or {})},
+        )
     if pushed:
         broadcast(alert_live_event(alert=alert, event=event))
         if action in WEBHOOK_ACTIONS:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +33,8 @@ from customers.roles import MANAGER_GROUP
 SIGNATURE_HEADER = "X-Wattwatch-Signature"
 TIMESTAMP_HEADER = "X-Wattwatch-Timestamp"
 DELIVERY_HEADER = "X-Wattwatch-Delivery"
+
+logger = logging.getLogger(__name__)
 
 
 class WebhookFailed(Exception):
@@ -60,6 +64,32 @@ def _email_allowed(*, user: Any, alert: Alert) -> bool:
     return rule is None or (rule.email and rule.allows(alert.severity))
 
 
+def _enqueue(task: Any, delivery_id: int) -> None:
+    """Send a delivery task to the broker; if the broker is down the delivery stays pending and
+    `deliveries_requeue_pending` (run by beat) sends it later. The alert itself is already stored."""
+    try:
+        task.delay(delivery_id)
+    except Exception:
+        logger.exception("could not enqueue %s for delivery %s; the pending sweep will retry", task.name, delivery_id)
+
+
+def deliveries_requeue_pending(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
+    """Enqueue again the deliveries still pending after `older_than` (a lost enqueue or message).
+
+    Safe to overlap with a running delivery: each send locks its row and skips what was sent.
+    """
+    from alerts.tasks import alert_email_send, webhook_deliver
+
+    cutoff = timezone.now() - older_than
+    count = 0
+    for model, task in ((EmailDelivery, alert_email_send), (WebhookDelivery, webhook_deliver)):
+        pending = model.objects.filter(status=model.Status.PENDING, created_at__lte=cutoff)
+        for delivery_id in pending.values_list("pk", flat=True)[:1000]:
+            _enqueue(task, delivery_id)
+            count += 1
+    return count
+
+
 def _queue_emails(*, alert: Alert, event: AlertEvent, people: list[Any]) -> None:
     from alerts.tasks import alert_email_send
 
@@ -71,7 +101,7 @@ def _queue_emails(*, alert: Alert, event: AlertEvent, people: list[Any]) -> None
             defaults={"alert": alert, "event": event, "recipient": person, "address": person.email},
         )
         if created:
-            transaction.on_commit(partial(alert_email_send.delay, delivery.pk))
+            transaction.on_commit(partial(_enqueue, alert_email_send, delivery.pk))
 
 
 def webhook_payload(*, alert: Alert, event: AlertEvent) -> dict[str, Any]:
@@ -115,7 +145,7 @@ def _queue_webhooks(*, alert: Alert, event: AlertEvent) -> None:
             },
         )
         if created:
-            transaction.on_commit(partial(webhook_deliver.delay, delivery.pk))
+            transaction.on_commit(partial(_enqueue, webhook_deliver, delivery.pk))
 
 
 def sign(*, secret: str, body: bytes) -> str:

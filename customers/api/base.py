@@ -35,6 +35,12 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The body is larger than the server accepts; send smaller batches."
+    default_code = "too_large"
+
+
 def _flatten(detail: Any) -> Any:
     """ErrorDetail trees become plain strings, lists and dicts."""
     if isinstance(detail, dict):
@@ -120,6 +126,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         403: "Authenticated but not allowed.",
         404: "No such object in the hostels you may see.",
         409: "The object's state does not allow this action.",
+        413: "The body is larger than the server accepts; send smaller batches.",
         429: "Too many requests; retry after the `Retry-After` header's seconds.",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
@@ -13,8 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from customers.api.base import errors
+from customers.api.base import RequestTooLarge, errors
+from customers.models import AuditEntry
 from customers.roles import Role, role_of
+from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
 from meters.ingest import readings_ingest
@@ -64,7 +67,7 @@ class ReadingsBatchView(APIView):
         request=ReadingInSerializer(many=True),
         responses={
             200: BatchResultSerializer,
-            **errors(400, 401, 403, 429),
+            **errors(400, 401, 403, 413, 429),
         },
         examples=[
             OpenApiExample("Two readings", value=_EXAMPLE_IN, request_only=True),
@@ -72,6 +75,14 @@ class ReadingsBatchView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
+        # DRF's parsers read the raw stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE is enforced here.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ValidationError({"non_field_errors": ["Invalid Content-Length header."]}) from None
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise RequestTooLarge(f"The body is {length} bytes; at most {limit} bytes per request.")
         errors = batch_structure_errors(request.data)
         if errors is not None:
             raise ValidationError(cast(Any, errors))
@@ -84,6 +95,12 @@ class ReadingsBatchView(APIView):
             user=None if gateway else request.user,
             gateway=gateway,
             max_reasons=MAX_BATCH,
+        )
+        audit_record(
+            actor=source if gateway else request.user,
+            action=AuditEntry.Action.IMPORT,
+            target=f"readings batch of {len(items)}",
+            detail={key: value for key, value in result.summary().items() if not key.startswith("seconds")},
         )
         body = {
             "accepted": result.accepted,

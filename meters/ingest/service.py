@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReadi
 from meters.signals import readings_ingested
 
 Progress = Callable[[int], None]
+logger = logging.getLogger(__name__)
 
 
 def _directory(user: Any, gateway: GatewayToken | None) -> MeterDirectory:
@@ -194,10 +196,25 @@ def _ingest(
         meter_ids = sorted(ranges)
         start = min(span.start for span in ranges.values())
         end = max(span.end for span in ranges.values())
-        transaction.on_commit(
-            lambda: readings_ingested.send(sender=readings_ingest, meter_ids=meter_ids, start=start, end=end)
-        )
+        transaction.on_commit(lambda: _announce(meter_ids=meter_ids, start=start, end=end))
     return result
+
+
+def _announce(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> None:
+    """Tell listeners about committed readings. Best effort: the readings are already stored, and a
+    listener failing (a broker down while detection enqueues) must not turn the upload into an error;
+    listeners catch up from the data with their own periodic sweep."""
+    answers = readings_ingested.send_robust(sender=readings_ingest, meter_ids=meter_ids, start=start, end=end)
+    for receiver, answer in answers:
+        if isinstance(answer, Exception):
+            logger.error(
+                "readings_ingested listener %s failed for %d meters (%s to %s): %r",
+                getattr(receiver, "__qualname__", receiver),
+                len(meter_ids),
+                start,
+                end,
+                answer,
+            )
 
 
 def readings_ingest_file(

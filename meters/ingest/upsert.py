@@ -218,10 +218,10 @@ def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
             QuarantinedReading(
                 source=source[:200],
                 row_number=rejection.row,
-                meter_serial=rejection.meter_serial[:64],
+                meter_serial=rejection.meter_serial.replace("\x00", "\ufffd")[:64],
                 meter_id=rejection.meter_id,
                 raw=rejection.raw,
-                reason=rejection.reason[:300],
+                reason=rejection.reason.replace("\x00", "\ufffd")[:300],
             )
             for rejection in rejections
         ),

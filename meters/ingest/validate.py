@@ -64,6 +64,9 @@ class MeterDirectory:
 
     def load(self, serials: Iterable[str]) -> None:
         wanted = [serial for serial in serials if serial not in self.by_serial]
+        for serial in [serial for serial in wanted if "\x00" in serial]:
+            self.by_serial[serial] = None  # no meter has a NUL in its serial (PostgreSQL cannot even look)
+        wanted = [serial for serial in wanted if "\x00" not in serial]
         if not wanted:
             return
         for start in range(0, len(wanted), 500):
@@ -158,8 +161,28 @@ def _raw(row: dict[Any, Any]) -> dict[str, object]:
             value = value.isoformat()
         elif isinstance(value, np.generic):
             value = value.item()
-        out[str(key)] = value
+        out[_text(str(key))] = _json_safe(value)
     return out
+
+
+def _text(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; hostile input may carry it.
+    return value.replace("\x00", "\ufffd")
+
+
+def _json_safe(value: object) -> object:
+    """A raw value as PostgreSQL jsonb accepts it: no NaN/Infinity, no NUL, plain containers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(key)): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _text(str(value))
 
 
 def validate_chunk(

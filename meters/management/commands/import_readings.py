@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from tqdm import tqdm
 
+from customers.models import AuditEntry
+from customers.services import audit_record
 from meters.ingest import ColumnMap, FileFormatError, readings_ingest_file
 from meters.services import site_get_or_create
 
@@ -63,6 +66,18 @@ class Command(BaseCommand):
                 )
             except FileFormatError as error:
                 raise CommandError(str(error)) from error
+            except DatabaseError as error:
+                # One transaction per import: a dropped connection commits nothing of this file.
+                raise CommandError(
+                    f"{path.name}: the database connection failed after {bar.n} rows were read ({error}). "
+                    "Nothing from this file was committed; run the same command again to import it."
+                ) from error
+        audit_record(
+            actor="command import_readings",
+            action=AuditEntry.Action.IMPORT,
+            target=str(path),
+            detail=result.summary(),
+        )
         if options["json"]:
             self.stdout.write(json.dumps(result.summary()))
             return

@@ -1,0 +1,56 @@
+"""The seam between detection and alerts: new, unmuted anomalies become alerts.
+
+`predictions` may import `alerts` (never the reverse). While the alerts app has no
+`alert_raise` service this hands nothing over and says so; once it does, every anomaly is raised
+with a dedupe key derived from the anomaly's own, so re-running detection only repeats the alert.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from predictions.models import Anomaly
+
+logger = logging.getLogger(__name__)
+
+ALERT_KIND = {"main_imbalance": "main_imbalance"}  # everything else is an "anomaly" alert
+
+
+def _alert_raise() -> Callable[..., Any] | None:
+    try:
+        module = importlib.import_module("alerts.services")
+    except ImportError:
+        return None
+    return getattr(module, "alert_raise", None)
+
+
+def anomalies_to_alerts(*, anomalies: Iterable[Anomaly], raise_alert: Callable[..., Any] | None = None) -> int:
+    """Raise an alert for each open anomaly; returns how many were handed over."""
+    raise_alert = raise_alert or _alert_raise()
+    if raise_alert is None:
+        logger.info("alerts.services.alert_raise is not available; anomalies stay in predictions only")
+        return 0
+    rows = list(anomalies)
+    handed = 0
+    for anomaly in rows:
+        if anomaly.status != Anomaly.Status.OPEN:
+            continue
+        raise_alert(
+            kind=ALERT_KIND.get(anomaly.kind, "anomaly"),
+            title=f"{anomaly.get_kind_display()} on {anomaly.meter.serial}",
+            explanation=anomaly.explanation,
+            hostel=anomaly.hostel,
+            room=anomaly.room,
+            meter=anomaly.meter,
+            score=anomaly.score,
+            excess_cost=anomaly.excess_cost,
+            dedupe_key=f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
+            source_payload={"anomaly_id": anomaly.pk, "kind": anomaly.kind, "start": anomaly.start.isoformat()},
+        )
+        handed += 1
+    if handed:
+        Anomaly.objects.filter(pk__in=[a.pk for a in rows if a.status == Anomaly.Status.OPEN]).update(alerted=True)
+    return handed
