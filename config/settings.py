@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "ModelVersionStatusEnum": "predictions.models.ModelVersion.Status",
         "ForecastSubjectKindEnum": "predictions.models.Forecast.SubjectKind",
         "ForecastHorizonEnum": "predictions.models.Forecast.Horizon",
+        "AnomalyKindEnum": "predictions.models.Anomaly.Kind",
+        "AnomalyStatusEnum": "predictions.models.Anomaly.Status",
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

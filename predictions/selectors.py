@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import statistics
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from alerts.models import Alert, AlertKind
 from customers.models import Customer, Segment, Transformer
-from predictions.models import Forecast, JobRun, ModelVersion, TransformerRisk
+from meters.models import Incident, Meter
+from predictions.detection.evaluation import Span, score_spans
+from predictions.models import Anomaly, Forecast, JobRun, ModelVersion, TransformerRisk
 
 
 def forecasts_for_user(
@@ -73,3 +78,70 @@ def transformer_risks_latest_for_user(*, user: Any) -> QuerySet[TransformerRisk]
         .values("id")[:1]
     )
     return TransformerRisk.objects.filter(transformer__in=visible, id=Subquery(newest)).select_related("transformer")
+
+
+def anomalies_queryset_for_user(*, user: Any) -> QuerySet[Anomaly]:
+    """Detected incidents of the meters the user may see."""
+    return Anomaly.objects.visible_to(user).select_related("meter", "room", "hostel")
+
+
+def meter_ids_visible(*, user: Any, meter_ids: list[int]) -> list[int]:
+    """The subset of these meters the user may see."""
+    return list(Meter.objects.visible_to(user).filter(id__in=meter_ids).values_list("id", flat=True))
+
+
+def detection_kpis_for_user(*, user: Any, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Detection quality in [start, end) over the user's meters.
+
+    Against known incidents (the simulator's ground truth, or incidents recorded by operators):
+    precision, recall, F1, false alerts per meter-month and minutes to detect. From alerts: the
+    share confirmed true by wardens, and the minutes from an incident's start to its alert.
+    """
+    meters = Meter.objects.visible_to(user)
+    detected = [
+        Span(meter_id=a.meter_id, start=a.start, end=a.end, kind=a.kind)
+        for a in Anomaly.objects.visible_to(user)
+        .filter(start__lt=end, end__gt=start)
+        .exclude(status=Anomaly.Status.MUTED)
+        .only("meter_id", "start", "end", "kind")
+    ]
+    truth = [
+        Span(meter_id=i.meter_id, start=i.start, end=i.end, kind=i.kind)
+        for i in Incident.objects.visible_to(user)
+        .filter(start__lt=end, end__gt=start)
+        .only("meter_id", "start", "end", "kind")
+    ]
+    main_of = dict(
+        meters.filter(kind=Meter.Kind.ROOM, hostel__isnull=False)
+        .annotate(
+            main=Subquery(Meter.objects.filter(hostel_id=OuterRef("hostel_id"), kind="hostel_main").values("id")[:1])
+        )
+        .exclude(main__isnull=True)
+        .values_list("id", "main")
+    )
+    score = score_spans(detected=detected, truth=truth, meters=meters.count(), window=(start, end), main_of=main_of)
+    alerts = Alert.objects.visible_to(user).filter(kind=AlertKind.ANOMALY, opened_at__gte=start, opened_at__lt=end)
+    verdicts = list(alerts.exclude(is_true_alarm__isnull=True).values_list("is_true_alarm", flat=True))
+    delays = []
+    for opened_at, payload in alerts.values_list("opened_at", "source_payload"):
+        began = (payload or {}).get("start") if isinstance(payload, dict) else None
+        if began:
+            with contextlib.suppress(ValueError):
+                delays.append((opened_at - dt.datetime.fromisoformat(began)).total_seconds() / 60)
+    return {
+        "start": start,
+        "end": end,
+        "precision": score.precision,
+        "recall": score.recall,
+        "f1": score.f1,
+        "false_alerts_per_meter_month": score.false_alerts_per_meter_month,
+        "median_minutes_to_detect": score.median_minutes_to_detect,
+        "incidents": score.incidents,
+        "anomalies": len(detected),
+        "true_alarms": score.true_alarms,
+        "false_alarms": score.false_alarms,
+        "alerts": alerts.count(),
+        "alerts_with_verdict": len(verdicts),
+        "confirmed_share": sum(verdicts) / len(verdicts) if verdicts else None,
+        "median_minutes_to_alert": statistics.median(delays) if delays else None,
+    }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from customers.models import Segment
-from predictions.models import Forecast, ModelVersion, TransformerRisk
+from predictions.models import Anomaly, Forecast, ModelVersion, TransformerRisk
 
 
 @extend_schema_serializer(
@@ -144,3 +148,112 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "note",
         ]
         read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Night usage in a room",
+            value={
+                "id": 311,
+                "meter": 9,
+                "meter_serial": "RM-A-101",
+                "hostel": 3,
+                "room": 7,
+                "kind": "night_usage",
+                "start": "2025-01-14T00:15:00Z",
+                "end": "2025-01-14T05:45:00Z",
+                "score": 0.87,
+                "expected_kwh": 1.3,
+                "actual_kwh": 4.1,
+                "excess_kwh": 2.8,
+                "excess_cost": "0.56",
+                "currency": "EUR",
+                "detectors": ["residual", "night"],
+                "status": "open",
+                "explanation": "4.1 kWh between 00:15 and 05:45; expected 1.3 kWh for 4 occupants at 6 °C.",
+                "detected_at": "2025-01-14T06:00:03Z",
+                "model_version": 5,
+            },
+            response_only=True,
+        )
+    ]
+)
+class AnomalySerializer(serializers.ModelSerializer):
+    meter_serial = serializers.CharField(source="meter.serial", read_only=True)
+    detectors: serializers.JSONField = serializers.JSONField(help_text="Which detectors fired.")
+
+    class Meta:
+        model = Anomaly
+        fields = [
+            "id",
+            "meter",
+            "meter_serial",
+            "hostel",
+            "room",
+            "kind",
+            "start",
+            "end",
+            "score",
+            "expected_kwh",
+            "actual_kwh",
+            "excess_kwh",
+            "excess_cost",
+            "currency",
+            "detectors",
+            "status",
+            "explanation",
+            "detected_at",
+            "model_version",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "The last day of two meters",
+            value={"meters": [9, 10], "start": "2025-01-14T00:00:00Z", "end": "2025-01-15T00:00:00Z"},
+            request_only=True,
+        )
+    ]
+)
+class DetectionRunSerializer(serializers.Serializer):
+    meters = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=1000
+    )
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs["end"] or timezone.now()
+        if attrs["start"] >= end:
+            raise serializers.ValidationError({"start": ["Must be before end."]})
+        if end - attrs["start"] > dt.timedelta(days=31):
+            raise serializers.ValidationError({"start": ["At most 31 days at a time."]})
+        return {**attrs, "end": end}
+
+
+class DetectionQueuedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["queued"])
+    meters = serializers.IntegerField(help_text="Meters queued for detection.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class KpiSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    precision = serializers.FloatField(help_text="Detected anomalies matching a known incident.")
+    recall = serializers.FloatField(help_text="Known incidents detected.")
+    f1 = serializers.FloatField()
+    false_alerts_per_meter_month = serializers.FloatField()
+    median_minutes_to_detect = serializers.FloatField(allow_null=True)
+    incidents = serializers.IntegerField()
+    anomalies = serializers.IntegerField()
+    true_alarms = serializers.IntegerField()
+    false_alarms = serializers.IntegerField()
+    alerts = serializers.IntegerField()
+    alerts_with_verdict = serializers.IntegerField()
+    confirmed_share = serializers.FloatField(allow_null=True, help_text="Alerts wardens marked true, of those judged.")
+    median_minutes_to_alert = serializers.FloatField(allow_null=True, help_text="Incident start to alert.")

@@ -14,7 +14,7 @@ from customers.models import Customer, Transformer
 from customers.tests.factories import CustomerFactory, TransformerFactory
 from meters.models import Occupancy, Reading, Weather
 from meters.services import gateway_token_create, rollups_rebuild
-from predictions.models import Forecast, ModelVersion, TransformerRisk
+from predictions.models import Anomaly, Forecast, ModelVersion, TransformerRisk
 
 T0 = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
 
@@ -33,6 +33,8 @@ class Estate:
     forecast_b: Forecast
     risk_a: TransformerRisk
     risk_b: TransformerRisk
+    anomaly_a: Anomaly
+    anomaly_b: Anomaly
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +83,20 @@ def estate(campus: Any) -> Estate:
         TransformerRisk.objects.create(transformer=transformer, probability=0.2, computed_at=T0)
         for transformer in (transformer_a, transformer_b)
     ]
+    anomalies = [
+        Anomaly.objects.create(
+            meter=meter,
+            hostel=meter.room.hostel,
+            room=meter.room,
+            kind="night_usage",
+            start=T0,
+            end=T0 + dt.timedelta(hours=2),
+            score=0.9,
+            explanation="Night usage.",
+            dedupe_key=f"test:{meter.pk}",
+        )
+        for meter in (campus.meter_a, campus.meter_b)
+    ]
     ModelVersion.objects.create(family="forecast", subject="A", format_version=1, metrics={"cv_rmse": 0.2})
     return Estate(
         campus,
@@ -95,6 +111,8 @@ def estate(campus: Any) -> Estate:
         forecast_b=forecasts[1],
         risk_a=risks[0],
         risk_b=risks[1],
+        anomaly_a=anomalies[0],
+        anomaly_b=anomalies[1],
     )
 
 

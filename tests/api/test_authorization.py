@@ -33,12 +33,13 @@ def endpoints(estate: Estate) -> list[tuple[str, str]]:
         ("transformers/{}", estate.transformer_a.pk, estate.transformer_b.pk),
         ("forecasts/{}", estate.forecast_a.pk, estate.forecast_b.pk),
         ("transformer-risks/{}", estate.risk_a.pk, estate.risk_b.pk),
+        ("anomalies/{}", estate.anomaly_a.pk, estate.anomaly_b.pk),
     ]
     paths = [(f"/api/v1/{p.format(a)}", "A") for p, a, _ in by_hostel]
     paths += [(f"/api/v1/{p.format(b)}", "B") for p, _, b in by_hostel]
     lists = ["sites", "hostels", "rooms", "meters", "weather", "occupancy", "customers", "tariffs", "transformers"]
     lists += ["alerts", "analytics/overview", "analytics/grid-health", "analytics/hostel-comparison"]
-    lists += ["forecasts", "segments", "transformer-risks"]
+    lists += ["forecasts", "segments", "transformer-risks", "anomalies", "analytics/kpis?days=7"]
     paths += [(f"/api/v1/{name}", "*") for name in lists]
     paths += [(f"/api/v1/sites/{c.hostel_a.site_id}", "*"), (f"/api/v1/tariffs/{estate.customer_a.tariff_id}", "*")]
     return paths
@@ -145,3 +146,22 @@ def test_warden_sees_only_own_hostels_forecasts_and_risks(estate: Estate, warden
     assert [row["id"] for row in client.get("/api/v1/forecasts").json()["results"]] == [estate.forecast_a.pk]
     risks = client.get("/api/v1/transformer-risks").json()["results"]
     assert [row["transformer_code"] for row in risks] == ["TX-A"]
+
+
+def test_detection_runs_on_demand_for_visible_meters_only(estate: Estate, manager: Any, warden_a: Any) -> None:
+    c = estate.campus
+    body = {"meters": [c.meter_a.pk], "start": "2025-01-10T00:00:00Z", "end": "2025-01-11T00:00:00Z"}
+    assert api_for().post("/api/v1/detection/run", body, format="json").status_code == 401
+    queued = api_for(warden_a).post("/api/v1/detection/run", body, format="json")
+    assert queued.status_code == 202
+    assert queued.json()["meters"] == 1
+    other = {**body, "meters": [c.meter_a.pk, c.meter_b.pk]}
+    refused = api_for(warden_a).post("/api/v1/detection/run", other, format="json")
+    assert refused.status_code == 400
+    assert "meters" in refused.json()["error"]["fields"]
+    assert api_for(manager).post("/api/v1/detection/run", other, format="json").status_code == 202
+
+
+def test_kpis_count_only_the_wardens_hostel(estate: Estate, manager: Any, warden_a: Any) -> None:
+    assert api_for(manager).get("/api/v1/analytics/kpis?days=3650").json()["anomalies"] == 2
+    assert api_for(warden_a).get("/api/v1/analytics/kpis?days=3650").json()["anomalies"] == 1
