@@ -12,7 +12,6 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from alerts.models import Alert, AlertKind
 from customers.models import Customer, Segment, Transformer
 from meters.models import Incident, Meter
-from predictions.detection.evaluation import Span, score_spans
 from predictions.models import Anomaly, Forecast, JobRun, ModelVersion, TransformerRisk
 
 
@@ -97,6 +96,9 @@ def detection_kpis_for_user(*, user: Any, start: dt.datetime, end: dt.datetime) 
     precision, recall, F1, false alerts per meter-month and minutes to detect. From alerts: the
     share confirmed true by wardens, and the minutes from an incident's start to its alert.
     """
+    # Imported here: the detection package loads pandas and scikit-learn, too slow for URL loading.
+    from predictions.detection.evaluation import Span, score_spans
+
     meters = Meter.objects.visible_to(user)
     detected = [
         Span(meter_id=a.meter_id, start=a.start, end=a.end, kind=a.kind)

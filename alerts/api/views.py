@@ -21,7 +21,7 @@ from alerts import services
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertComment, AlertEvent, AlertKind, Severity
 from alerts.selectors import alerts_for_user
-from customers.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, errors
+from customers.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, UtcDateTimeFilter, errors
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -29,7 +29,7 @@ class AlertFilter(django_filters.FilterSet):
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     kind = django_filters.MultipleChoiceFilter(choices=AlertKind.choices)
     hostel = IdFilter(field_name="hostel_id")
-    since = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte", label="Seen at or after")
+    since = UtcDateTimeFilter(field_name="last_seen_at", lookup_expr="gte", label="Seen at or after")
 
     class Meta:
         model = Alert

@@ -5,6 +5,7 @@ It lives in `customers`, the bottom app, because imports point downward: every a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
@@ -191,3 +192,21 @@ class SmallIntFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -32768)
         kwargs.setdefault("max_value", 32767)
         super().__init__(*args, **kwargs)
+
+
+class _UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    def clean(self, value: Any) -> Any:
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        try:
+            # PostgreSQL refuses offsets past ±15:59 that Python accepts; UTC is what we store anyway.
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Date and time out of range.", code="overflow") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 moment in a query string, compared in UTC."""
+
+    field_class = _UtcDateTimeField

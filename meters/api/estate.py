@@ -27,6 +27,7 @@ from customers.api.base import (
     ReadOnlyViewSet,
     SmallIntFilter,
     TimeCursorPagination,
+    UtcDateTimeFilter,
     errors,
     scoped_views,
 )
@@ -186,8 +187,8 @@ class MeterViewSet(_SeriesViewSet):
 class WeatherFilter(django_filters.FilterSet):
     site = IdFilter(field_name="site_id")
     source = django_filters.ChoiceFilter(choices=Weather.Source.choices)
-    start = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte", label="From (inclusive)")
-    end = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt", label="To (exclusive)")
+    start = UtcDateTimeFilter(field_name="timestamp", lookup_expr="gte", label="From (inclusive)")
+    end = UtcDateTimeFilter(field_name="timestamp", lookup_expr="lt", label="To (exclusive)")
 
     class Meta:
         model = Weather
@@ -211,7 +212,7 @@ class WeatherViewSet(ReadOnlyViewSet):
 class OccupancyFilter(django_filters.FilterSet):
     room = IdFilter(field_name="room_id")
     hostel = IdFilter(field_name="room__hostel_id")
-    at = django_filters.IsoDateTimeFilter(method="filter_at", label="Periods covering this moment")
+    at = UtcDateTimeFilter(method="filter_at", label="Periods covering this moment")
 
     class Meta:
         model = Occupancy

@@ -274,6 +274,9 @@ class SeriesQuerySerializer(serializers.Serializer):
         start = attrs.get("start") or end - dt.timedelta(days=7)
         if start >= end:
             raise serializers.ValidationError({"start": ["Must be before end."]})
+        # Local-day arithmetic near year 1 or 9999 would overflow; no meter reads that far out.
+        if start.year < 1900 or end.year > 2200:
+            raise serializers.ValidationError({"start": ["Between the years 1900 and 2200."]})
         if end - start > dt.timedelta(days=3660):
             raise serializers.ValidationError({"start": ["At most ten years at a time."]})
         return {**attrs, "start": start, "end": end}

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, errors, scoped_views
+from customers.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, errors, scoped_views
 from predictions import selectors
 from predictions.api import serializers as s
 from predictions.models import Anomaly
@@ -29,8 +29,8 @@ class AnomalyFilter(django_filters.FilterSet):
     hostel = IdFilter(field_name="hostel_id")
     room = IdFilter(field_name="room_id")
     meter = IdFilter(field_name="meter_id")
-    since = django_filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt", label="Ending after")
-    until = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt", label="Starting before")
+    since = UtcDateTimeFilter(field_name="end", lookup_expr="gt", label="Ending after")
+    until = UtcDateTimeFilter(field_name="start", lookup_expr="lt", label="Starting before")
 
     class Meta:
         model = Anomaly

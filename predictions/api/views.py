@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from customers.api.base import IdFilter, IsManager, ReadOnlyViewSet, scoped_views
+from customers.api.base import IdFilter, IsManager, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
 from customers.models import Segment
 from predictions import selectors
 from predictions.api import serializers as s
@@ -16,8 +16,8 @@ class ForecastFilter(django_filters.FilterSet):
     subject_kind = django_filters.ChoiceFilter(choices=Forecast.SubjectKind.choices)
     subject_id = IdFilter()
     horizon = django_filters.ChoiceFilter(choices=Forecast.Horizon.choices)
-    start = django_filters.IsoDateTimeFilter(field_name="target", lookup_expr="gte", label="Targets from")
-    end = django_filters.IsoDateTimeFilter(field_name="target", lookup_expr="lt", label="Targets before")
+    start = UtcDateTimeFilter(field_name="target", lookup_expr="gte", label="Targets from")
+    end = UtcDateTimeFilter(field_name="target", lookup_expr="lt", label="Targets before")
 
     class Meta:
         model = Forecast

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
         ("resolution=weekly", "resolution"),
         ("start=2025-01-12T00:00:00Z&end=2025-01-10T00:00:00Z", "start"),
         ("page_size=abc&cursor=%%%", None),
+        ("resolution=daily&start=9999-12-30T00:00:00Z&end=9999-12-31T23:59:59Z", "start"),
     ],
 )
 def test_bad_series_parameters_are_400_with_the_field_named(
@@ -76,3 +77,10 @@ def test_alert_conflict_uses_the_error_body(estate: Estate, manager: Any) -> Non
 def test_times_are_iso_8601_with_an_offset(estate: Estate, manager: Any) -> None:
     meter = api_for(manager).get(f"/api/v1/meters/{estate.campus.meter_a.pk}").json()
     assert meter["installed_at"] == "2024-01-01T00:00:00Z"
+
+
+def test_a_far_out_offset_in_a_filter_is_compared_in_utc(estate: Estate, manager: Any) -> None:
+    # PostgreSQL refuses +20:21 as an offset; the filter converts to UTC first.
+    response = api_for(manager).get("/api/v1/forecasts?end=1563-04-05T00:59:08%2B20:21")
+    assert response.status_code == 200
+    assert api_for(manager).get("/api/v1/weather?start=0001-01-01T00:00:00%2B05:00").status_code == 400

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -39,6 +42,18 @@ def _unthrottled() -> Any:
     return override_settings(REST_FRAMEWORK=framework)
 
 
+@pytest.fixture
+def _keep_the_test_connection() -> Iterator[None]:
+    """The raw WSGI app closes the database connection after each request (as Django's test client
+    prevents); that would close the test's transaction on PostgreSQL."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("_keep_the_test_connection")
 def test_every_operation_survives_generated_requests(estate: Estate, manager: Any) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     headers = {"Authorization": f"Bearer {AccessToken.for_user(manager)}"}
