@@ -9,11 +9,12 @@ times each socket's receipt of each alert.
 
 Triggers (--trigger):
   readings  (default) POST /api/v1/readings/batch as a gateway (`Authorization: Gateway <key>`):
-            four 15-minute readings "now" for one room meter, the last one a spike of 1.8 kWh (7.2 kW on
-            a meter rated 8 kW; ingestion refuses more). The web
-            process stores them and, on commit, `readings_ingested` enqueues
-            `predictions.tasks.detect_meters`; the worker stores the Anomaly and `alert_raise`
-            pushes `alert.raised`, which the sockets match by the meter serial in the title.
+            four 15-minute readings "now" for one room meter, the last one 1.8 kWh (7.2 kW on a
+            meter rated 8 kW; ingestion refuses more) after three of 0.05 kWh. The web process
+            stores them and, on commit, `readings_ingested` enqueues `predictions.tasks.detect_meters`;
+            the worker stores the Anomaly and `alert_raise` pushes `alert.raised`. A socket counts
+            the first `alert.raised` whose title ends with "on <serial>" of the trial's meter: mostly
+            a spike, on a night-time or vacant room sometimes night or vacant usage instead.
             Set-up builds (once) a small synthetic campus "mtta" whose history ends a day ago and
             trains the anomaly baseline when none is current. Each trial uses another room meter
             (and, past the number of meters, slots two hours earlier), so no anomaly merges with
