@@ -49,6 +49,15 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+# Under ASGI each concurrent request may hold its own connection; a pool bounds them (PostgreSQL
+# refuses clients past max_connections). 0 keeps Django's per-thread persistent connections.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0, maximum=500)
+if DB_POOL_MAX_SIZE and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
+    DATABASES["default"]["OPTIONS"] = {
+        **dict(DATABASES["default"].get("OPTIONS") or {}),  # type: ignore[call-overload]
+        "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 20},
+    }
 REDIS_URL = env_redis("REDIS_URL")
 EMBEDDED = REDIS_URL is None
 
