@@ -49,6 +49,15 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+# Under ASGI each concurrent request may hold its own connection; a pool bounds them (PostgreSQL
+# refuses clients past max_connections). 0 keeps Django's per-thread persistent connections.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0, maximum=500)
+if DB_POOL_MAX_SIZE and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
+    DATABASES["default"]["OPTIONS"] = {
+        **dict(DATABASES["default"].get("OPTIONS") or {}),  # type: ignore[call-overload]
+        "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 20},
+    }
 REDIS_URL = env_redis("REDIS_URL")
 EMBEDDED = REDIS_URL is None
 
@@ -165,7 +174,17 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # redis-py's pool allows 100 connections by default: 200 sockets closing at once exceed it.
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10),
+                    }
+                ],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
