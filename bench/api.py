@@ -5,7 +5,7 @@
     DEBUG=1 .venv/bin/python manage.py simulate_campus --scale demo --seed 3
     DEBUG=1 .venv/bin/python manage.py shell -c "from meters.services import demo_users_ensure; demo_users_ensure()"
     # 2. the server: two uvicorn workers, a connection pool, throttles opened for one user hammering it
-    DEBUG=1 DB_POOL_SIZE=20 REDIS_URL=redis://127.0.0.1:6379/7 API_RATE_USER=100000000/minute \
+    DEBUG=1 DB_POOL_MAX_SIZE=20 REDIS_URL=redis://127.0.0.1:6379/7 API_RATE_USER=100000000/minute \
       .venv/bin/uvicorn config.asgi:application --port 8011 --workers 2 --lifespan off --no-access-log
     # 3. the load
     .venv/bin/python bench/api.py --url http://127.0.0.1:8011 [--clients 50] [--duration 30] [--json]

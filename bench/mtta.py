@@ -4,19 +4,32 @@ Starts web (uvicorn config.asgi), worker (celery -A config worker) and beat as s
 against DATABASE_URL and REDIS_URL, signs in N sockets as a facility manager, fires alerts and
 times each socket's receipt of each alert.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wattwatch_alerts REDIS_URL=redis://127.0.0.1:6379/1 \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wattwatch_mtta REDIS_URL=redis://127.0.0.1:6379/9 \
         .venv/bin/python bench/mtta.py --sockets 200 --alerts 20 --json
 
 Triggers (--trigger):
+  readings  (default) POST /api/v1/readings/batch as a gateway (`Authorization: Gateway <key>`):
+            four 15-minute readings "now" for one room meter, the last one 1.8 kWh (7.2 kW on a
+            meter rated 8 kW; ingestion refuses more) after three of 0.05 kWh. The web process
+            stores them and, on commit, `readings_ingested` enqueues `predictions.tasks.detect_meters`;
+            the worker stores the Anomaly and `alert_raise` pushes `alert.raised`. A socket counts
+            the first `alert.raised` whose title ends with "on <serial>" of the trial's meter: mostly
+            a spike, on a night-time or vacant room sometimes night or vacant usage instead.
+            Set-up builds (once) a small synthetic campus "mtta" whose history ends a day ago and
+            trains the anomaly baseline when none is current. Each trial uses another room meter
+            (and, past the number of meters, slots two hours earlier), so no anomaly merges with
+            another trial's; readings and anomalies of earlier runs are cleared first.
   api       POST /api/v1/alerts (staff): the alert is raised by the worker after commit.
-  readings  POST /api/v1/readings/batch, detection raises the alert (needs ingestion and
-            detection; not available yet on this branch).
+
+The clock starts when the request is sent (before the HTTP 200/202 comes back): the latency
+includes ingestion (or the API call) as well as the worker and the push to the sockets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import re
@@ -55,6 +68,40 @@ site, _ = Site.objects.get_or_create(code="bench", defaults={"name": "Bench camp
 hostel, _ = Hostel.objects.get_or_create(site=site, code="BENCH", defaults={"name": "Bench hostel"})
 room, _ = Room.objects.get_or_create(hostel=hostel, number="B-1", defaults={"bed_type": 2, "capacity": 2})
 print("ROOM", room.pk)
+"""
+
+
+READINGS_SETUP = """
+import datetime as dt, json
+from django.utils import timezone
+from meters.models import Meter, Reading
+from meters.models import GatewayToken
+from meters.services import gateway_token_create, gateway_token_rotate
+from predictions.detection import baseline_current, baseline_train
+from predictions.detection.synthetic import synthetic_campus_build
+from predictions.models import Anomaly
+now = timezone.now().replace(second=0, microsecond=0)
+history_end = now.replace(minute=now.minute - now.minute % 15) - dt.timedelta(days=1)
+built = False
+if not Meter.objects.filter(serial__startswith="mtta-RM-").exists():
+    synthetic_campus_build(seed=7, days=10, hostels=3, rooms_per_hostel=8, kinds=(),
+                           start=history_end - dt.timedelta(days=10), code="mtta")
+    built = True
+meters = list(Meter.objects.filter(serial__startswith="mtta-RM-").order_by("serial"))
+# Earlier runs' trial readings and anomalies: without this, the same readings would be "unchanged"
+# (no readings_ingested, no detection) and anomalies would merge into the old ones.
+Reading.objects.filter(meter__in=meters, timestamp__gte=history_end).delete()
+Anomaly.objects.filter(meter__in=meters).delete()
+if built or baseline_current() is None:
+    version = baseline_train()
+    print("BASELINE", version.pk, version.status)
+gateway = GatewayToken.objects.filter(name="mtta-bench").first()
+if gateway is None:
+    _, key = gateway_token_create(name="mtta-bench", meter_ids=[m.pk for m in meters])
+else:
+    key = gateway_token_rotate(token=gateway)
+    gateway.meters.set(meters)
+print("READINGS " + json.dumps({"key": key, "meters": [m.serial for m in meters]}))
 """
 
 
@@ -150,20 +197,44 @@ class ApiTrigger:
 
 @dataclass
 class ReadingsTrigger:
-    """POST /api/v1/readings/batch with an abnormal reading; detection raises the alert."""
+    """POST /api/v1/readings/batch as a gateway with an obvious spike; detection raises the alert."""
 
     base: str
-    session: requests.Session
-    room_id: int
+    key: str
+    meters: list[str]
+    fired: int = 0
+    serial_of: dict[str, str] = field(default_factory=dict)
 
     def fire(self, token: str) -> None:
-        raise SystemExit(
-            "--trigger readings needs POST /api/v1/readings/batch (ingestion) and anomaly detection; "
-            "neither is merged on this branch yet. Use --trigger api."
+        # Another meter each trial; once every meter was used, two hours earlier per round.
+        serial = self.meters[self.fired % len(self.meters)]
+        rounds = self.fired // len(self.meters)
+        self.fired += 1
+        self.serial_of[token] = serial
+        now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+        last = now.replace(minute=now.minute - now.minute % 15) - dt.timedelta(hours=2 * rounds)
+        stamps = [last - dt.timedelta(minutes=15 * (3 - i)) for i in range(4)]
+        rows = [
+            {"meter": serial, "timestamp": t.isoformat(), "kwh": 1.8 if i == 3 else 0.05, "voltage": 230.0}
+            for i, t in enumerate(stamps)
+        ]
+        response = requests.post(
+            f"{self.base}/api/v1/readings/batch",
+            json=rows,
+            headers={"Authorization": f"Gateway {self.key}"},
+            timeout=10,
         )
+        assert response.status_code in (200, 202), response.text
+        body = response.json()
+        assert body["accepted"] + body["updated"] == len(rows), body
 
     def matches(self, event: dict[str, Any], token: str) -> bool:
-        return event.get("type") == "alert.raised" and token in str(event.get("title"))
+        serial = self.serial_of.get(token)
+        return (
+            serial is not None
+            and event.get("type") == "alert.raised"
+            and str(event.get("title", "")).endswith(f" on {serial}")
+        )
 
 
 @dataclass
@@ -183,25 +254,28 @@ async def run(args: argparse.Namespace, base: str, trigger: Trigger, cookie: str
         sockets.append(ws)
     print(f"{len(sockets)} sockets connected as bench_manager", file=sys.stderr)
 
-    pending: dict[str, tuple[float, asyncio.Event, list[float]]] = {}
+    # token -> (start, done, latencies, sockets already counted): a trial may raise several alerts
+    # (a spike and a sustained excess); each socket counts its first one.
+    pending: dict[str, tuple[float, asyncio.Event, list[float], set[int]]] = {}
 
-    async def listen(ws: Any) -> None:
+    async def listen(number: int, ws: Any) -> None:
         async for raw in ws:
             received = time.perf_counter()
             event = json.loads(raw)
-            for token, (start, done, times) in list(pending.items()):
-                if trigger.matches(event, token):
+            for token, (start, done, times, seen) in list(pending.items()):
+                if number not in seen and trigger.matches(event, token):
+                    seen.add(number)
                     times.append(received - start)
                     if len(times) == len(sockets):
                         done.set()
 
-    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    listeners = [asyncio.create_task(listen(number, ws)) for number, ws in enumerate(sockets)]
     results = Results()
 
     async def one(token: str, *, timeout: float) -> list[float]:
         done = asyncio.Event()
         times: list[float] = []
-        pending[token] = (time.perf_counter(), done, times)
+        pending[token] = (time.perf_counter(), done, times, set())
         await asyncio.to_thread(trigger.fire, token)
         with suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout=timeout)
@@ -231,7 +305,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--alerts", type=int, default=20, help="alerts to time (after one warm-up)")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between alerts")
-    parser.add_argument("--trigger", choices=["api", "readings"], default="api")
+    parser.add_argument("--trigger", choices=["readings", "api"], default="readings")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args()
@@ -249,22 +323,36 @@ def main() -> None:
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     room_id = int(re.search(r"ROOM (\d+)", out).group(1))  # type: ignore[union-attr]
+    readings: dict[str, Any] = {}
+    if args.trigger == "readings":
+        began = time.perf_counter()
+        out = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", READINGS_SETUP],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        readings = json.loads(re.search(r"^READINGS (.+)$", out, re.M).group(1))  # type: ignore[union-attr]
+        print(f"readings set-up: {len(readings['meters'])} room meters in {time.perf_counter() - began:.1f} s"
+              f"{' (baseline trained)' if 'BASELINE' in out else ''}", file=sys.stderr)  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with processes(env, port, log_dir, args.concurrency):
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(f"{base}/health", timeout=2).status_code in (200, 503):
+                if requests.get(f"{base}/health", timeout=5).status_code in (200, 503):
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow on its first request
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit(f"web did not start; see {log_dir / 'web.log'}")
             time.sleep(0.3)
         admin = login(base, "bench_admin")
         manager = login(base, "bench_manager")
-        trigger: Trigger = (ApiTrigger if args.trigger == "api" else ReadingsTrigger)(base, admin, room_id)
+        trigger: Trigger = (
+            ApiTrigger(base, admin, room_id)
+            if args.trigger == "api"
+            else ReadingsTrigger(base, readings["key"], readings["meters"])
+        )
         results = asyncio.run(run(args, base, trigger, manager.cookies["sessionid"]))
 
     latencies = results.latencies

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import cast
 
 from config.env import (
     ConfigError,
@@ -51,13 +50,15 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
-# ASGI runs each request's sync code in its own thread, so persistent connections (CONN_MAX_AGE)
-# pile up one per thread; a psycopg pool (DB_POOL_SIZE > 0, needs DB_CONN_MAX_AGE=0) bounds them.
-_pool_size = env_int("DB_POOL_SIZE", 0, minimum=0)
-if _pool_size and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
-    _options = dict(cast(dict[str, object], DATABASES["default"].get("OPTIONS") or {}))
-    _options["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
-    DATABASES["default"].update(CONN_MAX_AGE=0, OPTIONS=_options)
+# Under ASGI each concurrent request may hold its own connection; a pool bounds them (PostgreSQL
+# refuses clients past max_connections). 0 keeps Django's per-thread persistent connections.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0, maximum=500)
+if DB_POOL_MAX_SIZE and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
+    DATABASES["default"]["OPTIONS"] = {
+        **dict(DATABASES["default"].get("OPTIONS") or {}),  # type: ignore[call-overload]
+        "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 20},
+    }
 REDIS_URL = env_redis("REDIS_URL")
 EMBEDDED = REDIS_URL is None
 
@@ -176,7 +177,17 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # redis-py's pool allows 100 connections by default: 200 sockets closing at once exceed it.
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10),
+                    }
+                ],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
