@@ -60,3 +60,47 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
     )
     figure.update_layout(title="kWh per occupied bed per day", yaxis_title="kWh", **_LAYOUT)
     return figure
+
+
+def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
+    """Forecast with its 5-95 % interval as a shaded band, and the actual where known."""
+    targets = [p.target for p in points]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=targets,
+                y=[round(p.upper, 2) for p in points],
+                mode="lines",
+                line={"width": 0},
+                name="95 %",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=targets,
+                y=[round(p.lower, 2) for p in points],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(37,99,235,0.18)",
+                name="5-95 % interval",
+            ),
+            go.Scatter(
+                x=targets,
+                y=[round(p.yhat, 2) for p in points],
+                mode="lines",
+                name="Forecast",
+                line={"color": "#2563eb"},
+            ),
+            go.Scatter(
+                x=[p.target for p in points if p.actual is not None],
+                y=[round(p.actual, 2) for p in points if p.actual is not None],
+                mode="lines+markers",
+                marker={"size": 3},
+                name="Actual",
+                line={"color": "#ea580c"},
+            ),
+        ]
+    )
+    figure.update_layout(title=title, yaxis_title="kWh per hour", **_LAYOUT)
+    return figure

@@ -25,6 +25,14 @@ from analytics.selectors import (
     queue_depth,
     schedules_status,
 )
+from analytics.selectors.insights import (
+    ForecastSubject,
+    alert_queue_for_user,
+    forecast_series_for_user,
+    forecast_subjects_for_user,
+    segment_rows_for_user,
+    transformer_risk_rows_for_user,
+)
 from customers.roles import Role, role_of
 from meters.selectors import hostel_for_user, hostels_for_user, readings_latest_for_user, rooms_for_user
 
@@ -84,7 +92,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     daily = daily_consumption_for_user(user=request.user, period=period)
     comparison = hostel_comparison_for_user(user=request.user, period=period, now=now)
     hourly = hourly_load_for_user(user=request.user, start=now - dt.timedelta(hours=48), end=now)
+    subjects = forecast_subjects_for_user(user=request.user)
+    subject = _forecast_subject(request, subjects)
+    forecast = _forecast_points(request, subject, now)
     context = {
+        "forecast_subjects": subjects,
+        "forecast_subject": subject,
+        "forecast_figure": (
+            figures.to_json(figures.forecast_band_figure(forecast, title=f"Forecast against actual: {subject.label}"))
+            if subject and forecast
+            else None
+        ),
+        "risks": transformer_risk_rows_for_user(user=request.user),
+        "segments": segment_rows_for_user(user=request.user),
+        "alert_queue": alert_queue_for_user(user=request.user),
         "form": form,
         "period": period,
         "grid": grid_health_for_user(user=request.user, now=now),
@@ -97,6 +118,107 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "comparison_figure": figures.to_json(figures.hostel_comparison_figure(comparison)),
     }
     return render(request, "analytics/dashboard.html", context)
+
+
+FORECAST_PAST = dt.timedelta(hours=48)
+FORECAST_AHEAD = dt.timedelta(hours=72)
+
+
+def _forecast_subject(request: HttpRequest, subjects: list[ForecastSubject]) -> ForecastSubject | None:
+    """The subject chosen with ?forecast=<kind>-<id> among those the user may see, else the first one."""
+    chosen = request.GET.get("forecast", "")
+    for subject in subjects:
+        if subject.key == chosen:
+            return subject
+    return subjects[0] if subjects else None
+
+
+def _forecast_points(request: HttpRequest, subject: ForecastSubject | None, now: dt.datetime) -> list:
+    if subject is None:
+        return []
+    return forecast_series_for_user(
+        user=request.user, subject=subject, start=now - FORECAST_PAST, end=now + FORECAST_AHEAD
+    )
+
+
+@login_required
+def dashboard_forecast_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    subject = _forecast_subject(request, forecast_subjects_for_user(user=request.user))
+    points = _forecast_points(request, subject, timezone.now())
+    return csv_response(
+        filename=f"forecast_{subject.key if subject else 'none'}.csv",
+        actor=request.user,
+        header=["subject", "hour_utc", "forecast_kwh", "lower_kwh", "upper_kwh", "actual_kwh"],
+        rows=(
+            [
+                subject.label if subject else "",
+                p.target.isoformat(),
+                round(p.yhat, 3),
+                round(p.lower, 3),
+                round(p.upper, 3),
+                "" if p.actual is None else round(p.actual, 3),
+            ]
+            for p in points
+        ),
+    )
+
+
+@login_required
+def dashboard_risks_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return csv_response(
+        filename="transformer_risk.csv",
+        actor=request.user,
+        header=["transformer", "name", "probability", "computed_at", "top_factors"],
+        rows=(
+            [r.code, r.name, round(r.probability, 4), r.computed_at.isoformat(), "; ".join(r.factors)]
+            for r in transformer_risk_rows_for_user(user=request.user)
+        ),
+    )
+
+
+@login_required
+def dashboard_segments_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return csv_response(
+        filename="segments.csv",
+        actor=request.user,
+        header=["segment", "name", "customers", "recommendation", "expected_saving_pct"],
+        rows=(
+            [
+                r.code,
+                r.name,
+                r.customers,
+                r.recommendation,
+                "" if r.expected_saving_pct is None else r.expected_saving_pct,
+            ]
+            for r in segment_rows_for_user(user=request.user)
+        ),
+    )
+
+
+@login_required
+def dashboard_alerts_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return csv_response(
+        filename="alert_queue.csv",
+        actor=request.user,
+        header=["id", "severity", "kind", "title", "hostel", "room", "last_seen_at", "occurrences"],
+        rows=(
+            [
+                a.pk,
+                a.severity,
+                a.kind,
+                a.title,
+                a.hostel.name if a.hostel else "",
+                a.room.number if a.room else "",
+                a.last_seen_at.isoformat(),
+                a.occurrences,
+            ]
+            for a in alert_queue_for_user(user=request.user, limit=1000)
+        ),
+    )
 
 
 @login_required
