@@ -5,6 +5,8 @@ from analytics import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("hostels/<int:hostel_id>/", views.hostel_detail, name="hostel-detail"),
+    path("rooms/<int:room_id>/", views.room_detail, name="room-detail"),
+    path("rooms/<int:room_id>/hours.csv", views.room_hours_csv, name="room-hours-csv"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/hostels.csv", views.dashboard_hostels_csv, name="dashboard-hostels-csv"),
     path("dashboard/forecast.csv", views.dashboard_forecast_csv, name="dashboard-forecast-csv"),

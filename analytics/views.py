@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from analytics import figures
 from analytics.exports import csv_response
 from analytics.forms import DateRangeForm
 from analytics.selectors import (
+    DateRange,
     daily_consumption_for_user,
     grid_health_for_user,
     health_checks,
@@ -32,6 +34,16 @@ from analytics.selectors.insights import (
     forecast_subjects_for_user,
     segment_rows_for_user,
     transformer_risk_rows_for_user,
+)
+from analytics.selectors.rooms import (
+    PROFILE_WEEKS,
+    room_alerts_for_user,
+    room_anomalies,
+    room_deviations_for_user,
+    room_for_user,
+    room_hours,
+    room_meter,
+    room_occupancy,
 )
 from customers.roles import Role, role_of
 from meters.selectors import hostel_for_user, hostels_for_user, readings_latest_for_user, rooms_for_user
@@ -72,12 +84,87 @@ def hostel_detail(request: HttpRequest, hostel_id: int) -> HttpResponse:
     floors: dict[int, list] = {}
     for room in rooms:
         floors.setdefault(room.floor, []).append(room)
+    deviations = room_deviations_for_user(user=request.user, hostel_id=hostel.id)
     context = {
         "hostel": hostel,
+        "heatmap_figure": figures.to_json(figures.room_heatmap_figure(deviations)) if deviations else None,
+        "no_expected": [d.number for d in deviations if d.expected_kwh is None],
+        "profile_weeks": PROFILE_WEEKS,
         "floors": sorted(floors.items()),
         "latest": readings_latest_for_user(user=request.user, limit=10, hostel_id=hostel.id),
     }
     return render(request, "analytics/hostel_detail.html", context)
+
+
+ROOM_MAX_DAYS = 31
+
+
+def _room_window(request: HttpRequest, room: Any) -> tuple[DateRangeForm, DateRange, dt.datetime, dt.datetime]:
+    """The chosen local days (at most ROOM_MAX_DAYS, the last 7 by default) as UTC bounds in the site's zone."""
+    form = DateRangeForm(request.GET or None)
+    period = form.period(default_days=7)
+    if not form.is_bound:
+        form = DateRangeForm(initial={"start": period.start, "end": period.end})
+    start_day = max(period.start, period.end - dt.timedelta(days=ROOM_MAX_DAYS - 1))
+    tz = room.hostel.site.tz
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+    return (
+        form,
+        DateRange(start=start_day, end=period.end),
+        start,
+        min(end, timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)),
+    )
+
+
+def _room_or_404(request: HttpRequest, room_id: int) -> Any:
+    _require_role(request)
+    room = room_for_user(user=request.user, room_id=room_id)
+    if room is None:
+        raise Http404("No such room.")
+    return room
+
+
+@login_required
+def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
+    """One room: hourly kWh against its expected band with anomalies, occupancy, temperature, alert history."""
+    room = _room_or_404(request, room_id)
+    form, period, start, end = _room_window(request, room)
+    meter = room_meter(room=room)
+    points = room_hours(room=room, meter=meter, start=start, end=end)
+    anomalies = list(room_anomalies(room=room, start=start, end=end))
+    has_expected = any(p.expected is not None for p in points)
+    context = {
+        "room": room,
+        "meter": meter,
+        "form": form,
+        "period": period,
+        "has_expected": has_expected,
+        "profile_weeks": PROFILE_WEEKS,
+        "hours_figure": (
+            figures.to_json(figures.room_hours_figure(points, anomalies, title=f"Room {room.number}, kWh per hour"))
+            if points
+            else None
+        ),
+        "anomalies": anomalies,
+        "occupancy": room_occupancy(room=room),
+        "latest_temperature": next((p for p in reversed(points) if p.temperature_c is not None), None),
+        "alerts": room_alerts_for_user(user=request.user, room=room),
+    }
+    return render(request, "analytics/room_detail.html", context)
+
+
+@login_required
+def room_hours_csv(request: HttpRequest, room_id: int) -> HttpResponse:
+    room = _room_or_404(request, room_id)
+    _, _, start, end = _room_window(request, room)
+    points = room_hours(room=room, meter=room_meter(room=room), start=start, end=end)
+    return csv_response(
+        filename=f"room_{room.number}_{start:%Y%m%d}_{end:%Y%m%d}.csv",
+        actor=request.user,
+        header=["hour_utc", "kwh", "expected_kwh", "expected_low_kwh", "expected_high_kwh", "outdoor_c"],
+        rows=([p.hour.isoformat(), p.actual, p.expected, p.low, p.high, p.temperature_c] for p in points),
+    )
 
 
 @login_required
