@@ -60,3 +60,193 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
     )
     figure.update_layout(title="kWh per occupied bed per day", yaxis_title="kWh", **_LAYOUT)
     return figure
+
+
+def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
+    """Forecast with its 5-95 % interval as a shaded band, and the actual where known."""
+    targets = [p.target for p in points]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=targets,
+                y=[round(p.upper, 2) for p in points],
+                mode="lines",
+                line={"width": 0},
+                name="95 %",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=targets,
+                y=[round(p.lower, 2) for p in points],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(37,99,235,0.18)",
+                name="5-95 % interval",
+            ),
+            go.Scatter(
+                x=targets,
+                y=[round(p.yhat, 2) for p in points],
+                mode="lines",
+                name="Forecast",
+                line={"color": "#2563eb"},
+            ),
+            go.Scatter(
+                x=[p.target for p in points if p.actual is not None],
+                y=[round(p.actual, 2) for p in points if p.actual is not None],
+                mode="lines+markers",
+                marker={"size": 3},
+                name="Actual",
+                line={"color": "#ea580c"},
+            ),
+        ]
+    )
+    figure.update_layout(title=title, yaxis_title="kWh per hour", **_LAYOUT)
+    return figure
+
+
+NO_EXPECTED_GREY = "#9ca3af"
+
+
+def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against expected, by floor") -> go.Figure:
+    """Rows are floors, cells are rooms, colour is % deviation from expected; rooms with no expected value grey."""
+    floors = sorted({row.floor for row in rows})
+    by_floor: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_floor[row.floor].append(row)
+    width = max((len(v) for v in by_floor.values()), default=0)
+    z: list[list[float | None]] = []
+    grey: list[list[float | None]] = []
+    text: list[list[str]] = []
+    for floor in floors:
+        cells = by_floor[floor]
+        z_row: list[float | None] = []
+        grey_row: list[float | None] = []
+        text_row: list[str] = []
+        for i in range(width):
+            if i >= len(cells):
+                z_row.append(None)
+                grey_row.append(None)
+                text_row.append("")
+                continue
+            cell = cells[i]
+            deviation = cell.deviation_pct
+            if deviation is None:
+                z_row.append(None)
+                grey_row.append(1.0)
+                reason = "no reading" if cell.expected_kwh is not None else "no expected value"
+                text_row.append(f"{cell.number}<br>{reason}")
+            else:
+                z_row.append(round(max(-100.0, min(100.0, deviation)), 1))
+                grey_row.append(None)
+                flag = " ⚠" if cell.open_anomalies else ""
+                text_row.append(f"{cell.number}{flag}<br>{deviation:+.0f} %")
+        z.append(z_row)
+        grey.append(grey_row)
+        text.append(text_row)
+    y = [f"Floor {floor}" for floor in floors]
+    x = [str(i + 1) for i in range(width)]
+    figure = go.Figure(
+        [
+            go.Heatmap(
+                z=grey,
+                x=x,
+                y=y,
+                colorscale=[[0, NO_EXPECTED_GREY], [1, NO_EXPECTED_GREY]],
+                showscale=False,
+                hoverinfo="skip",
+                xgap=3,
+                ygap=3,
+            ),
+            go.Heatmap(
+                z=z,
+                x=x,
+                y=y,
+                text=text,
+                texttemplate="%{text}",
+                hovertemplate="%{text}<extra></extra>",
+                colorscale="RdBu",
+                reversescale=True,
+                zmin=-100,
+                zmax=100,
+                zmid=0,
+                xgap=3,
+                ygap=3,
+                colorbar={"title": {"text": "% vs expected"}},
+            ),
+        ]
+    )
+    layout = dict(_LAYOUT)
+    layout["height"] = max(220, 60 * len(floors) + 80)
+    figure.update_layout(title=title, xaxis={"showticklabels": False}, **layout)
+    return figure
+
+
+def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title: str) -> go.Figure:
+    """A room's hourly kWh against its expected band, anomalies marked, outdoor temperature on a second axis."""
+    hours = [p.hour for p in points]
+    band = [p for p in points if p.low is not None]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=[p.hour for p in band],
+                y=[round(p.high, 3) for p in band],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+                name="highest",
+            ),
+            go.Scatter(
+                x=[p.hour for p in band],
+                y=[round(p.low, 3) for p in band],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(37,99,235,0.18)",
+                name="Expected band (prior weeks)",
+            ),
+            go.Scatter(
+                x=[p.hour for p in band],
+                y=[round(p.expected, 3) for p in band],
+                mode="lines",
+                line={"color": "#2563eb", "dash": "dot"},
+                name="Expected",
+            ),
+            go.Scatter(
+                x=hours,
+                y=[None if p.actual is None else round(p.actual, 3) for p in points],
+                mode="lines",
+                line={"color": "#ea580c"},
+                name="Actual",
+            ),
+            go.Scatter(
+                x=[a.start for a in anomalies],
+                y=[0 for _ in anomalies],
+                mode="markers",
+                marker={"symbol": "triangle-up", "size": 12, "color": "#dc2626"},
+                text=[a.explanation for a in anomalies],
+                hovertemplate="%{text}<extra>anomaly</extra>",
+                name="Anomaly",
+            ),
+        ]
+    )
+    if any(p.temperature_c is not None for p in points):
+        figure.add_trace(
+            go.Scatter(
+                x=hours,
+                y=[p.temperature_c for p in points],
+                mode="lines",
+                yaxis="y2",
+                line={"color": "#6b7280", "width": 1},
+                name="Outdoor °C",
+            )
+        )
+    figure.update_layout(
+        title=title,
+        yaxis_title="kWh per hour",
+        yaxis2={"overlaying": "y", "side": "right", "title": "°C", "showgrid": False},
+        **_LAYOUT,
+    )
+    return figure

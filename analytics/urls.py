@@ -5,8 +5,14 @@ from analytics import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("hostels/<int:hostel_id>/", views.hostel_detail, name="hostel-detail"),
+    path("rooms/<int:room_id>/", views.room_detail, name="room-detail"),
+    path("rooms/<int:room_id>/hours.csv", views.room_hours_csv, name="room-hours-csv"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/hostels.csv", views.dashboard_hostels_csv, name="dashboard-hostels-csv"),
+    path("dashboard/forecast.csv", views.dashboard_forecast_csv, name="dashboard-forecast-csv"),
+    path("dashboard/risks.csv", views.dashboard_risks_csv, name="dashboard-risks-csv"),
+    path("dashboard/segments.csv", views.dashboard_segments_csv, name="dashboard-segments-csv"),
+    path("dashboard/alerts.csv", views.dashboard_alerts_csv, name="dashboard-alerts-csv"),
     path("system/", views.system, name="system"),
     path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
 ]

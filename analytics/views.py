@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from analytics import figures
 from analytics.exports import csv_response
 from analytics.forms import DateRangeForm
 from analytics.selectors import (
+    DateRange,
     daily_consumption_for_user,
     grid_health_for_user,
     health_checks,
@@ -24,6 +26,24 @@ from analytics.selectors import (
     quarantine_summary,
     queue_depth,
     schedules_status,
+)
+from analytics.selectors.insights import (
+    ForecastSubject,
+    alert_queue_for_user,
+    forecast_series_for_user,
+    forecast_subjects_for_user,
+    segment_rows_for_user,
+    transformer_risk_rows_for_user,
+)
+from analytics.selectors.rooms import (
+    PROFILE_WEEKS,
+    room_alerts_for_user,
+    room_anomalies,
+    room_deviations_for_user,
+    room_for_user,
+    room_hours,
+    room_meter,
+    room_occupancy,
 )
 from customers.roles import Role, role_of
 from meters.selectors import hostel_for_user, hostels_for_user, readings_latest_for_user, rooms_for_user
@@ -64,12 +84,87 @@ def hostel_detail(request: HttpRequest, hostel_id: int) -> HttpResponse:
     floors: dict[int, list] = {}
     for room in rooms:
         floors.setdefault(room.floor, []).append(room)
+    deviations = room_deviations_for_user(user=request.user, hostel_id=hostel.id)
     context = {
         "hostel": hostel,
+        "heatmap_figure": figures.to_json(figures.room_heatmap_figure(deviations)) if deviations else None,
+        "no_expected": [d.number for d in deviations if d.expected_kwh is None],
+        "profile_weeks": PROFILE_WEEKS,
         "floors": sorted(floors.items()),
         "latest": readings_latest_for_user(user=request.user, limit=10, hostel_id=hostel.id),
     }
     return render(request, "analytics/hostel_detail.html", context)
+
+
+ROOM_MAX_DAYS = 31
+
+
+def _room_window(request: HttpRequest, room: Any) -> tuple[DateRangeForm, DateRange, dt.datetime, dt.datetime]:
+    """The chosen local days (at most ROOM_MAX_DAYS, the last 7 by default) as UTC bounds in the site's zone."""
+    form = DateRangeForm(request.GET or None)
+    period = form.period(default_days=7)
+    if not form.is_bound:
+        form = DateRangeForm(initial={"start": period.start, "end": period.end})
+    start_day = max(period.start, period.end - dt.timedelta(days=ROOM_MAX_DAYS - 1))
+    tz = room.hostel.site.tz
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz).astimezone(dt.UTC)
+    return (
+        form,
+        DateRange(start=start_day, end=period.end),
+        start,
+        min(end, timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)),
+    )
+
+
+def _room_or_404(request: HttpRequest, room_id: int) -> Any:
+    _require_role(request)
+    room = room_for_user(user=request.user, room_id=room_id)
+    if room is None:
+        raise Http404("No such room.")
+    return room
+
+
+@login_required
+def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
+    """One room: hourly kWh against its expected band with anomalies, occupancy, temperature, alert history."""
+    room = _room_or_404(request, room_id)
+    form, period, start, end = _room_window(request, room)
+    meter = room_meter(room=room)
+    points = room_hours(room=room, meter=meter, start=start, end=end)
+    anomalies = list(room_anomalies(room=room, start=start, end=end))
+    has_expected = any(p.expected is not None for p in points)
+    context = {
+        "room": room,
+        "meter": meter,
+        "form": form,
+        "period": period,
+        "has_expected": has_expected,
+        "profile_weeks": PROFILE_WEEKS,
+        "hours_figure": (
+            figures.to_json(figures.room_hours_figure(points, anomalies, title=f"Room {room.number}, kWh per hour"))
+            if points
+            else None
+        ),
+        "anomalies": anomalies,
+        "occupancy": room_occupancy(room=room),
+        "latest_temperature": next((p for p in reversed(points) if p.temperature_c is not None), None),
+        "alerts": room_alerts_for_user(user=request.user, room=room),
+    }
+    return render(request, "analytics/room_detail.html", context)
+
+
+@login_required
+def room_hours_csv(request: HttpRequest, room_id: int) -> HttpResponse:
+    room = _room_or_404(request, room_id)
+    _, _, start, end = _room_window(request, room)
+    points = room_hours(room=room, meter=room_meter(room=room), start=start, end=end)
+    return csv_response(
+        filename=f"room_{room.number}_{start:%Y%m%d}_{end:%Y%m%d}.csv",
+        actor=request.user,
+        header=["hour_utc", "kwh", "expected_kwh", "expected_low_kwh", "expected_high_kwh", "outdoor_c"],
+        rows=([p.hour.isoformat(), p.actual, p.expected, p.low, p.high, p.temperature_c] for p in points),
+    )
 
 
 @login_required
@@ -84,7 +179,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     daily = daily_consumption_for_user(user=request.user, period=period)
     comparison = hostel_comparison_for_user(user=request.user, period=period, now=now)
     hourly = hourly_load_for_user(user=request.user, start=now - dt.timedelta(hours=48), end=now)
+    subjects = forecast_subjects_for_user(user=request.user)
+    subject = _forecast_subject(request, subjects)
+    forecast = _forecast_points(request, subject, now)
     context = {
+        "forecast_subjects": subjects,
+        "forecast_subject": subject,
+        "forecast_figure": (
+            figures.to_json(figures.forecast_band_figure(forecast, title=f"Forecast against actual: {subject.label}"))
+            if subject and forecast
+            else None
+        ),
+        "risks": transformer_risk_rows_for_user(user=request.user),
+        "segments": segment_rows_for_user(user=request.user),
+        "alert_queue": alert_queue_for_user(user=request.user),
         "form": form,
         "period": period,
         "grid": grid_health_for_user(user=request.user, now=now),
@@ -97,6 +205,107 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "comparison_figure": figures.to_json(figures.hostel_comparison_figure(comparison)),
     }
     return render(request, "analytics/dashboard.html", context)
+
+
+FORECAST_PAST = dt.timedelta(hours=48)
+FORECAST_AHEAD = dt.timedelta(hours=72)
+
+
+def _forecast_subject(request: HttpRequest, subjects: list[ForecastSubject]) -> ForecastSubject | None:
+    """The subject chosen with ?forecast=<kind>-<id> among those the user may see, else the first one."""
+    chosen = request.GET.get("forecast", "")
+    for subject in subjects:
+        if subject.key == chosen:
+            return subject
+    return subjects[0] if subjects else None
+
+
+def _forecast_points(request: HttpRequest, subject: ForecastSubject | None, now: dt.datetime) -> list:
+    if subject is None:
+        return []
+    return forecast_series_for_user(
+        user=request.user, subject=subject, start=now - FORECAST_PAST, end=now + FORECAST_AHEAD
+    )
+
+
+@login_required
+def dashboard_forecast_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    subject = _forecast_subject(request, forecast_subjects_for_user(user=request.user))
+    points = _forecast_points(request, subject, timezone.now())
+    return csv_response(
+        filename=f"forecast_{subject.key if subject else 'none'}.csv",
+        actor=request.user,
+        header=["subject", "hour_utc", "forecast_kwh", "lower_kwh", "upper_kwh", "actual_kwh"],
+        rows=(
+            [
+                subject.label if subject else "",
+                p.target.isoformat(),
+                round(p.yhat, 3),
+                round(p.lower, 3),
+                round(p.upper, 3),
+                "" if p.actual is None else round(p.actual, 3),
+            ]
+            for p in points
+        ),
+    )
+
+
+@login_required
+def dashboard_risks_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return csv_response(
+        filename="transformer_risk.csv",
+        actor=request.user,
+        header=["transformer", "name", "probability", "computed_at", "top_factors"],
+        rows=(
+            [r.code, r.name, round(r.probability, 4), r.computed_at.isoformat(), "; ".join(r.factors)]
+            for r in transformer_risk_rows_for_user(user=request.user)
+        ),
+    )
+
+
+@login_required
+def dashboard_segments_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return csv_response(
+        filename="segments.csv",
+        actor=request.user,
+        header=["segment", "name", "customers", "recommendation", "expected_saving_pct"],
+        rows=(
+            [
+                r.code,
+                r.name,
+                r.customers,
+                r.recommendation,
+                "" if r.expected_saving_pct is None else r.expected_saving_pct,
+            ]
+            for r in segment_rows_for_user(user=request.user)
+        ),
+    )
+
+
+@login_required
+def dashboard_alerts_csv(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return csv_response(
+        filename="alert_queue.csv",
+        actor=request.user,
+        header=["id", "severity", "kind", "title", "hostel", "room", "last_seen_at", "occurrences"],
+        rows=(
+            [
+                a.pk,
+                a.severity,
+                a.kind,
+                a.title,
+                a.hostel.name if a.hostel else "",
+                a.room.number if a.room else "",
+                a.last_seen_at.isoformat(),
+                a.occurrences,
+            ]
+            for a in alert_queue_for_user(user=request.user, limit=1000)
+        ),
+    )
 
 
 @login_required

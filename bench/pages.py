@@ -35,15 +35,20 @@ def main() -> None:
     from django.test.utils import setup_test_environment
     from tqdm import tqdm
 
-    from meters.models import Hostel
+    from meters.models import Hostel, Room
 
     setup_test_environment()
     users = get_user_model().objects
     first_hostel = Hostel.objects.order_by("site_id", "code").values_list("id", flat=True).first()
+    first_room = (
+        Room.objects.filter(hostel_id=first_hostel).order_by("floor", "number").values_list("id", flat=True).first()
+    )
+    room = [f"/rooms/{first_room}/", f"/rooms/{first_room}/hours.csv"] if first_room else []
+    csvs = ["/dashboard/hostels.csv", "/dashboard/forecast.csv", "/dashboard/risks.csv", "/dashboard/alerts.csv"]
     pages = {
         "admin": ["/", "/dashboard/", "/system/", "/admin/", "/admin/meters/reading/", "/admin/meters/meter/"],
-        "manager": ["/", "/dashboard/", f"/hostels/{first_hostel}/", "/dashboard/hostels.csv"],
-        "warden_a": ["/", "/dashboard/", f"/hostels/{first_hostel}/"],
+        "manager": ["/", "/dashboard/", f"/hostels/{first_hostel}/", *room, *csvs],
+        "warden_a": ["/", "/dashboard/", f"/hostels/{first_hostel}/", *room],
     }
     extra = [line.strip() for line in os.environ.get("BENCH_EXTRA_PAGES", "").split(",") if line.strip()]
     results = []

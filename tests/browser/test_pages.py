@@ -112,3 +112,49 @@ def test_pages_work_on_a_phone_in_dark_mode(browser: Any, embedded_server: str) 
     assert background == "rgb(17, 20, 24)"
     shoot(page, "manager-dashboard-phone-dark")
     page.context.close()
+
+
+def test_warden_gets_a_live_toast_then_acknowledges_the_alert_in_the_inbox(browser: Any, embedded_server: str) -> None:
+    import re
+    import time
+
+    from tests.conftest import login
+
+    page = signed_in_page(browser, embedded_server, "warden_a")
+    href = page.get_by_role("link", name="Hostel A").first.get_attribute("href") or ""
+    hostel_id = int(re.search(r"/hostels/(\d+)/", href).group(1))  # type: ignore[union-attr]
+    page.goto(f"{embedded_server}/alerts/")
+    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    title = f"Browser test: heater left on {int(time.time())}"
+    admin = login(embedded_server, "admin")
+    response = admin.post(
+        f"{embedded_server}/api/v1/alerts",
+        json={"kind": "manual", "title": title, "hostel": hostel_id},
+        headers={"X-CSRFToken": admin.cookies["csrftoken"], "Referer": f"{embedded_server}/alerts/"},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    toast = page.locator(".toast", has_text=title)
+    toast.wait_for(timeout=20000)  # arrives over the WebSocket, no reload
+    shoot(page, "warden_a-inbox-live-toast")
+    page.reload()
+    row = page.locator("tr", has_text=title)
+    row.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_load_state()
+    assert "Acknowledged" in page.locator("tr", has_text=title).inner_text()
+    shoot(page, "warden_a-inbox-acknowledged")
+    page.context.close()
+
+
+def test_warden_heat_map_and_room_detail(browser: Any, embedded_server: str) -> None:
+    page = signed_in_page(browser, embedded_server, "warden_a")
+    page.get_by_role("link", name="Hostel A").first.click()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+    assert page.get_by_role("heading", name="Rooms against expected").is_visible()
+    shoot(page, "warden_a-heatmap")
+    room_link = page.locator("table a[href^='/rooms/']").first
+    room_link.click()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+    assert page.get_by_role("heading", name="Consumption against expected").is_visible()
+    shoot(page, "warden_a-room-detail")
+    page.context.close()

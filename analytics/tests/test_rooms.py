@@ -1,0 +1,125 @@
+"""Warden pages: heat map against expected, room detail with expected band, scoped exports, query guards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts.services import alert_raise
+from analytics.figures import room_heatmap_figure
+from analytics.selectors.rooms import RoomDeviation, room_deviations_for_user
+from conftest import client_for
+from meters.models import HourlyRollup, Occupancy
+from predictions.models import Anomaly
+
+
+def _hours(meter: Any, *, end: dt.datetime, days: int, kwh: float) -> None:
+    HourlyRollup.objects.bulk_create(
+        HourlyRollup(meter=meter, hour=end - dt.timedelta(hours=h + 1), kwh=kwh, readings=4) for h in range(days * 24)
+    )
+
+
+@pytest.fixture
+def history(campus: Any) -> dt.datetime:
+    """Room A: four prior weeks at 0.5 kWh/h, the last day at 1.0 (double); room B: only the last day."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    _hours(campus.meter_a, end=now - dt.timedelta(hours=24), days=28, kwh=0.5)
+    _hours(campus.meter_a, end=now, days=1, kwh=1.0)
+    _hours(campus.meter_b, end=now, days=1, kwh=0.3)
+    Anomaly.objects.create(
+        meter=campus.meter_a,
+        hostel=campus.hostel_a,
+        room=campus.room_a,
+        kind="high_consumption",
+        start=now - dt.timedelta(hours=5),
+        end=now - dt.timedelta(hours=2),
+        score=0.9,
+        expected_kwh=1.5,
+        actual_kwh=3.0,
+        explanation="Twice the usual at night",
+        dedupe_key="a-1",
+    )
+    Occupancy.objects.create(room=campus.room_a, start=now - dt.timedelta(days=40), occupants=3)
+    alert_raise(kind="anomaly", title="A-101 double", hostel=campus.hostel_a, room=campus.room_a, meter=campus.meter_a)
+    alert_raise(kind="anomaly", title="B-101 odd", hostel=campus.hostel_b, room=campus.room_b, meter=campus.meter_b)
+    return now
+
+
+@pytest.mark.django_db
+def test_deviation_is_last_day_against_prior_weeks_and_missing_expected_stays_none(
+    history: dt.datetime, campus: Any, manager: Any
+) -> None:
+    (a,) = room_deviations_for_user(user=manager, hostel_id=campus.hostel_a.pk, now=history)
+    assert a.actual_kwh == pytest.approx(24.0)
+    assert a.expected_kwh == pytest.approx(12.0)
+    assert a.deviation_pct == pytest.approx(100.0)
+    assert a.open_anomalies == 1
+    (b,) = room_deviations_for_user(user=manager, hostel_id=campus.hostel_b.pk, now=history)
+    assert b.expected_kwh is None
+    assert b.deviation_pct is None
+
+
+def test_heatmap_shows_rooms_without_expected_grey_and_labelled() -> None:
+    rows = [
+        RoomDeviation(1, "101", 1, 24.0, 12.0, 0),
+        RoomDeviation(2, "102", 1, 5.0, None, 0),
+        RoomDeviation(3, "201", 2, 6.0, 12.0, 1),
+    ]
+    figure = json.loads(json.dumps(room_heatmap_figure(rows).to_plotly_json(), default=str))
+    grey, colour = figure["data"]
+    assert grey["z"] == [[None, 1.0], [None, None]]
+    assert colour["z"] == [[100.0, None], [-50.0, None]]
+    assert colour["text"][0][1] == "102<br>no expected value"
+    assert colour["y"] == ["Floor 1", "Floor 2"]
+
+
+@pytest.mark.django_db
+def test_warden_hostel_page_has_heatmap_and_links_rooms(
+    history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(warden_a)
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("hostel-detail", args=[campus.hostel_a.pk]))
+    body = response.content.decode()
+    assert 'id="fig-heatmap"' in body
+    assert reverse("room-detail", args=[campus.room_a.pk]) in body
+
+
+@pytest.mark.django_db
+def test_warden_room_detail_shows_band_anomaly_occupancy_and_own_alerts(
+    history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(warden_a)
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("room-detail", args=[campus.room_a.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Expected band (prior weeks)" in body
+    assert "Twice the usual at night" in body
+    assert "3 of " in body
+    assert "A-101 double" in body
+    assert "B-101 odd" not in body
+    export = client.get(reverse("room-hours-csv", args=[campus.room_a.pk])).content.decode().splitlines()
+    assert export[0] == "hour_utc,kwh,expected_kwh,expected_low_kwh,expected_high_kwh,outdoor_c"
+    last_full = [line for line in export[1:] if re.match(r"^[^,]+,1\.0,0\.5,0\.5,0\.5,", line)]
+    assert len(last_full) >= 20
+
+
+@pytest.mark.django_db
+def test_warden_gets_404_for_another_hostels_room_chart_and_export(campus: Any, warden_a: Any) -> None:
+    client = client_for(warden_a)
+    assert client.get(reverse("room-detail", args=[campus.room_b.pk])).status_code == 404
+    assert client.get(reverse("room-hours-csv", args=[campus.room_b.pk])).status_code == 404
+    assert client.get(reverse("hostel-detail", args=[campus.hostel_b.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_manager_sees_every_room_and_nobody_is_refused(campus: Any, manager: Any, nobody: Any) -> None:
+    assert client_for(manager).get(reverse("room-detail", args=[campus.room_b.pk])).status_code == 200
+    assert client_for(nobody).get(reverse("room-detail", args=[campus.room_b.pk])).status_code in (403, 404)
