@@ -115,9 +115,17 @@ def room_hours(*, room: Room, meter: Meter | None, start: dt.datetime, end: dt.d
     earliest = start - PROFILE_WEEKS * WEEK
     actual: dict[dt.datetime, float] = {}
     prior: dict[dt.datetime, list[float]] = {}
-    for hour, kwh in HourlyRollup.objects.filter(meter=meter, hour__gte=earliest, hour__lt=end).values_list(
-        "hour", "kwh"
-    ):
+    # Every room meter the room has had, so a replaced meter's history still forms the expected band.
+    per_hour = (
+        HourlyRollup.objects.filter(
+            meter__room_id=room.pk, meter__kind=Meter.Kind.ROOM, hour__gte=earliest, hour__lt=end
+        )
+        .values("hour")
+        .annotate(total=Sum("kwh"))
+        .values_list("hour", "total")
+        .order_by()
+    )
+    for hour, kwh in per_hour:
         if hour >= start:
             actual[hour] = kwh
         for k in range(1, PROFILE_WEEKS + 1):

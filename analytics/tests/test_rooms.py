@@ -123,3 +123,17 @@ def test_warden_gets_404_for_another_hostels_room_chart_and_export(campus: Any, 
 def test_manager_sees_every_room_and_nobody_is_refused(campus: Any, manager: Any, nobody: Any) -> None:
     assert client_for(manager).get(reverse("room-detail", args=[campus.room_b.pk])).status_code == 200
     assert client_for(nobody).get(reverse("room-detail", args=[campus.room_b.pk])).status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_expected_band_survives_a_meter_replacement(campus: Any, manager: Any) -> None:
+    from meters.tests.factories import MeterFactory
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    _hours(campus.meter_a, end=now - dt.timedelta(hours=24), days=28, kwh=0.5)
+    campus.meter_a.removed_at = now - dt.timedelta(hours=24)
+    campus.meter_a.save()
+    replacement = MeterFactory.create(serial="RM-A-101-R1", room=campus.room_a)
+    _hours(replacement, end=now, days=1, kwh=1.0)
+    export = client_for(manager).get(reverse("room-hours-csv", args=[campus.room_a.pk])).content.decode()
+    assert sum(1 for line in export.splitlines() if re.match(r"^[^,]+,1\.0,0\.5,0\.5,0\.5,", line)) >= 20
