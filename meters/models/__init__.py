@@ -1,0 +1,38 @@
+"""The estate (sites, hostels, rooms), its meters, their readings, weather and occupancy.
+
+A package of modules with explicit re-exports: import from `meters.models`.
+"""
+
+from meters.models.context import Incident, Occupancy, Weather
+from meters.models.estate import AcademicPeriod, Hostel, Room, Site, validate_timezone
+from meters.models.metering import (
+    DailyRollup,
+    GatewayToken,
+    HourlyRollup,
+    Meter,
+    MeterEvent,
+    Quality,
+    QuarantinedReading,
+    Reading,
+    RegisterReading,
+)
+
+__all__ = [
+    "AcademicPeriod",
+    "DailyRollup",
+    "GatewayToken",
+    "Hostel",
+    "HourlyRollup",
+    "Incident",
+    "Meter",
+    "MeterEvent",
+    "Occupancy",
+    "Quality",
+    "QuarantinedReading",
+    "Reading",
+    "RegisterReading",
+    "Room",
+    "Site",
+    "Weather",
+    "validate_timezone",
+]
