@@ -1,0 +1,174 @@
+"""Features, per-meter statistics and fit metrics used by the anomaly baseline (`predictions.ml.anomaly`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FEATURES = [
+    "hour",
+    "dow",
+    "temp",
+    "hdd",
+    "cdd",
+    "occupants",
+    "occ_ratio",
+    "bed_type",
+    "is_main",
+    "calendar",
+    "weekend",
+    "own_profile",
+]
+CV_RMSE_GATE = 0.30
+NMBE_GATE = 0.10
+MIN_DAYS_OWN = 7
+MAX_TRAIN_ROWS = 200_000
+HOLDOUT_DAYS = 7
+RECENT_DAYS = 28
+DENOM_FLOOR = 0.2  # share of the meter's mean added to the denominator of the relative residual
+WINDOW_HOURS = (0.0, 4.0, 24.0)  # a reading, the last four hours, the last day
+
+
+def features(frame: pd.DataFrame, own_profile: np.ndarray) -> np.ndarray:
+    """Model inputs; `own_profile` is the meter's usual share of its mean at this hour (its habits)."""
+    temp = frame["temp"].to_numpy(dtype=float)
+    capacity = frame["capacity"].to_numpy(dtype=float)
+    occupants = frame["occupants"].to_numpy(dtype=float)
+    calendar = frame["calendar"].to_numpy(dtype=float)
+    dow = frame["dow"].to_numpy(dtype=float)
+    return np.column_stack(
+        [
+            frame["hour"].to_numpy(dtype=float),
+            dow,
+            temp,
+            np.maximum(0.0, 15.5 - temp),
+            np.maximum(0.0, temp - 22.0),
+            occupants,
+            np.where(capacity > 0, occupants / np.maximum(capacity, 1), np.nan),
+            frame["bed_type"].to_numpy(dtype=float),
+            frame["is_main"].to_numpy(dtype=float),
+            calendar,
+            ((dow >= 5) | (calendar == 4)).astype(float),
+            own_profile,
+        ]
+    ).astype(np.float32)
+
+
+@dataclass
+class MeterStats:
+    """Per-meter numbers the baseline learnt."""
+
+    scale: float  # mean kWh per hour
+    sigma: float  # robust spread of the relative residual
+    bias: float  # median relative residual
+    q1: float
+    q3: float
+    tier: str
+    days: float
+    cv_rmse: float | None = None
+    nmbe: float | None = None
+    fit: bool = True
+    win_med: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    win_scale: list[float] = field(default_factory=lambda: [0.5, 0.3, 0.2])
+    rooms_fit: bool | None = None  # rooms: the verdict of the gate on their hostel's sum of rooms
+    gate_cv_rmse: float | None = None
+    gate_nmbe: float | None = None
+    profile: list[float] = field(default_factory=list)  # 24 hourly medians of kWh per hour
+    profile_sigma: float = 0.3
+
+
+@dataclass
+class Prediction:
+    expected: np.ndarray  # kWh per interval
+    denom: np.ndarray  # kWh per interval: divides the residual into a relative residual
+    z: np.ndarray  # robust z of the relative residual of each reading
+    z_short: np.ndarray  # the same for the mean relative residual of the last four hours
+    z_long: np.ndarray  # and of the last day
+    iqr_out: np.ndarray  # relative residual outside the meter's 3 x IQR fences
+    seasonal_z: np.ndarray  # robust z against the meter's own hour-of-day profile
+    iforest: np.ndarray  # Isolation Forest anomaly score (higher = more anomalous), 0 when not trained
+    tier: np.ndarray
+    fit: np.ndarray
+
+
+def window_sizes(interval_h: float) -> list[int]:
+    return [max(1, round(h / interval_h)) for h in WINDOW_HOURS]
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last `window` values (fewer at the start), vectorised."""
+    if window <= 1:
+        return values
+    cumulative = np.cumsum(np.r_[0.0, values])
+    index = np.arange(len(values))
+    lo = np.maximum(0, index - window + 1)
+    return (cumulative[index + 1] - cumulative[lo]) / (index + 1 - lo)
+
+
+def _window_stats(rel: np.ndarray, calibration: np.ndarray, interval_h: float) -> tuple[list[float], list[float]]:
+    """Centre and tail-aware spread of each window's mean residual, on the calibration rows.
+
+    The spread is the larger of the MAD and the 99th percentile mapped to 2.33 (a normal's): room
+    consumption is heavy-tailed and autocorrelated, and both show in the spread of the statistic itself.
+    """
+    medians, scales = [], []
+    for size, floor in zip(window_sizes(interval_h), (0.05, 0.03, 0.02), strict=True):
+        means = trailing_mean(rel, size)[calibration]
+        if not len(means):
+            medians.append(0.0)
+            scales.append(0.5)
+            continue
+        centre = float(np.median(means))
+        mad = 1.4826 * float(np.median(np.abs(means - centre)))
+        tail = (float(np.quantile(means, 0.99)) - centre) / 2.33
+        medians.append(centre)
+        scales.append(max(mad, tail, floor))
+    return medians, scales
+
+
+PEER_MINIMUM = 5
+
+
+def _common_mode(frame: pd.DataFrame, rel: np.ndarray) -> np.ndarray:
+    """The median residual of a hostel's room meters at each moment (zero where fewer than five report).
+
+    When most rooms of a hostel are above their baseline at once, the cause is something the model
+    does not know (a cold snap, an event, a calendar change), not a problem in each room.
+    """
+    if "hostel_id" not in frame.columns or not len(frame):
+        return np.zeros(len(rel))
+    rooms = frame["is_main"].to_numpy(dtype=float) == 0
+    data = pd.DataFrame({"hostel": frame["hostel_id"].to_numpy(), "ts": frame["ts"].to_numpy(), "rel": rel})
+    grouped = data[rooms].groupby(["hostel", "ts"])["rel"]
+    common = grouped.median().where(grouped.count() >= PEER_MINIMUM, 0.0).clip(lower=0.0)
+    keys = pd.MultiIndex.from_arrays([data["hostel"], data["ts"]])
+    shift = common.reindex(keys).to_numpy()
+    return np.where(rooms, np.nan_to_num(shift, nan=0.0), 0.0)
+
+
+def _cohort_key(is_main: float, bed_type: float) -> str:
+    return f"{int(is_main)}:{int(bed_type)}"
+
+
+def _ashrae(actual: np.ndarray, expected: np.ndarray, *, minimum: int = 24) -> tuple[float | None, float | None]:
+    """CV(RMSE) and NMBE as ASHRAE Guideline 14 defines them (one parameter: n - 1)."""
+    n = len(actual)
+    mean = float(actual.mean()) if n else 0.0
+    if n < minimum or mean <= 0:
+        return None, None
+    cv = float(np.sqrt(((actual - expected) ** 2).sum() / (n - 1)) / mean)
+    nmbe = float((actual - expected).sum() / ((n - 1) * mean))
+    return cv, nmbe
+
+
+def _hourly_fit(rows: pd.DataFrame, *, daily: bool = False) -> tuple[float | None, float | None]:
+    frame = rows.set_index("ts")[["kwh", "expected_h", "interval_h"]]
+    frame = (
+        frame.assign(exp=frame["expected_h"] * frame["interval_h"])
+        .resample("1D" if daily else "1h")[["kwh", "exp"]]
+        .sum()
+    )
+    frame = frame[frame["kwh"] > 0]
+    return _ashrae(frame["kwh"].to_numpy(), frame["exp"].to_numpy(), minimum=3 if daily else 24)
