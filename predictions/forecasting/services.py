@@ -31,6 +31,7 @@ HISTORY_DAYS = 400
 HOURLY_HORIZON = 72
 DAILY_DAYS = 30
 EVALUATION_DAYS = 28
+GBM_WINDOW_DAYS = 365  # a whole year of weather for the weather booster (180 days missed the other season)
 STALE_AFTER = dt.timedelta(days=7)
 
 
@@ -74,7 +75,7 @@ def forecaster_train(*, subject: Subject, now: dt.datetime | None = None) -> Mod
         subject=subject.key,
         format_version=DemandForecaster.FORMAT_VERSION,
         status=ModelVersion.Status.CANDIDATE,
-        parameters={"horizon": HOURLY_HORIZON, "history_days": HISTORY_DAYS, "gbm_window_days": 180},
+        parameters={"horizon": HOURLY_HORIZON, "history_days": HISTORY_DAYS, "gbm_window_days": GBM_WINDOW_DAYS},
         train_start=start,
         train_end=end,
     )
@@ -88,7 +89,7 @@ def forecaster_train(*, subject: Subject, now: dt.datetime | None = None) -> Mod
         )
         version.metrics = {"day_ahead": evaluation.scores, "evaluation_days": EVALUATION_DAYS}
         version.fit = ashrae_fit(evaluation.scores) if evaluation.status == "ok" else None
-        model = DemandForecaster(horizon=HOURLY_HORIZON, gbm_window_days=180, origin_hours=(0, 12))
+        model = DemandForecaster(horizon=HOURLY_HORIZON, gbm_window_days=GBM_WINDOW_DAYS, origin_hours=(0, 12))
         model.train(inputs, until=pd.Timestamp(end))
     except InsufficientHistory as error:
         version.status = ModelVersion.Status.FAILED

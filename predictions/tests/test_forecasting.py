@@ -206,7 +206,7 @@ def test_an_unreadable_artifact_means_retraining_not_a_crash() -> None:
     artifact_write(name=version.artifact, family=FAMILY, format_version=99, payload={})
     newer, model = _current_model(subject=subject, now=campus.end)
     assert newer.pk != version.pk
-    assert model.booster is not None
+    assert model.boosters is not None
 
 
 @pytest.mark.django_db
