@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, CustomerTruth, Segment
-from meters.models import HourlyRollup, Meter, Room
+from meters.models import AcademicPeriod, HourlyRollup, Meter, Room
 from predictions.forecasting.series import site_weather
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.ml.segmentation import FAMILY, CustomerSegmenter, profile_features
 from predictions.models import ModelVersion
 
-WINDOW_DAYS = 42
+WINDOW_DAYS = 91  # a term: enough mild and hot or cold hours to tell habits from weather
 
 
 def customer_load(*, end: dt.datetime, days: int = WINDOW_DAYS) -> tuple[pd.DataFrame, str, int | None]:
@@ -44,6 +44,18 @@ def customer_load(*, end: dt.datetime, days: int = WINDOW_DAYS) -> tuple[pd.Data
         .first()
     )
     return load, site[1] if site else "UTC", site[0] if site else None
+
+
+def vacation_hours(*, site_id: int | None, index: pd.DatetimeIndex, timezone: str) -> pd.Series | None:
+    """True for the hours of the site's vacations (local days), when residents' habits are not on show."""
+    if site_id is None or len(index) == 0:
+        return None
+    dates = index.tz_convert(timezone).date
+    inside = pd.Series(False, index=index)
+    periods = AcademicPeriod.objects.filter(site_id=site_id, kind=AcademicPeriod.Kind.VACATION)
+    for first, last in periods.values_list("start", "end"):
+        inside |= (dates >= first) & (dates <= last)
+    return inside
 
 
 def _previous() -> CustomerSegmenter | None:
@@ -76,6 +88,7 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
             timezone=tz,
             temperature=site_weather(site_id=site_id, start=end - dt.timedelta(days=WINDOW_DAYS), end=end),
             people=people,
+            exclude=vacation_hours(site_id=site_id, index=pd.DatetimeIndex(load.index), timezone=tz),
         )
         if load.shape[1]
         else pd.DataFrame()
