@@ -154,8 +154,10 @@ class JobRun(models.Model):
         OK = "ok", "Succeeded"
         PARTIAL = "partial", "Partly succeeded"
         FAILED = "failed", "Failed"
+        LOST = "lost", "Worker lost (redelivered)"
 
     job = models.CharField(max_length=60)
+    task_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="Celery task id, when queued.")
     started_at = models.DateTimeField()
     seconds = models.FloatField(null=True, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.RUNNING)

@@ -12,9 +12,23 @@ from django.utils import timezone
 from predictions.models import JobRun
 
 
+def _task_id() -> str:
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    return str(getattr(request, "id", None) or "")
+
+
 def job_run(*, job: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run `work`, recording a JobRun row with its duration, outcome and summary; re-raises failures."""
-    run = JobRun.objects.create(job=job, started_at=timezone.now())
+    """Run `work`, recording a JobRun row with its duration, outcome and summary; re-raises failures.
+
+    A task whose worker died is delivered again with the same task id: the dead run's row, still
+    "running", is marked lost, so the admin never shows a run that will not end.
+    """
+    task_id = _task_id()
+    if task_id:
+        JobRun.objects.filter(task_id=task_id, outcome=JobRun.Outcome.RUNNING).update(outcome=JobRun.Outcome.LOST)
+    run = JobRun.objects.create(job=job, started_at=timezone.now(), task_id=task_id)
     started = time.perf_counter()
     try:
         summary = work()

@@ -63,9 +63,14 @@ def stop(process: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: flo
         pass
 
 
-def start_worker(env: dict[str, str], log: IO[str]) -> subprocess.Popen[Any]:
+def start_worker(env: dict[str, str], log: IO[str], *, stall: str | None = None) -> subprocess.Popen[Any]:
+    """A solo-pool worker; with `stall`, it loads tests.hardening.stall first (see there)."""
     hostname = f"fault-{uuid.uuid4().hex[:8]}@%h"
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    launcher = ["-m", "celery"]
+    if stall is not None:
+        env = {**env, "FAULT_STALL_TARGET": stall}
+        launcher = ["-c", "import tests.hardening.stall; from celery.__main__ import main; main()"]
+    command = [sys.executable, *launcher, "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
     command += ["--hostname", hostname, "--without-mingle", "--without-gossip", "--without-heartbeat"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
