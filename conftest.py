@@ -30,6 +30,24 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Cached figures must not leak from one test's data to the next (SQLite reuses ids after a rollback).
+
+    The Redis cache shares its database with the broker and the channel layer: only our keys go.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    for key in client.scan_iter("*analytics:*"):
+        client.delete(key)
+
+
 @dataclass
 class Campus:
     hostel_a: Hostel

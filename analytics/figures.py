@@ -48,17 +48,28 @@ def hourly_load_figure(rows: Sequence[dict[str, Any]], *, title: str = "Load, la
 
 
 def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
-    """kWh per occupied bed and day, so hostels of different sizes and occupancy compare fairly."""
+    """kWh per occupied bed and day, as metered and in average weather, so hostels of different sizes,
+    occupancy and weeks compare fairly."""
     shown = [row for row in rows if row.kwh_per_occupied_bed_day is not None]
-    figure = go.Figure(
+    bars = [
         go.Bar(
             x=[row.name for row in shown],
             y=[round(row.kwh_per_occupied_bed_day or 0.0, 3) for row in shown],
             text=[f"{row.occupied_beds}/{row.beds} beds occupied" for row in shown],
-            name="kWh per occupied bed per day",
+            name="as metered",
         )
-    )
-    figure.update_layout(title="kWh per occupied bed per day", yaxis_title="kWh", **_LAYOUT)
+    ]
+    normalized = [row for row in shown if row.kwh_per_occupied_bed_day_weather is not None]
+    if normalized:
+        bars.append(
+            go.Bar(
+                x=[row.name for row in normalized],
+                y=[round(row.kwh_per_occupied_bed_day_weather or 0.0, 3) for row in normalized],
+                name="in average weather",
+            )
+        )
+    figure = go.Figure(bars)
+    figure.update_layout(title="kWh per occupied bed per day", yaxis_title="kWh", barmode="group", **_LAYOUT)
     return figure
 
 

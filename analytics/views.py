@@ -317,9 +317,29 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
     return csv_response(
         filename=f"hostels_{period.start}_{period.end}.csv",
         actor=request.user,
-        header=["hostel", "kwh", "cost", "currency", "occupied_beds", "beds", "kwh_per_occupied_bed_day"],
+        header=[
+            "hostel",
+            "kwh",
+            "cost",
+            "currency",
+            "occupied_beds",
+            "beds",
+            "kwh_per_occupied_bed_day",
+            "kwh_weather_normalized",
+            "kwh_per_occupied_bed_day_weather_normalized",
+        ],
         rows=(
-            [r.name, round(r.kwh, 3), round(r.cost, 2), r.currency, r.occupied_beds, r.beds, r.kwh_per_occupied_bed_day]
+            [
+                r.name,
+                round(r.kwh, 3),
+                round(r.cost, 2),
+                r.currency,
+                r.occupied_beds,
+                r.beds,
+                r.kwh_per_occupied_bed_day,
+                None if r.kwh_weather_normalized is None else round(r.kwh_weather_normalized, 3),
+                r.kwh_per_occupied_bed_day_weather,
+            ]
             for r in rows
         ),
     )

@@ -63,6 +63,8 @@ COMPARISON_EXAMPLE = {
     "occupied_beds": 402,
     "beds": 480,
     "kwh_per_occupied_bed_day": 1.82,
+    "kwh_weather_normalized": 4870.2,
+    "kwh_per_occupied_bed_day_weather": 1.73,
 }
 
 
@@ -76,6 +78,12 @@ class HostelComparisonSerializer(serializers.Serializer):
     occupied_beds = serializers.IntegerField()
     beds = serializers.IntegerField()
     kwh_per_occupied_bed_day = serializers.FloatField(allow_null=True)
+    kwh_weather_normalized = serializers.FloatField(
+        allow_null=True,
+        help_text="kWh corrected to the site's average weather of the last year (degree-day fit); "
+        "null without 60 days of energy and weather.",
+    )
+    kwh_per_occupied_bed_day_weather = serializers.FloatField(allow_null=True)
 
 
 class PeriodSerializer(serializers.Serializer):

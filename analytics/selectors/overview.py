@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from analytics.selectors.weather import weather_fits, weather_normalized_kwh
 from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy
 
 
@@ -112,12 +113,15 @@ class HostelComparison:
     occupied_beds: int
     beds: int
     kwh_per_occupied_bed_day: float | None
+    kwh_weather_normalized: float | None = None  # in the site's average weather of the last year
+    kwh_per_occupied_bed_day_weather: float | None = None
 
 
 def hostel_comparison_for_user(
-    *, user: Any, period: DateRange, now: dt.datetime | None = None
+    *, user: Any, period: DateRange, now: dt.datetime | None = None, weather: bool = True
 ) -> list[HostelComparison]:
-    """Each visible hostel's room consumption and cost over the period, per occupied bed and day."""
+    """Each visible hostel's room consumption and cost over the period, per occupied bed and day, also
+    corrected to the site's average weather of the last year (None where a year's fit is not possible)."""
     now = now or timezone.now()
     hostels = list(
         Hostel.objects.visible_to(user).select_related("site").annotate(beds=Sum("rooms__capacity")).order_by("name")
@@ -139,11 +143,19 @@ def hostel_comparison_for_user(
         .annotate(n=Sum("occupants"))
         .values_list("room__hostel_id", "n")
     )
+    fits, period_weather = (
+        weather_fits(hostels=hostels, today=timezone.localdate(now), period=(period.start, period.end))
+        if weather
+        else ({}, {})
+    )
     result = []
     for hostel in hostels:
         row = energy.get(hostel.id, {})
         kwh = float(row.get("total_kwh") or 0.0)
         beds_occupied = int(occupied.get(hostel.id) or 0)
+        normalized = weather_normalized_kwh(
+            kwh=kwh, fit=fits.get(hostel.id), period_degree_days=period_weather.get(hostel.site_id, [])
+        )
         result.append(
             HostelComparison(
                 id=hostel.id,
@@ -154,6 +166,10 @@ def hostel_comparison_for_user(
                 occupied_beds=beds_occupied,
                 beds=int(hostel.beds or 0),
                 kwh_per_occupied_bed_day=kwh / beds_occupied / period.days if beds_occupied else None,
+                kwh_weather_normalized=normalized,
+                kwh_per_occupied_bed_day_weather=(
+                    normalized / beds_occupied / period.days if beds_occupied and normalized is not None else None
+                ),
             )
         )
     return result
@@ -162,7 +178,7 @@ def hostel_comparison_for_user(
 def overview_for_user(*, user: Any, period: DateRange, now: dt.datetime | None = None) -> dict[str, Any]:
     """Consumption and cost over the period, per hostel and day, with the grid's latest hour."""
     daily = daily_consumption_for_user(user=user, period=period)
-    hostels = hostel_comparison_for_user(user=user, period=period, now=now)
+    hostels = hostel_comparison_for_user(user=user, period=period, now=now, weather=False)  # costs only
     currencies = {hostel.currency for hostel in hostels}
     grid = grid_health_for_user(user=user, now=now)
     return {

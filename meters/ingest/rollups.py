@@ -2,7 +2,8 @@
 
 Days are the hostel site's local days: a day is [local midnight, next local midnight) turned
 into UTC, so DST days have 23 or 25 hours. Daily rows are summed from hourly rows, which is
-exact wherever the site's UTC offset is a whole number of hours.
+exact wherever the site's UTC offset is a whole number of hours. A negative interval (a register
+reset's naive delta, which only a simulator writes: validation quarantines it) is never summed.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def _update_postgresql(
                    avg(r.voltage), min(r.voltage), max(r.voltage), avg(r.power_factor)
             FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS a(meter_id, s, e)
             JOIN {reading} r ON r.meter_id = a.meter_id AND r.timestamp >= a.s AND r.timestamp < a.e
+                             AND r.kwh >= 0
             JOIN {meter} m ON m.id = r.meter_id
             GROUP BY 1, 2
             ON CONFLICT (meter_id, hour) DO UPDATE SET
@@ -156,7 +158,7 @@ def _update_generic(
     for meter_id, start, end in hours:
         per_hour = 60.0 / intervals[meter_id]
         rows = (
-            Reading.objects.filter(meter_id=meter_id, timestamp__gte=start, timestamp__lt=end)
+            Reading.objects.filter(meter_id=meter_id, timestamp__gte=start, timestamp__lt=end, kwh__gte=0)
             .annotate(bucket=TruncHour("timestamp", tzinfo=dt.UTC))
             .values("bucket")
             .annotate(

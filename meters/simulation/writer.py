@@ -70,11 +70,14 @@ def rollups_compute(chunk: Chunk, timeline: Timeline) -> Rollups:
         padded = np.pad(values, ((0, 0), (0, pad)), constant_values=fill) if pad else values
         return padded.reshape(meters, hours, STEPS_PER_HOUR)
 
-    valid = shaped(chunk.valid, False)
+    # A register reset's naive negative delta is written as delivered (detection flags it), but never
+    # summed: ingestion would have quarantined it ("negative energy"), so rollups never see one.
+    summable = chunk.valid & (chunk.kwh >= 0)
+    valid = shaped(summable, False)
     kwh = shaped(chunk.kwh, 0.0)
     volts = shaped(chunk.voltage, 0.0)
     pf = shaped(chunk.power_factor, 0.0)
-    est = shaped((chunk.quality == 1) & chunk.valid, False)
+    est = shaped((chunk.quality == 1) & summable, False)
     n = valid.sum(axis=2)
     safe_n = np.maximum(n, 1)
     has = n > 0
@@ -87,7 +90,7 @@ def rollups_compute(chunk: Chunk, timeline: Timeline) -> Rollups:
     pf_avg = np.where(valid, pf, 0.0).sum(axis=2) / safe_n
 
     bounds = np.searchsorted(timeline.day, np.arange(timeline.days))
-    valid2 = chunk.valid
+    valid2 = summable
     day_kwh = np.add.reduceat(np.where(valid2, chunk.kwh, 0.0), bounds, axis=1)
     day_n = np.add.reduceat(valid2.astype(np.int64), bounds, axis=1)
     day_est = np.add.reduceat(((chunk.quality == 1) & valid2).astype(np.int64), bounds, axis=1)

@@ -196,6 +196,10 @@ def test_tiny_scale_prints_its_summary_and_fills_the_database(settings: object) 
         assert f"    {kind}: " in text
     assert "Demo logins" in text
     assert set(Incident.objects.values_list("kind", flat=True)) == set(ALL_KINDS)
+    # The register reset is delivered as its naive negative delta (detection flags it), never summed.
+    assert Reading.objects.filter(kwh__lt=0).exists()
+    assert not HourlyRollup.objects.filter(kwh__lt=0).exists()
+    assert not DailyRollup.objects.filter(kwh__lt=0).exists()
     assert CustomerTruth.objects.filter(customer__kind="hostel_room").count() == 24
     assert TransformerEvent.objects.filter(kind="inspection").exists()
     assert not Meter.objects.filter(status="active", last_reading_at__isnull=True).exists()
