@@ -9,6 +9,7 @@ compared in a cold week is not blamed for the weather. Read from daily rollups a
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -69,8 +70,8 @@ def _occupied_beds(hostel_ids: list[int], start: dt.date, end: dt.date) -> dict[
         "room__hostel_id", "start", "end", "occupants"
     )
     for hostel_id, first, last, occupants in rows.iterator(chunk_size=5000):
-        lo = int(np.searchsorted(noon, first))
-        hi = days if last is None else int(np.searchsorted(noon, last))
+        lo = bisect.bisect_left(noon, first)
+        hi = days if last is None else bisect.bisect_left(noon, last)
         out[hostel_id][lo:hi] += occupants
     return out
 

@@ -61,6 +61,7 @@ def test_a_cold_week_is_corrected_to_the_years_average_weather(heated_hostel, ma
         end=TODAY - dt.timedelta(days=1),
     )
     mean_hdd = sum(h for h, _ in days.values()) / len(days)
+    assert row.kwh_weather_normalized is not None
     assert row.kwh_weather_normalized == pytest.approx(7 * (6.0 + 1.5 * mean_hdd), rel=0.02)
     assert row.kwh_weather_normalized < row.kwh
     assert row.kwh_per_occupied_bed_day_weather == pytest.approx(row.kwh_weather_normalized / 2 / 7)
