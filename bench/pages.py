@@ -44,11 +44,30 @@ def main() -> None:
         Room.objects.filter(hostel_id=first_hostel).order_by("floor", "number").values_list("id", flat=True).first()
     )
     room = [f"/rooms/{first_room}/", f"/rooms/{first_room}/hours.csv"] if first_room else []
-    csvs = ["/dashboard/hostels.csv", "/dashboard/forecast.csv", "/dashboard/risks.csv", "/dashboard/alerts.csv"]
+    csvs = [
+        "/dashboard/hostels.csv",
+        "/dashboard/forecast.csv",
+        "/dashboard/risks.csv",
+        "/dashboard/segments.csv",
+        "/dashboard/alerts.csv",
+    ]
+    from alerts.models import Alert
+
+    alert = Alert.objects.filter(hostel_id=first_hostel).order_by("-pk").values_list("pk", flat=True).first()
+    alerts = ["/alerts/", *([f"/alerts/{alert}/"] if alert else [])]
     pages = {
-        "admin": ["/", "/dashboard/", "/system/", "/admin/", "/admin/meters/reading/", "/admin/meters/meter/"],
-        "manager": ["/", "/dashboard/", f"/hostels/{first_hostel}/", *room, *csvs],
-        "warden_a": ["/", "/dashboard/", f"/hostels/{first_hostel}/", *room],
+        "admin": [
+            "/",
+            "/dashboard/",
+            "/system/",
+            "/system/freshness.csv",
+            "/admin/",
+            "/admin/meters/reading/",
+            "/admin/meters/meter/",
+            "/meters/upload/",
+        ],
+        "manager": ["/", "/dashboard/", f"/hostels/{first_hostel}/", *room, *alerts, *csvs],
+        "warden_a": ["/", "/dashboard/", f"/hostels/{first_hostel}/", *room, *alerts],
     }
     extra = [line.strip() for line in os.environ.get("BENCH_EXTRA_PAGES", "").split(",") if line.strip()]
     results = []
