@@ -12,6 +12,7 @@ from alerts.models import Alert
 from alerts.selectors import alerts_for_user
 from customers.models import Customer, Transformer
 from meters.models import Hostel
+from predictions.ml.failure import factor_label
 from predictions.models import Forecast
 from predictions.selectors import forecasts_for_user, segments_for_user, transformer_risks_for_user
 
@@ -83,12 +84,14 @@ def forecast_series_for_user(
 
 
 def _factor_text(factor: Any) -> str:
+    """ "age 42 years (+0.21)": the factor in words and how far it pushes the risk up (log-odds)."""
     if isinstance(factor, dict):
-        feature = str(factor.get("feature", "?"))
+        value = factor.get("value")
+        text = factor_label(str(factor.get("feature", "?")), float(value) if isinstance(value, int | float) else None)
         contribution = factor.get("contribution")
         if isinstance(contribution, int | float):
-            return f"{feature} ({contribution:+.2f})"
-        return feature
+            return f"{text} ({contribution:+.2f})"
+        return text
     return str(factor)
 
 

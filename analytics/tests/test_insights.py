@@ -107,7 +107,7 @@ def test_manager_sees_site_forecast_band_risks_segments_and_queue(outputs: None,
     assert "5-95 % interval" in body
     assert "TX-A" in body
     assert "TX-B" in body
-    assert "age_years (+0.21)" in body
+    assert "age 31 years (+0.21)" in body
     assert "Night owls" in body
     assert "7.5 %" in body
     assert "Room A-101 drawing" in body

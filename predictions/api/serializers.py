@@ -73,7 +73,14 @@ class SegmentSerializer(serializers.ModelSerializer):
                 "transformer_code": "TX-002",
                 "capacity_kva": 500,
                 "probability": 0.31,
-                "factors": [{"feature": "overload_hours_30d", "value": 41, "contribution": 0.12}],
+                "factors": [
+                    {
+                        "feature": "hours_above_rating_30d",
+                        "value": 41,
+                        "label": "41 h above its rating in 30 days",
+                        "contribution": 0.12,
+                    }
+                ],
                 "computed_at": "2025-01-14T03:00:00Z",
                 "model_version": 7,
             },
@@ -85,7 +92,7 @@ class TransformerRiskSerializer(serializers.ModelSerializer):
     transformer_code = serializers.CharField(source="transformer.code", read_only=True)
     capacity_kva = serializers.IntegerField(source="transformer.capacity_kva", read_only=True)
     factors: serializers.JSONField = serializers.JSONField(
-        help_text="Top contributions: {feature, value, contribution}."
+        help_text="Top contributions: {feature, value, label (the factor in words), contribution (log-odds)}."
     )
 
     class Meta:
