@@ -67,6 +67,10 @@ if DB_POOL_MAX_SIZE and str(DATABASES["default"]["ENGINE"]).endswith("postgresql
         "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 20},
     }
 REDIS_URL = env_redis("REDIS_URL")
+# HTTP requests inside Django at once per web process (config/concurrency.py); 0 = no limit. In
+# production one, like a sync worker, with one web process per core (measured, bench/api.py); the
+# embedded single process serves a laptop, where a long export must not hold up a page.
+WEB_CONCURRENCY_LIMIT = env_int("WEB_CONCURRENCY_LIMIT", 0 if REDIS_URL is None else 1, minimum=0, maximum=1000)
 EMBEDDED = REDIS_URL is None
 
 INSTALLED_APPS = [
