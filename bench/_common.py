@@ -21,14 +21,26 @@ def database_url(server: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
-def recreate_database(server: str, name: str) -> str:
-    """Drop and create `name` (must start with wattwatch_ingest_), migrate it, return its URL."""
+def recreate_database(server: str, name: str, *, template: str | None = None) -> str:
+    """Drop and create `name` (must start with wattwatch_ingest_), migrate it, return its URL.
+
+    With `template`, the new database is a copy of that one (a simulated large campus, say): the
+    benchmark then works against its tables and indexes, and the original is never touched.
+    """
     import psycopg
 
     assert name.startswith("wattwatch_ingest_"), "benchmarks only touch their own databases"
     with psycopg.connect(admin_url(server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if template:
+            # A template must have no other sessions; the copy is a file-level clone of the database.
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [template],
+            )
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(server, name)
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
     env.pop("REDIS_URL", None)

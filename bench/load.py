@@ -1,18 +1,25 @@
-"""Sustained load on one web process: gateway batches at a target rate, sockets, API clients, alerts.
+"""Sustained load on the production processes: gateway batches at a target rate, sockets, API clients, alerts.
 
-    .venv/bin/python bench/load.py --seconds 90 --rate 5000 --sockets 200 --api-clients 50 --json
+    # The issue's run: the large campus (simulate it first, see bench/simulate_large.py), 10 minutes
+    .venv/bin/python bench/load.py --template wattwatch_sim_large --seconds 600 --rate 20000 --json
+    # A quick look on an empty database
+    .venv/bin/python bench/load.py --seconds 60 --rate 5000 --json
 
 Loopback only, bounded in time. Creates (and drops) the database wattwatch_ingest_load on the
-PostgreSQL server `--server`, uses Redis `--redis` (default db 6), starts `python -m config.serve`
-with production settings, then for `--seconds`:
+PostgreSQL server `--server` (a copy of `--template` when given: the campus's 35 million readings and
+their indexes, which the original never sees), uses Redis `--redis` (default db 6), starts the
+production processes (uvicorn with `--web-workers` workers and a Celery worker, production settings),
+then for `--seconds`:
 - `--senders` gateway processes post batches of their own meters' readings, paced to `--rate`
   readings/s in total (each batch is new data);
 - `--sockets` WebSockets of a facility manager stay connected to ws/alerts/;
-- `--api-clients` threads each GET the alert list and /health, one request per `--think` seconds;
+- `--api-clients` threads each GET one of the alert list, hostels, meters, analytics overview and
+  /health in turn, one request per `--think` seconds;
 - every 2 s an alert is raised (as detection would) and the time until every socket has it is
   measured (alert time).
 Reports errors, readings/s achieved, API and alert-time percentiles, and each process's peak and
-first/last resident memory (Linux /proc), so a leak shows as last >> first.
+first/last resident memory (Linux /proc), so a leak shows as last >> first. Detection runs on every
+committed batch in the worker, as in production; its queue depth at the end is reported.
 """
 
 from __future__ import annotations
@@ -37,6 +44,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, create_meters, drop_database, recreate_database
 
 DB = "wattwatch_ingest_load"
+API_PATHS = [
+    "/api/v1/alerts?page=1",
+    "/api/v1/health",
+    "/api/v1/hostels",
+    "/api/v1/meters?page=1",
+    "/api/v1/analytics/overview?days=7",
+]
 START = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
 
 
@@ -51,6 +65,25 @@ def rss_kb(pid: int) -> tuple[int, int]:
     except OSError:
         pass
     return values["VmRSS"], values["VmHWM"]
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process under it (uvicorn's workers, Celery's pool), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo += children.get(current, [])
+    return out
 
 
 def pct(values: list[float], q: float) -> float:
@@ -114,7 +147,7 @@ def api_clients(port: int, cookie: str, clients: int, think: float, seconds: flo
         began = time.perf_counter()
         n = 0
         while time.perf_counter() - began < seconds:
-            path = "/api/v1/alerts?page=1" if n % 2 == 0 else "/api/v1/health"
+            path = API_PATHS[n % len(API_PATHS)]
             started = time.perf_counter()
             try:
                 conn.request("GET", path, headers={"Cookie": cookie})
@@ -211,10 +244,24 @@ def main() -> None:
         "--server", default=os.environ.get("BENCH_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
     )
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
+    parser.add_argument("--template", help="Copy this database (a simulated campus) instead of starting empty.")
+    parser.add_argument("--web-workers", type=int, default=2, help="uvicorn workers: one per core.")
+    parser.add_argument("--no-worker", action="store_true", help="Leave detection tasks queued (no Celery worker).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    database = recreate_database(args.server, DB)
+    import redis
+
+    redis.Redis.from_url(args.redis).flushdb()  # the bench's own Redis database: no stale tasks
+    started_setup = time.perf_counter()
+    database = recreate_database(args.server, DB, template=args.template)
+    if args.template:  # the copy is at the template's migration; bring it to this checkout's
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v", "0"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database, "DEBUG": "1"},
+            check=True,
+        )
     # One secret for this process and the server: the session made here must be valid there.
     secret = secrets.token_urlsafe(48)
     os.environ.update(DATABASE_URL=database, REDIS_URL=args.redis, DEBUG="1", LOG_LEVEL="WARNING", SECRET_KEY=secret)
@@ -252,8 +299,21 @@ def main() -> None:
         "HOST": "127.0.0.1",
         "PORT": str(port),
     }
-    server = subprocess.Popen([sys.executable, "-m", "config.serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    uvicorn = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+    uvicorn += ["--port", str(port), "--workers", str(args.web_workers), "--lifespan", "off", "--no-access-log"]
+    server = subprocess.Popen(uvicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    if not args.no_worker:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     samples: dict[str, list[int]] = {}
+    peaks: dict[str, int] = {}
+    setup_seconds = time.perf_counter() - started_setup
     try:
         _wait_for_port(port)
         results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
@@ -280,8 +340,15 @@ def main() -> None:
 
         def sample() -> None:
             while not done.is_set():
-                samples.setdefault("web", []).append(rss_kb(server.pid)[0])
-                samples.setdefault("bench", []).append(rss_kb(os.getpid())[0])
+                watched = {f"web-{i}": p for i, p in enumerate(process_tree(server.pid)[1:])}
+                if worker is not None:
+                    watched |= {f"worker-{i}": p for i, p in enumerate(process_tree(worker.pid))}
+                watched["bench"] = os.getpid()
+                for name, pid in watched.items():
+                    current, peak = rss_kb(pid)
+                    if current:
+                        samples.setdefault(name, []).append(current)
+                        peaks[name] = max(peaks.get(name, 0), peak)
                 done.wait(1)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -296,10 +363,12 @@ def main() -> None:
         for proc in procs:
             proc.join(timeout=30)
         done.set()
-        web_peak = rss_kb(server.pid)[1]
+        backlog = _queue_depth(args.redis)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
         drop_database(args.server, DB)
     sent = [item for item in collected if "readings" in item]
     api = next(item for item in collected if "readings" not in item)
@@ -324,10 +393,18 @@ def main() -> None:
         "alert_deliveries_missing": live["missing"],
         "alert_time_p50_s": round(pct(live["times"], 0.5), 3),
         "alert_time_p95_s": round(pct(live["times"], 0.95), 3),
+        "detection_queue_left": backlog,
+        "setup_seconds": round(setup_seconds, 1),
+        # Per process: peak, and the mean of the first and of the last minute (flat when they agree).
         "memory_mb": {
-            "web_peak": round(web_peak / 1024, 1),
-            "web_first_last": [round(samples["web"][1] / 1024, 1), round(samples["web"][-1] / 1024, 1)],
-            "bench_sockets_peak": round(rss_kb(os.getpid())[1] / 1024, 1),
+            name: {
+                "peak": round(peaks[name] / 1024, 1),
+                "first_minute": round(statistics.mean(values[:60]) / 1024, 1),
+                "last_minute": round(statistics.mean(values[-60:]) / 1024, 1),
+            }
+            for name, values in sorted(samples.items())
+        }
+        | {
             "senders_peak": [round(item["peak_kb"] / 1024, 1) for item in sent],
             "api_clients_peak": round(api["peak_kb"] / 1024, 1),
         },
@@ -338,6 +415,16 @@ def main() -> None:
     else:
         for name, value in report.items():
             print(f"{name:26} {value}")
+
+
+def _queue_depth(url: str) -> int | None:
+    """Tasks still waiting on the default Celery queue (detection that has not caught up)."""
+    import redis
+
+    try:
+        return int(redis.Redis.from_url(url).llen("celery"))
+    except redis.RedisError:
+        return None
 
 
 def _free_port() -> int:
