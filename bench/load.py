@@ -44,6 +44,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, create_meters, drop_database, recreate_database
 
 DB = "wattwatch_ingest_load"
+UVICORN = (
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "config.asgi:application",
+    "--host",
+    "127.0.0.1",
+    "--lifespan",
+    "off",
+    "--no-access-log",
+)
+WORKER_OPTIONS = ("--concurrency", "1", "--loglevel", "WARNING")
 API_PATHS = [
     "/api/v1/alerts?page=1",
     "/api/v1/health",
@@ -65,6 +77,15 @@ def rss_kb(pid: int) -> tuple[int, int]:
     except OSError:
         pass
     return values["VmRSS"], values["VmHWM"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def process_tree(pid: int) -> list[int]:
@@ -136,16 +157,27 @@ def _peak() -> dict[str, int]:
     return {"rss_kb": current, "peak_kb": peak}
 
 
-def api_clients(port: int, cookie: str, clients: int, think: float, seconds: float, out: Any) -> None:
-    """`clients` threads, each: GET the alert list, then /health, one request per `think` seconds."""
+def api_clients(ports: list[int], cookie: str, clients: int, think: float, seconds: float, out: Any) -> None:
+    """`clients` threads, each GETs API_PATHS in turn, one request per `think` seconds.
+
+    Client k talks to web process k mod N on its own port, as a load balancer spreads connections:
+    processes sharing one listening socket leave kept-alive connections wherever they were accepted,
+    mostly on one (measured: 23 s of CPU on one, 3 s on the other), and opening a connection per
+    request measures loopback SYN retries of a second, not the server.
+    """
     latencies: list[float] = []
+    by_path: dict[str, list[float]] = {}
+    server: dict[str, list[float]] = {}  # Server-Timing app: time inside Django
     errors: list[str] = []
     lock = threading.Lock()
 
-    def one() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def one(port: int, first: int) -> None:
         began = time.perf_counter()
-        n = 0
+        n = first  # clients start at different paths: at every moment the mix is the whole list
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # Not timed: the connection's first request (a web process's first ones also warm its caches).
+        conn.request("GET", "/api/v1/health", headers={"Cookie": cookie})
+        conn.getresponse().read()
         while time.perf_counter() - began < seconds:
             path = API_PATHS[n % len(API_PATHS)]
             started = time.perf_counter()
@@ -154,27 +186,49 @@ def api_clients(port: int, cookie: str, clients: int, think: float, seconds: flo
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200 or (path.endswith("health") and response.status == 503)
+                timing = response.getheader("Server-Timing") or ""
+                app = next((float(p.split("=")[1]) for p in timing.split(",") if p.strip().startswith("app")), None)
                 with lock:
                     latencies.append(time.perf_counter() - started)
+                    by_path.setdefault(path, []).append(time.perf_counter() - started)
+                    if app is not None:
+                        server.setdefault(path, []).append(app / 1000)
                     if not ok:
                         errors.append(f"{path} {response.status}")
             except (OSError, http.client.HTTPException) as error:
                 with lock:
                     errors.append(f"{path} {type(error).__name__}")
+                conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             n += 1
             time.sleep(think)
+        conn.close()
 
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(clients)]
+    threads = [threading.Thread(target=one, args=(ports[k % len(ports)], k), daemon=True) for k in range(clients)]
     for thread in threads:
         thread.start()
         time.sleep(think / clients)  # spread the clients over the think time
     for thread in threads:
         thread.join()
-    out.put({"latencies": latencies, "errors": errors, "pid": os.getpid(), **_peak()})
+    p95 = {path: round(1000 * pct(values, 0.95), 1) for path, values in by_path.items()}
+    server_p95 = {path: round(1000 * pct(values, 0.95), 1) for path, values in server.items()}
+    all_server = [value for values in server.values() for value in values]
+    out.put(
+        {
+            "latencies": latencies,
+            "server": all_server,
+            "errors": errors,
+            "p95_ms_by_path": p95,
+            "server_p95_ms_by_path": server_p95,
+            "pid": os.getpid(),
+            **_peak(),
+        }
+    )
 
 
-async def sockets_and_alerts(port: int, cookie: str, count: int, seconds: float, hostel_id: int) -> dict[str, Any]:
+async def sockets_and_alerts(
+    ports: list[int], cookie: str, count: int, seconds: float, hostel_id: int
+) -> dict[str, Any]:
     """Hold `count` sockets open; raise an alert every 2 s and time its arrival on every socket."""
     import websockets
 
@@ -184,12 +238,16 @@ async def sockets_and_alerts(port: int, cookie: str, count: int, seconds: float,
     raised_at: dict[str, float] = {}
     arrivals: dict[str, list[float]] = {}
     errors: list[str] = []
-    url = f"ws://127.0.0.1:{port}/ws/alerts/"
-    headers = {"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"}
+
+    def target(k: int) -> tuple[str, dict[str, str]]:
+        port = ports[k % len(ports)]
+        return f"ws://127.0.0.1:{port}/ws/alerts/", {"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"}
+
     stop = asyncio.Event()
     connected: list[int] = []
 
-    async def listen() -> None:
+    async def listen(k: int) -> None:
+        url, headers = target(k)
         try:
             async with websockets.connect(url, additional_headers=headers, open_timeout=30) as socket:
                 json.loads(await asyncio.wait_for(socket.recv(), timeout=30))  # hello
@@ -206,8 +264,8 @@ async def sockets_and_alerts(port: int, cookie: str, count: int, seconds: float,
             errors.append(f"socket {type(error).__name__}: {error}")
 
     listeners = []
-    for _ in range(count):
-        listeners.append(asyncio.create_task(listen()))
+    for k in range(count):
+        listeners.append(asyncio.create_task(listen(k)))
         await asyncio.sleep(0.01)
     deadline = time.perf_counter() + 60
     while len(connected) + len(errors) < count and time.perf_counter() < deadline:
@@ -245,7 +303,7 @@ def main() -> None:
     )
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
     parser.add_argument("--template", help="Copy this database (a simulated campus) instead of starting empty.")
-    parser.add_argument("--web-workers", type=int, default=2, help="uvicorn workers: one per core.")
+    parser.add_argument("--web-workers", type=int, default=2, help="Web processes (uvicorn): one per core.")
     parser.add_argument("--no-worker", action="store_true", help="Leave detection tasks queued (no Celery worker).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -288,7 +346,7 @@ def main() -> None:
         gateway_token_create(name=f"load-{i}", meter_ids=[m for m, _ in meters[i * share : (i + 1) * share]])[1]
         for i in range(args.senders)
     ]
-    port = _free_port()
+    ports = [_free_port() for _ in range(args.web_workers)]
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -296,16 +354,23 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
     }
-    uvicorn = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-    uvicorn += ["--port", str(port), "--workers", str(args.web_workers), "--lifespan", "off", "--no-access-log"]
-    server = subprocess.Popen(uvicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # One uvicorn process per port, clients spread over them as a load balancer would (see api_clients).
+    servers = [
+        subprocess.Popen(
+            [*UVICORN, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+            # Background work yields the CPU to web traffic, as docker-compose runs it (nice 10).
+            ["nice", "-n", "10", *(sys.executable, "-m", "celery", "-A", "config", "worker"), *WORKER_OPTIONS],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -313,15 +378,17 @@ def main() -> None:
         )
     samples: dict[str, list[int]] = {}
     peaks: dict[str, int] = {}
+    cpu: dict[str, float] = {}
     setup_seconds = time.perf_counter() - started_setup
     try:
-        _wait_for_port(port)
+        for port in ports:
+            _wait_for_port(port)
         results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
         procs = [
             multiprocessing.Process(
                 target=sender,
                 args=(
-                    port,
+                    ports[i % len(ports)],
                     keys[i],
                     [s for _, s in meters[i * share : (i + 1) * share]],
                     args.rate / args.senders,
@@ -333,14 +400,14 @@ def main() -> None:
         ]
         procs.append(
             multiprocessing.Process(
-                target=api_clients, args=(port, cookie, args.api_clients, args.think, args.seconds, results)
+                target=api_clients, args=(ports, cookie, args.api_clients, args.think, args.seconds, results)
             )
         )
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                watched = {f"web-{i}": p for i, p in enumerate(process_tree(server.pid)[1:])}
+                watched = {f"web-{i}": server.pid for i, server in enumerate(servers)}
                 if worker is not None:
                     watched |= {f"worker-{i}": p for i, p in enumerate(process_tree(worker.pid))}
                 watched["bench"] = os.getpid()
@@ -349,6 +416,7 @@ def main() -> None:
                     if current:
                         samples.setdefault(name, []).append(current)
                         peaks[name] = max(peaks.get(name, 0), peak)
+                        cpu[name] = cpu_seconds(pid)
                 done.wait(1)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -357,7 +425,7 @@ def main() -> None:
         for proc in procs:
             proc.start()
         hostel_id = Hostel.objects.get(code="BENCH").pk
-        live = asyncio.run(sockets_and_alerts(port, cookie, args.sockets, args.seconds, hostel_id))
+        live = asyncio.run(sockets_and_alerts(ports, cookie, args.sockets, args.seconds, hostel_id))
         collected = [results.get(timeout=args.seconds + 120) for _ in procs]
         elapsed = time.perf_counter() - began
         for proc in procs:
@@ -365,7 +433,7 @@ def main() -> None:
         done.set()
         backlog = _queue_depth(args.redis)
     finally:
-        for process in (server, worker):
+        for process in (*servers, worker):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=60)
@@ -386,6 +454,9 @@ def main() -> None:
         "api_errors": len(api["errors"]),
         "api_p50_ms": round(1000 * pct(api["latencies"], 0.5), 1),
         "api_p95_ms": round(1000 * pct(api["latencies"], 0.95), 1),
+        "api_p95_ms_by_path": api.get("p95_ms_by_path", {}),
+        "api_server_p95_ms": round(1000 * pct(api.get("server", []), 0.95), 1),
+        "api_server_p95_ms_by_path": api.get("server_p95_ms_by_path", {}),
         "sockets": args.sockets,
         "socket_errors": len(live["errors"]),
         "alerts_raised": live["alerts"],
@@ -394,6 +465,8 @@ def main() -> None:
         "alert_time_p50_s": round(pct(live["times"], 0.5), 3),
         "alert_time_p95_s": round(pct(live["times"], 0.95), 3),
         "detection_queue_left": backlog,
+        # CPU seconds each process used (setup included for the servers), to see where the cores went.
+        "cpu_seconds": {name: round(value, 1) for name, value in sorted(cpu.items())},
         "setup_seconds": round(setup_seconds, 1),
         # Per process: peak, and the mean of the first and of the last minute (flat when they agree).
         "memory_mb": {

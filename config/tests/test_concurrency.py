@@ -10,6 +10,10 @@ import pytest
 from config.concurrency import ConcurrencyLimit
 
 
+async def _sink(message: dict[str, Any]) -> None:
+    """A client that reads at once."""
+
+
 class _App:
     """An ASGI app that records how many calls are inside it at once."""
 
@@ -22,13 +26,15 @@ class _App:
         self.most = max(self.most, self.inside)
         await asyncio.sleep(0.02)
         self.inside -= 1
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"x"})
 
 
 @pytest.mark.asyncio
 async def test_at_most_the_limit_of_http_requests_run_at_once_and_all_are_served() -> None:
     app = _App()
     limited = ConcurrencyLimit(app, 2)
-    await asyncio.gather(*(limited({"type": "http"}, None, None) for _ in range(10)))
+    await asyncio.gather(*(limited({"type": "http"}, None, _sink) for _ in range(10)))
     assert app.most == 2
     assert app.inside == 0
 
@@ -36,8 +42,37 @@ async def test_at_most_the_limit_of_http_requests_run_at_once_and_all_are_served
 @pytest.mark.asyncio
 async def test_websockets_and_a_zero_limit_are_not_held_back() -> None:
     sockets = _App()
-    await asyncio.gather(*(ConcurrencyLimit(sockets, 1)({"type": "websocket"}, None, None) for _ in range(5)))
+    await asyncio.gather(*(ConcurrencyLimit(sockets, 1)({"type": "websocket"}, None, _sink) for _ in range(5)))
     assert sockets.most == 5
     unlimited = _App()
-    await asyncio.gather(*(ConcurrencyLimit(unlimited, 0)({"type": "http"}, None, None) for _ in range(5)))
+    await asyncio.gather(*(ConcurrencyLimit(unlimited, 0)({"type": "http"}, None, _sink) for _ in range(5)))
     assert unlimited.most == 5
+
+
+@pytest.mark.asyncio
+async def test_an_upload_in_progress_never_holds_up_a_page() -> None:
+    app = _App()
+    limited = ConcurrencyLimit(app, 1)
+    uploads = [limited({"type": "http", "path": "/api/v1/readings/batch"}, None, _sink) for _ in range(3)]
+    pages = [limited({"type": "http", "path": "/dashboard/"}, None, _sink) for _ in range(3)]
+    await asyncio.gather(*uploads, *pages)
+    assert app.most == 2  # one upload and one page at a time, side by side
+
+
+@pytest.mark.asyncio
+async def test_a_slow_reader_does_not_keep_the_next_request_waiting() -> None:
+    app = _App()
+    limited = ConcurrencyLimit(app, 1)
+    started: list[float] = []
+
+    async def slow_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            await asyncio.sleep(0.5)  # the client reads slowly
+
+    async def quick(message: dict[str, Any]) -> None:
+        started.append(asyncio.get_running_loop().time())
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await asyncio.gather(limited({"type": "http"}, None, slow_send), limited({"type": "http"}, None, quick))
+    assert started[0] - began < 0.2  # the second response started while the first body was still sending

@@ -37,19 +37,34 @@ class MeterInfo:
     installed: int  # epoch seconds
     removed: int  # epoch seconds, or a far future
 
+    # The columns `of` reads: plain values, not model instances (a batch names hundreds of meters).
+    FIELDS = (
+        "id",
+        "serial",
+        "hostel_id",
+        "interval_minutes",
+        "register",
+        "rated_kw",
+        "nominal_voltage",
+        "installed_at",
+        "removed_at",
+    )
+
     @classmethod
-    def of(cls, meter: Meter) -> MeterInfo:
+    def of(cls, row: tuple[Any, ...]) -> MeterInfo:
+        """From a `values_list(*MeterInfo.FIELDS)` row."""
+        pk, serial, hostel_id, interval_minutes, register, rated_kw, nominal_voltage, installed_at, removed_at = row
         far = 2**62
         return cls(
-            id=meter.id,
-            serial=meter.serial,
-            hostel_id=meter.hostel_id,
-            interval_s=meter.interval_minutes * 60,
-            cumulative=meter.register == Meter.Register.CUMULATIVE,
-            rated_kw=meter.rated_kw,
-            nominal_voltage=meter.nominal_voltage,
-            installed=int(meter.installed_at.timestamp()),
-            removed=int(meter.removed_at.timestamp()) if meter.removed_at else far,
+            id=pk,
+            serial=serial,
+            hostel_id=hostel_id,
+            interval_s=interval_minutes * 60,
+            cumulative=register == Meter.Register.CUMULATIVE,
+            rated_kw=rated_kw,
+            nominal_voltage=nominal_voltage,
+            installed=int(installed_at.timestamp()),
+            removed=int(removed_at.timestamp()) if removed_at else far,
         )
 
 
@@ -71,13 +86,14 @@ class MeterDirectory:
             return
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
-            for meter in Meter.objects.filter(serial__in=part):
-                self.by_serial[meter.serial] = MeterInfo.of(meter)
+            for row in Meter.objects.filter(serial__in=part).values_list(*MeterInfo.FIELDS):
+                info = MeterInfo.of(row)
+                self.by_serial[info.serial] = info
             for serial in part:
                 self.by_serial.setdefault(serial, None)
 
     def add(self, meter: Meter) -> None:
-        self.by_serial[meter.serial] = MeterInfo.of(meter)
+        self.by_serial[meter.serial] = MeterInfo.of(tuple(getattr(meter, field) for field in MeterInfo.FIELDS))
 
     def writable(self, info: MeterInfo) -> bool:
         if self.meter_ids is not None and info.id in self.meter_ids:
