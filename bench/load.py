@@ -29,6 +29,7 @@ import asyncio
 import datetime as dt
 import http.client
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -114,6 +115,19 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _kwh(meter: int, at: dt.datetime) -> float:
+    """A room's plausible quarter hour: a daily shape, a room's own level, some noise.
+
+    A constant value is a stuck meter, and detection rightly raises an alert for each one: that
+    would measure a storm of flat-line alerts, not ingestion.
+    """
+    hour = at.hour + at.minute / 60
+    shape = 0.6 + 0.4 * math.sin(math.pi * (hour - 8) / 12) if 8 <= hour <= 23 else 0.35
+    level = 0.08 + 0.04 * ((meter * 7919) % 13) / 13
+    noise = 0.85 + 0.3 * (((meter * 104729 + int(at.timestamp()) // 900) * 2654435761) % 1000) / 1000
+    return round(level * shape * noise, 4)
+
+
 def sender(port: int, key: str, serials: list[str], rate: float, seconds: float, out: Any) -> None:
     """Post batches of new readings for `serials` at `rate` readings/s for `seconds`."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -126,7 +140,13 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
     while time.perf_counter() - began < seconds:
         base = START + dt.timedelta(minutes=15 * steps * batch)
         stamps = [(base + dt.timedelta(minutes=15 * k)).strftime("%Y-%m-%dT%H:%M:%SZ") for k in range(steps)]
-        body = json.dumps([{"meter": s, "timestamp": t, "kwh": 0.2} for s in serials for t in stamps]).encode()
+        body = json.dumps(
+            [
+                {"meter": s, "timestamp": t, "kwh": _kwh(m, base + dt.timedelta(minutes=15 * k))}
+                for m, s in enumerate(serials)
+                for k, t in enumerate(stamps)
+            ]
+        ).encode()
         started = time.perf_counter()
         try:
             conn.request(
