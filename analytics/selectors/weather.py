@@ -21,9 +21,8 @@ from django.db.models import Sum
 from scipy.optimize import nnls
 
 from meters.models import DailyRollup, Hostel, Meter, Occupancy, Weather
+from predictions.ml.segmentation import COOLING_ABOVE, HEATING_BELOW  # one comfort band for the product
 
-HEATING_BELOW = 17.0  # °C: outside 17-23 °C heaters or air conditioning run
-COOLING_ABOVE = 23.0
 FIT_DAYS = 365
 MIN_DAYS = 60  # fewer days of energy and weather than this: no normalization, shown as such
 CACHE_SECONDS = 6 * 3600
