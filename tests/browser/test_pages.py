@@ -146,6 +146,43 @@ def test_warden_gets_a_live_toast_then_acknowledges_the_alert_in_the_inbox(brows
     page.context.close()
 
 
+def test_a_new_reading_reaches_the_warden_as_a_live_toast(browser: Any, embedded_server: str) -> None:
+    """A gateway-style batch with a spike: ingestion, streaming detection, alert, socket, toast; no reload."""
+    import datetime as dt
+
+    from tests.conftest import login
+
+    page = signed_in_page(browser, embedded_server, "warden_a")
+    page.goto(f"{embedded_server}/alerts/")
+    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    admin = login(embedded_server, "admin")
+    hostels = admin.get(f"{embedded_server}/api/v1/hostels", timeout=10).json()["results"]
+    hostel = next(h for h in hostels if h["code"] == "A")
+    meters = admin.get(
+        f"{embedded_server}/api/v1/meters", params={"hostel": hostel["id"], "kind": "room"}, timeout=10
+    ).json()["results"]
+    meter = meters[-1]  # not the meter other tests use
+    step = dt.timedelta(minutes=meter["interval_minutes"])
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    last = now - dt.timedelta(minutes=now.minute % meter["interval_minutes"])
+    spike = round(0.9 * meter["rated_kw"] * step.total_seconds() / 3600 * 1.5, 3)  # below "impossible"
+    rows = [
+        {"meter": meter["serial"], "timestamp": (last - step * (3 - i)).isoformat(), "kwh": spike if i == 3 else 0.05}
+        for i in range(4)
+    ]
+    response = admin.post(
+        f"{embedded_server}/api/v1/readings/batch",
+        json=rows,
+        headers={"X-CSRFToken": admin.cookies["csrftoken"], "Referer": f"{embedded_server}/"},
+        timeout=20,
+    )
+    assert response.status_code == 200, response.text
+    toast = page.locator(".toast", has_text=f"on {meter['serial']}")
+    toast.wait_for(timeout=30000)  # detection on the new reading raised it; the socket brought it
+    shoot(page, "warden_a-toast-from-a-reading")
+    page.context.close()
+
+
 def test_warden_heat_map_and_room_detail(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "warden_a")
     page.get_by_role("link", name="Hostel A").first.click()
