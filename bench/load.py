@@ -72,6 +72,10 @@ def main() -> None:
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
     parser.add_argument("--template", help="Copy this database (a simulated campus) instead of starting empty.")
     parser.add_argument("--web-workers", type=int, default=2, help="Web processes (uvicorn): one per core.")
+    parser.add_argument(
+        "--ingest-workers", type=int, default=0, help="Web processes for gateways only (nice 5); 0: gateways share."
+    )
+    parser.add_argument("--ingest-concurrency", type=int, default=1, help="Batches at once per ingest process.")
     parser.add_argument("--no-worker", action="store_true", help="Leave detection tasks queued (no Celery worker).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -115,6 +119,8 @@ def main() -> None:
         for i in range(args.senders)
     ]
     ports = [_free_port() for _ in range(args.web_workers)]
+    # Gateways on web processes of their own (niced: people first), when asked; else on the same ones.
+    ingest_ports = [_free_port() for _ in range(args.ingest_workers)]
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -122,18 +128,23 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0",
+        # A pool per process, as in production: without one each request's thread keeps a connection,
+        # and three web processes under load ran PostgreSQL out of its 100 (HTTP 500s, measured).
+        "DB_POOL_MAX_SIZE": os.environ.get("DB_POOL_MAX_SIZE", "10"),
     }
     # One uvicorn process per port, clients spread over them as a load balancer would (see api_clients).
     servers = [
         subprocess.Popen(
-            [*UVICORN, "--port", str(port)],
+            [*(("nice", "-n", "5") if port in ingest_ports else ()), *UVICORN, "--port", str(port)],
             cwd=ROOT,
-            env=env,
+            # More than one batch at once per ingest process: more readings, slower pages (measured).
+            env={**env, "WEB_CONCURRENCY_LIMIT": str(args.ingest_concurrency)} if port in ingest_ports else env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for port in ports
+        for port in ports + ingest_ports
     ]
+    gateway_ports = ingest_ports or ports
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen(
@@ -149,14 +160,14 @@ def main() -> None:
     cpu: dict[str, float] = {}
     setup_seconds = time.perf_counter() - started_setup
     try:
-        for port in ports:
+        for port in ports + ingest_ports:
             _wait_for_port(port)
         results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
         procs = [
             multiprocessing.Process(
                 target=sender,
                 args=(
-                    ports[i % len(ports)],
+                    gateway_ports[i % len(gateway_ports)],
                     keys[i],
                     [s for _, s in meters[i * share : (i + 1) * share]],
                     args.rate / args.senders,
@@ -175,7 +186,10 @@ def main() -> None:
 
         def sample() -> None:
             while not done.is_set():
-                watched = {f"web-{i}": server.pid for i, server in enumerate(servers)}
+                watched = {
+                    (f"web-{i}" if i < len(ports) else f"ingest-{i - len(ports)}"): server.pid
+                    for i, server in enumerate(servers)
+                }
                 if worker is not None:
                     watched |= {f"worker-{i}": p for i, p in enumerate(process_tree(worker.pid))}
                 watched["bench"] = os.getpid()
