@@ -1,15 +1,18 @@
 """Sustained load on the production processes: gateway batches at a target rate, sockets, API clients, alerts.
 
-    # The issue's run: the large campus (simulate it first, see bench/simulate_large.py), 10 minutes
-    .venv/bin/python bench/load.py --template wattwatch_sim_large --seconds 600 --rate 20000 --json
+    # The issue's run: the large campus (simulate it first, see bench/simulate_large.py), 10 minutes,
+    # gateways on web processes of their own as docker-compose runs them
+    .venv/bin/python bench/load.py --template wattwatch_sim_large --seconds 600 --rate 20000 --ingest-workers 2 --json
     # A quick look on an empty database
     .venv/bin/python bench/load.py --seconds 60 --rate 5000 --json
 
 Loopback only, bounded in time. Creates (and drops) the database wattwatch_ingest_load on the
 PostgreSQL server `--server` (a copy of `--template` when given: the campus's 35 million readings and
 their indexes, which the original never sees), uses Redis `--redis` (default db 6), starts the
-production processes (uvicorn with `--web-workers` workers and a Celery worker, production settings),
-then for `--seconds`:
+production processes with production settings and a connection pool each: `--web-workers` uvicorn
+processes for people, `--ingest-workers` (niced) for gateways (0: gateways share the web ones), each on
+its own port with clients spread over them as a balancer would, and a niced Celery worker; then for
+`--seconds`:
 - `--senders` gateway processes post batches of their own meters' readings, paced to `--rate`
   readings/s in total (each batch is new data);
 - `--sockets` WebSockets of a facility manager stay connected to ws/alerts/;

@@ -216,7 +216,6 @@ class DemandForecaster:
         use_temp, use_occ = getattr(self, "_prophet_regressors", (False, False))
         part = daily.loc[missing]
         future = pd.DataFrame({"ds": missing})
-
         if use_temp:
             future["temp"] = self._fill_temp(part).to_numpy()
             future["cooling"], future["heating"] = self._degree_hours(part)
@@ -292,6 +291,8 @@ class DemandForecaster:
             level = float(overall[is_weekend])
             self.hour_shape[(is_weekend, hour)] = float(value) / level if level > 0 else 1.0
         self.hour_climatology = temperature_climatology(history)
+        # Once here rather than in every feature build: validation and the final fit read it three times.
+        frame = fill_temperature(frame, self.hour_climatology)
         first = int(np.flatnonzero(history["load"].notna().to_numpy())[0])  # the grid may start before the data
         start = max(first, cutoff - 24 * self.gbm_window_days)
         self.level = float(np.nanmean(history["load"].to_numpy(dtype=float)[start:]))
