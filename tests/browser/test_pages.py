@@ -164,7 +164,9 @@ def test_a_new_reading_reaches_the_warden_as_a_live_toast(browser: Any, embedded
     meter = meters[-1]  # not the meter other tests use
     step = dt.timedelta(minutes=meter["interval_minutes"])
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    last = now - dt.timedelta(minutes=now.minute % meter["interval_minutes"])
+    # Two hours back: the replay keeps delivering the newest quarters (and a few late ones) and would
+    # overwrite a spike there with the simulated value before detection reads it (seen: a flaky run).
+    last = now - dt.timedelta(minutes=now.minute % meter["interval_minutes"]) - dt.timedelta(hours=2)
     spike = round(0.9 * meter["rated_kw"] * step.total_seconds() / 3600 * 1.5, 3)  # below "impossible"
     rows = [
         {"meter": meter["serial"], "timestamp": (last - step * (3 - i)).isoformat(), "kwh": spike if i == 3 else 0.05}
@@ -178,7 +180,9 @@ def test_a_new_reading_reaches_the_warden_as_a_live_toast(browser: Any, embedded
     )
     assert response.status_code == 200, response.text
     toast = page.locator(".toast", has_text=f"on {meter['serial']}")
-    toast.wait_for(timeout=30000)  # detection on the new reading raised it; the socket brought it
+    # Detection on the new reading raised it, the socket brought it; SQLite may make it wait for the
+    # replay's write lock (up to its 20 s busy timeout) first.
+    toast.wait_for(timeout=60000)
     shoot(page, "warden_a-toast-from-a-reading")
     page.context.close()
 
