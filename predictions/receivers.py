@@ -1,4 +1,4 @@
-"""Streaming detection: every committed ingest batch enqueues detection for its meters and intervals."""
+"""Streaming detection: every committed ingest batch asks for detection of its meters and intervals (coalesced)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from django.db import transaction
 
 def on_readings_ingested(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime, **_: Any) -> None:
     """Enqueue detection after commit; `end` is the last interval start written, so look one hour past it."""
-    from predictions.tasks import detect_meters
+    from predictions.detection.streaming import detection_request
 
     if not meter_ids:
         return
     window_end = end + dt.timedelta(hours=1)
-    transaction.on_commit(
-        lambda: detect_meters.delay(meter_ids=list(meter_ids), start=start.isoformat(), end=window_end.isoformat())
-    )
+    transaction.on_commit(lambda: detection_request(meter_ids=list(meter_ids), start=start, end=window_end))
 
 
 def on_capacity_forecast_exceeded(*, warning: Any, **_: Any) -> None:

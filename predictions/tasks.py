@@ -9,6 +9,7 @@ from celery import shared_task
 
 from predictions.detection import anomalies_detect, baseline_drift_check, baseline_train, detection_sweep
 from predictions.detection.baselines import feedback_sync_from_alerts
+from predictions.detection.streaming import pending_claim, pending_finish
 from predictions.forecasting.risk import failure_risks_compute
 from predictions.forecasting.runs import job_run
 from predictions.forecasting.segments import segments_train
@@ -60,6 +61,26 @@ def detect_meters(*, meter_ids: list[int], start: str, end: str) -> dict[str, An
     """Detect on the new intervals of the meters of one ingested batch."""
     first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
     return anomalies_detect(meter_ids=meter_ids, start=first, end=last).summary()
+
+
+@shared_task(
+    bind=True,
+    name="predictions.tasks.detect_pending",
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def detect_pending(self: Any, *, digest: str) -> dict[str, Any]:
+    """Detect over everything ingested for one meter set since its last run (see detection.streaming)."""
+    task_id = str(self.request.id)
+    claimed = pending_claim(digest=digest, task_id=task_id)
+    if claimed is None:
+        pending_finish(digest=digest, task_id=task_id)
+        return {"readings": 0, "skipped": "nothing pending"}
+    meter_ids, first, last = claimed
+    summary = anomalies_detect(meter_ids=meter_ids, start=first, end=last).summary()
+    summary["more"] = pending_finish(digest=digest, task_id=task_id)
+    return summary
 
 
 @shared_task(name="predictions.tasks.detection_sweep")

@@ -62,10 +62,9 @@ def queue_depth() -> int | None:
         queue = Channel.queues.get("celery")
         return queue.qsize() if queue is not None else 0
     try:
-        import redis
+        from config.redis_client import redis_client
 
-        client = redis.Redis.from_url(str(settings.REDIS_URL), socket_timeout=2)
-        return int(client.llen("celery"))
+        return int(redis_client().llen("celery"))
     except Exception:  # Redis down: the health check reports it
         return None
 

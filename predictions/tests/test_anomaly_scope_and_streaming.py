@@ -47,20 +47,28 @@ def test_an_ingested_batch_enqueues_detection_for_its_meters_and_new_intervals(
     campus: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     calls: list[dict[str, Any]] = []
-    from predictions import tasks
+    from predictions.detection import streaming
 
-    monkeypatch.setattr(tasks.detect_meters, "delay", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(streaming, "detection_request", lambda **kwargs: calls.append(kwargs))
     with django_capture_on_commit_callbacks(execute=True):
         readings_ingested.send(
             sender=None, meter_ids=[campus.meter_a.pk], start=START, end=START + dt.timedelta(minutes=45)
         )
     assert calls == [
-        {
-            "meter_ids": [campus.meter_a.pk],
-            "start": START.isoformat(),
-            "end": (START + dt.timedelta(hours=1, minutes=45)).isoformat(),
-        }
+        {"meter_ids": [campus.meter_a.pk], "start": START, "end": START + dt.timedelta(hours=1, minutes=45)}
     ]
+
+
+def test_without_redis_each_request_is_its_own_detection_task(monkeypatch: Any, settings: Any) -> None:
+    from predictions import tasks
+    from predictions.detection import streaming
+
+    settings.REDIS_URL = None
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.detect_meters, "delay", lambda **kwargs: calls.append(kwargs))
+    end = START + dt.timedelta(hours=1)
+    assert streaming.detection_request(meter_ids=[7], start=START, end=end) is True
+    assert calls == [{"meter_ids": [7], "start": START.isoformat(), "end": end.isoformat()}]
 
 
 def test_open_anomalies_become_alerts_once_and_muted_ones_do_not(campus: Any) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from predictions.detection import anomalies_detect, baseline_train
+from predictions.detection.streaming import detection_request
 from predictions.detection.synthetic import synthetic_campus_build
 from predictions.ml.segmentation import CustomerSegmenter
 from predictions.models import Anomaly, JobRun, ModelVersion
@@ -28,8 +29,10 @@ from predictions.tasks import detect_meters, segmentation_daily
 from predictions.tests.synthetic import build_campus
 from tests.hardening.faults import start_worker, stop, subprocess_env, wait_for
 
-RECEIVED = re.compile(r"Task predictions\.tasks\.detect_meters\[[^\]]+\] received")
-SUCCEEDED = re.compile(r"Task predictions\.tasks\.detect_meters\[[^\]]+\] succeeded")
+
+def _task_log(task: str, event: str) -> re.Pattern[str]:
+    return re.compile(rf"Task predictions\.tasks\.{task}\[[^\]]+\] {event}")
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
@@ -69,8 +72,10 @@ def _kill_then_redeliver(
     return log_path.read_text()
 
 
-def test_worker_killed_mid_detection_redelivers_and_records_each_anomaly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("task", ["detect_pending", "detect_meters"])  # streaming (coalesced), and the API's
+def test_worker_killed_mid_detection_redelivers_and_records_each_anomaly_once(tmp_path: Path, task: str) -> None:
     _flush_broker()
+    received, succeeded = _task_log(task, "received"), _task_log(task, "succeeded")
     models = tmp_path / "models"
     models.mkdir()
     with override_settings(ML_MODELS_DIR=models):
@@ -78,22 +83,33 @@ def test_worker_killed_mid_detection_redelivers_and_records_each_anomaly_once(tm
         baseline_train(end=campus.end - dt.timedelta(days=7))
         start, end = campus.end - dt.timedelta(days=7), campus.end
         meter_ids = [meter.pk for meter in campus.meters]
+
+        def enqueue() -> None:
+            if task == "detect_pending":  # as a committed ingest batch asks for it
+                assert detection_request(meter_ids=meter_ids, start=start, end=end)
+            else:
+                detect_meters.delay(meter_ids=meter_ids, start=start.isoformat(), end=end.isoformat())
+
         log = _kill_then_redeliver(
             tmp_path=tmp_path,
             stall="predictions.detection.services:_upsert",
             call=2,  # one anomaly is already written when the worker dies
-            enqueue=lambda: detect_meters.delay(meter_ids=meter_ids, start=start.isoformat(), end=end.isoformat()),
-            done=lambda: SUCCEEDED.search((tmp_path / "worker.log").read_text()),
+            enqueue=enqueue,
+            done=lambda: succeeded.search((tmp_path / "worker.log").read_text()),
             what="detection",
             models=models,
         )
-        assert len(RECEIVED.findall(log)) == 2, log[-3000:]  # delivered, killed, delivered again
+        assert len(received.findall(log)) == 2, log[-3000:]  # delivered, killed, delivered again
         keys = list(Anomaly.objects.values_list("meter_id", "kind", "start"))
         assert len(keys) == len(set(keys)) >= 2, "each incident once, none doubled by the second delivery"
         # The redelivered run did all of the work: running it again finds nothing new.
         assert anomalies_detect(meter_ids=meter_ids, start=start, end=end, handoff=False).created == []
         alert_keys = list(Alert.objects.values_list("dedupe_key", flat=True))
         assert len(alert_keys) == len(set(alert_keys)), "one alert per anomaly, however often the task ran"
+        if task == "detect_pending":  # the claimed range and the set's marker are released: the next batch queues
+            import redis
+
+            assert not list(redis.Redis.from_url(str(settings.REDIS_URL)).scan_iter("wattwatch:detect:*"))
 
 
 def test_worker_killed_mid_training_redelivers_and_leaves_one_current_version(tmp_path: Path) -> None:

@@ -1,0 +1,108 @@
+"""Coalesced streaming detection against a real Redis: one task per meter set at a time, nothing dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from predictions import tasks
+from predictions.detection import streaming
+
+pytestmark = pytest.mark.redis
+T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def queued(monkeypatch: Any) -> list[dict[str, Any]]:
+    """detect_pending tasks that would have gone to the broker (Redis state itself is real)."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.detect_pending, "delay", lambda **kwargs: calls.append(kwargs))
+    return calls
+
+
+@pytest.fixture
+def meters() -> Any:
+    """Meter ids no other test uses, and their keys removed afterwards."""
+    import redis
+
+    base = 10**9 + secrets.randbelow(10**6) * 10
+    ids = [base + 1, base + 2, base + 3]
+    yield ids
+    client = redis.Redis.from_url(str(settings.REDIS_URL))
+    digest = streaming.meter_set_digest(ids)
+    for key in client.scan_iter(f"{streaming.PREFIX}:*{digest}*"):
+        client.delete(key)
+
+
+def _hours(n: float) -> dt.datetime:
+    return T0 + dt.timedelta(hours=n)
+
+
+def test_requests_while_one_is_queued_merge_into_its_range(queued: list[dict[str, Any]], meters: list[int]) -> None:
+    assert streaming.detection_request(meter_ids=meters, start=_hours(5), end=_hours(6)) is True
+    # Order of ids does not matter; later and earlier intervals widen the pending range.
+    assert streaming.detection_request(meter_ids=meters[::-1], start=_hours(6), end=_hours(8)) is False
+    assert streaming.detection_request(meter_ids=meters, start=_hours(1), end=_hours(2)) is False
+    digest = streaming.meter_set_digest(meters)
+    assert queued == [{"digest": digest}]
+    claimed = streaming.pending_claim(digest=digest, task_id="t-1")
+    assert claimed == (sorted(meters), _hours(1), _hours(8))
+
+
+def test_a_redelivered_task_gets_the_range_it_claimed_and_a_finished_set_queues_afresh(
+    queued: list[dict[str, Any]], meters: list[int]
+) -> None:
+    streaming.detection_request(meter_ids=meters, start=_hours(0), end=_hours(1))
+    digest = streaming.meter_set_digest(meters)
+    first = streaming.pending_claim(digest=digest, task_id="t-1")
+    # The worker died after claiming: the same task id, delivered again, works on the same range.
+    assert streaming.pending_claim(digest=digest, task_id="t-1") == first
+    assert streaming.pending_claim(digest=digest, task_id="t-2") is None  # nothing else is pending
+    assert streaming.pending_finish(digest=digest, task_id="t-1") is False
+    assert streaming.pending_claim(digest=digest, task_id="t-1") is None  # released
+    # The set is free again: the next batch queues a task at once.
+    assert streaming.detection_request(meter_ids=meters, start=_hours(3), end=_hours(4)) is True
+    assert len(queued) == 2
+
+
+def test_batches_during_a_run_are_detected_by_the_next_task(queued: list[dict[str, Any]], meters: list[int]) -> None:
+    digest = streaming.meter_set_digest(meters)
+    streaming.detection_request(meter_ids=meters, start=_hours(0), end=_hours(1))
+    assert streaming.pending_claim(digest=digest, task_id="t-1") == (sorted(meters), _hours(0), _hours(1))
+    # A batch commits while t-1 runs: no second task now (one at a time per set) ...
+    assert streaming.detection_request(meter_ids=meters, start=_hours(1), end=_hours(2)) is False
+    assert len(queued) == 1
+    # ... but when t-1 ends, the next one is queued, and it covers exactly what arrived meanwhile.
+    assert streaming.pending_finish(digest=digest, task_id="t-1") is True
+    assert len(queued) == 2
+    assert streaming.pending_claim(digest=digest, task_id="t-2") == (sorted(meters), _hours(1), _hours(2))
+
+
+def test_detect_pending_runs_detection_over_the_merged_range(
+    queued: list[dict[str, Any]], meters: list[int], monkeypatch: Any
+) -> None:
+    ran: list[tuple[list[int], dt.datetime, dt.datetime]] = []
+
+    class Summary:
+        def summary(self) -> dict[str, Any]:
+            return {"readings": 1}
+
+    def detect(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> Summary:
+        ran.append((meter_ids, start, end))
+        return Summary()
+
+    monkeypatch.setattr(tasks, "anomalies_detect", detect)
+    streaming.detection_request(meter_ids=meters, start=_hours(2), end=_hours(3))
+    streaming.detection_request(meter_ids=meters, start=_hours(0), end=_hours(1))
+    digest = streaming.meter_set_digest(meters)
+    result = tasks.detect_pending.apply(kwargs={"digest": digest}, task_id="t-run").get()
+    assert ran == [(sorted(meters), _hours(0), _hours(3))]
+    assert result == {"readings": 1, "more": False}
+    # Delivered again after it finished (a duplicate message): nothing left to do, nothing run twice.
+    again = tasks.detect_pending.apply(kwargs={"digest": digest}, task_id="t-run").get()
+    assert again["skipped"] == "nothing pending"
+    assert len(ran) == 1
