@@ -43,7 +43,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, create_meters, drop_database, recreate_database
-from load_clients import api_clients, cpu_seconds, pct, process_tree, rss_kb, sender, sockets_and_alerts
+from load_clients import (
+    api_clients,
+    cpu_seconds,
+    cpu_seconds_with_reaped,
+    pct,
+    process_tree,
+    rss_kb,
+    sender,
+    sockets_and_alerts,
+)
 
 DB = "wattwatch_ingest_load"
 UVICORN = (
@@ -57,7 +66,7 @@ UVICORN = (
     "off",
     "--no-access-log",
 )
-WORKER_OPTIONS = ("--concurrency", "1", "--loglevel", "WARNING")
+WORKER_OPTIONS = ("--concurrency", "1", "--loglevel", "INFO")
 
 
 def main() -> None:
@@ -80,6 +89,7 @@ def main() -> None:
     )
     parser.add_argument("--ingest-concurrency", type=int, default=1, help="Batches at once per ingest process.")
     parser.add_argument("--no-worker", action="store_true", help="Leave detection tasks queued (no Celery worker).")
+    parser.add_argument("--worker-log", help="Write the worker's log (each task and its result) to this file.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -109,7 +119,15 @@ def main() -> None:
     from customers.roles import MANAGER_GROUP
     from meters.models import Hostel
     from meters.services import gateway_token_create
+    from predictions.detection.baselines import baseline_current
 
+    if args.template and baseline_current(retrain=False) is None:
+        # Else the worker's first detection trains one during the measurement (minutes of CPU).
+        raise SystemExit(
+            f"{args.template} has no current anomaly baseline whose artifact is in ML_MODELS_DIR; train one first:\n"
+            f"  DEBUG=1 DATABASE_URL=<{args.template}> .venv/bin/python -c "
+            "'import django; django.setup(); from predictions.detection import baseline_train; baseline_train()'"
+        )
     meters = create_meters(args.meters)
     manager = User.objects.create_user("load-manager", password=secrets.token_urlsafe(16))
     manager.groups.add(Group.objects.get_or_create(name=MANAGER_GROUP)[0])
@@ -156,7 +174,7 @@ def main() -> None:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(args.worker_log, "w") if args.worker_log else subprocess.DEVNULL,  # noqa: SIM115
         )
     samples: dict[str, list[int]] = {}
     peaks: dict[str, int] = {}
@@ -206,6 +224,8 @@ def main() -> None:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        postmaster = _postmaster_pid(database)
+        postgres_before = cpu_seconds_with_reaped(postmaster) if postmaster else 0.0
         began = time.perf_counter()
         for proc in procs:
             proc.start()
@@ -217,11 +237,18 @@ def main() -> None:
             proc.join(timeout=30)
         done.set()
         backlog = _queue_depth(args.redis)
+        if postmaster:
+            cpu["postgres (all databases, during the run)"] = cpu_seconds_with_reaped(postmaster) - postgres_before
+        detection_lag = _detection_pending(args.redis)
     finally:
         for process in (*servers, worker):
             if process is not None:
                 process.terminate()
-                process.wait(timeout=60)
+                try:  # a worker finishes its task first (warm shutdown); do not wait for a long one
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=30)
         drop_database(args.server, DB)
     sent = [item for item in collected if "readings" in item]
     api = next(item for item in collected if "readings" not in item)
@@ -250,8 +277,12 @@ def main() -> None:
         "alert_time_p50_s": round(pct(live["times"], 0.5), 3),
         "alert_time_p95_s": round(pct(live["times"], 0.95), 3),
         "detection_queue_left": backlog,
+        # Meter sets with readings not yet through detection at the end, and the oldest such reading.
+        "detection_sets_pending": detection_lag[0],
+        "detection_oldest_pending": detection_lag[1],
         # CPU seconds each process used (setup included for the servers), to see where the cores went.
-        "cpu_seconds": {name: round(value, 1) for name, value in sorted(cpu.items())},
+        "cpu_seconds": {name: round(value, 1) for name, value in sorted(cpu.items())}
+        | {"senders": [item["cpu_s"] for item in sent], "api_clients": api["cpu_s"]},
         "setup_seconds": round(setup_seconds, 1),
         # Per process: peak, and the mean of the first and of the last minute (flat when they agree).
         "memory_mb": {
@@ -275,6 +306,18 @@ def main() -> None:
             print(f"{name:26} {value}")
 
 
+def _postmaster_pid(database: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (its CPU includes its backends')."""
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
 def _queue_depth(url: str) -> int | None:
     """Tasks still waiting on the default Celery queue (detection that has not caught up)."""
     import redis
@@ -283,6 +326,21 @@ def _queue_depth(url: str) -> int | None:
         return int(redis.Redis.from_url(url).llen("celery"))
     except redis.RedisError:
         return None
+
+
+def _detection_pending(url: str) -> tuple[int | None, str | None]:
+    """Streaming detection's pending ranges (predictions.detection.streaming) left at the end."""
+    import datetime as dt
+
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url)
+        starts = [float(client.hget(key, "start") or 0) for key in client.scan_iter("wattwatch:detect:pending:*")]
+    except redis.RedisError:
+        return None, None
+    oldest = dt.datetime.fromtimestamp(min(starts), tz=dt.UTC).isoformat() if starts else None
+    return len(starts), oldest
 
 
 def _free_port() -> int:

@@ -49,6 +49,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_seconds_with_reaped(pid: int) -> float:
+    """CPU of a process, of its exited children, and of its live ones: PostgreSQL's postmaster and backends."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in process_tree(pid) if child != pid)
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return round(times.user + times.system, 1)
+
+
 def process_tree(pid: int) -> list[int]:
     """`pid` and every process under it (uvicorn's workers, Celery's pool), from /proc."""
     children: dict[int, list[int]] = {}
@@ -129,7 +144,9 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
         # Pace: the next batch is due when this one's readings would have been spent at `rate`.
         due = began + batch * (len(serials) * steps) / rate
         time.sleep(max(0.0, due - time.perf_counter()))
-    out.put({"readings": sent, "errors": errors, "latencies": latencies, "pid": os.getpid(), **_peak()})
+    out.put(
+        {"readings": sent, "errors": errors, "latencies": latencies, "pid": os.getpid(), "cpu_s": _own_cpu(), **_peak()}
+    )
 
 
 def _peak() -> dict[str, int]:
@@ -195,6 +212,7 @@ def api_clients(ports: list[int], cookie: str, clients: int, think: float, secon
     all_server = [value for values in server.values() for value in values]
     out.put(
         {
+            "cpu_s": _own_cpu(),
             "latencies": latencies,
             "server": all_server,
             "errors": errors,

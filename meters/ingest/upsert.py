@@ -87,8 +87,11 @@ def _nothing_stored_in(cursor: Any, spans: pd.DataFrame) -> bool:
         f"""
         SELECT NOT EXISTS (
             SELECT 1 FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS a(meter_id, s, e)
-            JOIN {Reading._meta.db_table} r ON r.meter_id = a.meter_id
-                 AND r.timestamp BETWEEN to_timestamp(a.s) AND to_timestamp(a.e)
+            CROSS JOIN LATERAL (  -- an index probe per meter, whatever the table's size (see rollups)
+                SELECT 1 FROM {Reading._meta.db_table} r
+                WHERE r.meter_id = a.meter_id AND r.timestamp BETWEEN to_timestamp(a.s) AND to_timestamp(a.e)
+                LIMIT 1
+            ) b
         )
         """,
         [spans.index.tolist(), spans["min"].tolist(), spans["max"].tolist()],

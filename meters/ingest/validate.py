@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -154,6 +154,11 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_float_dtype(values) or pd.api.types.is_integer_dtype(values):
         numbers = values.astype("float64")
         return numbers, pd.Series(False, index=values.index)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "empty":  # an optional column nobody sent
+        return pd.Series(np.nan, index=values.index, dtype="float64"), pd.Series(False, index=values.index)
+    if kind in ("floating", "integer", "mixed-integer-float"):  # JSON numbers (not booleans, not text)
+        return values.astype("float64"), pd.Series(False, index=values.index)
     try:
         # Fast path for clean text columns: Arrow's cast fails as a whole on any bad value.
         cast = pc.cast(pa.array(values, from_pandas=True, type=pa.string()), pa.float64())
@@ -213,9 +218,11 @@ def validate_chunk(
     n = len(chunk)
     reason = pd.Series(pd.NA, index=chunk.index, dtype="object")
 
-    def reject(mask: pd.Series, why: pd.Series | str) -> None:
+    def reject(mask: pd.Series, why: pd.Series | str | Callable[[], pd.Series]) -> None:
         fresh = mask & reason.isna()
         if fresh.any():
+            if callable(why):  # per-row reasons are built only when some row is rejected
+                why = why()
             reason[fresh] = why[fresh] if isinstance(why, pd.Series) else why
 
     serial = chunk["meter"].astype("string").str.strip()
@@ -226,7 +233,7 @@ def validate_chunk(
     reject(serial.isna() | (serial == ""), "meter serial missing")
     # The same words whether the meter does not exist or belongs to a hostel the caller cannot
     # write to: a reason must not reveal another hostel's meters.
-    reject(~serial.isin(list(writable)), "unknown meter '" + serial.fillna("") + "'")
+    reject(~serial.isin(list(writable)), lambda: "unknown meter '" + serial.fillna("") + "'")
 
     # Per-meter attributes looked up once per distinct serial, then spread with numpy.
     codes, uniques = pd.factorize(serial)
@@ -243,7 +250,7 @@ def validate_chunk(
     stamps, naive = _timestamps(chunk["timestamp"], tz)
     reject(chunk["timestamp"].isna(), "timestamp missing")
     reject(naive, "timestamp has no UTC offset; give one (e.g. +00:00) or import with --timezone")
-    reject(stamps.isna(), "unparseable timestamp '" + chunk["timestamp"].astype("string").fillna("") + "'")
+    reject(stamps.isna(), lambda: "unparseable timestamp '" + chunk["timestamp"].astype("string").fillna("") + "'")
     epoch = pd.Series(stamps.array.as_unit("s").asi8, index=chunk.index).where(stamps.notna(), 0)
     reject(epoch > int(now.timestamp()) + FUTURE_TOLERANCE_S, "timestamp is in the future")
     off_grid = (epoch % interval_s.fillna(1)) != 0
