@@ -33,6 +33,7 @@ from tests.hardening.faults import start_worker, stop, subprocess_env, wait_for
 def _task_log(task: str, event: str) -> re.Pattern[str]:
     return re.compile(rf"Task predictions\.tasks\.{task}\[[^\]]+\] {event}")
 
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
