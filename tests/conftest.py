@@ -47,7 +47,7 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             try:
                 if requests.get(f"{base}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
                 time.sleep(0.5)
         else:
             pytest.fail("server did not answer /health in time")

@@ -364,8 +364,8 @@ def test_sockets_reconnect_after_a_web_restart_and_catch_up_on_missed_alerts(
 
         def up() -> bool:
             try:
-                return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code in (200, 503)
-            except requests.ConnectionError:
+                return requests.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code in (200, 503)
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
                 return False
 
         wait_for(up, timeout=40, what="the web process", every=0.3)
