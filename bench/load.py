@@ -271,6 +271,9 @@ def main() -> None:
         "api_server_p95_ms_by_path": api.get("server_p95_ms_by_path", {}),
         "sockets": args.sockets,
         "socket_errors": len(live["errors"]),
+        # Sockets that dropped and came back (resuming from their last event, as the browser does).
+        "socket_reconnects": len(live["reconnects"]),
+        "first_reconnect_reasons": live["reconnects"][:3],
         "alerts_raised": live["alerts"],
         "alert_deliveries": live["deliveries"],
         "alert_deliveries_missing": live["missing"],

@@ -9,7 +9,7 @@ from celery import shared_task
 
 from predictions.detection import anomalies_detect, baseline_drift_check, baseline_train, detection_sweep
 from predictions.detection.baselines import feedback_sync_from_alerts
-from predictions.detection.streaming import pending_claim, pending_finish
+from predictions.detection.streaming import detection_slices, pending_claim, pending_finish
 from predictions.forecasting.risk import failure_risks_compute
 from predictions.forecasting.runs import job_run
 from predictions.forecasting.segments import segments_train
@@ -78,7 +78,12 @@ def detect_pending(self: Any, *, digest: str) -> dict[str, Any]:
         pending_finish(digest=digest, task_id=task_id)
         return {"readings": 0, "skipped": "nothing pending"}
     meter_ids, first, last = claimed
-    summary = anomalies_detect(meter_ids=meter_ids, start=first, end=last).summary()
+    summary: dict[str, Any] = {}
+    # In slices: a worker that fell behind gets a long range, and its memory must not grow with it.
+    # Detection merges an incident that crosses a slice's end into the next slice's (as across batches).
+    for start, end in detection_slices(first, last):
+        for key, value in anomalies_detect(meter_ids=meter_ids, start=start, end=end).summary().items():
+            summary[key] = round(summary.get(key, 0) + value, 3)
     summary["more"] = pending_finish(digest=digest, task_id=task_id)
     return summary
 

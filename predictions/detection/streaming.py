@@ -31,6 +31,8 @@ PREFIX = "wattwatch:detect"
 # Long enough for any detection task; a marker left by a lost task then stops blocking, and the sweep
 # has covered the range long before.
 TTL_SECONDS = 15 * 60
+# Longest span one detection call covers; a longer pending range is detected slice by slice.
+SLICE = dt.timedelta(hours=48)
 
 # Merge [start, end) into the pending range; returns 1 when the caller must queue a task.
 _REQUEST = """
@@ -121,3 +123,12 @@ def pending_finish(*, digest: str, task_id: str) -> bool:
     if more:
         detect_pending.delay(digest=digest)
     return bool(more)
+
+
+def detection_slices(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[start, end) cut into consecutive spans of at most SLICE."""
+    out = []
+    while start < end:
+        out.append((start, min(start + SLICE, end)))
+        start += SLICE
+    return out

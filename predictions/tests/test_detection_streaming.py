@@ -106,3 +106,24 @@ def test_detect_pending_runs_detection_over_the_merged_range(
     again = tasks.detect_pending.apply(kwargs={"digest": digest}, task_id="t-run").get()
     assert again["skipped"] == "nothing pending"
     assert len(ran) == 1
+
+
+def test_a_long_pending_range_is_detected_in_contiguous_slices(
+    queued: list[dict[str, Any]], meters: list[int], monkeypatch: Any
+) -> None:
+    ran: list[tuple[dt.datetime, dt.datetime]] = []
+
+    class Summary:
+        def summary(self) -> dict[str, Any]:
+            return {"readings": 10, "created": 1}
+
+    def detect(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> Summary:
+        ran.append((start, end))
+        return Summary()
+
+    monkeypatch.setattr(tasks, "anomalies_detect", detect)
+    # A worker that fell behind: five days of batches waiting for one meter set.
+    streaming.detection_request(meter_ids=meters, start=_hours(0), end=_hours(120))
+    result = tasks.detect_pending.apply(kwargs={"digest": streaming.meter_set_digest(meters)}, task_id="t-long").get()
+    assert ran == [(_hours(0), _hours(48)), (_hours(48), _hours(96)), (_hours(96), _hours(120))]
+    assert result == {"readings": 30, "created": 3, "more": False}
