@@ -11,7 +11,7 @@ Triggers (--trigger):
   readings  (default) POST /api/v1/readings/batch as a gateway (`Authorization: Gateway <key>`):
             four 15-minute readings "now" for one room meter, the last one 1.8 kWh (7.2 kW on a
             meter rated 8 kW; ingestion refuses more) after three of 0.05 kWh. The web process
-            stores them and, on commit, `readings_ingested` enqueues `predictions.tasks.detect_meters`;
+            stores them and, on commit, `readings_ingested` queues `predictions.tasks.detect_pending`;
             the worker stores the Anomaly and `alert_raise` pushes `alert.raised`. A socket counts
             the first `alert.raised` whose title ends with "on <serial>" of the trial's meter: mostly
             a spike, on a night-time or vacant room sometimes night or vacant usage instead.
