@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 
 from meters.models import AcademicPeriod, Meter, Occupancy, Reading, Room, Weather
 
@@ -109,6 +110,26 @@ def frame_load(
     """Readings of these meters in [start, end) joined with everything the detectors need, sorted by meter and time."""
     ids = list(meter_ids)
     infos = meter_infos(meter_ids=ids)
+    columns = ["meter_id", "ts", "kwh", "voltage", "current", "pf"]
+    if connection.vendor == "postgresql":
+        # Epoch seconds as integers, not datetime objects: building one per row was half of a
+        # detection task's CPU (measured, 250 meters and a day and a half of readings).
+        table = Reading._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT meter_id, extract(epoch FROM timestamp)::bigint, kwh, voltage, current, power_factor
+                FROM {table}
+                WHERE meter_id = ANY(%(ids)s)
+                  AND (%(start)s::timestamptz IS NULL OR timestamp >= %(start)s)
+                  AND (%(end)s::timestamptz IS NULL OR timestamp < %(end)s)
+                ORDER BY meter_id, timestamp
+                """,  # noqa: S608 (the table name comes from the model; values are bound parameters)
+                {"ids": ids, "start": start, "end": end},
+            )
+            frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+        frame["ts"] = pd.to_datetime(frame["ts"].astype("int64"), unit="s", utc=True)
+        return frame_enrich(frame=frame, infos=infos)
     readings = Reading.objects.filter(meter_id__in=ids)
     if start is not None:
         readings = readings.filter(timestamp__gte=start)
@@ -119,7 +140,7 @@ def frame_load(
             "meter_id", "timestamp", "kwh", "voltage", "current", "power_factor"
         )
     )
-    frame = pd.DataFrame(rows, columns=["meter_id", "ts", "kwh", "voltage", "current", "pf"])
+    frame = pd.DataFrame(rows, columns=columns)
     return frame_enrich(frame=frame, infos=infos)
 
 
