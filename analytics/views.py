@@ -47,6 +47,7 @@ from analytics.selectors.rooms import (
 )
 from customers.roles import Role, role_of
 from meters.selectors import hostel_for_user, hostels_for_user, readings_latest_for_user, rooms_for_user
+from predictions.detection.streaming import detection_backlog
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -353,6 +354,7 @@ def system(request: HttpRequest) -> HttpResponse:
     context = {
         "checks": health_checks(),
         "queue_depth": queue_depth(),
+        "detection_backlog": detection_backlog(),
         "schedules": schedules_status(),
         "freshness": freshness,
         "freshness_counts": freshness_counts,

@@ -120,6 +120,7 @@ def main() -> None:
     from meters.models import Hostel
     from meters.services import gateway_token_create
     from predictions.detection.baselines import baseline_current
+    from predictions.detection.streaming import detection_backlog
 
     if args.template and baseline_current(retrain=False) is None:
         # Else the worker's first detection trains one during the measurement (minutes of CPU).
@@ -239,7 +240,7 @@ def main() -> None:
         backlog = _queue_depth(args.redis)
         if postmaster:
             cpu["postgres (all databases, during the run)"] = cpu_seconds_with_reaped(postmaster) - postgres_before
-        detection_lag = _detection_pending(args.redis)
+        detection_lag = detection_backlog() or (None, None)
     finally:
         for process in (*servers, worker):
             if process is not None:
@@ -282,7 +283,7 @@ def main() -> None:
         "detection_queue_left": backlog,
         # Meter sets with readings not yet through detection at the end, and the oldest such reading.
         "detection_sets_pending": detection_lag[0],
-        "detection_oldest_pending": detection_lag[1],
+        "detection_oldest_pending": detection_lag[1].isoformat() if detection_lag[1] else None,
         # CPU seconds each process used (setup included for the servers), to see where the cores went.
         "cpu_seconds": {name: round(value, 1) for name, value in sorted(cpu.items())}
         | {"senders": [item["cpu_s"] for item in sent], "api_clients": api["cpu_s"]},
@@ -329,21 +330,6 @@ def _queue_depth(url: str) -> int | None:
         return int(redis.Redis.from_url(url).llen("celery"))
     except redis.RedisError:
         return None
-
-
-def _detection_pending(url: str) -> tuple[int | None, str | None]:
-    """Streaming detection's pending ranges (predictions.detection.streaming) left at the end."""
-    import datetime as dt
-
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url)
-        starts = [float(client.hget(key, "start") or 0) for key in client.scan_iter("wattwatch:detect:pending:*")]
-    except redis.RedisError:
-        return None, None
-    oldest = dt.datetime.fromtimestamp(min(starts), tz=dt.UTC).isoformat() if starts else None
-    return len(starts), oldest
 
 
 def _free_port() -> int:

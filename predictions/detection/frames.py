@@ -112,8 +112,8 @@ def frame_load(
     infos = meter_infos(meter_ids=ids)
     columns = ["meter_id", "ts", "kwh", "voltage", "current", "pf"]
     if connection.vendor == "postgresql":
-        # Epoch seconds as integers, not datetime objects: building one per row was half of a
-        # detection task's CPU (measured, 250 meters and a day and a half of readings).
+        # Epoch seconds as integers, not a datetime object per row: a fifth of a detection task's CPU
+        # (measured: 250 meters, 30,000 readings, 1.29-1.54 s -> 1.08-1.16 s); the same frame.
         table = Reading._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(

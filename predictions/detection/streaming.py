@@ -19,13 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 
 from django.conf import settings
 
 from config.redis_client import redis_client as _client
-
-logger = logging.getLogger(__name__)
 
 PREFIX = "wattwatch:detect"
 # Long enough for any detection task; a marker left by a lost task then stops blocking, and the sweep
@@ -132,3 +129,20 @@ def detection_slices(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date
         out.append((start, min(start + SLICE, end)))
         start += SLICE
     return out
+
+
+def detection_backlog() -> tuple[int, dt.datetime | None] | None:
+    """Meter sets whose batches are not yet through streaming detection, and the oldest such interval.
+
+    None without Redis (embedded: each batch is its own task, counted in the queue) or when Redis
+    cannot be read. With coalescing the Celery queue stays short however far detection is behind;
+    this is where the lag shows.
+    """
+    if settings.REDIS_URL is None:
+        return None
+    try:
+        client = _client()
+        starts = [float(client.hget(key, "start") or 0) for key in client.scan_iter(f"{PREFIX}:pending:*")]
+    except Exception:  # Redis down: the health check reports it
+        return None
+    return len(starts), (dt.datetime.fromtimestamp(min(starts), tz=dt.UTC) if starts else None)

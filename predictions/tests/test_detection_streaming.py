@@ -127,3 +127,23 @@ def test_a_long_pending_range_is_detected_in_contiguous_slices(
     result = tasks.detect_pending.apply(kwargs={"digest": streaming.meter_set_digest(meters)}, task_id="t-long").get()
     assert ran == [(_hours(0), _hours(48)), (_hours(48), _hours(96)), (_hours(96), _hours(120))]
     assert result == {"readings": 30, "created": 3, "more": False}
+
+
+def test_the_backlog_shows_pending_meter_sets_and_their_oldest_interval(
+    queued: list[dict[str, Any]], meters: list[int]
+) -> None:
+    streaming.detection_request(meter_ids=meters, start=T0 - dt.timedelta(days=3000), end=_hours(1))
+    backlog = streaming.detection_backlog()
+    assert backlog is not None
+    count, oldest = backlog
+    assert count >= 1  # this set (others may be pending in the shared Redis)
+    assert oldest == T0 - dt.timedelta(days=3000)  # older than anything another test asks for
+    streaming.pending_claim(digest=streaming.meter_set_digest(meters), task_id="t-1")
+    after = streaming.detection_backlog()
+    assert after is not None
+    assert after[1] is None or after[1] > T0 - dt.timedelta(days=3000)  # claimed: no longer waiting
+
+
+def test_without_redis_there_is_no_backlog_to_show(settings: Any) -> None:
+    settings.REDIS_URL = None
+    assert streaming.detection_backlog() is None
