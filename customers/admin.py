@@ -4,7 +4,16 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.http import HttpRequest
 
-from customers.models import AuditEntry, Customer, Segment, Tariff, TariffBand, Transformer, TransformerEvent
+from customers.models import (
+    AuditEntry,
+    Customer,
+    Segment,
+    Tariff,
+    TariffBand,
+    Transformer,
+    TransformerCondition,
+    TransformerEvent,
+)
 
 
 class TariffBandInline(admin.TabularInline):
@@ -60,6 +69,17 @@ class TransformerAdmin(admin.ModelAdmin):
     list_filter = ["status", "installed_year"]
     search_fields = ["code", "name", "location"]
     inlines = [TransformerEventInline]
+
+
+@admin.register(TransformerCondition)
+class TransformerConditionAdmin(admin.ModelAdmin):
+    list_display = ["transformer", "measured_at", "top_oil_c", "dissolved_gas_ppm", "source"]
+    list_filter = ["transformer"]
+    search_fields = ["transformer__code", "source"]
+    date_hierarchy = "measured_at"
+    autocomplete_fields = ["transformer"]
+    list_select_related = ["transformer"]
+    list_per_page = 100
 
 
 @admin.register(TransformerEvent)

@@ -10,7 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from customers.querysets import CustomerQuerySet, TransformerEventQuerySet, TransformerQuerySet
+from customers.querysets import (
+    CustomerQuerySet,
+    TransformerConditionQuerySet,
+    TransformerEventQuerySet,
+    TransformerQuerySet,
+)
 
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as EUR or USD.")
 
@@ -194,6 +199,45 @@ class TransformerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transformer.code} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class TransformerCondition(models.Model):
+    """A condition reading from a transformer's monitor or an oil sample: top-oil temperature, dissolved gas.
+
+    Top oil that runs hotter than its load and the weather explain, and combustible gas dissolved in
+    the oil (TDCG, IEEE C57.104), are how a developing fault shows itself weeks before it fails.
+    """
+
+    transformer = models.ForeignKey(Transformer, on_delete=models.CASCADE, related_name="conditions")
+    measured_at = models.DateTimeField(help_text="When it was measured, UTC.")
+    top_oil_c = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-50), MaxValueValidator(200)],
+        help_text="Top-oil temperature, °C.",
+    )
+    dissolved_gas_ppm = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100_000)],
+        help_text="Total dissolved combustible gas (TDCG), ppm.",
+    )
+    source = models.CharField(max_length=200, blank=True, help_text="Monitor, gateway, user or simulator.")
+
+    objects = TransformerConditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-measured_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["transformer", "measured_at"], name="transformer_condition_unique"),
+            models.CheckConstraint(
+                condition=models.Q(top_oil_c__isnull=False) | models.Q(dissolved_gas_ppm__isnull=False),
+                name="transformer_condition_has_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transformer.code} condition {self.measured_at:%Y-%m-%d %H:%M}"
 
 
 class CustomerTruth(models.Model):

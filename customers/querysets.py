@@ -33,3 +33,11 @@ class TransformerEventQuerySet(models.QuerySet):
         if scope.everything:
             return self
         return self.filter(transformer__meters__hostel__in=scope.hostel_ids).distinct()
+
+
+class TransformerConditionQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> TransformerConditionQuerySet:
+        scope = scope_for(user)
+        if scope.everything:
+            return self
+        return self.filter(transformer__meters__hostel__in=scope.hostel_ids).distinct()

@@ -42,6 +42,7 @@ class RiskRow:
     probability: float
     computed_at: dt.datetime
     factors: list[str]
+    condition: str = ""  # "top oil 78 °C (+6.1 °C), gas 1,240 ppm": what its monitor read, "" when none
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,17 @@ def forecast_series_for_user(
     return [ForecastPoint(*row) for row in rows]
 
 
+def _condition_text(features: dict[str, Any]) -> str:
+    """The condition readings behind a score, in words: the last week's hottest top oil and gas level."""
+    parts = []
+    oil, excess, gas = (features.get(k) for k in ("top_oil_max_7d", "top_oil_excess_7d", "dissolved_gas_ppm"))
+    if isinstance(oil, int | float):
+        parts.append(f"top oil {oil:.0f} °C" + (f" ({excess:+.1f} °C)" if isinstance(excess, int | float) else ""))
+    if isinstance(gas, int | float):
+        parts.append(f"gas {gas:,.0f} ppm")
+    return ", ".join(parts)
+
+
 def _factor_text(factor: Any) -> str:
     """ "age 42 years (+0.21)": the factor in words and how far it pushes the risk up (log-odds)."""
     if isinstance(factor, dict):
@@ -111,6 +123,7 @@ def transformer_risk_rows_for_user(*, user: Any, factors: int = 3) -> list[RiskR
                 probability=risk.probability,
                 computed_at=risk.computed_at,
                 factors=[_factor_text(f) for f in top[:factors]],
+                condition=_condition_text(risk.features if isinstance(risk.features, dict) else {}),
             )
         )
     return rows

@@ -59,7 +59,10 @@ def outputs(campus: Any) -> None:
         {"feature": "age_years", "value": 31, "contribution": 0.21},
         {"feature": "overload_hours", "value": 40, "contribution": 0.12},
     ]
-    TransformerRisk.objects.create(transformer=tx_a, probability=0.61, factors=factors, computed_at=now)
+    condition = {"top_oil_max_7d": 78.4, "top_oil_excess_7d": 6.13, "dissolved_gas_ppm": 1240.0}
+    TransformerRisk.objects.create(
+        transformer=tx_a, probability=0.61, factors=factors, features=condition, computed_at=now
+    )
     TransformerRisk.objects.create(transformer=tx_b, probability=0.12, factors=factors[1:], computed_at=now)
     owls = Segment.objects.create(
         code="night-owls", name="Night owls", recommendation="=cmd|' /C calc'!A0", expected_saving_pct=7.5
@@ -108,6 +111,7 @@ def test_manager_sees_site_forecast_band_risks_segments_and_queue(outputs: None,
     assert "TX-A" in body
     assert "TX-B" in body
     assert "age 31 years (+0.21)" in body
+    assert "top oil 78 °C (+6.1 °C), gas 1,240 ppm" in body  # TX-A has a monitor, TX-B none
     assert "Night owls" in body
     assert "7.5 %" in body
     assert "Room A-101 drawing" in body

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from meters.api import estate
+from meters.api.condition import ConditionBatchView
 from meters.api.views import ReadingsBatchView
 
 router = SimpleRouter(trailing_slash=False)
@@ -14,5 +15,6 @@ router.register("occupancy", estate.OccupancyViewSet, basename="api-occupancy")
 
 urlpatterns = [
     path("readings/batch", ReadingsBatchView.as_view(), name="readings-batch"),
+    path("transformer-condition/batch", ConditionBatchView.as_view(), name="transformer-condition-batch"),
     *router.urls,
 ]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.roles import scope_for
+from meters.ingest import condition
 from meters.ingest.gaps import gaps_fill
 from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
@@ -243,6 +244,10 @@ def readings_ingest_file(
 def quarantine_reprocess(*, ids: Iterable[int], user: Any = None) -> IngestResult:
     """Try quarantined rows again (after a fix to the row, the meter or the ledger)."""
     pending = list(QuarantinedReading.objects.filter(id__in=list(ids), status=QuarantinedReading.Status.PENDING))
+    conditions = [item for item in pending if item.source.startswith(condition.SOURCE_PREFIX)]
+    if conditions:
+        condition_reprocess(conditions)
+        pending = [item for item in pending if not item.source.startswith(condition.SOURCE_PREFIX)]
     if not pending:
         return IngestResult()
     with transaction.atomic():
@@ -259,3 +264,17 @@ def quarantine_reprocess(*, ids: Iterable[int], user: Any = None) -> IngestResul
         for rejection in result.rejections:
             QuarantinedReading.objects.filter(pk=pending[rejection.row].pk).update(reason=rejection.reason[:300])
     return result
+
+
+def condition_reprocess(pending: list[QuarantinedReading]) -> None:
+    """Quarantined transformer condition items, tried again; those still bad keep their new reason."""
+    with transaction.atomic():
+        result = condition.conditions_ingest(
+            items=[dict(item.raw) for item in pending], source="quarantine re-processing", quarantine=False
+        )
+        failed = {index: reason for index, _code, reason in result.rejections}
+        QuarantinedReading.objects.filter(
+            id__in=[item.id for index, item in enumerate(pending) if index not in failed]
+        ).update(status=QuarantinedReading.Status.REPROCESSED, resolved_at=timezone.now())
+        for index, reason in failed.items():
+            QuarantinedReading.objects.filter(pk=pending[index].pk).update(reason=reason[:300])

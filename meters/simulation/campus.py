@@ -16,6 +16,7 @@ from tqdm import tqdm
 from meters.models import DailyRollup, HourlyRollup, Reading
 from meters.simulation import persist
 from meters.simulation.calendar import Roster, day_kinds, roster_build
+from meters.simulation.condition import ConditionPlan, condition_readings
 from meters.simulation.estate import EstatePlan, estate_plan
 from meters.simulation.incidents import CONSUMPTION_KINDS, IncidentPlan, apply_consumption, apply_faults, incidents_plan
 from meters.simulation.network import TransformerEventPlan, transformer_history
@@ -44,6 +45,7 @@ class Summary:
     weather_rows: int = 0
     incidents_by_kind: dict[str, int] = field(default_factory=dict)
     transformer_events_by_kind: dict[str, int] = field(default_factory=dict)
+    condition_readings: int = 0
     seconds: float = 0.0
     plan: EstatePlan | None = field(default=None, repr=False)
     incidents: list[IncidentPlan] = field(default_factory=list, repr=False)
@@ -209,16 +211,21 @@ class _Run:
         self.transformer_kw[tx], self.transformer_volts[tx] = total, supply
         self.emit(feeders, kw, supply)
 
-    def transformer_events(self) -> tuple[list[TransformerEventPlan], list[bool]]:
+    def transformer_events(
+        self, *, temperature: np.ndarray
+    ) -> tuple[list[TransformerEventPlan], list[bool], list[ConditionPlan]]:
+        """Each transformer's events, whether it ends failed, and its daily condition readings."""
         events: list[TransformerEventPlan] = []
         failed: list[bool] = []
+        conditions: list[ConditionPlan] = []
         for tx, transformer in enumerate(self.plan.transformers):
             load = self.transformer_kw.get(tx, np.zeros(0))
             hours = load.shape[0] // STEPS_PER_HOUR
             hourly_kw = load[: hours * STEPS_PER_HOUR].reshape(hours, STEPS_PER_HOUR).mean(axis=1)
             volts = self.transformer_volts.get(tx, np.zeros(0))[: hours * STEPS_PER_HOUR]
             hourly_v = volts.reshape(hours, STEPS_PER_HOUR).min(axis=1)
-            history, is_failed = transformer_history(
+            hourly_temp = temperature[: hours * STEPS_PER_HOUR].reshape(hours, STEPS_PER_HOUR).mean(axis=1)
+            story = transformer_history(
                 seed=self.seed,
                 index=tx,
                 transformer=transformer,
@@ -227,9 +234,19 @@ class _Run:
                 start=self.timeline.start,
                 now_year=self.timeline.end.year,
             )
-            events += history
-            failed.append(is_failed)
-        return events, failed
+            events += story.events
+            failed.append(story.failed)
+            conditions += condition_readings(
+                seed=self.seed,
+                index=tx,
+                transformer=transformer,
+                hourly_kw=hourly_kw,
+                hourly_temp=hourly_temp,
+                start=self.timeline.start,
+                now_year=self.timeline.end.year,
+                developing=story.developing,
+            )
+        return events, failed, conditions
 
 
 def campus_simulate(
@@ -296,11 +313,14 @@ def campus_simulate(
     finally:
         run.bar.close()
         sink.close()
-    events, failed = run.transformer_events()
+    events, failed, conditions = run.transformer_events(temperature=temperature)
     if ids is not None:
         summary.weather_rows = persist.weather_save(site=ids.site, weather=weather)
         persist.incidents_save(incidents=planned, meter_ids=meter_ids, timeline=timeline)
         persist.transformer_events_save(events=events, transformers=ids.transformers, failed=failed)
+        summary.condition_readings = persist.transformer_conditions_save(
+            conditions=conditions, transformers=ids.transformers
+        )
         persist.last_readings_save(last=run.last)
     summary.readings = run.readings
     summary.plan, summary.incidents, summary.timeline = plan, planned, timeline

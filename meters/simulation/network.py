@@ -2,7 +2,10 @@
 
 The hazard of a failure on a day grows with the transformer's age and with a 30-day memory of
 overload hours and low-voltage hours, so a model fed those features has something real to learn;
-warning faults come days to weeks before most failures (the lead time).
+warning faults come days to weeks before most failures (the lead time). A failure announced so is a
+developing fault (overheating, partial discharge): it starts weeks before the warning, and its window
+(`developing`) drives the condition telemetry of meters/simulation/condition.py. Unannounced
+failures (through-faults, lightning) give no precursor at all.
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ class TransformerEventPlan:
     oil_temperature_c: float | None
 
 
+@dataclass
+class TransformerStory:
+    """A transformer's simulated events, whether it is out of service at the end, and its developing faults."""
+
+    events: list[TransformerEventPlan]
+    failed: bool
+    developing: list[tuple[int, int]]  # (warning day, failure day), day indexes from the start; may be < 0
+
+
 def transformer_history(
     *,
     seed: int,
@@ -36,8 +48,8 @@ def transformer_history(
     hourly_voltage: np.ndarray,
     start: dt.datetime,
     now_year: int,
-) -> tuple[list[TransformerEventPlan], bool]:
-    """Events for one transformer over the simulated hours, and whether it is failed at the end."""
+) -> TransformerStory:
+    """Events for one transformer over the simulated hours, whether it is failed at the end, its developing faults."""
     rng = rng_for(seed, "transformer", transformer.code)
     events: list[TransformerEventPlan] = []
     age = max(now_year - transformer.installed_year, 0)
@@ -50,8 +62,9 @@ def transformer_history(
             events.append(TransformerEventPlan(index, "fault", when, "Minor fault found and fixed.", oil + 6))
     hours = hourly_kw.shape[0]
     days = hours // 24
+    developing: list[tuple[int, int]] = []
     if days == 0:
-        return events, False
+        return TransformerStory(events, False, developing)
     loading = hourly_kw[: days * 24].reshape(days, 24) / 0.93 / transformer.capacity_kva
     low_v = hourly_voltage[: days * 24].reshape(days, 24) < 0.94 * 230.0
     overload_hours = (loading > 1.0).sum(axis=1)
@@ -86,8 +99,9 @@ def transformer_history(
             warned = max(when - dt.timedelta(days=lead), start)
             text = str(rng.choice(["Oil temperature alarm.", "Gas-in-oil (Buchholz) alarm.", "Bushing hot spot."]))
             events.append(TransformerEventPlan(index, "fault", warned, text, oil + 12))
+            developing.append((d - lead, d))  # condition.py starts the fault weeks before its warning
         reason = "overload" if overload_hours[max(d - 30, 0) : d + 1].sum() > 10 else "insulation ageing"
         events.append(TransformerEventPlan(index, "failure", when, f"Failure ({reason}).", oil + 20))
         failed_until = d + int(rng.integers(2, 8))
         accumulated, threshold = 0.0, rng.exponential(1.0)
-    return events, failed_until >= days
+    return TransformerStory(events, failed_until >= days, developing)

@@ -9,9 +9,18 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from customers.models import Customer, CustomerTruth, Tariff, TariffBand, Transformer, TransformerEvent
+from customers.models import (
+    Customer,
+    CustomerTruth,
+    Tariff,
+    TariffBand,
+    Transformer,
+    TransformerCondition,
+    TransformerEvent,
+)
 from meters.models import AcademicPeriod, Hostel, Incident, Meter, MeterEvent, Occupancy, Room, Site, Weather
 from meters.simulation.calendar import KIND_NAMES, Roster, calendar_periods
+from meters.simulation.condition import ConditionPlan
 from meters.simulation.estate import EstatePlan
 from meters.simulation.incidents import IncidentPlan
 from meters.simulation.network import TransformerEventPlan
@@ -221,6 +230,23 @@ def transformer_events_save(
         if is_failed:
             Transformer.objects.filter(pk=transformer.pk).update(status=Transformer.Status.FAILED)
     return len(events)
+
+
+def transformer_conditions_save(*, conditions: list[ConditionPlan], transformers: list[Transformer]) -> int:
+    TransformerCondition.objects.bulk_create(
+        [
+            TransformerCondition(
+                transformer=transformers[c.transformer],
+                measured_at=c.measured_at,
+                top_oil_c=c.top_oil_c,
+                dissolved_gas_ppm=c.dissolved_gas_ppm,
+                source="simulator",
+            )
+            for c in conditions
+        ],
+        batch_size=BATCH,
+    )
+    return len(conditions)
 
 
 def last_readings_save(*, last: dict[int, dt.datetime]) -> None:

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from customers.models import CustomerTruth, TransformerEvent
+from customers.models import CustomerTruth, TransformerCondition, TransformerEvent
 from meters.models import DailyRollup, HourlyRollup, Incident, Meter, Reading
 from meters.services import rollups_rebuild
 from meters.simulation import Summary, campus_simulate
 from meters.simulation.calendar import day_kinds
+from meters.simulation.condition import condition_readings
+from meters.simulation.estate import TransformerPlan
 from meters.simulation.incidents import ALL_KINDS, CONSUMPTION_KINDS
 from meters.simulation.physics import room_parameters, rooms_load_kw
 from meters.simulation.timeline import dark_mask, timeline_build
@@ -202,6 +204,9 @@ def test_tiny_scale_prints_its_summary_and_fills_the_database(settings: object) 
     assert not DailyRollup.objects.filter(kwh__lt=0).exists()
     assert CustomerTruth.objects.filter(customer__kind="hostel_room").count() == 24
     assert TransformerEvent.objects.filter(kind="inspection").exists()
+    conditions = TransformerCondition.objects.count()
+    assert conditions >= 21
+    assert f"transformer condition readings: {conditions:,}" in text
     assert not Meter.objects.filter(status="active", last_reading_at__isnull=True).exists()
     replaced = Incident.objects.get(kind="meter_replacement").meter
     assert replaced.status == "removed"
@@ -276,3 +281,36 @@ def test_seed_demo_refuses_without_debug() -> None:
 
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_a_developing_fault_heats_and_gasses_the_oil_before_its_failure_and_a_sudden_one_does_not() -> None:
+    days = 240
+    hours = np.arange(days * 24)
+    kw = 300 + 150 * np.sin(2 * np.pi * (hours % 24 - 8) / 24)  # a daily cycle on a 630 kVA unit
+    temp = 18 + 7 * np.sin(2 * np.pi * (hours % 24 - 10) / 24)
+    plan = TransformerPlan("TX-T", "Test", 630, 2000, "yard")
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+    def readings(developing: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        rows = condition_readings(
+            seed=7,
+            index=0,
+            transformer=plan,
+            hourly_kw=kw,
+            hourly_temp=temp,
+            start=start,
+            now_year=2025,
+            developing=developing,
+        )
+        assert len(rows) == days
+        assert rows[0].measured_at.date() == start.date()
+        return np.array([r.top_oil_c for r in rows]), np.array([r.dissolved_gas_ppm for r in rows])
+
+    oil, gas = readings([(180, 200)])  # warned on day 180, failed on day 200
+    quiet_oil, quiet_gas = readings([])  # the same unit with a sudden failure: no precursor
+    assert 40 < np.median(quiet_oil) < 100
+    assert gas[195:200].mean() > gas[100:110].mean() + 300  # gas builds towards the failure
+    assert oil[195:200].mean() > oil[100:110].mean() + 3
+    assert gas[100:110].mean() == pytest.approx(quiet_gas[100:110].mean(), rel=0.2)  # before the onset
+    assert gas[205:215].mean() < gas[195:200].mean() / 2  # repaired: back to normal
+    assert abs(quiet_gas[195:200].mean() - quiet_gas[100:110].mean()) < 150

@@ -10,7 +10,7 @@ import pandas as pd
 from django.db.models import Avg, Max, Min, Sum
 from django.utils import timezone
 
-from customers.models import Transformer, TransformerEvent
+from customers.models import Transformer, TransformerCondition, TransformerEvent
 from meters.models import HourlyRollup, Meter
 from predictions.forecasting.series import site_weather
 from predictions.ml.artifacts import IncompatibleArtifact
@@ -48,8 +48,18 @@ def transformer_history(*, transformer: Transformer, start: dt.datetime, end: dt
         (pd.Timestamp(at), kind)
         for at, kind in TransformerEvent.objects.filter(transformer=transformer).values_list("occurred_at", "kind")
     ]
+    readings = TransformerCondition.objects.filter(
+        transformer=transformer, measured_at__gte=start, measured_at__lt=end
+    ).values_list("measured_at", "top_oil_c", "dissolved_gas_ppm")
+    condition = pd.DataFrame.from_records(list(readings), columns=["measured_at", "top_oil_c", "dissolved_gas_ppm"])
+    condition["measured_at"] = pd.to_datetime(condition["measured_at"], utc=True)
     return TransformerHistory(
-        transformer.pk, float(transformer.capacity_kva), transformer.installed_year, frame, events
+        transformer.pk,
+        float(transformer.capacity_kva),
+        transformer.installed_year,
+        frame,
+        events,
+        condition.set_index("measured_at").astype(float) if len(condition) else None,
     )
 
 
@@ -65,7 +75,8 @@ def failure_train(*, now: dt.datetime | None = None) -> ModelVersion:
         freq=f"{SNAPSHOT_DAYS}D",
     )
     for transformer in Transformer.objects.exclude(status=Transformer.Status.RETIRED):
-        history = transformer_history(transformer=transformer, start=start, end=end)
+        # 120 days more: the condition features of the first snapshots fit top oil on the days before them.
+        history = transformer_history(transformer=transformer, start=start - dt.timedelta(days=120), end=end)
         first = history.hourly["kw"].first_valid_index()
         if first is None:
             continue
@@ -126,7 +137,8 @@ def failure_risks_compute(*, now: dt.datetime | None = None) -> dict[str, object
         model = FailureRiskModel.load(version.artifact)
     rows = []
     for transformer in Transformer.objects.exclude(status=Transformer.Status.RETIRED):
-        history = transformer_history(transformer=transformer, start=end - dt.timedelta(days=31), end=end)
+        # 121 days: the condition features fit each unit's top oil on the 120 days before the snapshot.
+        history = transformer_history(transformer=transformer, start=end - dt.timedelta(days=121), end=end)
         features = snapshot_features(history, pd.DatetimeIndex([pd.Timestamp(end).normalize()]))
         ((probability, factors),) = model.predict(features)
         rows.append(

@@ -18,8 +18,10 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from predictions.ml.failure_condition import CONDITION_FEATURES, condition_features
+
 FAMILY = "failure"
-FORMAT_VERSION = 2  # 2: low-voltage hours, time since the last fault and failure; monotone constraints
+FORMAT_VERSION = 3  # 2: low-voltage hours, time since the last fault and failure; 3: condition telemetry
 HORIZON_DAYS = 30
 LOW_VOLTAGE = 0.94  # of nominal: the statutory lower limit (230 V -6 %) under which equipment is stressed
 FEATURES = [
@@ -41,6 +43,10 @@ FEATURES = [
     "low_voltage_hours_30d",
     "days_since_fault",
     "days_since_failure",
+    "top_oil_excess_7d",
+    "top_oil_max_7d",
+    "dissolved_gas_ppm",
+    "gas_rise_per_day_30d",
 ]
 # How a factor reads to a facility manager: its value in words.
 FEATURE_LABELS = {
@@ -62,6 +68,10 @@ FEATURE_LABELS = {
     "low_voltage_hours_30d": "{value:.0f} h below 94 % voltage in 30 days",
     "days_since_fault": "{value:.0f} days since the last fault",
     "days_since_failure": "{value:.0f} days since the last outage",
+    "top_oil_excess_7d": "top oil {value:+.1f} °C against what load and weather explain (7 days)",
+    "top_oil_max_7d": "top oil up to {value:.0f} °C in 7 days",
+    "dissolved_gas_ppm": "dissolved gas {value:.0f} ppm",
+    "gas_rise_per_day_30d": "dissolved gas {value:+.1f} ppm a day over 30 days",
 }
 NEVER_LABELS = {
     "days_since_maintenance": "no maintenance on record",
@@ -97,6 +107,10 @@ MONOTONE = {
     "low_voltage_hours_30d": 1,
     "days_since_fault": -1,
     "capacity_kva": -1,
+    "top_oil_excess_7d": 1,
+    "top_oil_max_7d": 1,
+    "dissolved_gas_ppm": 1,
+    "gas_rise_per_day_30d": 1,
 }
 XGB_PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
@@ -121,6 +135,8 @@ class TransformerHistory:
     installed_year: int
     hourly: pd.DataFrame  # UTC hourly index; columns kw, voltage_min, voltage_max, nominal, power_factor, temp
     events: list[tuple[pd.Timestamp, str]]  # (occurred_at UTC, kind)
+    # Condition readings: UTC index (measured_at), columns top_oil_c, dissolved_gas_ppm; None when it has none.
+    condition: pd.DataFrame | None = None
 
 
 def snapshot_features(history: TransformerHistory, dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -207,6 +223,9 @@ def snapshot_features(history: TransformerHistory, dates: pd.DatetimeIndex) -> p
     rows["days_since_fault"] = _days_since(faults, at)
     outages = np.array(sorted(t.value for t, kind in history.events if kind in ("failure", "repair")), dtype="int64")
     rows["days_since_failure"] = _days_since(outages, at)
+    condition = condition_features(history.condition, util=util, temp=temp, dates=dates)
+    for name in condition.columns:
+        rows[name] = condition[name].to_numpy()
     return rows[FEATURES].astype(float)
 
 
@@ -276,6 +295,15 @@ class FailureRiskModel:
             "base_rate_test": float(y_test.mean()) if len(y_test) else None,
         }
         self.metrics |= self._rolling_origin(matrix, labels, dates, unique)
+        # What the condition telemetry adds: the same pooled scoring with those features blanked out.
+        columns = [FEATURES.index(name) for name in CONDITION_FEATURES]
+        self.metrics["condition_coverage"] = float(np.isfinite(matrix[:, columns]).any(axis=1).mean())
+        if self.metrics["condition_coverage"] > 0:
+            blind = matrix.copy()
+            blind[:, columns] = np.nan
+            self.metrics["rolling_roc_auc_without_condition"] = self._rolling_origin(blind, labels, dates, unique)[
+                "rolling_roc_auc"
+            ]
         return self.metrics
 
     @staticmethod

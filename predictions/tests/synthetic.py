@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from customers.models import Customer, Transformer, TransformerEvent
+from customers.models import Customer, Transformer, TransformerCondition, TransformerEvent
 from customers.tests.factories import CustomerFactory, TransformerFactory
 from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Room, Weather
 from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
@@ -152,6 +152,66 @@ def build_failing_fleet(
             day += span
     HourlyRollup.objects.bulk_create(rollups, batch_size=5000, ignore_conflicts=True)
     TransformerEvent.objects.bulk_create(events)
+    return fleet
+
+
+def build_gassing_fleet(
+    *, transformers: int = 12, days: int = 400, seed: int = 5, end: dt.datetime | None = None
+) -> list[Transformer]:
+    """Transformers under the same steady load whose failures are announced only by gas in oil.
+
+    Each failure is preceded by 40 days of rising dissolved gas (daily readings); the load, the
+    voltage and the age say nothing. The last transformer is gassing at the end, its failure to come.
+    """
+    rng = np.random.default_rng(seed)
+    end = end or dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    start = end - dt.timedelta(days=days)
+    fleet, rollups, events, readings = [], [], [], []
+    for i in range(transformers):
+        transformer = TransformerFactory.create(code=f"GX-{i:02d}", capacity_kva=100, installed_year=2000)
+        meter = MeterFactory.create(
+            serial=f"GFEED-{i:02d}", kind=Meter.Kind.FEEDER, room=None, transformer=transformer, installed_at=start
+        )
+        fleet.append(transformer)
+        failures = sorted(int(d) for d in rng.choice(np.arange(60, days - 40), size=int(rng.integers(1, 4))))
+        if i == transformers - 1:
+            failures = [days + 5]
+        gas = np.full(days, 150.0)
+        for failure in failures:
+            onset = failure - 40
+            ramp = np.clip((np.arange(days) - onset) / 40, 0, 1) * (np.arange(days) <= failure)
+            gas += 1500 * ramp**2
+            if failure < days:
+                events.append(
+                    TransformerEvent(
+                        transformer=transformer,
+                        kind="failure",
+                        occurred_at=start + dt.timedelta(days=failure, hours=14),
+                    )
+                )
+        for d in range(days):
+            at = start + dt.timedelta(days=d, hours=12)
+            rollups.append(
+                HourlyRollup(
+                    meter=meter,
+                    hour=at,
+                    kwh=50.0 * rng.lognormal(0, 0.05),
+                    readings=1,
+                    voltage_min=228.0,
+                    voltage_max=236.0,
+                    power_factor_avg=0.95,
+                )
+            )
+            readings.append(
+                TransformerCondition(
+                    transformer=transformer,
+                    measured_at=at + dt.timedelta(hours=2),
+                    dissolved_gas_ppm=gas[d] * rng.lognormal(0, 0.05),
+                )
+            )
+    HourlyRollup.objects.bulk_create(rollups, batch_size=5000)
+    TransformerEvent.objects.bulk_create(events)
+    TransformerCondition.objects.bulk_create(readings, batch_size=5000)
     return fleet
 
 

@@ -7,7 +7,7 @@ from predictions.ml.artifacts import IncompatibleArtifact, artifact_write
 from predictions.ml.failure import FAMILY, FailureRiskModel
 from predictions.models import ModelVersion, TransformerRisk
 from predictions.selectors import transformer_risks_for_user
-from predictions.tests.synthetic import build_failing_fleet
+from predictions.tests.synthetic import build_failing_fleet, build_gassing_fleet
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +34,26 @@ def test_failure_model_trains_scores_and_explains_each_transformer() -> None:
     assert all({"feature", "value", "contribution"} <= set(f) for f in risk.factors)
     model = FailureRiskModel.load(version.artifact)
     assert model.booster is not None
+
+
+@pytest.mark.django_db
+def test_gas_in_oil_gives_warning_the_load_cannot_and_is_named_as_the_factor() -> None:
+    import datetime as dt
+
+    end = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    fleet = build_gassing_fleet(end=end)
+    version = failure_train(now=end)
+    assert version.status == ModelVersion.Status.CURRENT, version.note
+    metrics = version.metrics
+    assert metrics["condition_coverage"] > 0.9
+    assert metrics["rolling_roc_auc"] > 0.9, metrics
+    assert metrics["rolling_roc_auc_without_condition"] < 0.7, metrics  # load and age are no help here
+    failure_risks_compute(now=end)
+    gassing = TransformerRisk.objects.get(transformer=fleet[-1])
+    others = TransformerRisk.objects.exclude(transformer=fleet[-1])
+    assert gassing.probability > max(r.probability for r in others)
+    assert gassing.factors[0]["feature"] in ("dissolved_gas_ppm", "gas_rise_per_day_30d")
+    assert "dissolved gas" in gassing.factors[0]["label"]
 
 
 @pytest.mark.django_db

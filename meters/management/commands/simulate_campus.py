@@ -31,6 +31,7 @@ def summary_lines(summary: Summary) -> list[str]:
     lines += [f"    {kind}: {n}" for kind, n in summary.incidents_by_kind.items()]
     lines.append(f"  transformer events: {sum(summary.transformer_events_by_kind.values())}")
     lines += [f"    {kind}: {n}" for kind, n in summary.transformer_events_by_kind.items()]
+    lines.append(f"  transformer condition readings: {summary.condition_readings:,}")
     return lines
 
 

@@ -1,0 +1,144 @@
+"""Transformer condition readings (top-oil temperature, dissolved gas) from monitors, gateways and staff.
+
+Each item is checked on its own: a bad one is quarantined with its reason (as readings are) and the
+good ones are stored. Idempotent on (transformer, measured_at): a repeat changes nothing, a changed
+value updates the stored reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from customers.models import Transformer, TransformerCondition
+from meters.models import QuarantinedReading
+
+SOURCE_PREFIX = "transformer condition"
+FIELDS = {"transformer", "measured_at", "top_oil_c", "dissolved_gas_ppm"}
+LIMITS = {"top_oil_c": (-50.0, 200.0), "dissolved_gas_ppm": (0.0, 100_000.0)}
+FUTURE_SLACK = dt.timedelta(minutes=10)
+
+
+@dataclass
+class ConditionResult:
+    accepted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejections: list[tuple[int, str, str]] = field(default_factory=list)  # (index, transformer, reason)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+def _value(item: dict[str, Any], name: str) -> float | None:
+    raw = item.get(name)
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(f"{name} must be a number, not {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {str(raw)[:40]!r}") from None
+    low, high = LIMITS[name]
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} {value:g} is outside {low:g} to {high:g}")
+    return value
+
+
+def _check(item: Any, codes: dict[str, int], now: dt.datetime) -> tuple[int, dt.datetime, float | None, float | None]:
+    if not isinstance(item, dict):
+        raise ValueError("expected an object")
+    unknown = sorted(set(item) - FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}")
+    code = str(item.get("transformer") or "")
+    if code not in codes:
+        raise ValueError(f"unknown transformer {code[:40]!r}" if code else "transformer is required")
+    raw_time = item.get("measured_at")
+    when = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    if when is None:
+        raise ValueError(f"measured_at {str(raw_time)[:40]!r} is not an ISO 8601 date-time")
+    if timezone.is_naive(when):
+        raise ValueError("measured_at needs a UTC offset (for example 2025-01-01T12:00:00Z)")
+    if when > now + FUTURE_SLACK:
+        raise ValueError(f"measured_at {raw_time} is in the future")
+    oil, gas = _value(item, "top_oil_c"), _value(item, "dissolved_gas_ppm")
+    if oil is None and gas is None:
+        raise ValueError("give top_oil_c, dissolved_gas_ppm or both")
+    return codes[code], when.astimezone(dt.UTC), oil, gas
+
+
+def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True) -> ConditionResult:
+    """Store the good items; quarantine each bad one with its reason."""
+    result = ConditionResult()
+    wanted = {str(item.get("transformer")) for item in items if isinstance(item, dict)}
+    codes = dict(Transformer.objects.filter(code__in=wanted).values_list("code", "pk"))
+    now = timezone.now()
+    good: dict[tuple[int, dt.datetime], tuple[float | None, float | None]] = {}
+    for index, item in enumerate(items):
+        try:
+            pk, when, oil, gas = _check(item, codes, now)
+        except ValueError as error:
+            code = str(item.get("transformer", ""))[:64] if isinstance(item, dict) else ""
+            result.rejections.append((index, code, str(error)))
+            continue
+        good[(pk, when)] = (oil, gas)  # a repeat within the batch: the last one wins
+    with transaction.atomic():
+        stored = {
+            (row.transformer_id, row.measured_at): row
+            for row in TransformerCondition.objects.select_for_update().filter(
+                transformer_id__in={pk for pk, _ in good}, measured_at__in={when for _, when in good}
+            )
+        }
+        new, changed = [], []
+        for (pk, when), (oil, gas) in good.items():
+            row = stored.get((pk, when))
+            if row is None:
+                new.append(
+                    TransformerCondition(transformer_id=pk, measured_at=when, top_oil_c=oil, dissolved_gas_ppm=gas)
+                )
+                new[-1].source = source[:200]
+            elif (row.top_oil_c, row.dissolved_gas_ppm) == (oil, gas):
+                result.unchanged += 1
+            else:
+                row.top_oil_c, row.dissolved_gas_ppm, row.source = oil, gas, source[:200]
+                changed.append(row)
+        # A concurrent batch may have stored the same reading since: update it rather than fail.
+        TransformerCondition.objects.bulk_create(
+            new,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["transformer", "measured_at"],
+            update_fields=["top_oil_c", "dissolved_gas_ppm", "source"],
+        )
+        TransformerCondition.objects.bulk_update(changed, ["top_oil_c", "dissolved_gas_ppm", "source"], batch_size=2000)
+        result.accepted, result.updated = len(new), len(changed)
+        if quarantine and result.rejections:
+            QuarantinedReading.objects.bulk_create(
+                [
+                    QuarantinedReading(
+                        source=f"{SOURCE_PREFIX}: {source}"[:200],
+                        row_number=index,
+                        raw=items[index] if isinstance(items[index], dict) else {"value": repr(items[index])[:500]},
+                        reason=reason[:300],
+                    )
+                    for index, _code, reason in result.rejections
+                ]
+            )
+    return result
