@@ -26,6 +26,7 @@ class AlertKind(models.TextChoices):
     STALE_METER = "stale_meter", "Meter stopped reporting"
     MAIN_IMBALANCE = "main_imbalance", "Main meter imbalance"
     TRANSFORMER_CAPACITY = "transformer_capacity", "Transformer near capacity"
+    TRANSFORMER_CONDITION = "transformer_condition", "Transformer running hot or gassing"
     MODEL_UNFIT = "model_unfit", "Model no longer fits"
     MANUAL = "manual", "Raised by hand"
 

@@ -1,4 +1,4 @@
-"""Signals from lower apps that become alerts: meters that stopped reporting."""
+"""Signals from lower apps that become alerts: meters that stopped reporting, transformers running hot."""
 
 from __future__ import annotations
 
@@ -34,4 +34,44 @@ def on_stale_meters_found(*, meters: list[Any], **_: Any) -> None:
             meter=meter,
             dedupe_key=f"stale_meter:{stale.meter_id}",
             source_payload={"meter_id": stale.meter_id, "silent_hours": round(hours, 2)},
+        )
+
+
+# IEEE C57.91 limits top oil to 105 °C; operators alarm well before. TDCG above 1,920 ppm is IEEE
+# C57.104's condition 3 ("high decomposition"). Both can be set in the settings.
+TOP_OIL_ALARM_C = 95.0
+GAS_ALARM_PPM = 1920.0
+TOP_OIL_LIMIT_C = 105.0  # past these it is critical: the standard's limit, C57.104's condition 4
+GAS_CRITICAL_PPM = 4630.0
+
+
+def on_transformer_condition_ingested(*, latest: list[tuple[Any, ...]], **_: Any) -> None:
+    """A transformer whose newest condition reading is past an alarm level gets one (deduplicated) alert."""
+    from django.conf import settings
+
+    from alerts.services import alert_raise
+    from customers.models import Transformer
+
+    oil_limit = float(getattr(settings, "TRANSFORMER_TOP_OIL_ALARM_C", TOP_OIL_ALARM_C))
+    gas_limit = float(getattr(settings, "TRANSFORMER_GAS_ALARM_PPM", GAS_ALARM_PPM))
+    alarming = [
+        row
+        for row in latest
+        if (row[2] is not None and row[2] >= oil_limit) or (row[3] is not None and row[3] >= gas_limit)
+    ]
+    codes = dict(Transformer.objects.filter(pk__in=[row[0] for row in alarming]).values_list("pk", "code"))
+    for pk, at, oil, gas in alarming:
+        code = codes.get(pk, str(pk))
+        found = []
+        if oil is not None and oil >= oil_limit:
+            found.append(f"top oil {oil:.1f} °C (alarm at {oil_limit:.0f} °C)")
+        if gas is not None and gas >= gas_limit:
+            found.append(f"dissolved combustible gas {gas:,.0f} ppm (alarm at {gas_limit:,.0f} ppm)")
+        alert_raise(
+            kind=AlertKind.TRANSFORMER_CONDITION,
+            title=f"Transformer {code}: " + (" and ".join(part.split(" (")[0] for part in found)),
+            explanation=f"Its monitor read {' and '.join(found)} at {at:%Y-%m-%d %H:%M} UTC.",
+            score=1.0 if (oil or 0) >= TOP_OIL_LIMIT_C or (gas or 0) >= GAS_CRITICAL_PPM else None,
+            dedupe_key=f"transformer_condition:{pk}",
+            source_payload={"transformer_id": pk, "measured_at": at.isoformat(), "top_oil_c": oil, "gas_ppm": gas},
         )

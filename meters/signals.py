@@ -8,6 +8,11 @@ readings_ingested(sender, meter_ids: list[int], start: datetime, end: datetime)
 stale_meters_found(sender, meters: list[meters.ingest.StaleMeter])
     Sent by the periodic stale-meter check (meters.tasks.meters_check_stale) when some meters
     stopped reporting. The alerts issue may connect to it, or call meters_stale() itself.
+
+transformer_condition_ingested(sender, latest: list[tuple[int, datetime, float | None, float | None]])
+    Sent after a committed batch of transformer condition readings: per transformer in it, its
+    newest reading as (transformer id, measured_at, top_oil_c, dissolved_gas_ppm). Alerts connect
+    to it to say that a transformer runs hot or gasses.
 """
 
 from __future__ import annotations
@@ -16,3 +21,4 @@ from django.dispatch import Signal
 
 readings_ingested = Signal()
 stale_meters_found = Signal()
+transformer_condition_ingested = Signal()

@@ -21,6 +21,7 @@ DEFAULT_KIND_SEVERITY = {
     AlertKind.MODEL_UNFIT: "low",
     AlertKind.MAIN_IMBALANCE: "medium",
     AlertKind.TRANSFORMER_CAPACITY: "high",
+    AlertKind.TRANSFORMER_CONDITION: "high",
     AlertKind.MANUAL: "medium",
 }
 DEFAULT_SCORE_SEVERITY = [(0.95, "critical"), (0.8, "high"), (0.6, "medium")]

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from customers.models import Transformer, TransformerCondition
 from meters.models import QuarantinedReading
+from meters.signals import transformer_condition_ingested
 
 SOURCE_PREFIX = "transformer condition"
 FIELDS = {"transformer", "measured_at", "top_oil_c", "dissolved_gas_ppm"}
@@ -141,4 +142,11 @@ def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True)
                     for index, _code, reason in result.rejections
                 ]
             )
+        latest: dict[int, tuple[int, dt.datetime, float | None, float | None]] = {}
+        for (pk, when), (oil, gas) in good.items():
+            if pk not in latest or when > latest[pk][1]:
+                latest[pk] = (pk, when, oil, gas)
+        if latest:
+            rows = list(latest.values())
+            transaction.on_commit(lambda: transformer_condition_ingested.send(sender="meters.ingest", latest=rows))
     return result
