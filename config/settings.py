@@ -139,6 +139,9 @@ AUTHENTICATION_BACKENDS = ["customers.auth.ThrottledModelBackend"]
 # Sign-in throttling: this many failures for a username lock it out for this long.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Transformer condition readings at or past these raise a "running hot or gassing" alert.
+TRANSFORMER_TOP_OIL_ALARM_C = env_int("TRANSFORMER_TOP_OIL_ALARM_C", 95, minimum=40, maximum=150)
+TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=50, maximum=100_000)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
