@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers.models import Transformer, TransformerCondition, TransformerEvent
 from meters.models import HourlyRollup, Meter
-from predictions.forecasting.series import site_weather
+from predictions.forecasting.series import site_weather, transformer_site_id
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.ml.failure import FAMILY, FailureRiskModel, TransformerHistory, snapshot_features, snapshot_labels
 from predictions.models import ModelVersion, TransformerRisk
@@ -41,8 +41,7 @@ def transformer_history(*, transformer: Transformer, start: dt.datetime, end: dt
     frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
     frame = frame.set_index("hour").reindex(grid).astype(float)
     frame["nominal"] = float(meters.aggregate(v=Avg("nominal_voltage"))["v"] or 230.0)
-    site_id = meters.filter(hostel__isnull=False).values_list("hostel__site_id", flat=True).first()
-    temperature = site_weather(site_id=site_id, start=start, end=end)
+    temperature = site_weather(site_id=transformer_site_id(transformer.pk), start=start, end=end)
     frame["temp"] = temperature.reindex(grid) if temperature is not None else np.nan
     events = [
         (pd.Timestamp(at), kind)

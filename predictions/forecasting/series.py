@@ -33,16 +33,28 @@ class Subject:
         return f"{self.kind}:{self.code}"
 
 
+def transformer_site_id(transformer_id: int) -> int | None:
+    """The site whose weather a transformer sees: its hostels' site, else the estate's only site.
+
+    A transformer feeding only feeders (staff houses, shops) has no hostel; on a one-site estate it
+    stands on that site all the same.
+    """
+    site_id = (
+        Meter.objects.filter(transformer_id=transformer_id, hostel__isnull=False)
+        .values_list("hostel__site_id", flat=True)
+        .first()
+    )
+    if site_id is None:
+        sites = list(Site.objects.values_list("pk", flat=True)[:2])
+        site_id = sites[0] if len(sites) == 1 else None
+    return site_id
+
+
 def subjects_all() -> list[Subject]:
     """Every hostel, transformer with meters, and site with hostels."""
     subjects = [Subject("hostel", h.pk, h.code, h.site_id) for h in Hostel.objects.order_by("pk")]
     for transformer in Transformer.objects.annotate(n=Count("meters")).filter(n__gt=0).order_by("pk"):
-        site_id = (
-            Meter.objects.filter(transformer=transformer, hostel__isnull=False)
-            .values_list("hostel__site_id", flat=True)
-            .first()
-        )
-        subjects.append(Subject("transformer", transformer.pk, transformer.code, site_id))
+        subjects.append(Subject("transformer", transformer.pk, transformer.code, transformer_site_id(transformer.pk)))
     for site in Site.objects.annotate(n=Count("hostels")).filter(n__gt=0).order_by("pk"):
         subjects.append(Subject("site", site.pk, site.code, site.pk))
     return subjects

@@ -82,3 +82,27 @@ def test_risks_are_scoped_to_transformers_feeding_the_wardens_hostels(campus, wa
         transformer=tx_a, probability=0.4, computed_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     )
     assert transformer_risks_for_user(user=warden_b) == []
+
+
+@pytest.mark.django_db
+def test_a_transformer_feeding_only_feeders_sees_the_weather_of_the_estates_one_site() -> None:
+    from customers.tests.factories import TransformerFactory
+    from meters.models import Meter
+    from meters.tests.factories import HostelFactory, MeterFactory, SiteFactory
+    from predictions.forecasting.series import transformer_site_id
+
+    site = SiteFactory.create(code="main")
+    hostel_tx, estate_tx = TransformerFactory.create(code="TH"), TransformerFactory.create(code="TE")
+    MeterFactory.create(
+        serial="MAIN-H",
+        kind=Meter.Kind.HOSTEL_MAIN,
+        room=None,
+        hostel=HostelFactory.create(site=site),
+        transformer=hostel_tx,
+    )
+    MeterFactory.create(serial="FEED-S", kind=Meter.Kind.FEEDER, room=None, hostel=None, transformer=estate_tx)
+    assert transformer_site_id(hostel_tx.pk) == site.pk
+    assert transformer_site_id(estate_tx.pk) == site.pk  # the only site
+    SiteFactory.create(code="other")
+    assert transformer_site_id(estate_tx.pk) is None  # two sites: which one is not ours to guess
+    assert transformer_site_id(hostel_tx.pk) == site.pk
