@@ -46,7 +46,10 @@ def _describe(family: str, entry: dict[str, Any]) -> str:
         return f"{entry['status']}: {entry['note']}"
     return (
         f"ROC AUC {metrics.get('roc_auc')}, Brier {metrics.get('brier')}, "
-        f"precision@10% {metrics.get('precision_at_10pct')} ({metrics.get('test_positives')} failures in test); "
+        f"precision@10% {metrics.get('precision_at_10pct')} "
+        f"({metrics.get('test_positives')} positive snapshots in test); "
         f"rolling-origin ROC AUC {metrics.get('rolling_roc_auc')}, precision@10% "
-        f"{metrics.get('rolling_precision_at_10pct')} ({metrics.get('rolling_positives')} failures scored)"
+        f"{metrics.get('rolling_precision_at_10pct')} ({metrics.get('rolling_positives')} positive snapshots scored); "
+        f"without condition readings {metrics.get('rolling_roc_auc_without_condition', 'n/a')} "
+        f"(condition on {metrics.get('condition_coverage', 0):.0%} of snapshots)"
     )
