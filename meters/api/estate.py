@@ -31,6 +31,7 @@ from customers.api.base import (
     errors,
     scoped_views,
 )
+from customers.api.fastlist import FastListMixin
 from meters import selectors
 from meters.api import serializers as s
 from meters.models import Hostel, Meter, Occupancy, Room, Site, Weather
@@ -161,7 +162,7 @@ class RoomViewSet(_SeriesViewSet):
 
 
 @scoped_views("meters", s.MeterSerializer)
-class MeterViewSet(_SeriesViewSet):
+class MeterViewSet(FastListMixin, _SeriesViewSet):
     """Meters of the hostels you may see; another hostel's meter is a 404."""
 
     serializer_class = s.MeterSerializer

@@ -1,0 +1,104 @@
+"""Big read-only lists without a model instance and a DRF field call per value.
+
+A ModelSerializer made only of plain model fields (text, choices, numbers, booleans, date-times,
+foreign-key ids, and `source="relation.field"` lookups) is rendered from `values()` rows by a plan
+built once per serializer class: the same JSON, measured at a fraction of the CPU (a page of 100
+meters: see `test_fastlist.py` and the issue note). Anything the plan does not know falls back to
+the serializer itself, so a new field can never be rendered wrongly, only slowly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.relations import PrimaryKeyRelatedField
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+Converter = Callable[[Any], Any]
+
+
+def _datetime(value: Any) -> Any:
+    """DRF's DateTimeField.to_representation for ISO 8601 output, without its per-call setup."""
+    if not value:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _float(value: Any) -> Any:
+    return None if value is None else float(value)
+
+
+def _int(value: Any) -> Any:
+    return None if value is None else int(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _converter(field: serializers.Field) -> Converter | None:
+    if isinstance(field, serializers.DateTimeField):
+        fmt = getattr(field, "format", api_settings.DATETIME_FORMAT)
+        return _datetime if isinstance(fmt, str) and fmt.lower() == "iso-8601" else None
+    if isinstance(field, serializers.ChoiceField):
+        mapping = dict(field.choice_strings_to_values)  # as DRF: the choice's own value, e.g. 15 for "15"
+        return lambda value: value if value in ("", None) else mapping.get(str(value), value)
+    if isinstance(field, serializers.CharField):
+        return _text
+    if isinstance(field, serializers.FloatField):
+        return _float
+    if isinstance(field, serializers.IntegerField):
+        return _int
+    if isinstance(field, serializers.BooleanField):
+        return _same
+    if isinstance(field, PrimaryKeyRelatedField) and field.pk_field is None:
+        return _same
+    return None
+
+
+@cache
+def list_plan(serializer_class: type[serializers.ModelSerializer]) -> tuple[tuple[str, str, Converter], ...] | None:
+    """(output name, values() lookup, converter) per field, or None when a field needs the serializer."""
+    plan = []
+    for name, field in serializer_class().fields.items():
+        if field.write_only:
+            continue
+        source = field.source if isinstance(field.source, str) else "*"
+        if isinstance(field, PrimaryKeyRelatedField):
+            lookup = f"{source}_id" if "." not in source and source != "*" else None
+        else:
+            lookup = source.replace(".", "__") if source != "*" else None
+        converter = _converter(field)
+        if lookup is None or converter is None:
+            return None
+        plan.append((name, lookup, converter))
+    return tuple(plan)
+
+
+def _rendered(plan: tuple[tuple[str, str, Converter], ...], rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{name: convert(row[lookup]) for name, lookup, convert in plan} for row in rows]
+
+
+class FastListMixin:
+    """For a ReadOnlyViewSet: `list` renders pages from values() rows when the serializer allows."""
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        view: Any = self
+        plan = list_plan(view.get_serializer_class())
+        if plan is None:
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        rows = view.filter_queryset(view.get_queryset()).values(*(lookup for _, lookup, _ in plan))
+        page = view.paginate_queryset(rows)
+        if page is None:
+            return Response(_rendered(plan, rows))
+        return view.get_paginated_response(_rendered(plan, page))
