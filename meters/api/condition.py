@@ -55,6 +55,7 @@ class ConditionResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     rejected = serializers.IntegerField(help_text="Items refused and kept in the quarantine.")
+    duplicates = serializers.IntegerField(help_text="Items repeated in this request; the last one wins.")
     rejections = ConditionRejectedSerializer(many=True)
 
 

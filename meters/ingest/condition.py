@@ -31,6 +31,7 @@ class ConditionResult:
     accepted: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0  # repeats of an item earlier in the same batch: the last one wins
     rejections: list[tuple[int, str, str]] = field(default_factory=list)  # (index, transformer, reason)
 
     @property
@@ -43,6 +44,7 @@ class ConditionResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": self.rejected,
+            "duplicates": self.duplicates,
         }
 
 
@@ -99,7 +101,9 @@ def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True)
             code = str(item.get("transformer", ""))[:64] if isinstance(item, dict) else ""
             result.rejections.append((index, code, str(error)))
             continue
-        good[(pk, when)] = (oil, gas)  # a repeat within the batch: the last one wins
+        if (pk, when) in good:
+            result.duplicates += 1
+        good[(pk, when)] = (oil, gas)
     with transaction.atomic():
         stored = {
             (row.transformer_id, row.measured_at): row

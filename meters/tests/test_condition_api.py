@@ -63,7 +63,10 @@ def test_manager_posts_readings_bad_items_are_quarantined_with_their_reason(camp
     assert AuditEntry.objects.filter(target="transformer condition batch of 10").exists()
     again = post(client_for(manager), GOOD).json()
     assert (again["accepted"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    twice = post(client_for(manager), [GOOD[0] | {"top_oil_c": 74.0}, GOOD[0] | {"top_oil_c": 74.5}]).json()
+    assert (twice["updated"], twice["duplicates"]) == (1, 1)  # the last one wins
     changed = post(client_for(manager), [GOOD[0] | {"top_oil_c": 75.0}]).json()
+    assert TransformerCondition.objects.filter(top_oil_c=75.0).exists()
     assert (changed["accepted"], changed["updated"]) == (0, 1)
     assert TransformerCondition.objects.get(measured_at="2025-06-01T15:00:00Z").top_oil_c == 75.0
 

@@ -191,3 +191,77 @@ def test_batch_endpoint_answers_any_body_with_a_clear_status_never_a_server_erro
 
 
 _FUZZ_KEYS: dict[str, str] = {}
+
+
+@pytest.fixture
+def fuzz_transformer(db: None) -> Any:
+    from customers.tests.factories import TransformerFactory
+
+    return TransformerFactory.create(code="FZ-TX")
+
+
+def _condition_mix(draw: st.DrawFn) -> tuple[list[Any], list[int]]:
+    slots = draw(good_slots)
+    number = json_junk | junk_kwh | st.floats(allow_nan=False, allow_infinity=False)
+    junk = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "transformer": json_junk | st.sampled_from(["FZ-TX", "NO-SUCH-TX", ""]),
+                    "measured_at": json_junk | junk_timestamp,
+                },
+                optional={"top_oil_c": number, "dissolved_gas_ppm": number, "extra": json_junk},
+            )
+            | json_junk,
+            max_size=20,
+        )
+    )
+    good = [
+        {
+            "transformer": "FZ-TX",
+            "measured_at": (START + dt.timedelta(hours=slot)).isoformat(),
+            "top_oil_c": 60.0 + slot % 30,
+        }
+        for slot in slots
+    ]
+    rows = good + junk
+    order = draw(st.permutations(range(len(rows))))
+    return [rows[index] for index in order], slots
+
+
+@FUZZ
+@given(case=st.composite(_condition_mix)())
+def test_condition_batches_store_every_good_item_and_quarantine_every_bad_one(
+    fuzz_transformer: Any, case: tuple[list[Any], list[int]]
+) -> None:
+    from customers.models import TransformerCondition
+    from meters.ingest.condition import conditions_ingest
+
+    items, slots = case
+    TransformerCondition.objects.all().delete()
+    QuarantinedReading.objects.all().delete()
+    result = conditions_ingest(items=items, source="fuzz")
+    accounted = result.accepted + result.updated + result.unchanged + result.rejected + result.duplicates
+    assert accounted == len(items), result.summary()
+    assert QuarantinedReading.objects.count() == result.rejected
+    assert all(reason for _, _, reason in result.rejections)
+    stored = set(TransformerCondition.objects.values_list("measured_at", flat=True))
+    missing = [slot for slot in slots if START + dt.timedelta(hours=slot) not in stored]
+    assert not missing, f"good items lost: {missing}"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_junk | st.lists(json_junk, max_size=5) | st.binary(max_size=200))
+def test_condition_endpoint_answers_any_body_with_a_clear_status_never_a_server_error(
+    fuzz_transformer: Any, body: Any
+) -> None:
+    if not GatewayToken.objects.filter(name="fuzz-tx").exists():
+        _FUZZ_KEYS["tx"] = gateway_token_create(name="fuzz-tx", meter_ids=[])[1]
+    payload = body if isinstance(body, bytes) else json.dumps(body, allow_nan=False)
+    response = Client().post(
+        "/api/v1/transformer-condition/batch",
+        data=payload,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Gateway {_FUZZ_KEYS['tx']}",
+    )
+    assert response.status_code in (200, 400), response.content[:300]
