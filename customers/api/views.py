@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from customers import selectors
 from customers.api import serializers as s
 from customers.api.base import IdFilter, ReadOnlyViewSet, scoped_views
+from customers.api.fastlist import FastListMixin
 from customers.models import Customer, Tariff, Transformer
 
 
@@ -60,7 +61,7 @@ class TransformerFilter(django_filters.FilterSet):
 
 
 @scoped_views("transformers", s.TransformerSerializer)
-class TransformerViewSet(ReadOnlyViewSet):
+class TransformerViewSet(FastListMixin, ReadOnlyViewSet):
     """Transformers feeding the hostels you may see."""
 
     serializer_class = s.TransformerSerializer

@@ -75,3 +75,44 @@ def test_a_serializer_with_a_field_the_plan_does_not_know_is_left_to_itself() ->
 
     assert list_plan(WithMethod) is None
     assert list_plan(MeterSerializer) is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sites",
+        "/api/v1/hostels",
+        "/api/v1/rooms",
+        "/api/v1/meters",
+        "/api/v1/weather",
+        "/api/v1/occupancy",
+        "/api/v1/transformers",
+        "/api/v1/hostels?ordering=-name",
+        "/api/v1/weather?ordering=timestamp&page_size=2",
+    ],
+)
+def test_every_fast_list_says_what_its_serializer_says(
+    campus: Any, manager: Any, warden_a: Any, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from customers.api import fastlist
+    from meters.models import Occupancy, Weather
+
+    _meters(campus)
+    site = campus.hostel_a.site
+    for hour in range(3):
+        Weather.objects.create(
+            site=site,
+            timestamp=dt.datetime(2025, 6, 1, hour, tzinfo=dt.UTC),
+            temperature_c=20.5 + hour,
+            humidity_pct=None,
+        )
+    Occupancy.objects.create(room=campus.room_a, start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), end=None, occupants=3)
+    for user in (manager, warden_a):
+        fast = client_for(user).get(path)
+        with monkeypatch.context() as patch:
+            patch.setattr(fastlist, "list_plan", lambda serializer_class: None)
+            slow = client_for(user).get(path)
+        assert fast.status_code == slow.status_code == 200
+        assert fast.json() == slow.json()
+        assert fast.json()["results"], path

@@ -40,7 +40,7 @@ from meters.services import occupancy_record
 
 
 @scoped_views("sites", s.SiteSerializer)
-class SiteViewSet(ReadOnlyViewSet):
+class SiteViewSet(FastListMixin, ReadOnlyViewSet):
     """Campuses with at least one hostel you may see."""
 
     serializer_class = s.SiteSerializer
@@ -63,7 +63,7 @@ class HostelFilter(django_filters.FilterSet):
 
 
 @scoped_views("hostels", s.HostelSerializer)
-class HostelViewSet(ReadOnlyViewSet):
+class HostelViewSet(FastListMixin, ReadOnlyViewSet):
     """Hostels: everything for managers and admins, a warden's own for wardens."""
 
     serializer_class = s.HostelSerializer
@@ -138,7 +138,7 @@ SERIES_SCHEMA = extend_schema(
 
 
 @scoped_views("rooms", s.RoomSerializer)
-class RoomViewSet(_SeriesViewSet):
+class RoomViewSet(FastListMixin, _SeriesViewSet):
     """Rooms of the hostels you may see; another hostel's room is a 404."""
 
     serializer_class = s.RoomSerializer
@@ -197,7 +197,7 @@ class WeatherFilter(django_filters.FilterSet):
 
 
 @scoped_views("weather observations", s.WeatherSerializer)
-class WeatherViewSet(ReadOnlyViewSet):
+class WeatherViewSet(FastListMixin, ReadOnlyViewSet):
     """Hourly weather of the sites you may see (observed, forecast or simulated)."""
 
     serializer_class = s.WeatherSerializer
@@ -224,7 +224,7 @@ class OccupancyFilter(django_filters.FilterSet):
 
 
 @scoped_views("occupancy periods", s.OccupancySerializer)
-class OccupancyViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
+class OccupancyViewSet(FastListMixin, mixins.CreateModelMixin, ReadOnlyViewSet):
     """Who lives in each room and since when; managers and admins may record a new period."""
 
     serializer_class = s.OccupancySerializer
