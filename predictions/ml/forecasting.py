@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,9 @@ GBM_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.9,
     "min_child_weight": 5,
     "tree_method": "hist",
-    "nthread": 1,
+    # Every core this process may use (up to 4): hist trees are the same whatever the thread count
+    # (a year's backtest of one meter gave identical metrics), and 2 threads cut it from 59 to 45 s here.
+    "nthread": min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4),
     "seed": 0,
 }
 GBM_ROUNDS = 300
