@@ -42,6 +42,19 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+def body_size_check(request: Request) -> None:
+    """Refuse a body over DATA_UPLOAD_MAX_MEMORY_SIZE before DRF's parsers read it (they bypass Django's check)."""
+    from django.conf import settings
+
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ValidationError({"non_field_errors": ["Invalid Content-Length header."]}) from None
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        raise RequestTooLarge(f"The body is {length} bytes; at most {limit} bytes per request.")
+
+
 def _flatten(detail: Any) -> Any:
     """ErrorDetail trees become plain strings, lists and dicts."""
     if isinstance(detail, dict):

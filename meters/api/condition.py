@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from customers.api.base import RequestTooLarge, errors
+from customers.api.base import body_size_check, errors
 from customers.models import AuditEntry
 from customers.roles import Role, role_of
 from customers.services import audit_record
@@ -83,12 +82,7 @@ class ConditionBatchView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ValidationError({"non_field_errors": ["Invalid Content-Length header."]}) from None
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise RequestTooLarge(f"The body is {length} bytes; at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE}.")
+        body_size_check(request)
         items = request.data
         if not isinstance(items, list) or not items:
             raise ValidationError({"non_field_errors": ["Expected a non-empty JSON list of condition readings."]})

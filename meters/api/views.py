@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from customers.api.base import RequestTooLarge, errors
+from customers.api.base import body_size_check, errors
 from customers.models import AuditEntry
 from customers.roles import Role, role_of
 from customers.services import audit_record
@@ -75,14 +74,7 @@ class ReadingsBatchView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        # DRF's parsers read the raw stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE is enforced here.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ValidationError({"non_field_errors": ["Invalid Content-Length header."]}) from None
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            raise RequestTooLarge(f"The body is {length} bytes; at most {limit} bytes per request.")
+        body_size_check(request)
         errors = batch_structure_errors(request.data)
         if errors is not None:
             raise ValidationError(cast(Any, errors))
