@@ -255,7 +255,9 @@ async def sockets_and_alerts(
         for attempt in range(5):
             try:
                 async with websockets.connect(url, additional_headers=headers, open_timeout=30) as socket:
-                    json.loads(await asyncio.wait_for(socket.recv(), timeout=30))  # hello
+                    hello = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+                    if last_event is None:  # as live.js: a tab that saw no event yet resumes from the hello's cursor
+                        last_event = hello.get("last_event_id")
                     if first:
                         connected.append(1)
                         first = False
