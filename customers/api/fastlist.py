@@ -69,6 +69,8 @@ def _converter(field: serializers.Field) -> Converter | None:
 @cache
 def list_plan(serializer_class: type[serializers.ModelSerializer]) -> tuple[tuple[str, str, Converter], ...] | None:
     """(output name, values() lookup, converter) per field, or None when a field needs the serializer."""
+    if serializer_class.to_representation is not serializers.ModelSerializer.to_representation:
+        return None  # a serializer that renders rows its own way keeps doing so
     plan = []
     for name, field in serializer_class().fields.items():
         if field.write_only:

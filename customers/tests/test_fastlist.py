@@ -74,6 +74,12 @@ def test_a_serializer_with_a_field_the_plan_does_not_know_is_left_to_itself() ->
             return meter.serial.lower()
 
     assert list_plan(WithMethod) is None
+
+    class Custom(MeterSerializer):
+        def to_representation(self, instance: Any) -> Any:
+            return {"serial": instance.serial}
+
+    assert list_plan(Custom) is None
     assert list_plan(MeterSerializer) is not None
 
 
