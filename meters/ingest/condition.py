@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Transformer, TransformerCondition
+from meters.ingest.validate import json_safe
 from meters.models import QuarantinedReading
 from meters.signals import transformer_condition_ingested
 
@@ -74,7 +75,10 @@ def _check(item: Any, codes: dict[str, int], now: dt.datetime) -> tuple[int, dt.
     if code not in codes:
         raise ValueError(f"unknown transformer {code[:40]!r}" if code else "transformer is required")
     raw_time = item.get("measured_at")
-    when = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    try:
+        when = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    except ValueError:  # well formed but impossible, such as month 13
+        when = None
     if when is None:
         raise ValueError(f"measured_at {str(raw_time)[:40]!r} is not an ISO 8601 date-time")
     if timezone.is_naive(when):
@@ -87,10 +91,16 @@ def _check(item: Any, codes: dict[str, int], now: dt.datetime) -> tuple[int, dt.
     return codes[code], when.astimezone(dt.UTC), oil, gas
 
 
+def _as_object(item: Any) -> dict[str, Any]:
+    return item if isinstance(item, dict) else {"value": repr(item)[:500]}
+
+
 def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True) -> ConditionResult:
     """Store the good items; quarantine each bad one with its reason."""
     result = ConditionResult()
-    wanted = {str(item.get("transformer")) for item in items if isinstance(item, dict)}
+    # PostgreSQL text cannot hold NUL, so a code with one is looked up by nobody: it is unknown.
+    wanted = {str(item.get("transformer")) for item in items if isinstance(item, dict)} - {""}
+    wanted = {code for code in wanted if "\x00" not in code}
     codes = dict(Transformer.objects.filter(code__in=wanted).values_list("code", "pk"))
     now = timezone.now()
     good: dict[tuple[int, dt.datetime], tuple[float | None, float | None]] = {}
@@ -140,8 +150,10 @@ def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True)
                     QuarantinedReading(
                         source=f"{SOURCE_PREFIX}: {source}"[:200],
                         row_number=index,
-                        raw=items[index] if isinstance(items[index], dict) else {"value": repr(items[index])[:500]},
-                        reason=reason[:300],
+                        raw=json_safe(
+                            items[index] if isinstance(items[index], dict) else {"value": repr(items[index])[:500]}
+                        ),
+                        reason=reason.replace("\x00", "\ufffd")[:300],
                     )
                     for index, _code, reason in result.rejections
                 ]

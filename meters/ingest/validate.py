@@ -182,7 +182,7 @@ def _raw(row: dict[Any, Any]) -> dict[str, object]:
             value = value.isoformat()
         elif isinstance(value, np.generic):
             value = value.item()
-        out[_text(str(key))] = _json_safe(value)
+        out[_text(str(key))] = json_safe(value)
     return out
 
 
@@ -191,16 +191,16 @@ def _text(value: str) -> str:
     return value.replace("\x00", "\ufffd")
 
 
-def _json_safe(value: object) -> object:
+def json_safe(value: object) -> object:
     """A raw value as PostgreSQL jsonb accepts it: no NaN/Infinity, no NUL, plain containers."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, str):
         return _text(value)
     if isinstance(value, dict):
-        return {_text(str(key)): _json_safe(item) for key, item in value.items()}
+        return {_text(str(key)): json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     if value is None or isinstance(value, bool | int | float):
         return value
     return _text(str(value))

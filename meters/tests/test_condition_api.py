@@ -133,3 +133,21 @@ def test_a_transformer_running_hot_or_gassing_raises_one_alert_for_managers(
     assert not Alert.objects.visible_to(warden_a).filter(pk=alert.pk).exists()
     post(client_for(manager), [{"transformer": "TX-2", "measured_at": "2025-06-03T15:00:00Z", "top_oil_c": 108}])
     assert Alert.objects.get(title__startswith="Transformer TX-2").severity == "critical"  # past the 105 °C limit
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_refused_and_quarantined_not_a_server_error(campus: Any, manager: Any) -> None:
+    # PostgreSQL text and jsonb cannot hold NUL: found by the fuzz test on PostgreSQL.
+    TransformerFactory.create(code="TX-1")
+    body = [
+        {"transformer": "TX\x00", "measured_at": "2025-06-01T15:00:00Z", "top_oil_c": 60},
+        {"\x00": None},
+        {"transformer": "TX-1", "measured_at": "2025-13-01T15:00:00Z", "top_oil_c": 60},
+    ]
+    response = post(client_for(manager), body)
+    assert response.status_code == 200
+    reasons = [item["reason"] for item in response.json()["rejections"]]
+    assert reasons[0] == "unknown transformer 'TX\\x00'"
+    assert reasons[1] == "unknown field '\\x00'"
+    assert "not an ISO 8601 date-time" in reasons[2]
+    assert QuarantinedReading.objects.filter(source__startswith="transformer condition").count() == 3
