@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from customers.models import Customer, Tariff, TariffBand, Transformer
+from customers.models import Customer, Tariff, TariffBand, Transformer, TransformerCondition
 from customers.roles import scope_for
 
 
@@ -22,6 +22,11 @@ def tariffs_queryset_for_user(*, user: Any) -> QuerySet[Tariff]:
         return tariffs
     visible = Customer.objects.visible_to(user).values("tariff_id")
     return tariffs.filter(id__in=visible)
+
+
+def transformer_conditions_queryset_for_user(*, user: Any) -> QuerySet[TransformerCondition]:
+    """Condition readings of the transformers feeding the hostels the user sees."""
+    return TransformerCondition.objects.visible_to(user)
 
 
 def transformers_queryset_for_user(*, user: Any) -> QuerySet[Transformer]:

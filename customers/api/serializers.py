@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from customers.models import Customer, Tariff, TariffBand, Transformer
+from customers.models import Customer, Tariff, TariffBand, Transformer, TransformerCondition
 
 
 @extend_schema_serializer(
@@ -131,4 +131,11 @@ class TransformerSerializer(serializers.ModelSerializer):
             "longitude",
             "meters",
         ]
+        read_only_fields = fields
+
+
+class TransformerConditionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TransformerCondition
+        fields = ["id", "transformer", "measured_at", "top_oil_c", "dissolved_gas_ppm", "source"]
         read_only_fields = fields

@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 
 from customers import selectors
 from customers.api import serializers as s
-from customers.api.base import IdFilter, ReadOnlyViewSet, scoped_views
+from customers.api.base import IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
 from customers.api.fastlist import FastListMixin
-from customers.models import Customer, Tariff, Transformer
+from customers.models import Customer, Tariff, Transformer, TransformerCondition
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -72,3 +72,27 @@ class TransformerViewSet(FastListMixin, ReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[Transformer]:
         return selectors.transformers_queryset_for_user(user=self.request.user)
+
+
+class TransformerConditionFilter(django_filters.FilterSet):
+    transformer = IdFilter(field_name="transformer_id")
+    start = UtcDateTimeFilter(field_name="measured_at", lookup_expr="gte", label="From (inclusive)")
+    end = UtcDateTimeFilter(field_name="measured_at", lookup_expr="lt", label="To (exclusive)")
+
+    class Meta:
+        model = TransformerCondition
+        fields = ["transformer", "start", "end"]
+
+
+@scoped_views("transformer condition readings", s.TransformerConditionSerializer)
+class TransformerConditionViewSet(FastListMixin, ReadOnlyViewSet):
+    """Top-oil and dissolved-gas readings of the transformers feeding the hostels you may see."""
+
+    serializer_class = s.TransformerConditionSerializer
+    queryset = TransformerCondition.objects.none()
+    filterset_class = TransformerConditionFilter
+    ordering_fields = ["measured_at", "id"]
+    ordering = ["-measured_at"]
+
+    def get_queryset(self) -> QuerySet[TransformerCondition]:
+        return selectors.transformer_conditions_queryset_for_user(user=self.request.user)

@@ -151,3 +151,22 @@ def test_nul_characters_are_refused_and_quarantined_not_a_server_error(campus: A
     assert reasons[1] == "unknown field '\\x00'"
     assert "not an ISO 8601 date-time" in reasons[2]
     assert QuarantinedReading.objects.filter(source__startswith="transformer condition").count() == 3
+
+
+@pytest.mark.django_db
+def test_condition_readings_are_listed_only_for_transformers_feeding_the_wardens_hostels(
+    campus: Any, manager: Any, warden_a: Any
+) -> None:
+    tx_a, tx_b = TransformerFactory.create(code="TX-1"), TransformerFactory.create(code="TX-2")
+    campus.meter_a.transformer, campus.meter_b.transformer = tx_a, tx_b
+    campus.meter_a.save()
+    campus.meter_b.save()
+    post(client_for(manager), [GOOD[0], GOOD[0] | {"transformer": "TX-2"}])
+    everything = client_for(manager).get("/api/v1/transformer-conditions").json()["results"]
+    assert sorted(row["transformer"] for row in everything) == sorted([tx_a.pk, tx_b.pk])
+    mine = client_for(warden_a).get("/api/v1/transformer-conditions").json()["results"]
+    assert [(row["transformer"], row["top_oil_c"]) for row in mine] == [(tx_a.pk, 71.5)]
+    other = TransformerCondition.objects.get(transformer=tx_b).pk
+    assert client_for(warden_a).get(f"/api/v1/transformer-conditions/{other}").status_code == 404
+    filtered = client_for(manager).get(f"/api/v1/transformer-conditions?transformer={tx_b.pk}").json()["results"]
+    assert [row["transformer"] for row in filtered] == [tx_b.pk]
