@@ -9,7 +9,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from alerts.realtime import EVERYONE_GROUP, MANAGERS_GROUP, hostel_group
-from alerts.selectors import alert_events_since, last_event_id_for_user, parse_since
+from alerts.selectors import (
+    CATCH_UP_LIMIT,
+    CATCH_UP_MAX,
+    alert_events_since,
+    alerts_open_count,
+    last_event_id_for_user,
+    parse_since,
+)
 from customers.roles import Role, Scope, scope_for
 
 
@@ -55,18 +62,31 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.catch_up(content.get("since"))
 
     async def catch_up(self, since: Any) -> None:
-        """Replay the events this user may see after an event id or an ISO time, then say how many."""
+        """Replay, oldest first, the events this user may see after an event id or an ISO time.
+
+        Page by page, then `resumed` with how many were sent, whether that was all (past
+        CATCH_UP_MAX the page should reload instead) and the open-alert count as of now.
+        """
         since_id, since_at = parse_since(since)
         if since_id is None and since_at is None:
             await self.send_json({"type": "error", "detail": "resume needs since: an event id or an ISO time"})
             return
-        events = await database_sync_to_async(alert_events_since)(
-            user=self.scope["user"], since_id=since_id, since_at=since_at
-        )
-        for event in events:
-            if self.may_see(dict(event)):
-                await self.send_json(event)
-        await self.send_json({"type": "resumed", "count": len(events)})
+        user = self.scope["user"]
+        sent, after, complete = 0, None, False
+        while sent < CATCH_UP_MAX:
+            page = await database_sync_to_async(alert_events_since)(
+                user=user, since_id=since_id, since_at=since_at, after_id=after, limit=CATCH_UP_LIMIT
+            )
+            for event in page:
+                if self.may_see(dict(event)):
+                    await self.send_json(event)
+            sent += len(page)
+            if len(page) < CATCH_UP_LIMIT:
+                complete = True
+                break
+            after = page[-1]["event_id"]
+        open_alerts = await database_sync_to_async(alerts_open_count)(user=user)
+        await self.send_json({"type": "resumed", "count": sent, "complete": complete, "open_alerts": open_alerts})
 
     async def live_event(self, message: dict[str, Any]) -> None:
         event = message["event"]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from alerts.querysets import AlertChildQuerySet, AlertQuerySet
 from meters.models import Hostel, Meter, Room
@@ -139,12 +140,17 @@ class AlertEvent(models.Model):
     to_status = models.CharField(max_length=12, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     pushed = models.BooleanField(default=True, help_text="Sent live to sockets (and replayed on catch-up).")
+    recorded_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the row was written (``at`` is when it happened): bounds the replay of events that "
+        "committed after a later-numbered one, so a reconnecting socket misses none.",
+    )
 
     objects = AlertChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["at"])]
+        indexes = [models.Index(fields=["at"]), models.Index(fields=["recorded_at"])]
 
     def __str__(self) -> str:
         return f"#{self.alert_id} {self.action} at {self.at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
@@ -19,7 +20,8 @@ LIVE_TYPES: dict[str, str] = {
     AlertEvent.Action.ACKNOWLEDGED: "alert.acknowledged",
     AlertEvent.Action.RESOLVED: "alert.resolved",
 }
-CATCH_UP_LIMIT = 200
+CATCH_UP_LIMIT = 200  # events a page of catch-up holds
+CATCH_UP_MAX = 5000  # past this a socket is told to reload instead
 
 
 def alert_live_event(*, alert: Alert, event: AlertEvent) -> LiveAlertEvent:
@@ -64,16 +66,46 @@ def alert_comments(*, alert: Alert) -> QuerySet[AlertComment]:
     return alert.comments.select_related("author").order_by("created_at", "id")
 
 
+def _replay_edge(*, since_id: int) -> dt.datetime | None:
+    """How far back a resume from `since_id` looks for lower-numbered events that committed later.
+
+    Event ids come from a sequence when the row is inserted, not when it commits: a detection
+    sweep's transaction may take an id, and commit seconds after a quicker one that took the next.
+    A socket that saw the later id first would skip the earlier one if it resumed by id alone.
+    """
+    written = AlertEvent.objects.filter(pk__lte=since_id).order_by("-pk").values_list("recorded_at", flat=True)
+    newest = written.first()
+    return None if newest is None else newest - dt.timedelta(seconds=settings.ALERT_REPLAY_OVERLAP_SECONDS)
+
+
 def alert_events_since(
-    *, user: Any, since_id: int | None = None, since_at: dt.datetime | None = None, limit: int = CATCH_UP_LIMIT
+    *,
+    user: Any,
+    since_id: int | None = None,
+    since_at: dt.datetime | None = None,
+    after_id: int | None = None,
+    limit: int = CATCH_UP_LIMIT,
 ) -> list[LiveAlertEvent]:
-    """Pushed events the user may see after an event id or a time, oldest first, for a reconnecting socket."""
+    """One page, oldest first, of the pushed events the user may see after an event id or a time.
+
+    After an id: every later event, and the earlier ones written shortly before it (which may
+    have committed after it: the client skips those it has). `after_id` continues the page
+    before; a page shorter than `limit` is the last.
+    """
     if since_id is None and since_at is None:
         return []
     events = AlertEvent.objects.visible_to(user).filter(pushed=True)
-    events = events.filter(pk__gt=since_id) if since_id is not None else events.filter(at__gt=since_at)
-    rows = list(events.select_related("alert__hostel", "alert__room").order_by("-id")[:limit])
-    rows.reverse()
+    if since_id is not None:
+        window = Q(pk__gt=since_id)
+        edge = _replay_edge(since_id=since_id)
+        if edge is not None:
+            window |= Q(pk__lt=since_id, recorded_at__gte=edge)
+        events = events.filter(window)
+    else:
+        events = events.filter(at__gt=since_at)
+    if after_id is not None:
+        events = events.filter(pk__gt=after_id)
+    rows = list(events.select_related("alert__hostel", "alert__room").order_by("id")[:limit])
     return [alert_live_event(alert=row.alert, event=row) for row in rows]
 
 

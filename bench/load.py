@@ -272,12 +272,14 @@ def main() -> None:
         "api_server_p95_ms_by_path": api.get("server_p95_ms_by_path", {}),
         "sockets": args.sockets,
         "socket_errors": len(live["errors"]),
-        # Sockets that dropped and came back (resuming from their last event, as the browser does).
+        # Sockets that dropped and came back (resuming from the highest event seen, as the browser does).
         "socket_reconnects": len(live["reconnects"]),
         "first_reconnect_reasons": live["reconnects"][:3],
         "alerts_raised": live["alerts"],
         "alert_deliveries": live["deliveries"],
         "alert_deliveries_missing": live["missing"],
+        # For each socket that missed any: which alerts (seconds into the run) and when it reconnected.
+        "alert_deliveries_missing_detail": live["missed_detail"],
         "alert_time_p50_s": round(pct(live["times"], 0.5), 3),
         "alert_time_p95_s": round(pct(live["times"], 0.95), 3),
         "detection_queue_left": backlog,

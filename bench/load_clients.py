@@ -245,40 +245,58 @@ async def sockets_and_alerts(
     connected: list[int] = []
 
     reconnects: list[str] = []
+    began_at: list[float] = []
+
+    missed_detail: list[dict[str, Any]] = []
 
     async def listen(k: int) -> None:
         """One browser tab: as static/wattwatch/live.js, a dropped socket reconnects with backoff and
-        resumes from the last event it saw, so nothing is missed; each reconnect is counted."""
+        resumes from the highest event id it saw (the server also replays what was written just
+        before it); events it has seen are skipped by id. Each reconnect is counted."""
         url, headers = target(k)
-        last_event: int | None = None
+        cursor: int | None = None
+        seen: set[int] = set()
+        got: set[str] = set()
+        away: list[float] = []  # when this socket reconnected, in seconds since the bench began
         first = True
         for attempt in range(5):
             try:
                 async with websockets.connect(url, additional_headers=headers, open_timeout=30) as socket:
                     hello = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
-                    if last_event is None:  # as live.js: a tab that saw no event yet resumes from the hello's cursor
-                        last_event = hello.get("last_event_id")
+                    if cursor is None:  # as live.js: a tab that saw no event yet resumes from the hello's cursor
+                        cursor = hello.get("last_event_id")
                     if first:
                         connected.append(1)
                         first = False
-                    if last_event is not None:
-                        await socket.send(json.dumps({"type": "resume", "since": last_event}))
+                    if cursor is not None:
+                        await socket.send(json.dumps({"type": "resume", "since": cursor}))
                     while not stop.is_set():
                         try:
                             message = json.loads(await asyncio.wait_for(socket.recv(), timeout=1))
                         except TimeoutError:
                             continue
-                        last_event = message.get("event_id", last_event)
+                        event_id = message.get("event_id")
+                        if isinstance(event_id, int):
+                            if event_id in seen:
+                                continue
+                            seen.add(event_id)
+                            cursor = event_id if cursor is None else max(cursor, event_id)
                         title = message.get("title")
                         if message.get("type") == "alert.raised" and title in raised_at:
+                            got.add(title)
                             arrivals.setdefault(title, []).append(time.perf_counter() - raised_at[title])
-                    return
+                    break
             except Exception as error:
                 if attempt == 4:  # counted, the run goes on
                     errors.append(f"socket {type(error).__name__}: {error}")
-                    return
+                    break
                 reconnects.append(f"{type(error).__name__}: {error}")
+                away.append(round(time.perf_counter() - began_at[0], 1) if began_at else -1.0)
                 await asyncio.sleep(1 + attempt)
+        lost = [title for title in raised_at if title not in got]
+        if lost and len(missed_detail) < 20:  # what a reconnecting socket missed, and when it was away
+            raised = {title: round(raised_at[title] - began_at[0], 1) for title in lost[:5]} if began_at else {}
+            missed_detail.append({"socket": k, "missed": len(lost), "raised_at_s": raised, "reconnected_at_s": away})
 
     listeners = []
     for k in range(count):
@@ -289,6 +307,7 @@ async def sockets_and_alerts(
         await asyncio.sleep(0.2)
     hostel = await asyncio.to_thread(Hostel.objects.get, pk=hostel_id)
     began = time.perf_counter()
+    began_at.append(began)
     n = 0
     while time.perf_counter() - began < seconds:
         title = f"load alert {n}"
@@ -310,4 +329,5 @@ async def sockets_and_alerts(
         "times": times,
         "errors": errors,
         "reconnects": reconnects,
+        "missed_detail": missed_detail,
     }

@@ -142,6 +142,10 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 # Transformer condition readings at or past these raise a "running hot or gassing" alert.
 TRANSFORMER_TOP_OIL_ALARM_C = env_int("TRANSFORMER_TOP_OIL_ALARM_C", 95, minimum=40, maximum=150)
 TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=50, maximum=100_000)
+# A reconnecting socket is replayed the events written this long before its cursor too (an
+# earlier-numbered event can commit after a later one); the longest transaction that raises alerts
+# must fit in it.
+ALERT_REPLAY_OVERLAP_SECONDS = env_int("ALERT_REPLAY_OVERLAP_SECONDS", 120, minimum=1, maximum=3600)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

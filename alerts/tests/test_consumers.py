@@ -160,7 +160,8 @@ async def test_catch_up_after_reconnect_sends_only_missed_and_visible_events(
         ("alert.acknowledged", seen.pk),
         ("alert.raised", missed.pk),
     ]
-    assert replay[-1] == {"type": "resumed", "count": 2}
+    # Done, all of it, and the badge's count as of now: "missed in A" is open, "seen" acknowledged.
+    assert replay[-1] == {"type": "resumed", "count": 2, "complete": True, "open_alerts": 1}
     await socket.disconnect()
 
 
@@ -197,7 +198,12 @@ async def test_a_suppressed_alert_is_neither_pushed_nor_replayed(campus: Any, ma
     await sync_to_async(raise_sync)(campus.meter_a, "during maintenance")
     assert await socket.receive_nothing(timeout=0.3)
     await socket.send_json_to({"type": "resume", "since": 0})
-    assert await socket.receive_json_from(timeout=5) == {"type": "resumed", "count": 0}
+    assert await socket.receive_json_from(timeout=5) == {
+        "type": "resumed",
+        "count": 0,
+        "complete": True,
+        "open_alerts": 0,
+    }
     await socket.disconnect()
 
 
@@ -206,4 +212,114 @@ async def test_resume_without_a_cursor_is_answered_with_an_error(campus: Any, ma
     await socket.receive_json_from()
     await socket.send_json_to({"type": "resume", "since": "yesterday"})
     assert (await socket.receive_json_from(timeout=5))["type"] == "error"
+    await socket.disconnect()
+
+
+def written_before(event_id: int, seconds: float) -> None:
+    """Date an event's row back, as if it had been written that long ago."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alerts.models import AlertEvent as EventRow
+
+    EventRow.objects.filter(pk=event_id).update(recorded_at=timezone.now() - dt.timedelta(seconds=seconds))
+
+
+async def test_resume_replays_an_earlier_numbered_event_that_committed_after_the_cursor(
+    campus: Any, manager: Any, settings: Any
+) -> None:
+    """Ids are taken at insert, not at commit: a slow transaction's event can land after a later id.
+
+    The socket saw event `later` and dropped; the event numbered before it (written seconds
+    before, committed after) must still come on resume, and one written long before must not.
+    """
+    settings.ALERT_REPLAY_OVERLAP_SECONDS = 60
+    long_ago = await sync_to_async(raise_sync)(campus.meter_a, "long before the cursor")
+    slow = await sync_to_async(raise_sync)(campus.meter_a, "slow transaction")
+    later = await sync_to_async(raise_sync)(campus.meter_b, "committed first")
+    ids = await sync_to_async(lambda: [a.events.get().pk for a in (long_ago, slow, later)])()
+    assert ids == sorted(ids)
+    await sync_to_async(written_before)(ids[0], 600)
+    await sync_to_async(written_before)(ids[1], 5)
+
+    socket, _ = await connect(manager)
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "resume", "since": ids[2]})
+    replay = await drain(socket)
+    assert [e.get("event_id") for e in replay[:-1]] == [ids[1]]
+    assert replay[-1]["count"] == 1
+    await socket.disconnect()
+
+
+async def test_a_long_absence_is_replayed_whole_page_after_page_or_the_page_is_told_to_reload(
+    campus: Any, manager: Any, monkeypatch: Any
+) -> None:
+    from alerts import consumers, selectors
+
+    first = await sync_to_async(raise_sync)(campus.meter_a, "the cursor")
+    cursor = await sync_to_async(lambda: first.events.get().pk)()
+    titles = [f"missed {n}" for n in range(7)]
+    for title in titles:
+        await sync_to_async(raise_sync)(campus.meter_a, title)
+    monkeypatch.setattr(consumers, "CATCH_UP_LIMIT", 3)  # 7 events: pages of 3, 3 and 1
+
+    socket, _ = await connect(manager)
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "resume", "since": cursor})
+    replay = await drain(socket)
+    assert [e["title"] for e in replay[:-1]] == titles  # oldest first, none dropped, none twice
+    assert replay[-1] == {"type": "resumed", "count": 7, "complete": True, "open_alerts": 8}
+
+    monkeypatch.setattr(consumers, "CATCH_UP_MAX", 6)
+    await socket.send_json_to({"type": "resume", "since": cursor})
+    replay = await drain(socket)
+    assert [e["title"] for e in replay[:-1]] == titles[:6]
+    assert replay[-1]["complete"] is False  # live.js reloads the page
+    assert selectors.CATCH_UP_LIMIT == 200
+    await socket.disconnect()
+
+
+@pytest.mark.postgres
+async def test_an_event_committed_after_a_higher_numbered_one_reaches_a_socket_that_dropped_between(
+    campus: Any, manager: Any
+) -> None:
+    """The race itself, with two real PostgreSQL transactions: one raises, holds its transaction
+    open while another raises and commits; the socket sees the second, drops, and the first
+    commits while it is away. Resuming from the id it saw, it still gets the first."""
+    import asyncio
+    import threading
+
+    from django.db import connection, transaction
+
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_transaction() -> None:
+        try:
+            with transaction.atomic():
+                raise_sync(campus.meter_a, "slow transaction")
+                inserted.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    socket, _ = await connect(manager)
+    await socket.receive_json_from()
+    slow = threading.Thread(target=slow_transaction)
+    slow.start()
+    assert await asyncio.to_thread(inserted.wait, 30)
+    await sync_to_async(raise_sync)(campus.meter_b, "quick transaction")
+    quick = await socket.receive_json_from(timeout=5)
+    assert quick["title"] == "quick transaction"
+    await socket.disconnect()
+
+    release.set()
+    await asyncio.to_thread(slow.join, 30)
+    socket, _ = await connect(manager)
+    await socket.receive_json_from()
+    await socket.send_json_to({"type": "resume", "since": quick["event_id"]})
+    replay = await drain(socket)
+    assert [e["title"] for e in replay[:-1]] == ["slow transaction"]
+    assert replay[-1]["type"] == "resumed"
+    assert replay[0]["event_id"] < quick["event_id"]  # numbered before, committed after
     await socket.disconnect()

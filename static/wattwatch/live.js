@@ -7,13 +7,23 @@
   var badge = document.getElementById("open-alerts");
   var delay = 1000;
   // The server rendered the badge's count as of event `data-cursor`: resume from there, so an
-  // event is neither missed nor counted twice, across reloads and reconnects.
+  // event is neither missed nor counted twice, across reloads and reconnects. Event ids are taken
+  // when a row is written, not when it commits, so one can arrive after a higher one: the cursor is
+  // the highest id seen, a resume also replays what was written just before it, and the ids seen
+  // lately (not a comparison with the cursor) say what was shown already.
   var lastEventId = badge ? parseInt(badge.getAttribute("data-cursor") || "", 10) : NaN;
   if (isNaN(lastEventId)) lastEventId = null;
+  var pageCursor = lastEventId;
+  var seen = new Set();
+  var seenOrder = [];
 
   function remember(id) {
-    if (typeof id !== "number" || (lastEventId !== null && id <= lastEventId)) return;
-    lastEventId = id;
+    if (typeof id !== "number") return;
+    if (lastEventId === null || id > lastEventId) lastEventId = id;
+    if (seen.has(id)) return;
+    seen.add(id);
+    seenOrder.push(id);
+    if (seenOrder.length > 5000) seen.delete(seenOrder.shift());
   }
 
   function setStatus(text, on) {
@@ -40,7 +50,12 @@
     var was = event.previous_status === "open";
     var now = event.status === "open";
     if (was === now) return;
-    count = Math.max(0, count + (now ? 1 : -1));
+    setBadge(count + (now ? 1 : -1));
+  }
+
+  function setBadge(value) {
+    if (!badge) return;
+    var count = Math.max(0, value);
     badge.setAttribute("data-count", String(count));
     badge.setAttribute("aria-label", count + " open alert" + (count === 1 ? "" : "s"));
     badge.textContent = String(count);
@@ -61,12 +76,20 @@
         setStatus("live", true);
         status && (status.title = "Worker heartbeat at " + event.at);
       } else if (event.type === "hello" && lastEventId === null && typeof event.last_event_id === "number") {
-        remember(event.last_event_id);
+        lastEventId = event.last_event_id;
+        pageCursor = lastEventId;
+      } else if (event.type === "resumed") {
+        // More was missed than a resume replays: the page itself is out of date.
+        if (event.complete === false) location.reload();
+        if (typeof event.open_alerts === "number") setBadge(event.open_alerts);
       } else if (event.type && event.type.indexOf("alert.") === 0) {
-        if (typeof event.event_id === "number" && lastEventId !== null && event.event_id <= lastEventId) return;
+        if (typeof event.event_id === "number" && seen.has(event.event_id)) return;
         remember(event.event_id);
         updateBadge(event);
-        if (event.type === "alert.raised" || event.action === "escalated") {
+        // An event numbered at or before the page's cursor may already be in what the page showed:
+        // it updates the page quietly (the badge is set right again when the resume ends).
+        var old = typeof event.event_id === "number" && pageCursor !== null && event.event_id <= pageCursor;
+        if (!old && (event.type === "alert.raised" || event.action === "escalated")) {
           toast(event.severity.toUpperCase() + ": " + event.title + (event.hostel ? " · " + event.hostel : ""), event.url);
         }
         document.dispatchEvent(new CustomEvent("wattwatch:alert", { detail: event }));
