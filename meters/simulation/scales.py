@@ -26,4 +26,7 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", hostels=2, floors=2, rooms_per_floor=6, days=21, staff_residences=1, shops=1),
     "demo": Scale("demo", hostels=3, floors=4, rooms_per_floor=10, days=120, staff_residences=2, shops=2),
     "large": Scale("large", hostels=10, floors=10, rooms_per_floor=10, days=365, staff_residences=3, shops=3),
+    # Twice the large campus's hostels (21 transformers): enough failures in a year to measure the
+    # failure-risk model on one seed without one failure deciding the score.
+    "estate": Scale("estate", hostels=20, floors=10, rooms_per_floor=10, days=365, staff_residences=3, shops=3),
 }
