@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from alerts.realtime import EVERYONE_GROUP, MANAGERS_GROUP, hostel_group
 from alerts.selectors import (
@@ -19,12 +24,25 @@ from alerts.selectors import (
 )
 from customers.roles import Role, Scope, scope_for
 
+SENT_REMEMBERED = 5000  # event ids a socket remembers sending, so none goes twice
+
 
 class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
-    """Pushes alert events and system heartbeats to one signed-in user's browser."""
+    """Pushes alert events and system heartbeats to one signed-in user's browser.
+
+    Live events come through the channel layer, which can drop them (Redis down, a message
+    expired while the process was starved): every ALERT_SOCKET_SWEEP_SECONDS the socket also
+    asks the database for what it should have been sent since it connected, and sends what it
+    has not (the sweep), so a dropped push arrives late instead of never.
+    """
 
     scope_of_user: Scope
     groups_joined: list[str]
+    baseline: int  # the hello's cursor: the page had everything up to it
+    swept: int  # the highest event id a sweep has looked at
+    sent_ids: set[int]
+    sent_order: deque[int]
+    sweeper: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -44,12 +62,19 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         last = await database_sync_to_async(last_event_id_for_user)(user=user)
+        self.baseline, self.swept, self.sent_ids, self.sent_order = last or 0, last or 0, set(), deque()
         await self.send_json({"type": "hello", "role": self.scope_of_user.role.value, "last_event_id": last})
+        if settings.ALERT_SOCKET_SWEEP_SECONDS > 0:
+            self.sweeper = asyncio.create_task(self.sweep_forever())
         query = parse_qs(self.scope.get("query_string", b"").decode())
         if query.get("since"):
             await self.catch_up(query["since"][0])
 
     async def disconnect(self, code: int) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -79,7 +104,7 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             )
             for event in page:
                 if self.may_see(dict(event)):
-                    await self.send_json(event)
+                    await self.send_event(event, always=True)
             sent += len(page)
             if len(page) < CATCH_UP_LIMIT:
                 complete = True
@@ -91,7 +116,47 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     async def live_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
         if self.may_see(event):
-            await self.send_json(event)
+            await self.send_event(event)
+
+    async def send_event(self, event: Any, *, always: bool = False) -> None:
+        """Send an event unless it went already (a resume asked for: `always`); remember it went."""
+        event_id = event.get("event_id")
+        if isinstance(event_id, int):
+            if event_id in self.sent_ids and not always:
+                return
+            if event_id not in self.sent_ids:
+                self.sent_ids.add(event_id)
+                self.sent_order.append(event_id)
+                if len(self.sent_order) > SENT_REMEMBERED:
+                    self.sent_ids.discard(self.sent_order.popleft())
+        await self.send_json(event)
+
+    async def sweep_forever(self) -> None:
+        period = float(settings.ALERT_SOCKET_SWEEP_SECONDS)
+        await asyncio.sleep(period * random.uniform(0.5, 1.0))
+        while True:
+            await self.sweep()
+            await asyncio.sleep(period)
+
+    async def sweep(self) -> None:
+        """Send the events after the hello's cursor that this socket should have had and has not.
+
+        From the highest id the last sweep saw (with the usual overlap for late commits), so an
+        event dropped on the way is found however many later ones came through.
+        """
+        user = self.scope["user"]
+        since, after = self.swept, None
+        for _ in range(CATCH_UP_MAX // CATCH_UP_LIMIT):
+            page = await database_sync_to_async(alert_events_since)(
+                user=user, since_id=since, after_id=after, floor_id=self.baseline, limit=CATCH_UP_LIMIT
+            )
+            for event in page:
+                if self.may_see(dict(event)):
+                    await self.send_event(event)
+                self.swept = max(self.swept, event["event_id"])
+            if len(page) < CATCH_UP_LIMIT:
+                return
+            after = page[-1]["event_id"]
 
     def may_see(self, event: dict[str, Any]) -> bool:
         """Checked on every event, whatever group it came through."""

@@ -84,13 +84,14 @@ def alert_events_since(
     since_id: int | None = None,
     since_at: dt.datetime | None = None,
     after_id: int | None = None,
+    floor_id: int | None = None,
     limit: int = CATCH_UP_LIMIT,
 ) -> list[LiveAlertEvent]:
     """One page, oldest first, of the pushed events the user may see after an event id or a time.
 
     After an id: every later event, and the earlier ones written shortly before it (which may
     have committed after it: the client skips those it has). `after_id` continues the page
-    before; a page shorter than `limit` is the last.
+    before; a page shorter than `limit` is the last. Nothing at or below `floor_id` is returned.
     """
     if since_id is None and since_at is None:
         return []
@@ -105,6 +106,8 @@ def alert_events_since(
         events = events.filter(at__gt=since_at)
     if after_id is not None:
         events = events.filter(pk__gt=after_id)
+    if floor_id is not None:
+        events = events.filter(pk__gt=floor_id)
     rows = list(events.select_related("alert__hostel", "alert__room").order_by("id")[:limit])
     return [alert_live_event(alert=row.alert, event=row) for row in rows]
 

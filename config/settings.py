@@ -146,6 +146,8 @@ TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=5
 # earlier-numbered event can commit after a later one); the longest transaction that raises alerts
 # must fit in it.
 ALERT_REPLAY_OVERLAP_SECONDS = env_int("ALERT_REPLAY_OVERLAP_SECONDS", 120, minimum=1, maximum=3600)
+# Each socket checks the database this often for events its push missed (0: never).
+ALERT_SOCKET_SWEEP_SECONDS = env_int("ALERT_SOCKET_SWEEP_SECONDS", 30, minimum=0, maximum=3600)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -204,7 +206,8 @@ else:
                     }
                 ],
                 "capacity": 1500,
-                "expiry": 30,
+                # A message waits this long for a starved process to read it (the sweep finds any it drops).
+                "expiry": 120,
             },
         }
     }

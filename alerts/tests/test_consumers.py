@@ -323,3 +323,46 @@ async def test_an_event_committed_after_a_higher_numbered_one_reaches_a_socket_t
     assert replay[-1]["type"] == "resumed"
     assert replay[0]["event_id"] < quick["event_id"]  # numbered before, committed after
     await socket.disconnect()
+
+
+async def test_a_push_the_channel_layer_dropped_arrives_by_the_sweep_and_only_once(
+    campus: Any, manager: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """A message can be lost on the way (Redis down, expired while the web process was starved):
+    the socket's periodic sweep of the database delivers it, once; what came live is not resent,
+    and nothing the page had at connect (at or below the hello's cursor) is sent at all."""
+    from alerts import realtime
+
+    settings.ALERT_SOCKET_SWEEP_SECONDS = 1
+    await sync_to_async(raise_sync)(campus.meter_a, "before the socket")
+    socket, _ = await connect(manager)
+    hello = await socket.receive_json_from()
+    assert isinstance(hello["last_event_id"], int)
+
+    await sync_to_async(raise_sync)(campus.meter_a, "pushed live")
+    live = await socket.receive_json_from(timeout=5)
+    assert live["title"] == "pushed live"
+
+    monkeypatch.setattr(realtime, "send_now", lambda event: None)  # the push is lost
+    await sync_to_async(raise_sync)(campus.meter_b, "push lost")
+    swept = await socket.receive_json_from(timeout=5)
+    assert swept["title"] == "push lost"
+    assert swept["event_id"] > live["event_id"]
+    assert await socket.receive_nothing(timeout=2.5)  # two more sweeps: nothing twice, nothing old
+    await socket.disconnect()
+
+
+async def test_the_sweep_shows_a_warden_nothing_of_another_hostel(
+    campus: Any, warden_a: Any, settings: Any, monkeypatch: Any
+) -> None:
+    from alerts import realtime
+
+    settings.ALERT_SOCKET_SWEEP_SECONDS = 1
+    socket, _ = await connect(warden_a)
+    await socket.receive_json_from()
+    monkeypatch.setattr(realtime, "send_now", lambda event: None)
+    await sync_to_async(raise_sync)(campus.meter_b, "hostel B, push lost")
+    await sync_to_async(raise_sync)(campus.meter_a, "hostel A, push lost")
+    assert (await socket.receive_json_from(timeout=5))["title"] == "hostel A, push lost"
+    assert await socket.receive_nothing(timeout=2.5)
+    await socket.disconnect()
