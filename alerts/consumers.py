@@ -96,21 +96,8 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         if since_id is None and since_at is None:
             await self.send_json({"type": "error", "detail": "resume needs since: an event id or an ISO time"})
             return
-        user = self.scope["user"]
-        sent, after, complete = 0, None, False
-        while sent < CATCH_UP_MAX:
-            page = await database_sync_to_async(alert_events_since)(
-                user=user, since_id=since_id, since_at=since_at, after_id=after, limit=CATCH_UP_LIMIT
-            )
-            for event in page:
-                if self.may_see(dict(event)):
-                    await self.send_event(event, always=True)
-            sent += len(page)
-            if len(page) < CATCH_UP_LIMIT:
-                complete = True
-                break
-            after = page[-1]["event_id"]
-        open_alerts = await database_sync_to_async(alerts_open_count)(user=user)
+        sent, complete = await self.replay(always=True, since_id=since_id, since_at=since_at)
+        open_alerts = await database_sync_to_async(alerts_open_count)(user=self.scope["user"])
         await self.send_json({"type": "resumed", "count": sent, "complete": complete, "open_alerts": open_alerts})
 
     async def live_event(self, message: dict[str, Any]) -> None:
@@ -144,19 +131,25 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         From the highest id the last sweep saw (with the usual overlap for late commits), so an
         event dropped on the way is found however many later ones came through.
         """
-        user = self.scope["user"]
-        since, after = self.swept, None
-        for _ in range(CATCH_UP_MAX // CATCH_UP_LIMIT):
+        await self.replay(always=False, since_id=self.swept, floor_id=self.baseline)
+
+    async def replay(self, *, always: bool, **query: Any) -> tuple[int, bool]:
+        """Send what `alert_events_since(**query)` finds, page by page, oldest first: (how many,
+        whether that was all of it before CATCH_UP_MAX)."""
+        sent, after = 0, None
+        while sent < CATCH_UP_MAX:
             page = await database_sync_to_async(alert_events_since)(
-                user=user, since_id=since, after_id=after, floor_id=self.baseline, limit=CATCH_UP_LIMIT
+                user=self.scope["user"], after_id=after, limit=CATCH_UP_LIMIT, **query
             )
             for event in page:
                 if self.may_see(dict(event)):
-                    await self.send_event(event)
+                    await self.send_event(event, always=always)
                 self.swept = max(self.swept, event["event_id"])
+            sent += len(page)
             if len(page) < CATCH_UP_LIMIT:
-                return
+                return sent, True
             after = page[-1]["event_id"]
+        return sent, False
 
     def may_see(self, event: dict[str, Any]) -> bool:
         """Checked on every event, whatever group it came through."""
