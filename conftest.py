@@ -31,6 +31,17 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag() -> Any:
+    """Celery marks "inside a task: result.get() would block" in one process-wide flag that each eager
+    task saves, sets and restores. Two threads running eager tasks at once (the beat-twice test) can
+    leave it set, and every later test that calls .get() on a result then fails. Put it back."""
+    from celery import _state
+
+    yield
+    _state._set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Cached figures must not leak from one test's data to the next (SQLite reuses ids after a rollback).
 
