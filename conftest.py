@@ -38,7 +38,7 @@ def _celery_join_flag() -> Any:
     from celery import _state
 
     yield
-    _state._set_task_join_will_block(False)
+    _state._set_task_join_will_block(False)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
