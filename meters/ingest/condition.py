@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Transformer, TransformerCondition
-from meters.ingest.validate import json_safe
+from meters.ingest.validate import json_safe, text_safe
 from meters.models import QuarantinedReading
 from meters.signals import transformer_condition_ingested
 
@@ -150,10 +150,8 @@ def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True)
                     QuarantinedReading(
                         source=f"{SOURCE_PREFIX}: {source}"[:200],
                         row_number=index,
-                        raw=json_safe(
-                            items[index] if isinstance(items[index], dict) else {"value": repr(items[index])[:500]}
-                        ),
-                        reason=reason.replace("\x00", "\ufffd")[:300],
+                        raw=json_safe(_as_object(items[index])),
+                        reason=text_safe(reason)[:300],
                     )
                     for index, _code, reason in result.rejections
                 ]

@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 from django.db import IntegrityError, connection, transaction
 
 from meters.ingest.types import Rejection
+from meters.ingest.validate import text_safe
 from meters.models import Quality, QuarantinedReading, Reading
 
 VALUE_COLUMNS = ("kwh", "voltage", "current", "power_factor")
@@ -221,10 +222,10 @@ def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
             QuarantinedReading(
                 source=source[:200],
                 row_number=rejection.row,
-                meter_serial=rejection.meter_serial.replace("\x00", "\ufffd")[:64],
+                meter_serial=text_safe(rejection.meter_serial)[:64],
                 meter_id=rejection.meter_id,
                 raw=rejection.raw,
-                reason=rejection.reason.replace("\x00", "\ufffd")[:300],
+                reason=text_safe(rejection.reason)[:300],
             )
             for rejection in rejections
         ),

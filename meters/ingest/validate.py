@@ -182,12 +182,12 @@ def _raw(row: dict[Any, Any]) -> dict[str, object]:
             value = value.isoformat()
         elif isinstance(value, np.generic):
             value = value.item()
-        out[_text(str(key))] = json_safe(value)
+        out[text_safe(str(key))] = json_safe(value)
     return out
 
 
-def _text(value: str) -> str:
-    # PostgreSQL text and jsonb cannot hold NUL; hostile input may carry it.
+def text_safe(value: str) -> str:
+    """Text as PostgreSQL text and jsonb accept it: hostile input may carry NUL, which they cannot hold."""
     return value.replace("\x00", "\ufffd")
 
 
@@ -196,14 +196,14 @@ def json_safe(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, str):
-        return _text(value)
+        return text_safe(value)
     if isinstance(value, dict):
-        return {_text(str(key)): json_safe(item) for key, item in value.items()}
+        return {text_safe(str(key)): json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(item) for item in value]
     if value is None or isinstance(value, bool | int | float):
         return value
-    return _text(str(value))
+    return text_safe(str(value))
 
 
 def validate_chunk(
