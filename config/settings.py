@@ -148,6 +148,8 @@ TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=5
 ALERT_REPLAY_OVERLAP_SECONDS = env_int("ALERT_REPLAY_OVERLAP_SECONDS", 120, minimum=1, maximum=3600)
 # Each socket checks the database this often for events its push missed (0: never).
 ALERT_SOCKET_SWEEP_SECONDS = env_int("ALERT_SOCKET_SWEEP_SECONDS", 30, minimum=0, maximum=3600)
+# Dashboard summaries (the overview) are kept this long per scope and period (0: never kept).
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 30, minimum=0, maximum=3600)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

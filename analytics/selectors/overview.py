@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from analytics.selectors.weather import weather_fits, weather_normalized_kwh
+from customers.roles import scope_for
 from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -174,7 +181,43 @@ def hostel_comparison_for_user(
 
 
 def overview_for_user(*, user: Any, period: DateRange, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Consumption and cost over the period, per hostel and day, with the grid's latest hour."""
+    """Consumption and cost over the period, per hostel and day, with the grid's latest hour.
+
+    Dashboards poll this; at "now" it is kept for ANALYTICS_CACHE_SECONDS, per scope and period: what
+    a user may see is their scope (everything, or these hostels), so users of one scope share an
+    entry and no entry ever holds rows another scope may not see. A cache that is down is skipped.
+    """
+    seconds = settings.ANALYTICS_CACHE_SECONDS
+    if now is not None or seconds <= 0:
+        return _overview(user=user, period=period, now=now)
+    key = f"analytics:overview:{scope_key(user)}:{period.start.isoformat()}:{period.end.isoformat()}"
+    try:
+        cached = cache.get(key)
+    except Exception as error:  # connection refused, timeout: compute it as if nothing were cached
+        log.warning("overview cache unavailable (%s): computing it", type(error).__name__)
+        return _overview(user=user, period=period, now=now)
+    if cached is not None:
+        return cached
+    value = _overview(user=user, period=period, now=now)
+    try:
+        cache.set(key, value, seconds)
+    except Exception as error:  # as above: the answer is good, only not kept
+        log.warning("overview cache unavailable (%s): not kept", type(error).__name__)
+    return value
+
+
+def scope_key(user: Any) -> str:
+    """A short, stable name for what the user may see: 'all', 'none' or a digest of the hostel ids."""
+    scope = scope_for(user)
+    if scope.everything:
+        return "all"
+    if not scope.hostel_ids:
+        return "none"
+    ids = ",".join(str(pk) for pk in sorted(scope.hostel_ids))
+    return "h" + hashlib.sha256(ids.encode()).hexdigest()[:24]
+
+
+def _overview(*, user: Any, period: DateRange, now: dt.datetime | None) -> dict[str, Any]:
     daily = daily_consumption_for_user(user=user, period=period)
     hostels = hostel_comparison_for_user(user=user, period=period, now=now, weather=False)  # costs only
     currencies = {hostel.currency for hostel in hostels}
