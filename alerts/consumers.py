@@ -17,6 +17,8 @@ from alerts.realtime import EVERYONE_GROUP, MANAGERS_GROUP, hostel_group
 from alerts.selectors import (
     CATCH_UP_LIMIT,
     CATCH_UP_MAX,
+    alert_event_ids_since,
+    alert_events_by_id,
     alert_events_since,
     alerts_open_count,
     last_event_id_for_user,
@@ -135,20 +137,36 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def replay(self, *, always: bool, **query: Any) -> tuple[int, bool]:
         """Send what `alert_events_since(**query)` finds, page by page, oldest first: (how many,
-        whether that was all of it before CATCH_UP_MAX)."""
-        sent, after = 0, None
-        while sent < CATCH_UP_MAX:
-            page = await database_sync_to_async(alert_events_since)(
-                user=self.scope["user"], after_id=after, limit=CATCH_UP_LIMIT, **query
-            )
+        whether that was all of it before CATCH_UP_MAX).
+
+        A resume (`always`) reads whole pages. A sweep reads the page's ids first and then only the
+        events this socket has not sent: nearly all of them went out live, and the overlap brings
+        back every event of the last minutes at each sweep.
+        """
+        user = self.scope["user"]
+        sent, seen, after = 0, 0, None
+        while seen < CATCH_UP_MAX:
+            if always:
+                page = await database_sync_to_async(alert_events_since)(
+                    user=user, after_id=after, limit=CATCH_UP_LIMIT, **query
+                )
+                ids = [event["event_id"] for event in page]
+            else:
+                ids = await database_sync_to_async(alert_event_ids_since)(
+                    user=user, after_id=after, limit=CATCH_UP_LIMIT, **query
+                )
+                missing = [event_id for event_id in ids if event_id not in self.sent_ids]
+                page = await database_sync_to_async(alert_events_by_id)(user=user, ids=missing) if missing else []
             for event in page:
                 if self.may_see(dict(event)):
                     await self.send_event(event, always=always)
-                self.swept = max(self.swept, event["event_id"])
-            sent += len(page)
-            if len(page) < CATCH_UP_LIMIT:
+                    sent += 1
+            if ids:
+                self.swept = max(self.swept, ids[-1])
+            seen += len(ids)
+            if len(ids) < CATCH_UP_LIMIT:
                 return sent, True
-            after = page[-1]["event_id"]
+            after = ids[-1]
         return sent, False
 
     def may_see(self, event: dict[str, Any]) -> bool:

@@ -93,8 +93,51 @@ def alert_events_since(
     have committed after it: the client skips those it has). `after_id` continues the page
     before; a page shorter than `limit` is the last. Nothing at or below `floor_id` is returned.
     """
-    if since_id is None and since_at is None:
+    events = _events_window(user=user, since_id=since_id, since_at=since_at, after_id=after_id, floor_id=floor_id)
+    if events is None:
         return []
+    rows = list(events.select_related("alert__hostel", "alert__room").order_by("id")[:limit])
+    return [alert_live_event(alert=row.alert, event=row) for row in rows]
+
+
+def alert_event_ids_since(
+    *,
+    user: Any,
+    since_id: int | None = None,
+    since_at: dt.datetime | None = None,
+    after_id: int | None = None,
+    floor_id: int | None = None,
+    limit: int = CATCH_UP_LIMIT,
+) -> list[int]:
+    """The ids of `alert_events_since`'s page, from the index alone: a socket that has most of
+    them (its sweep) then reads only the rows it lacks with `alert_events_by_id`."""
+    events = _events_window(user=user, since_id=since_id, since_at=since_at, after_id=after_id, floor_id=floor_id)
+    if events is None:
+        return []
+    return list(events.order_by("id").values_list("id", flat=True)[:limit])
+
+
+def alert_events_by_id(*, user: Any, ids: list[int]) -> list[LiveAlertEvent]:
+    """These pushed events, oldest first, of those the user may see."""
+    rows = (
+        AlertEvent.objects.visible_to(user)
+        .filter(pushed=True, pk__in=ids)
+        .select_related("alert__hostel", "alert__room")
+        .order_by("id")
+    )
+    return [alert_live_event(alert=row.alert, event=row) for row in rows]
+
+
+def _events_window(
+    *,
+    user: Any,
+    since_id: int | None,
+    since_at: dt.datetime | None,
+    after_id: int | None,
+    floor_id: int | None,
+) -> Any:
+    if since_id is None and since_at is None:
+        return None
     events = AlertEvent.objects.visible_to(user).filter(pushed=True)
     if since_id is not None:
         window = Q(pk__gt=since_id)
@@ -108,8 +151,7 @@ def alert_events_since(
         events = events.filter(pk__gt=after_id)
     if floor_id is not None:
         events = events.filter(pk__gt=floor_id)
-    rows = list(events.select_related("alert__hostel", "alert__room").order_by("id")[:limit])
-    return [alert_live_event(alert=row.alert, event=row) for row in rows]
+    return events
 
 
 def last_event_id_for_user(*, user: Any) -> int | None:

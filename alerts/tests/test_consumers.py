@@ -366,3 +366,28 @@ async def test_the_sweep_shows_a_warden_nothing_of_another_hostel(
     assert (await socket.receive_json_from(timeout=5))["title"] == "hostel A, push lost"
     assert await socket.receive_nothing(timeout=2.5)
     await socket.disconnect()
+
+
+def test_a_sweep_reads_ids_first_and_only_the_rows_it_lacks_in_scope(campus: Any, manager: Any, warden_a: Any) -> None:
+    """The sweep's two reads: the page's ids (the same page as a resume's) and the events by id,
+    which for a warden never include another hostel's, whatever ids are asked for."""
+    from alerts.models import AlertEvent as EventRow
+    from alerts.selectors import alert_event_ids_since, alert_events_by_id, alert_events_since
+
+    first = raise_sync(campus.meter_a, "a1")
+    raise_sync(campus.meter_b, "b1")
+    raise_sync(campus.meter_a, "a2")
+    floor = EventRow.objects.filter(alert=first).order_by("id").first()
+    assert floor is not None
+    since = floor.pk - 1
+    for user in (manager, warden_a):
+        whole = alert_events_since(user=user, since_id=since)
+        ids = alert_event_ids_since(user=user, since_id=since)
+        assert ids == [event["event_id"] for event in whole]
+        assert [event["title"] for event in alert_events_by_id(user=user, ids=ids[1:])] == [
+            event["title"] for event in whole[1:]
+        ]
+    every = alert_event_ids_since(user=manager, since_id=since)
+    assert len(every) == 3
+    assert {event["title"] for event in alert_events_by_id(user=warden_a, ids=every)} == {"a1", "a2"}
+    assert alert_events_by_id(user=warden_a, ids=[]) == []
