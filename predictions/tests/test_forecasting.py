@@ -63,6 +63,26 @@ def test_forecaster_trains_saves_loads_and_predicts() -> None:
     assert (daily["yhat"] > 0).all()
 
 
+def test_a_level_that_moved_since_training_is_corrected_from_the_models_own_recent_errors(monkeypatch) -> None:
+    """20 % more load from a day after training on (a cold snap, say): the model's day-ahead forecasts of
+    the last week ran 20 % low, and the next forecast is scaled up by that much."""
+    from predictions.ml import forecasting
+
+    load = _series(60)
+    step = load.index[0] + pd.Timedelta(days=41)
+    load[load.index >= step] *= 1.2
+    inputs = SeriesInputs(load=load[load.index < load.index[0] + pd.Timedelta(days=58)], timezone="Europe/London")
+    model = DemandForecaster(horizon=24)
+    model.train(inputs, until=load.index[0] + pd.Timedelta(days=40))
+    origin = load.index[0] + pd.Timedelta(days=58)
+    actual = load[(load.index >= origin) & (load.index < origin + pd.Timedelta(hours=24))].mean()
+    corrected = model.predict(inputs, origin=origin, horizon=24)["yhat"].mean()
+    monkeypatch.setattr(forecasting, "BIAS_SHARE", 0.0)
+    uncorrected = model.predict(inputs, origin=origin, horizon=24)["yhat"].mean()
+    assert abs(corrected / actual - 1) < 0.06
+    assert abs(uncorrected / actual - 1) > abs(corrected / actual - 1) + 0.04
+
+
 def test_forecaster_refuses_an_artifact_of_another_format_version() -> None:
     artifact_write(
         name="forecast-old.pkl", family=FAMILY, format_version=DemandForecaster.FORMAT_VERSION + 1, payload={}
