@@ -268,6 +268,7 @@ def main() -> None:
         "api_p50_ms": round(1000 * pct(api["latencies"], 0.5), 1),
         "api_p95_ms": round(1000 * pct(api["latencies"], 0.95), 1),
         "api_p95_ms_by_path": api.get("p95_ms_by_path", {}),
+        "api_server_p50_ms": round(1000 * pct(api.get("server", []), 0.5), 1),
         "api_server_p95_ms": round(1000 * pct(api.get("server", []), 0.95), 1),
         "api_server_p95_ms_by_path": api.get("server_p95_ms_by_path", {}),
         "sockets": args.sockets,
