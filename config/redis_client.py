@@ -1,4 +1,4 @@
-"""One Redis connection pool per process: for the product's own Redis calls, and for the cache.
+"""Redis connections kept per process: one client for the product's own calls, one pool for the cache.
 
 A client made per call opens a new connection each time: on the ingestion path, one per batch
 (measured: 5 % of an ingest process's samples were spent connecting).

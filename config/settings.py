@@ -199,8 +199,14 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # One pool per process, not one per request (config/redis_client.py).
-            "OPTIONS": {"pool_class": "config.redis_client.SharedConnectionPool"},
+            # One pool per process, not one per request (config/redis_client.py). Its connections
+            # outlive requests, so a Redis that hangs must not hold a request forever: the same
+            # timeouts as the product's own client.
+            "OPTIONS": {
+                "pool_class": "config.redis_client.SharedConnectionPool",
+                "socket_timeout": 5,
+                "socket_connect_timeout": 2,
+            },
         }
     }
     CHANNEL_LAYERS = {

@@ -23,7 +23,8 @@ def cache_and_pool():
 
 first, second = contextvars.Context().run(cache_and_pool), contextvars.Context().run(cache_and_pool)
 print(json.dumps({"same_cache": first[0] is second[0], "same_pool": first[1] is second[1],
-                  "pool_class": type(first[1]).__name__}))
+                  "pool_class": type(first[1]).__name__,
+                  "socket_timeout": first[1].connection_kwargs.get("socket_timeout")}))
 """
 
 
@@ -44,3 +45,4 @@ def test_requests_in_different_contexts_share_the_cache_connection_pool(tmp_path
     assert seen["same_cache"] is False  # as under ASGI: a cache object per request
     assert seen["same_pool"] is True
     assert seen["pool_class"] == "SharedConnectionPool"
+    assert seen["socket_timeout"] == 5  # a hung Redis cannot hold a request on a kept connection
