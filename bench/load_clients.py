@@ -154,6 +154,16 @@ def _peak() -> dict[str, int]:
     return {"rss_kb": current, "peak_kb": peak}
 
 
+def _server_timing(header: str) -> dict[str, float]:
+    """`app;dur=1.2, queue;dur=3.4` -> {"app": 1.2, "queue": 3.4} (milliseconds)."""
+    found = {}
+    for part in header.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if duration:
+            found[name] = float(duration)
+    return found
+
+
 def api_clients(ports: list[int], cookie: str, clients: int, think: float, seconds: float, out: Any) -> None:
     """`clients` threads, each GETs API_PATHS in turn, one request per `think` seconds.
 
@@ -165,6 +175,7 @@ def api_clients(ports: list[int], cookie: str, clients: int, think: float, secon
     latencies: list[float] = []
     by_path: dict[str, list[float]] = {}
     server: dict[str, list[float]] = {}  # Server-Timing app: time inside Django
+    phases: dict[str, list[float]] = {}  # Server-Timing queue (waiting for a turn) and turn (until it answered)
     errors: list[str] = []
     lock = threading.Lock()
 
@@ -183,13 +194,15 @@ def api_clients(ports: list[int], cookie: str, clients: int, think: float, secon
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200 or (path.endswith("health") and response.status == 503)
-                timing = response.getheader("Server-Timing") or ""
-                app = next((float(p.split("=")[1]) for p in timing.split(",") if p.strip().startswith("app")), None)
+                timing = _server_timing(response.getheader("Server-Timing") or "")
                 with lock:
                     latencies.append(time.perf_counter() - started)
                     by_path.setdefault(path, []).append(time.perf_counter() - started)
-                    if app is not None:
-                        server.setdefault(path, []).append(app / 1000)
+                    if "app" in timing:
+                        server.setdefault(path, []).append(timing["app"] / 1000)
+                    for name in ("queue", "turn"):
+                        if name in timing:
+                            phases.setdefault(name, []).append(timing[name] / 1000)
                     if not ok:
                         errors.append(f"{path} {response.status}")
             except (OSError, http.client.HTTPException) as error:
@@ -215,6 +228,7 @@ def api_clients(ports: list[int], cookie: str, clients: int, think: float, secon
             "cpu_s": _own_cpu(),
             "latencies": latencies,
             "server": all_server,
+            "phases": phases,
             "errors": errors,
             "p95_ms_by_path": p95,
             "server_p95_ms_by_path": server_p95,

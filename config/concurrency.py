@@ -13,11 +13,16 @@ server time 56 ms, round trip 3.3 s at the 95th percentile).
 Bulk ingestion (a gateway's batch of up to 10,000 readings takes a few hundred milliseconds) has a
 lane of its own with the same limit, so a page or an API call never waits behind an upload.
 WebSockets are not limited: they are long-lived and spend their time waiting.
+
+API responses say how long they waited for their turn and how long they then took until their
+response started, in `Server-Timing` (`queue` and `turn`, beside Django's own `app`), so a slow
+round trip can be told apart: waiting in line, or slow inside.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 BULK_PATHS = ("/api/v1/readings/batch",)
@@ -39,14 +44,21 @@ class ConcurrencyLimit:
         if lane not in self._lanes:  # created on the server's own event loop
             self._lanes[lane] = asyncio.Semaphore(self.limit)
         semaphore = self._lanes[lane]
+        arrived = time.perf_counter()
         await semaphore.acquire()
+        admitted = time.perf_counter()
         held = True
+        timed = scope.get("path", "").startswith("/api/")
 
         async def sending(message: dict[str, Any]) -> None:
             nonlocal held
             if held and message["type"] == "http.response.start":
                 held = False
                 semaphore.release()
+                if timed:
+                    queue, turn = 1000 * (admitted - arrived), 1000 * (time.perf_counter() - admitted)
+                    timing = f"queue;dur={queue:.2f}, turn;dur={turn:.2f}".encode()
+                    message = {**message, "headers": [*message.get("headers", []), (b"server-timing", timing)]}
             await send(message)
 
         try:

@@ -76,3 +76,23 @@ async def test_a_slow_reader_does_not_keep_the_next_request_waiting() -> None:
     began = loop.time()
     await asyncio.gather(limited({"type": "http"}, None, slow_send), limited({"type": "http"}, None, quick))
     assert started[0] - began < 0.2  # the second response started while the first body was still sending
+
+
+@pytest.mark.asyncio
+async def test_api_responses_say_how_long_they_waited_for_their_turn() -> None:
+    limited = ConcurrencyLimit(_App(), 1)
+    starts: list[dict[str, Any]] = []
+
+    async def record(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            starts.append(message)
+
+    await asyncio.gather(*(limited({"type": "http", "path": "/api/v1/health"}, None, record) for _ in range(3)))
+    await limited({"type": "http", "path": "/dashboard/"}, None, record)
+    timings = [dict(m.get("headers", [])).get(b"server-timing", b"").decode() for m in starts]
+    queues = [float(t.split("queue;dur=")[1].split(",")[0]) for t in timings[:3]]
+    turns = [float(t.split("turn;dur=")[1]) for t in timings[:3]]
+    assert sorted(queues)[0] < 5  # the first went straight in
+    assert sorted(queues)[2] >= 35  # the third waited for two 20 ms turns
+    assert all(turn >= 19 for turn in turns)
+    assert timings[3] == ""  # pages are not timed
