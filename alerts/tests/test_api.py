@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from alerts import services
+from alerts.api import serializers as s
 from alerts.models import Alert
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +134,38 @@ def test_api_list_query_count_does_not_grow_with_alerts(
     client = api_for(manager)
     with django_assert_max_num_queries(6):
         assert client.get("/api/v1/alerts").json()["count"] == 15
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/alerts", "/api/v1/alerts?ordering=severity", "/api/v1/alerts?status=open&page_size=2"]
+)
+def test_the_alert_list_from_rows_says_what_its_serializer_says(
+    campus: Any, manager: Any, warden_a: Any, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from customers.api import fastlist
+
+    services.alert_raise(kind="anomaly", title="A-101 night", meter=campus.meter_a, score=0.87, excess_cost=2.4)
+    services.alert_raise(kind="manual", title="Estate-wide", source_payload={"why": ["a", 1, None], "n": 1.5})
+    acknowledged = services.alert_raise(kind="stale_meter", title="B-101 silent", meter=campus.meter_b)
+    Alert.objects.filter(pk=acknowledged.pk).update(
+        assigned_to=manager,
+        acknowledged_at=dt.datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC),
+        excess_cost=Decimal("12.3"),
+        is_true_alarm=False,
+    )
+    services.alert_raise(kind="anomaly", title="A-102 day", room=campus.room_a, score=None)
+    for user in (manager, warden_a):
+        fast = api_for(user).get(path)
+        with monkeypatch.context() as patch:
+            patch.setattr(fastlist, "list_plan", lambda serializer_class: None)
+            slow = api_for(user).get(path)
+        assert fast.status_code == slow.status_code == 200
+        assert fast.json() == slow.json()
+        assert fast.json()["results"], path
+    rows = api_for(manager).get("/api/v1/alerts?page_size=10").json()["results"]
+    assert {row["assigned_to"] for row in rows} == {None, manager.username}
+    assert {row["excess_cost"] for row in rows} >= {"2.40", "12.30", None}
+    assert fastlist.list_plan(s.AlertSerializer) is not None  # the list is rendered from rows, not instances
