@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
-from customers.api.throttling import SettingsRate
+from customers.api.throttling import CountingRate, SettingsRate
 from meters.models import GatewayToken
 
 
-class GatewayThrottle(SettingsRate, SimpleRateThrottle):
+class GatewayThrottle(SettingsRate, CountingRate):
     """One budget per gateway key."""
 
     scope = "gateway"
