@@ -33,12 +33,15 @@ def recreate_database(server: str, name: str, *, template: str | None = None) ->
     with psycopg.connect(admin_url(server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if template:
-            # A template must have no other sessions; the copy is a file-level clone of the database.
+            # A template must have no other sessions. The copy is a file-level clone: PostgreSQL 15's
+            # default copies block by block through shared buffers and the WAL, which left the bench
+            # starting with shared buffers full of the copy's dirty pages for its backends to write out.
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 [template],
             )
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            strategy = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
         else:
             conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(server, name)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Min
 
+from meters.ingest.arrays import int_array, timestamp_array
 from meters.ingest.types import Gap, MeterRange
 from meters.models import HourlyRollup, Meter, Quality, Reading
 
@@ -41,7 +42,11 @@ def _counts(ranges: Mapping[int, tuple[dt.datetime, dt.datetime]]) -> dict[int, 
                 ) b
                 WHERE b.n > 0
                 """,
-                [list(ranges), [s for s, _ in ranges.values()], [e for _, e in ranges.values()]],
+                [
+                    int_array(ranges),
+                    timestamp_array(s for s, _ in ranges.values()),
+                    timestamp_array(e for _, e in ranges.values()),
+                ],
             )
             return {int(m): (int(n), first, last) for m, n, first, last in cursor.fetchall()}
     out = {}

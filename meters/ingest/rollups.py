@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Avg, Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncHour
 
+from meters.ingest.arrays import int_array, timestamp_array
 from meters.ingest.types import MeterRange
 from meters.models import DailyRollup, HourlyRollup, Meter, Quality, Reading
 
@@ -71,7 +72,7 @@ def meters_touch(*, ranges: Mapping[int, MeterRange]) -> None:
                 FROM unnest(%s::bigint[], %s::timestamptz[]) AS a(id, last)
                 WHERE m.id = a.id AND (m.last_reading_at IS NULL OR m.last_reading_at < a.last)
                 """,
-                [list(ranges), [span.end for span in ranges.values()]],
+                [int_array(ranges), timestamp_array(span.end for span in ranges.values())],
             )
         return
     for meter_id, span in ranges.items():
@@ -96,8 +97,8 @@ def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
     return _update_generic(hours, days, zones)
 
 
-def _arrays(spans: list[tuple[int, dt.datetime, dt.datetime]]) -> list[list[object]]:
-    return [[s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans]]
+def _arrays(spans: list[tuple[int, dt.datetime, dt.datetime]]) -> list[str]:
+    return [int_array(s[0] for s in spans), timestamp_array(s[1] for s in spans), timestamp_array(s[2] for s in spans)]
 
 
 def _update_postgresql(

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from django.db import IntegrityError, connection, transaction
 
+from meters.ingest.arrays import int_array
 from meters.ingest.types import Rejection
 from meters.ingest.validate import text_safe
 from meters.models import Quality, QuarantinedReading, Reading
@@ -95,7 +96,7 @@ def _nothing_stored_in(cursor: Any, spans: pd.DataFrame) -> bool:
             ) b
         )
         """,
-        [spans.index.tolist(), spans["min"].tolist(), spans["max"].tolist()],
+        [int_array(spans.index.tolist()), int_array(spans["min"].tolist()), int_array(spans["max"].tolist())],
     )
     return bool(cursor.fetchone()[0])
 
