@@ -391,3 +391,28 @@ def test_a_sweep_reads_ids_first_and_only_the_rows_it_lacks_in_scope(campus: Any
     assert len(every) == 3
     assert {event["title"] for event in alert_events_by_id(user=warden_a, ids=every)} == {"a1", "a2"}
     assert alert_events_by_id(user=warden_a, ids=[]) == []
+
+
+async def test_a_live_push_goes_without_a_trip_through_the_sync_thread(
+    campus: Any, manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channels.consumer
+
+    socket, connected = await connect(manager)
+    assert connected
+    await socket.receive_json_from()
+    trips: list[int] = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        trips.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    await sync_to_async(send_now)(alert_for(campus.hostel_a.id, "Heater left on in A-101"))
+    assert (await socket.receive_json_from(timeout=5))["title"] == "Heater left on in A-101"
+    assert trips == []
+    await socket.send_json_to({"type": "ping"})  # a message from the browser still goes the usual way
+    assert (await socket.receive_json_from(timeout=5))["type"] == "pong"
+    assert trips == [1]
+    await socket.disconnect()
