@@ -271,10 +271,11 @@ def main() -> None:
         "api_server_p50_ms": round(1000 * pct(api.get("server", []), 0.5), 1),
         "api_server_p95_ms": round(1000 * pct(api.get("server", []), 0.95), 1),
         "api_server_p95_ms_by_path": api.get("server_p95_ms_by_path", {}),
-        # Waiting for a turn in the web process (WEB_CONCURRENCY_LIMIT) and from the turn to the answer.
+        # Waiting for a turn in the web process (WEB_CONCURRENCY_LIMIT), from the turn to the answer,
+        # and the CPU the request's own thread used in Django.
         **{
             f"api_{name}_p{q}_ms": round(1000 * pct(api.get("phases", {}).get(name, []), q / 100), 1)
-            for name in ("queue", "turn")
+            for name in ("queue", "turn", "cpu")
             for q in (50, 95)
         },
         "sockets": args.sockets,

@@ -175,7 +175,7 @@ def api_clients(ports: list[int], cookie: str, clients: int, think: float, secon
     latencies: list[float] = []
     by_path: dict[str, list[float]] = {}
     server: dict[str, list[float]] = {}  # Server-Timing app: time inside Django
-    phases: dict[str, list[float]] = {}  # Server-Timing queue (waiting for a turn) and turn (until it answered)
+    phases: dict[str, list[float]] = {}  # Server-Timing queue (waiting for a turn), turn (until it answered), cpu
     errors: list[str] = []
     lock = threading.Lock()
 
@@ -200,7 +200,7 @@ def api_clients(ports: list[int], cookie: str, clients: int, think: float, secon
                     by_path.setdefault(path, []).append(time.perf_counter() - started)
                     if "app" in timing:
                         server.setdefault(path, []).append(timing["app"] / 1000)
-                    for name in ("queue", "turn"):
+                    for name in ("queue", "turn", "cpu"):
                         if name in timing:
                             phases.setdefault(name, []).append(timing[name] / 1000)
                     if not ok:

@@ -100,6 +100,10 @@ def test_batch_endpoint_answers_400_with_field_level_messages_on_a_malformed_bod
         "0": {"kwh": ["This field is required."]},
         "1": {"non_field_errors": ["Expected an object."]},
     }
+    full = {"meter": "RM-A-101", "timestamp": "2025-03-01T00:00:00Z", "kwh": 1, "voltage": 230, "power_factor": 0.9}
+    response = post(client, [full, {**full, "colour": "red"}, {"kwh": 1, "timestamp": "t", "meter": "m"}])
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"1": {"colour": ["Unknown field."]}}
     too_many = [{"meter": "x", "timestamp": "t", "kwh": 1}] * 10_001
     assert post(client, too_many).status_code == 400
     bad_json = client.post(URL, data="[{", content_type="application/json")
