@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--ingest-concurrency", type=int, default=1, help="Batches at once per ingest process.")
     parser.add_argument("--no-worker", action="store_true", help="Leave detection tasks queued (no Celery worker).")
     parser.add_argument("--worker-log", help="Write the worker's log (each task and its result) to this file.")
+    parser.add_argument("--server-log", help="Write each web process's log to <this>-<port>.log (why a socket closed).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -162,7 +163,7 @@ def main() -> None:
             # More than one batch at once per ingest process: more readings, slower pages (measured).
             env={**env, "WEB_CONCURRENCY_LIMIT": str(args.ingest_concurrency)} if port in ingest_ports else env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(f"{args.server_log}-{port}.log", "w") if args.server_log else subprocess.DEVNULL,  # noqa: SIM115
         )
         for port in ports + ingest_ports
     ]
@@ -304,6 +305,10 @@ def main() -> None:
                 "peak": round(peaks[name] / 1024, 1),
                 "first_minute": round(statistics.mean(values[:60]) / 1024, 1),
                 "last_minute": round(statistics.mean(values[-60:]) / 1024, 1),
+                # The mean of each minute: a leak climbs to the end, a warm-up levels off.
+                "by_minute": [
+                    round(statistics.mean(values[k : k + 60]) / 1024) for k in range(0, len(values) - 59, 60)
+                ],
             }
             for name, values in sorted(samples.items())
         }

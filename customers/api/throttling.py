@@ -3,6 +3,10 @@
 Rates live in settings (`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`); counters live in the cache
 (Redis in production, so every web process shares them). Gateways: `meters.throttling`.
 
+With Redis down, requests are let through unthrottled and the outage is logged (as the sign-in
+lockout does): refusing every request would turn a cache outage into an API outage, and gateways
+would stop delivering readings.
+
 On Redis a budget is a sliding-window counter: this window's count plus the last window's, weighted
 by how much of it still lies within the last `duration` seconds, kept by one INCR per request (one
 round trip, atomic). DRF's own throttles keep a list of every request's time in the window, read
@@ -13,14 +17,29 @@ cache) DRF's own way is kept.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
 from typing import Any
 
+import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+logger = logging.getLogger(__name__)
+_last_outage_log = [0.0]  # monotonic time of the last outage warning in this process
+
+
+def _outage_logged(error: Exception) -> None:
+    """A warning a minute at most: during an outage every request would log one."""
+    now = time.monotonic()
+    if now - _last_outage_log[0] >= 60:
+        _last_outage_log[0] = now
+        logger.warning("API throttle unavailable (Redis down: %s); not throttling", error)
 
 
 class SettingsRate:
@@ -54,11 +73,16 @@ class CountingRate(SimpleRateThrottle):
         pipe.incr(current)
         pipe.expire(current, 2 * self.duration + 1)
         pipe.get(previous)
-        count, _, before = pipe.execute()
+        try:
+            count, _, before = pipe.execute()
+        except redis.RedisError as error:
+            _outage_logged(error)
+            return True
         self.counts = (int(before or 0), int(count), into)
         if int(before or 0) * (1 - into / self.duration) + count <= self.num_requests:
             return True
-        client.decr(current)  # a refused request does not count against the budget (as DRF's)
+        with contextlib.suppress(redis.RedisError):
+            client.decr(current)  # a refused request does not count against the budget (as DRF's)
         self.counts = (int(before or 0), int(count) - 1, into)
         return False
 

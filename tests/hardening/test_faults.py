@@ -156,6 +156,60 @@ INGEST_DURING_OUTAGE = textwrap.dedent(
 )
 
 
+GATEWAY_DURING_OUTAGE = textwrap.dedent(
+    """
+    import json, sys, datetime as dt, django
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from meters.models import Meter
+    from meters.services import gateway_token_create
+
+    setup_test_environment()  # the test client's host name
+    ids = list(Meter.objects.filter(serial__in=sys.argv[1:]).values_list("id", flat=True))
+    _, key = gateway_token_create(name="outage gateway", meter_ids=ids)
+    client = Client()
+    start = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+    answers = []
+    for batch in range(4):
+        if batch == 2:
+            redis.Redis.from_url(settings.REDIS_URL).shutdown(nosave=True)  # Redis goes away between batches
+        rows = [
+            {"meter": serial, "timestamp": (start + dt.timedelta(minutes=15 * (batch * 8 + i))).isoformat(), "kwh": 0.2}
+            for serial in sys.argv[1:] for i in range(8)
+        ]
+        response = client.post(
+            "/api/v1/readings/batch", json.dumps(rows), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Gateway {key}",
+        )
+        answers.append([response.status_code, response.json().get("accepted")])
+    print(json.dumps(answers))
+    """
+)
+
+
+@pytest.mark.redis
+def test_gateways_batches_are_accepted_over_http_while_redis_is_down(campus: Any, tmp_path: Path) -> None:
+    """The batch endpoint's throttle lives in Redis: with Redis gone it lets batches through, logged."""
+    serials = [campus.meter_a.serial, campus.meter_b.serial]
+    before = Reading.objects.count()
+    with private_redis(tmp_path) as (port, _halt, _restart):
+        run = subprocess.run(
+            [sys.executable, "-c", GATEWAY_DURING_OUTAGE, *serials],
+            cwd=ROOT,
+            env=subprocess_env(REDIS_URL=f"redis://127.0.0.1:{port}/0", DJANGO_SETTINGS_MODULE="config.settings"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == [[200, 16]] * 4
+    assert "API throttle unavailable (Redis down" in run.stderr
+    assert Reading.objects.count() - before == 64
+
+
 SWEEP = (
     "import datetime as dt, django; django.setup(); from alerts.services import deliveries_requeue_pending; "
     "print(deliveries_requeue_pending(older_than=dt.timedelta(0)))"
