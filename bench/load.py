@@ -20,8 +20,10 @@ its own port with clients spread over them as a balancer would, and a niced Cele
   /health in turn, one request per `--think` seconds;
 - every 2 s an alert is raised (as detection would) and the time until every socket has it is
   measured (alert time).
-Reports errors, readings/s achieved, API and alert-time percentiles, and each process's peak and
-first/last resident memory (Linux /proc), so a leak shows as last >> first. Detection runs on every
+Reports errors, readings/s achieved, API and alert-time percentiles (an API request's time split,
+from its Server-Timing, into waiting for a turn in its web process, the turn, and its own CPU), and
+each process's peak, first/last-minute and per-minute resident memory (Linux /proc), so a leak
+shows as a climb to the end. Detection runs on every
 committed batch in the worker, as in production; its queue depth at the end is reported.
 """
 
