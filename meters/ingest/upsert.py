@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from meters.ingest.arrays import int_array
 from meters.ingest.types import Rejection
@@ -217,7 +219,17 @@ def _upsert_generic(rows: pd.DataFrame) -> list[Written]:
 
 
 def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
-    """Keep rejected rows with their reason so they can be fixed and re-processed."""
+    """Keep rejected rows with their reason so they can be fixed and re-processed.
+
+    PostgreSQL: by COPY. Django's bulk_create sends each column as an array that psycopg escapes
+    element by element with a regular expression: a gateway batch of 10,000 rejected rows cost
+    833 ms of CPU, ten times a good batch of the same size; 293 ms by COPY (the rest is validation).
+    """
+    if not rejections:
+        return
+    if connection.vendor == "postgresql":
+        _quarantine_copy(rejections, source)
+        return
     QuarantinedReading.objects.bulk_create(
         (
             QuarantinedReading(
@@ -232,3 +244,25 @@ def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
         ),
         batch_size=1000,
     )
+
+
+def _quarantine_copy(rejections: list[Rejection], source: str) -> None:
+    columns = "source, row_number, meter_serial, meter_id, raw, reason, status, received_at"
+    received, pending, source = timezone.now(), QuarantinedReading.Status.PENDING.value, source[:200]
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {QuarantinedReading._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for rejection in rejections:
+            copy.write_row(
+                (
+                    source,
+                    rejection.row,
+                    text_safe(rejection.meter_serial)[:64],
+                    rejection.meter_id,
+                    Jsonb(rejection.raw),
+                    text_safe(rejection.reason)[:300],
+                    pending,
+                    received,
+                )
+            )

@@ -1,8 +1,9 @@
-"""Array literals for the ingestion queries: PostgreSQL reads back exactly the values given."""
+"""Array literals and quarantine COPY for the ingestion queries: PostgreSQL keeps exactly what it was given."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,3 +44,30 @@ def test_postgresql_reads_back_the_same_ids_and_instants() -> None:
         rows = cursor.fetchall()
     assert [row[0] for row in rows] == ids
     assert [row[1] for row in rows] == stamps  # aware datetimes compare as instants
+
+
+@pytest.mark.django_db
+def test_rejected_rows_are_kept_exactly_as_given_whatever_they_hold(campus: Any) -> None:
+    """Quarantine goes by COPY on PostgreSQL and by bulk_create elsewhere: the same rows either way."""
+    from meters.ingest.types import Rejection
+    from meters.ingest.upsert import quarantine_store
+    from meters.models import QuarantinedReading
+
+    awkward = 'tab\there, line\nbreak, back\\slash, "quotes", \\N, unicode ✓'
+    rejections = [
+        Rejection(row=0, reason=f"bad kwh: {awkward}", meter_serial="RM-A-101", raw={"kwh": awkward, "n": [1, None]}),
+        Rejection(row=7, reason="nul\x00inside", meter_serial="ser\x00ial", raw={}, meter_id=campus.meter_a.pk),
+        Rejection(row=8, reason="x" * 400, meter_serial="s" * 80, raw={"nested": {"a": 1.5}}),
+    ]
+    quarantine_store(rejections=rejections, source="gateway ✓")
+    kept = list(QuarantinedReading.objects.order_by("row_number"))
+    assert [(q.row_number, q.meter_id, q.source, q.status) for q in kept] == [
+        (0, None, "gateway ✓", "pending"),
+        (7, campus.meter_a.pk, "gateway ✓", "pending"),
+        (8, None, "gateway ✓", "pending"),
+    ]
+    assert kept[0].reason == f"bad kwh: {awkward}"
+    assert kept[0].raw == {"kwh": awkward, "n": [1, None]}
+    assert (kept[1].reason, kept[1].meter_serial) == ("nul\ufffdinside", "ser\ufffdial")
+    assert (len(kept[2].reason), len(kept[2].meter_serial), kept[2].raw) == (300, 64, {"nested": {"a": 1.5}})
+    assert all(q.received_at is not None for q in kept)
