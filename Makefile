@@ -23,6 +23,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo --if-empty
+	$(RUN_ENV) $(PY) manage.py train_baseline --if-missing
 	$(RUN_ENV) REPLAY=$${REPLAY:-1} HOST=$(HOST) PORT=$(PORT) $(PY) -m config.serve
 
 lint: venv

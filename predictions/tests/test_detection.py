@@ -207,3 +207,18 @@ def test_evaluate_detector_scores_an_imported_meter_against_day_labels(tmp_path:
     assert result["recall"] == 1.0
     assert "day_f1" in result
     assert "baseline_f1" in result
+
+
+def test_train_baseline_if_missing_trains_once_then_keeps_the_current_model(capsys: Any) -> None:
+    """`make run` calls it before serving: the first live reading must not wait for a training."""
+    _campus(seed=7, kinds=(), days=6)
+    call_command("train_baseline", "--if-missing", "--json")
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["trained"] is True
+    assert first["status"] == ModelVersion.Status.CURRENT
+    call_command("train_baseline", "--if-missing", "--json")
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert second == first | {"trained": False, "seconds": second["seconds"]}
+    assert ModelVersion.objects.filter(family="anomaly").count() == 1
+    call_command("train_baseline", "--json")  # without --if-missing: a new version
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["version"] != first["version"]
