@@ -277,8 +277,10 @@ async def sockets_and_alerts(
             try:
                 async with websockets.connect(url, additional_headers=headers, open_timeout=30) as socket:
                     hello = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
-                    if cursor is None:  # as live.js: a tab that saw no event yet resumes from the hello's cursor
-                        cursor = hello.get("last_event_id")
+                    if cursor is None:  # as live.js: a tab that saw no event yet resumes from the hello's cursor,
+                        # 0 when there was none yet (as the page's badge cursor): a socket that drops before
+                        # its first event then still gets, on reconnect, what was raised while it was away.
+                        cursor = hello.get("last_event_id") or 0
                     if first:
                         connected.append(1)
                         first = False

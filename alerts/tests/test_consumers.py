@@ -165,6 +165,24 @@ async def test_catch_up_after_reconnect_sends_only_missed_and_visible_events(
     await socket.disconnect()
 
 
+async def test_a_socket_dropped_before_its_first_event_resumes_from_zero_and_misses_nothing(
+    campus: Any, warden_a: Any
+) -> None:
+    """No event yet: hello's cursor is null, and live.js (as the badge cursor) resumes from 0, which
+    replays what was raised while it was away (resuming from the next hello's cursor would not)."""
+    socket, _ = await connect(warden_a)
+    assert (await socket.receive_json_from())["last_event_id"] is None
+    await socket.disconnect()
+    await sync_to_async(raise_sync)(campus.meter_a, "raised while away")
+    socket, _ = await connect(warden_a)
+    assert isinstance((await socket.receive_json_from())["last_event_id"], int)  # past the missed event
+    await socket.send_json_to({"type": "resume", "since": 0})
+    replay = await drain(socket)
+    assert [e.get("title") for e in replay[:-1]] == ["raised while away"]
+    assert replay[-1]["count"] == 1
+    await socket.disconnect()
+
+
 async def test_catch_up_by_time_in_the_query_string(campus: Any, manager: Any) -> None:
     from urllib.parse import quote
 

@@ -75,8 +75,10 @@
       if (event.type === "system.heartbeat") {
         setStatus("live", true);
         status && (status.title = "Worker heartbeat at " + event.at);
-      } else if (event.type === "hello" && lastEventId === null && typeof event.last_event_id === "number") {
-        lastEventId = event.last_event_id;
+      } else if (event.type === "hello" && lastEventId === null) {
+        // No cursor on this page: start from the server's (0 when there is no event yet), so that a
+        // socket dropped before its first event still resumes from here and misses nothing.
+        lastEventId = typeof event.last_event_id === "number" ? event.last_event_id : 0;
         pageCursor = lastEventId;
       } else if (event.type === "resumed") {
         // More was missed than a resume replays: the page itself is out of date.
