@@ -139,6 +139,9 @@ AUTHENTICATION_BACKENDS = ["customers.auth.ThrottledModelBackend"]
 # Sign-in throttling: this many failures for a username lock it out for this long.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Signed-in users and their role groups are kept this long in the shared cache (customers/user_cache.py);
+# changes through the ORM or the admin take effect at once, a queryset update() within this time. 0: off.
+USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 60, minimum=0, maximum=3600)
 # Transformer condition readings at or past these raise a "running hot or gassing" alert.
 TRANSFORMER_TOP_OIL_ALARM_C = env_int("TRANSFORMER_TOP_OIL_ALARM_C", 95, minimum=40, maximum=150)
 TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=50, maximum=100_000)
@@ -256,7 +259,7 @@ HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximu
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its `WWW-Authenticate: Bearer` makes anonymous calls a 401, not a 403.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "customers.api.jwt.CachedUserJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.api.permissions.HasRole"],

@@ -19,6 +19,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
+from customers.user_cache import user_cached
+
 logger = logging.getLogger(__name__)
 
 
@@ -79,7 +81,8 @@ def login_failures_clear(*, username: str, request: HttpRequest | None) -> None:
 
 
 class ThrottledModelBackend(ModelBackend):
-    """Django's model backend, refusing every attempt (even a right password) while locked out."""
+    """Django's model backend, refusing every attempt (even a right password) while locked out, and
+    reading signed-in users through the user cache."""
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
@@ -96,6 +99,11 @@ class ThrottledModelBackend(ModelBackend):
         else:
             login_failures_clear(username=username, request=request)
         return user
+
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, through the shared cache (`customers.user_cache`), if still allowed in."""
+        user = user_cached(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

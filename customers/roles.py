@@ -42,10 +42,14 @@ def role_of(user: Any) -> Role:
 
 def _group_names(user: Any) -> frozenset[str]:
     cached = getattr(user, "_wattwatch_groups", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._wattwatch_groups = cached
-    return cached
+    return cached if cached is not None else group_names_attach(user)
+
+
+def group_names_attach(user: Any) -> frozenset[str]:
+    """Read the user's group names and keep them on the user (`customers.user_cache` caches both)."""
+    names = frozenset(user.groups.values_list("name", flat=True))
+    user._wattwatch_groups = names
+    return names
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """API tokens for integrations: JWT access tokens with rotating, revocable refresh tokens.
 
-Why JWT rather than stored personal tokens: an access token is checked from its signature alone,
-so integrations cost no database query per request (the list endpoints aim at p95 < 50 ms), and it
-expires in minutes. The long-lived secret is the refresh token: each refresh returns a new one
-and blacklists the old (`ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`), so a leaked refresh
-token works at most once, and `/auth/token/revoke` ends a session. Gateways keep their own keys.
+Why JWT rather than stored personal tokens: an access token is checked from its signature alone, and
+its user comes from the user cache (`customers.api.jwt`), so integrations cost no database query per
+request for who they are (the list endpoints aim at p95 < 50 ms); it expires in minutes. The
+long-lived secret is the refresh token: each refresh returns a new one and blacklists the old
+(`ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`), so a leaked refresh token works at most once,
+and `/auth/token/revoke` ends a session. Gateways keep their own keys.
 """
 
 from __future__ import annotations
