@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
@@ -33,3 +34,9 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         return user
+
+
+class CachedUserJWTScheme(SimpleJWTScheme):
+    """The schema documents it as simplejwt's bearer scheme (`jwtAuth`), which it is."""
+
+    target_class = "customers.api.jwt.CachedUserJWTAuthentication"
