@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 
 from config.concurrency import ConcurrencyLimit
 
@@ -96,3 +98,38 @@ async def test_api_responses_say_how_long_they_waited_for_their_turn() -> None:
     assert sorted(queues)[2] >= 35  # the third waited for two 20 ms turns
     assert all(turn >= 19 for turn in turns)
     assert timings[3] == ""  # pages are not timed
+
+
+def _thread_name() -> str:
+    return threading.current_thread().name
+
+
+class _ThreadApp:
+    """An ASGI app whose sync part (as Django's handler runs it) records the thread it ran on."""
+
+    def __init__(self) -> None:
+        self.threads: list[str] = []  # names: the OS reuses a finished thread's ident
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async with ThreadSensitiveContext():  # as Django's ASGIHandler wraps each request
+            self.threads.append(await sync_to_async(_thread_name, thread_sensitive=True)())
+            await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"x"})
+
+
+@pytest.mark.asyncio
+async def test_each_place_is_one_sync_thread_that_serves_request_after_request() -> None:
+    app = _ThreadApp()
+    limited = ConcurrencyLimit(app, 2)
+    for _ in range(3):
+        await asyncio.gather(*(limited({"type": "http", "path": "/api/v1/hostels"}, None, _sink) for _ in range(4)))
+    assert len(app.threads) == 12
+    assert len(set(app.threads)) == 2  # two places, two threads, kept for every later request
+    await limited({"type": "http", "path": "/api/v1/readings/batch"}, None, _sink)
+    assert app.threads[-1] not in app.threads[:-1]  # uploads have threads of their own
+    # without a limit, Django's way: a thread per request
+    unlimited = _ThreadApp()
+    for _ in range(3):
+        await ConcurrencyLimit(unlimited, 0)({"type": "http"}, None, _sink)
+    assert len(set(unlimited.threads)) == 3
