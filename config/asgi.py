@@ -17,8 +17,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from config.concurrency import ConcurrencyLimit  # noqa: E402
+from config.memory import startup_objects_freeze  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -27,3 +29,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Import every view now (Django would at the first request) and freeze the startup objects, so the
+# collector never walks them again (config/memory.py).
+get_resolver().url_patterns  # noqa: B018
+startup_objects_freeze()
