@@ -107,9 +107,22 @@ def records_chunk(records: Sequence[Mapping[str, Any]], *, first_index: int = 0)
     """An API batch (list of objects) as one chunk; `row` is each item's index in the list."""
     out = pd.DataFrame(index=pd.RangeIndex(len(records)))
     for name in READING_COLUMNS:
-        out[name] = pd.Series([record.get(name) for record in records], dtype=object)
+        out[name] = pd.Series(_encodable([record.get(name) for record in records]), dtype=object)
     out["row"] = range(first_index, first_index + len(records))
     return out
+
+
+def _encodable(values: list[Any]) -> list[Any]:
+    """The values, with any text that is not valid Unicode (JSON can carry an unpaired surrogate,
+    `"\\ud800"`) written out as its escape, so its row is rejected for that value, in words that
+    show it, instead of failing the batch where it is turned into UTF-8. One join checks them all."""
+    try:
+        "".join(value for value in values if isinstance(value, str)).encode()
+    except UnicodeEncodeError:
+        return [
+            value.encode("utf-8", "backslashreplace").decode() if isinstance(value, str) else value for value in values
+        ]
+    return values
 
 
 def preview_rows(*, path: Path, mapping: ColumnMap | None = None, rows: int = 10) -> list[dict[str, object]]:
