@@ -263,6 +263,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.api.permissions.HasRole"],
+    # DRF's defaults, with JSON read by orjson first (customers/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "customers.api.parsers.FastJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "customers.api.pagination.PagePagination",

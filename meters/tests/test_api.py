@@ -118,3 +118,31 @@ def test_gateway_key_is_stored_only_as_a_hash(campus: Any) -> None:
     post(Client(), items("RM-A-101"), Authorization=f"Gateway {key}")
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+@pytest.mark.django_db
+def test_a_value_orjson_refuses_is_one_rejected_row_not_a_refused_batch(
+    campus: Any, manager: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from customers.api import parsers
+
+    fast = []
+    loads = parsers.orjson.loads
+    monkeypatch.setattr(parsers.orjson, "loads", lambda body: fast.append(1) or loads(body))
+    client = client_for(manager)
+    assert post(client, items("RM-A-101", count=1)).status_code == 200
+    assert fast == [1]  # an ordinary body is read by orjson
+    good = '{"meter": "RM-A-101", "timestamp": "2025-03-02T00:00:00Z", "kwh": 0.3}'
+    huge = '{"meter": "RM-A-101", "timestamp": "2025-03-02T00:15:00Z", "kwh": 1e400}'
+    surrogate = '{"meter": "RM-\\ud800", "timestamp": "2025-03-02T00:30:00Z", "kwh": 0.3}'
+    response = client.post(URL, data=f"[{good}, {huge}, {surrogate}]", content_type="application/json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["accepted"], data["rejected"]) == (1, 2)
+    assert [(r["index"], r["reason"]) for r in data["rejections"]] == [
+        (1, "kWh missing or not a number"),
+        (2, "unknown meter 'RM-\\ud800'"),  # the unpaired surrogate, written out
+    ]
+    broken = client.post(URL, data='[{"meter": ', content_type="application/json")
+    assert broken.status_code == 400
+    assert "JSON parse error" in broken.json()["error"]["message"]
