@@ -6,6 +6,10 @@ holding the interpreter lock (py-spy --gil). orjson is strict RFC 8259; the stan
 reads a number too large for a float (as infinity) and an unpaired surrogate, which the importers
 then reject row by row. So a body orjson refuses goes to DRF's JSONParser, which reads those, or
 says what is wrong in DRF's words: no batch is refused whole for one odd value in one row.
+
+What that parser reads may hold unpaired surrogates, which are not Unicode: nothing downstream can
+store them or even send them back in an error message, so each is written out as its escape
+(`"\\ud800"` becomes the six characters `\ud800`), keys and values alike.
 """
 
 from __future__ import annotations
@@ -27,4 +31,20 @@ class FastJSONParser(JSONParser):
                 return orjson.loads(body)
             except orjson.JSONDecodeError:
                 pass
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        return _unicode(super().parse(io.BytesIO(body), media_type, parser_context))
+
+
+def _unicode(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode()
+        return value
+    if isinstance(value, list):
+        return [_unicode(item) for item in value]
+    if isinstance(value, dict):
+        return {_unicode(key): _unicode(item) for key, item in value.items()}
+    return value

@@ -98,9 +98,10 @@ def _as_object(item: Any) -> dict[str, Any]:
 def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True) -> ConditionResult:
     """Store the good items; quarantine each bad one with its reason."""
     result = ConditionResult()
-    # PostgreSQL text cannot hold NUL, so a code with one is looked up by nobody: it is unknown.
+    # PostgreSQL text cannot hold NUL or an unpaired surrogate, so a code with one is looked up by
+    # nobody: it is unknown.
     wanted = {str(item.get("transformer")) for item in items if isinstance(item, dict)} - {""}
-    wanted = {code for code in wanted if "\x00" not in code}
+    wanted = {code for code in wanted if text_safe(code) == code}
     codes = dict(Transformer.objects.filter(code__in=wanted).values_list("code", "pk"))
     now = timezone.now()
     good: dict[tuple[int, dt.datetime], tuple[float | None, float | None]] = {}

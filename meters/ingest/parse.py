@@ -13,6 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from meters.ingest.types import OPTIONAL_COLUMNS, READING_COLUMNS
+from meters.ingest.validate import text_safe
 
 CHUNK_ROWS = 100_000
 CSV_BLOCK_BYTES = 4 << 20  # about 100,000 rows of long-format readings
@@ -113,15 +114,13 @@ def records_chunk(records: Sequence[Mapping[str, Any]], *, first_index: int = 0)
 
 
 def _encodable(values: list[Any]) -> list[Any]:
-    """The values, with any text that is not valid Unicode (JSON can carry an unpaired surrogate,
-    `"\\ud800"`) written out as its escape, so its row is rejected for that value, in words that
-    show it, instead of failing the batch where it is turned into UTF-8. One join checks them all."""
+    """The values, with any text that is not valid Unicode (an unpaired surrogate, which JSON can
+    carry) written out as its escape (`text_safe`), so its row is rejected for that value, in words
+    that show it, instead of failing the batch where it is turned into UTF-8. One join checks all."""
     try:
         "".join(value for value in values if isinstance(value, str)).encode()
     except UnicodeEncodeError:
-        return [
-            value.encode("utf-8", "backslashreplace").decode() if isinstance(value, str) else value for value in values
-        ]
+        return [text_safe(value) if isinstance(value, str) else value for value in values]
     return values
 
 

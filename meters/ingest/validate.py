@@ -187,8 +187,16 @@ def _raw(row: dict[Any, Any]) -> dict[str, object]:
 
 
 def text_safe(value: str) -> str:
-    """Text as PostgreSQL text and jsonb accept it: hostile input may carry NUL, which they cannot hold."""
-    return value.replace("\x00", "\ufffd")
+    """Text as PostgreSQL text and jsonb accept it: hostile input may carry NUL, which they cannot
+    hold, and unpaired surrogates (JSON can say "\\ud800"), which are not Unicode: written out as
+    their escape, as the API's parser does."""
+    value = value.replace("\x00", "\ufffd")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "backslashreplace").decode()
+    return value
 
 
 def json_safe(value: object) -> object:
