@@ -20,7 +20,8 @@ its own port with clients spread over them as a balancer would, and a niced Cele
   /health in turn, one request per `--think` seconds;
 - every 2 s an alert is raised (as detection would) and the time until every socket has it is
   measured (alert time).
-Reports errors, readings/s achieved, API and alert-time percentiles (an API request's time split,
+Reports errors, readings/s achieved (over the senders' own window) and how many the pace called for
+were not accepted, API and alert-time percentiles (an API request's time split,
 from its Server-Timing, into waiting for a turn in its web process, the turn, and its own CPU), and
 each process's peak, first/last-minute and per-minute resident memory (Linux /proc), so a leak
 shows as a climb to the end. Detection runs on every
@@ -257,11 +258,17 @@ def main() -> None:
     sent = [item for item in collected if "readings" in item]
     api = next(item for item in collected if "readings" not in item)
     batch_latencies = [value for item in sent for value in item["latencies"]]
+    window = max(item["last_at"] for item in sent) - min(item["first_at"] for item in sent)
     report = {
         "seconds": round(elapsed, 1),
         "target_readings_per_s": args.rate,
         "readings": sum(item["readings"] for item in sent),
-        "readings_per_s": round(sum(item["readings"] for item in sent) / elapsed),
+        # Over the senders' own window, from the first batch sent to the last one answered: `seconds`
+        # also holds the processes' start-up and the sockets' and API clients' wind-down.
+        "send_window_s": round(window, 1),
+        "readings_per_s": round(sum(item["readings"] for item in sent) / window),
+        # Readings the pace called for (`rate` x `seconds`) that were not accepted: behind, or failed.
+        "readings_short_of_pace": max(0, round(args.rate * args.seconds) - sum(item["readings"] for item in sent)),
         "batch_errors": sum(item["errors"] for item in sent),
         "batch_latency_p50_s": round(statistics.median(batch_latencies), 3) if batch_latencies else None,
         "batch_latency_p95_s": round(pct(batch_latencies, 0.95), 3),

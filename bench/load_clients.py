@@ -111,7 +111,7 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
     sent = errors = 0
     latencies: list[float] = []
     batch = 0
-    began = time.perf_counter()
+    began, first_at = time.perf_counter(), time.time()
     while time.perf_counter() - began < seconds:
         base = START + dt.timedelta(minutes=15 * steps * batch)
         stamps = [(base + dt.timedelta(minutes=15 * k)).strftime("%Y-%m-%dT%H:%M:%SZ") for k in range(steps)]
@@ -145,7 +145,17 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
         due = began + batch * (len(serials) * steps) / rate
         time.sleep(max(0.0, due - time.perf_counter()))
     out.put(
-        {"readings": sent, "errors": errors, "latencies": latencies, "pid": os.getpid(), "cpu_s": _own_cpu(), **_peak()}
+        {
+            "readings": sent,
+            "errors": errors,
+            "latencies": latencies,
+            # Wall clock (comparable across the senders): from the first batch sent to the last answered.
+            "first_at": first_at,
+            "last_at": time.time(),
+            "pid": os.getpid(),
+            "cpu_s": _own_cpu(),
+            **_peak(),
+        }
     )
 
 
