@@ -130,3 +130,22 @@ def test_with_the_cache_down_users_are_read_from_the_database(manager: Any) -> N
         _remove_by_user(manager)  # forgetting fails too, and the change is still saved
         assert role_of(user_cached(manager.pk)) is Role.NONE
     assert user_cached(10**9) is None
+
+
+@pytest.mark.django_db
+def test_a_reader_that_filled_the_cache_before_the_commit_cannot_keep_the_old_access(
+    manager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from customers.user_cache import GENERATION, KEY
+
+    stale = user_cached(manager.pk)  # the manager, as another request read them before the change
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        _remove_by_user(manager)
+        # That request fills the cache while the change is not yet committed (it read the old row).
+        generation = int(cache.get(GENERATION.format(manager.pk)) or 0)
+        cache.set(KEY.format(manager.pk), (generation, stale))
+        assert role_of(user_cached(manager.pk)) is Role.MANAGER  # served from the cache until the commit
+    assert role_of(user_cached(manager.pk)) is Role.NONE
