@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -15,9 +15,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_process_init.connect
+@worker_init.connect
 def _freeze_startup_objects(**kwargs: Any) -> None:
-    """Each pool process, once it has loaded Django and the task modules: see config/memory.py."""
+    """In the worker's main process, before it forks its pool: see config/memory.py. The pool
+    processes inherit the frozen objects (and share their memory pages), and do nothing more at
+    start, where Celery allows each a few seconds to report in."""
     from django.urls import get_resolver
 
     from config.memory import startup_objects_freeze
