@@ -258,7 +258,7 @@ def main() -> None:
     sent = [item for item in collected if "readings" in item]
     api = next(item for item in collected if "readings" not in item)
     batch_latencies = [value for item in sent for value in item["latencies"]]
-    window = max(item["last_at"] for item in sent) - min(item["first_at"] for item in sent)
+    window = max(max(item["last_at"] for item in sent) - min(item["first_at"] for item in sent), 1e-9) if sent else 1.0
     report = {
         "seconds": round(elapsed, 1),
         "target_readings_per_s": args.rate,

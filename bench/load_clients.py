@@ -112,6 +112,7 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
     latencies: list[float] = []
     batch = 0
     began, first_at = time.perf_counter(), time.time()
+    last_at = first_at
     while time.perf_counter() - began < seconds:
         base = START + dt.timedelta(minutes=15 * steps * batch)
         stamps = [(base + dt.timedelta(minutes=15 * k)).strftime("%Y-%m-%dT%H:%M:%SZ") for k in range(steps)]
@@ -140,6 +141,7 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
             errors += 1
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         latencies.append(time.perf_counter() - started)
+        last_at = time.time()  # the last answer, before any pacing sleep
         batch += 1
         # Pace: the next batch is due when this one's readings would have been spent at `rate`.
         due = began + batch * (len(serials) * steps) / rate
@@ -151,7 +153,7 @@ def sender(port: int, key: str, serials: list[str], rate: float, seconds: float,
             "latencies": latencies,
             # Wall clock (comparable across the senders): from the first batch sent to the last answered.
             "first_at": first_at,
-            "last_at": time.time(),
+            "last_at": last_at,
             "pid": os.getpid(),
             "cpu_s": _own_cpu(),
             **_peak(),

@@ -7,6 +7,9 @@ reads a number too large for a float (as infinity) and an unpaired surrogate, wh
 then reject row by row. So a body orjson refuses goes to DRF's JSONParser, which reads those, or
 says what is wrong in DRF's words: no batch is refused whole for one odd value in one row.
 
+One difference stays: orjson reads an integer past 64 bits as a float (the standard library keeps
+it exact); no reading or id the API takes is that large.
+
 What that parser reads may hold unpaired surrogates, which are not Unicode: nothing downstream can
 store them or even send them back in an error message, so each is written out as its escape
 (`"\\ud800"` becomes the six characters `\ud800`), keys and values alike.
@@ -19,6 +22,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 
@@ -31,7 +35,10 @@ class FastJSONParser(JSONParser):
                 return orjson.loads(body)
             except orjson.JSONDecodeError:
                 pass
-        return _unicode(super().parse(io.BytesIO(body), media_type, parser_context))
+        try:
+            return _unicode(super().parse(io.BytesIO(body), media_type, parser_context))
+        except RecursionError as error:  # the standard library recurses once per level of nesting
+            raise ParseError("JSON parse error - nested too deeply") from error
 
 
 def _unicode(value: Any) -> Any:

@@ -151,3 +151,5 @@ def test_a_value_orjson_refuses_is_one_rejected_row_not_a_refused_batch(
     broken = client.post(URL, data='[{"meter": ', content_type="application/json")
     assert broken.status_code == 400
     assert "JSON parse error" in broken.json()["error"]["message"]
+    deep = client.post(URL, data="[" * 5000 + "]" * 5000, content_type="application/json")
+    assert deep.status_code == 400  # too deep for either parser: said so, not a server error
