@@ -25,6 +25,8 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from customers.text import unicode_escaped
+
 
 class FastJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
@@ -43,13 +45,7 @@ class FastJSONParser(JSONParser):
 
 def _unicode(value: Any) -> Any:
     if isinstance(value, str):
-        if value.isascii():
-            return value
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "backslashreplace").decode()
-        return value
+        return unicode_escaped(value)
     if isinstance(value, list):
         return [_unicode(item) for item in value]
     if isinstance(value, dict):

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from customers.text import unicode_escaped
 from meters.ingest.types import OPTIONAL_COLUMNS, Rejection
 from meters.models import Meter
 
@@ -190,13 +191,7 @@ def text_safe(value: str) -> str:
     """Text as PostgreSQL text and jsonb accept it: hostile input may carry NUL, which they cannot
     hold, and unpaired surrogates (JSON can say "\\ud800"), which are not Unicode: written out as
     their escape, as the API's parser does."""
-    value = value.replace("\x00", "\ufffd")
-    if not value.isascii():
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            value = value.encode("utf-8", "backslashreplace").decode()
-    return value
+    return unicode_escaped(value.replace("\x00", "\ufffd"))
 
 
 def json_safe(value: object) -> object:
