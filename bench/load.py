@@ -258,17 +258,19 @@ def main() -> None:
     sent = [item for item in collected if "readings" in item]
     api = next(item for item in collected if "readings" not in item)
     batch_latencies = [value for item in sent for value in item["latencies"]]
-    window = max(max(item["last_at"] for item in sent) - min(item["first_at"] for item in sent), 1e-9) if sent else 1.0
+    window = max(item["last_at"] for item in sent) - min(item["first_at"] for item in sent) if sent else 0.0
+    total = sum(item["readings"] for item in sent)
     report = {
         "seconds": round(elapsed, 1),
         "target_readings_per_s": args.rate,
-        "readings": sum(item["readings"] for item in sent),
+        "readings": total,
         # Over the senders' own window, from the first batch sent to the last one answered: `seconds`
         # also holds the processes' start-up and the sockets' and API clients' wind-down.
         "send_window_s": round(window, 1),
-        "readings_per_s": round(sum(item["readings"] for item in sent) / window),
+        # At most the pace: the window ends at the last answer, a pacing interval short of `seconds`.
+        "readings_per_s": round(total / max(window, args.seconds)),
         # Readings the pace called for (`rate` x `seconds`) that were not accepted: behind, or failed.
-        "readings_short_of_pace": max(0, round(args.rate * args.seconds) - sum(item["readings"] for item in sent)),
+        "readings_short_of_pace": max(0, round(args.rate * args.seconds) - total),
         "batch_errors": sum(item["errors"] for item in sent),
         "batch_latency_p50_s": round(statistics.median(batch_latencies), 3) if batch_latencies else None,
         "batch_latency_p95_s": round(pct(batch_latencies, 0.95), 3),

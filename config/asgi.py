@@ -17,7 +17,6 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.urls import get_resolver  # noqa: E402
 
 from config.concurrency import ConcurrencyLimit  # noqa: E402
 from config.memory import startup_objects_freeze  # noqa: E402
@@ -30,7 +29,4 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Import every view now (Django would at the first request) and freeze the startup objects, so the
-# collector never walks them again (config/memory.py).
-get_resolver().url_patterns  # noqa: B018
-startup_objects_freeze()
+startup_objects_freeze()  # every view imported now, and the collector never walks them (config/memory.py)

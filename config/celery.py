@@ -20,9 +20,6 @@ def _freeze_startup_objects(**kwargs: Any) -> None:
     """In the worker's main process, before it forks its pool: see config/memory.py. The pool
     processes inherit the frozen objects (and share their memory pages), and do nothing more at
     start, where Celery allows each a few seconds to report in."""
-    from django.urls import get_resolver
-
     from config.memory import startup_objects_freeze
 
-    get_resolver().url_patterns  # noqa: B018  # the views, and the libraries they import
     startup_objects_freeze()
