@@ -340,12 +340,14 @@ def _postmaster_pid(database: str) -> int | None:
     """The PostgreSQL server's main process, when it runs on this machine (its CPU includes its backends')."""
     import psycopg
 
+    # Read while the backend lives: once the connection closes its process is gone (the figure was
+    # missing from a soak's report for that).
     with psycopg.connect(database) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    try:
-        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
+        try:
+            return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return None
 
 
 def _queue_depth(url: str) -> int | None:
