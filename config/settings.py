@@ -62,6 +62,8 @@ if str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0, maximum=500)
 if DB_POOL_MAX_SIZE and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
+    # Django's backend, checking a pooled connection with a round trip only when unsure (see there).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"]["OPTIONS"] = {
         **dict(DATABASES["default"].get("OPTIONS") or {}),  # type: ignore[call-overload]
         "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 20},
