@@ -223,6 +223,12 @@ else:
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10),
+                        # A socket's consumer waits on Redis in blocking reads of 5 s (brpop_timeout);
+                        # redis-py 8 reads with a 5 s timeout by default, so every socket quiet for
+                        # 5 s died with a TimeoutError and reconnected (test_real_services). Longer
+                        # than the block, still bounded for a Redis that hangs.
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 2,
                     }
                 ],
                 "capacity": 1500,

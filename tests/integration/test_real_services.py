@@ -97,6 +97,40 @@ async def test_message_on_the_redis_channel_layer_reaches_a_websocket_consumer(c
     await communicator.disconnect()
 
 
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_quiet_for_longer_than_the_layers_blocking_read_still_receives(
+    campus: Any, warden_a: Any
+) -> None:
+    """A quiet campus sends nothing for minutes: the consumer's wait on Redis must not time out and kill it."""
+    from channels_redis.core import RedisChannelLayer
+
+    from alerts.consumers import AlertStreamConsumer
+    from alerts.realtime import AlertEvent, send_now
+
+    communicator = WebsocketCommunicator(AlertStreamConsumer.as_asgi(), "/ws/alerts/")
+    communicator.scope["user"] = warden_a
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    # Longer than one blocking read of the layer (BZPOPMIN of brpop_timeout seconds): redis-py 8
+    # reads with a 5 s socket timeout by default, which a 5 s block outlasts.
+    assert await communicator.receive_nothing(timeout=RedisChannelLayer.brpop_timeout + 3)
+    event: AlertEvent = {
+        "type": "alert.raised",
+        "id": 8,
+        "hostel_id": campus.hostel_a.id,
+        "title": "After a quiet spell",
+        "severity": "medium",
+        "status": "open",
+        "at": "2025-01-01T00:00:00+00:00",
+    }
+    await sync_to_async(send_now, thread_sensitive=False)(event)
+    received = await communicator.receive_json_from(timeout=10)
+    assert received["title"] == "After a quiet spell"
+    await communicator.disconnect()
+
+
 @pytest.mark.postgres
 def test_migrations_apply_from_zero_on_a_fresh_postgres_database() -> None:
     import psycopg
