@@ -216,7 +216,7 @@ else:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "config.layers.RedisChannelLayer",
             # redis-py's pool allows 100 connections by default: 200 sockets closing at once exceed it.
             "CONFIG": {
                 "hosts": [

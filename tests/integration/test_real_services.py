@@ -75,7 +75,7 @@ async def test_message_on_the_redis_channel_layer_reaches_a_websocket_consumer(c
     from alerts.consumers import AlertStreamConsumer
     from alerts.realtime import AlertEvent, send_now
 
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "config.layers.RedisChannelLayer"
     communicator = WebsocketCommunicator(AlertStreamConsumer.as_asgi(), "/ws/alerts/")
     communicator.scope["user"] = warden_a
     connected, _ = await communicator.connect()
