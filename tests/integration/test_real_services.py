@@ -69,31 +69,42 @@ def test_task_sent_through_the_real_broker_is_run_by_a_real_worker_process() -> 
             os.killpg(worker.pid, signal.SIGKILL)
 
 
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-async def test_message_on_the_redis_channel_layer_reaches_a_websocket_consumer(campus: Any, warden_a: Any) -> None:
+async def warden_socket(warden: Any) -> WebsocketCommunicator:
+    """Warden A's alert socket through the real channel layer, past its hello."""
     from alerts.consumers import AlertStreamConsumer
-    from alerts.realtime import AlertEvent, send_now
 
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "config.layers.RedisChannelLayer"
     communicator = WebsocketCommunicator(AlertStreamConsumer.as_asgi(), "/ws/alerts/")
-    communicator.scope["user"] = warden_a
+    communicator.scope["user"] = warden
     connected, _ = await communicator.connect()
     assert connected
     assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    return communicator
+
+
+async def push_and_receive(communicator: WebsocketCommunicator, hostel_id: int, event_id: int, title: str) -> None:
+    """An alert of the warden's hostel, sent from sync code in another thread as a Celery task would, arrives."""
+    from alerts.realtime import AlertEvent, send_now
+
     event: AlertEvent = {
         "type": "alert.raised",
-        "id": 7,
-        "hostel_id": campus.hostel_a.id,
-        "title": "Through Redis",
+        "id": event_id,
+        "hostel_id": hostel_id,
+        "title": title,
         "severity": "medium",
         "status": "open",
         "at": "2025-01-01T00:00:00+00:00",
     }
-    # Sent from sync code in another thread, as a Celery task would.
     await sync_to_async(send_now, thread_sensitive=False)(event)
     received = await communicator.receive_json_from(timeout=10)
-    assert received["title"] == "Through Redis"
+    assert received["title"] == title
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_message_on_the_redis_channel_layer_reaches_a_websocket_consumer(campus: Any, warden_a: Any) -> None:
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "config.layers.RedisChannelLayer"
+    communicator = await warden_socket(warden_a)
+    await push_and_receive(communicator, campus.hostel_a.id, 7, "Through Redis")
     await communicator.disconnect()
 
 
@@ -105,29 +116,11 @@ async def test_a_socket_quiet_for_longer_than_the_layers_blocking_read_still_rec
     """A quiet campus sends nothing for minutes: the consumer's wait on Redis must not time out and kill it."""
     from channels_redis.core import RedisChannelLayer
 
-    from alerts.consumers import AlertStreamConsumer
-    from alerts.realtime import AlertEvent, send_now
-
-    communicator = WebsocketCommunicator(AlertStreamConsumer.as_asgi(), "/ws/alerts/")
-    communicator.scope["user"] = warden_a
-    connected, _ = await communicator.connect()
-    assert connected
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    communicator = await warden_socket(warden_a)
     # Longer than one blocking read of the layer (BZPOPMIN of brpop_timeout seconds): redis-py 8
     # reads with a 5 s socket timeout by default, which a 5 s block outlasts.
     assert await communicator.receive_nothing(timeout=RedisChannelLayer.brpop_timeout + 3)
-    event: AlertEvent = {
-        "type": "alert.raised",
-        "id": 8,
-        "hostel_id": campus.hostel_a.id,
-        "title": "After a quiet spell",
-        "severity": "medium",
-        "status": "open",
-        "at": "2025-01-01T00:00:00+00:00",
-    }
-    await sync_to_async(send_now, thread_sensitive=False)(event)
-    received = await communicator.receive_json_from(timeout=10)
-    assert received["title"] == "After a quiet spell"
+    await push_and_receive(communicator, campus.hostel_a.id, 8, "After a quiet spell")
     await communicator.disconnect()
 
 
