@@ -1,8 +1,9 @@
-"""An in-memory channel layer that may be written to from any thread.
+"""Channel layers: in memory (embedded) written to from any thread, and channels_redis made cancel-safe.
 
 Channels' InMemoryChannelLayer keeps asyncio queues that belong to the server's event loop.
 In embedded mode the Celery worker runs in another thread, so its sends are handed to the
 loop that receives (the server's) instead of touching those queues from the wrong thread.
+With Redis, RedisChannelLayer below.
 """
 
 from __future__ import annotations
@@ -45,22 +46,39 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
         await self._on_home_loop(super().group_discard(group, channel))
 
 
-class RedisChannelLayer(channels_redis.core.RedisChannelLayer):
-    """channels_redis's layer, whose receive ends once cancelled even if a blocking read swallowed the cancel.
+class CancelSafeSend:
+    """For redis-py's asyncio connections: a cancel that arrives while a command is being sent is kept.
 
-    A receive waits in blocking reads of `brpop_timeout` (5 s). Settings give its connections a
-    socket timeout longer than that read, because with redis-py 8's default (also 5 s) every quiet
-    socket's receive failed with a TimeoutError and its consumer died. Sometimes the cancel of a
-    finished consumer's receive never reaches the read: the read ends empty after 5 s and the loop
-    blocks again, and so on forever, leaving a task and a Redis connection for every closed socket.
-    The old 5 s timeout had hidden that by killing such a read with a TimeoutError (what the web
-    process logged at shutdown). Now a read that ends empty in a task with a pending cancel ends the
-    receive (tests/integration/test_real_services.py).
+    With a socket timeout redis-py sends through `asyncio.wait_for`, and on Python 3.11 wait_for
+    returns the send's result and drops a cancel that arrives as the send completes (CPython
+    gh-86296, fixed in 3.12). A closed socket's consumer cancels its receive, often while the
+    receive is sending BZPOPMIN; the lost cancel left the receive blocking again every 5 s forever,
+    holding the consumer's task and keeping the web process from stopping (seen). Here a cancel
+    counted during the send (`Task.cancelling()` went up) is raised after it, and the connection is
+    dropped so no later command reads the abandoned command's reply.
     """
 
-    async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
-        member = await super()._brpop_with_clean(index, channel, timeout)
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         task = asyncio.current_task()
-        if member is None and task is not None and task.cancelling():
+        before = task.cancelling() if task is not None else 0
+        await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        if task is not None and task.cancelling() > before:
+            await self.disconnect(nowait=True)  # type: ignore[attr-defined]
             raise asyncio.CancelledError
-        return member
+
+
+class RedisChannelLayer(channels_redis.core.RedisChannelLayer):
+    """channels_redis's layer, on connections that keep a cancel arriving during a send (CancelSafeSend).
+
+    Settings give its connections a socket timeout longer than its 5 s blocking reads: with redis-py
+    8's default (also 5 s) every quiet socket's receive failed with a TimeoutError and its consumer
+    died. That short timeout had also ended, with a logged TimeoutError, the receives whose cancel
+    wait_for had lost; with the longer one they would have lived on (config/tests/test_channel_layer.py).
+    """
+
+    def create_pool(self, index: int) -> Any:
+        pool = super().create_pool(index)
+        base = pool.connection_class
+        if not issubclass(base, CancelSafeSend):
+            pool.connection_class = type(f"CancelSafe{base.__name__}", (CancelSafeSend, base), {})
+        return pool

@@ -19,7 +19,7 @@ settings pass `check_unless_recent` there.
 from __future__ import annotations
 
 import select
-import time
+from time import monotonic
 from typing import Any
 
 from django.db.backends.postgresql import base
@@ -47,11 +47,11 @@ def check_unless_recent(conn: Connection[Any]) -> None:
     if conn.closed or conn.broken or conn.pgconn.transaction_status != TransactionStatus.IDLE:
         # Let psycopg's own check raise its usual error for these (or find the connection fine).
         ConnectionPool.check_connection(conn)
-    elif time.monotonic() - getattr(conn, _CHECKED_AT, float("-inf")) >= TRUST_SECONDS or _has_input(conn):
+    elif monotonic() - getattr(conn, _CHECKED_AT, float("-inf")) >= TRUST_SECONDS or _has_input(conn):
         ConnectionPool.check_connection(conn)
     else:
         return
-    setattr(conn, _CHECKED_AT, time.monotonic())
+    setattr(conn, _CHECKED_AT, monotonic())
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
