@@ -9,6 +9,7 @@ With Redis, RedisChannelLayer below.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import channels_redis.core
@@ -77,8 +78,14 @@ class RedisChannelLayer(channels_redis.core.RedisChannelLayer):
     """
 
     def create_pool(self, index: int) -> Any:
-        pool = super().create_pool(index)
-        base = pool.connection_class
-        if not issubclass(base, CancelSafeSend):
-            pool.connection_class = type(f"CancelSafe{base.__name__}", (CancelSafeSend, base), {})
+        pool = super().create_pool(index)  # one per event loop and host
+        pool.connection_class = cancel_safe(pool.connection_class)
         return pool
+
+
+@functools.cache
+def cancel_safe(connection_class: type) -> type:
+    """`connection_class` with CancelSafeSend first (made once per class, whatever the URL's scheme chose)."""
+    if issubclass(connection_class, CancelSafeSend):
+        return connection_class
+    return type(f"CancelSafe{connection_class.__name__}", (CancelSafeSend, connection_class), {})

@@ -44,14 +44,17 @@ def _has_input(conn: Connection[Any]) -> bool:
 
 def check_unless_recent(conn: Connection[Any]) -> None:
     """The pool's check: raise if `conn` is not fit to hand out; a round trip only when unsure."""
-    if conn.closed or conn.broken or conn.pgconn.transaction_status != TransactionStatus.IDLE:
-        # Let psycopg's own check raise its usual error for these (or find the connection fine).
+    unsure = (
+        # psycopg's own check raises its usual error for the first three (or finds the connection fine)
+        conn.closed
+        or conn.broken
+        or conn.pgconn.transaction_status != TransactionStatus.IDLE
+        or monotonic() - getattr(conn, _CHECKED_AT, float("-inf")) >= TRUST_SECONDS
+        or _has_input(conn)
+    )
+    if unsure:
         ConnectionPool.check_connection(conn)
-    elif monotonic() - getattr(conn, _CHECKED_AT, float("-inf")) >= TRUST_SECONDS or _has_input(conn):
-        ConnectionPool.check_connection(conn)
-    else:
-        return
-    setattr(conn, _CHECKED_AT, monotonic())
+        setattr(conn, _CHECKED_AT, monotonic())
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
