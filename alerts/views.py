@@ -94,6 +94,14 @@ def detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     return render(request, "alerts/detail.html", context)
 
 
+def _feedback_message(*, alert_id: int, true_alarm: bool, was_resolved: bool) -> str:
+    if true_alarm:
+        return f"Alert #{alert_id} marked a true alarm; it stays as it was."
+    if was_resolved:
+        return f"Alert #{alert_id} marked a false alarm (it was already resolved)."
+    return f"Alert #{alert_id} marked a false alarm and resolved."
+
+
 @login_required
 @require_POST
 def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
@@ -101,6 +109,7 @@ def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
     _require_role(request)
     alert = _alert_or_404(request, alert_id)
     user = request.user
+    done = f"Alert #{alert.pk}: {action} done."
     try:
         if action == "acknowledge":
             services.alert_acknowledge(alert=alert, user=user)
@@ -120,13 +129,16 @@ def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
                 raise services.AlertTransitionError("Choose someone who can see this alert.")
             services.alert_assign(alert=alert, user=user, assignee=people[int(chosen)] if chosen else None)
         elif action == "feedback":
-            services.alert_feedback(alert=alert, user=user, true_alarm=request.POST.get("true_alarm") == "true")
+            true_alarm = request.POST.get("true_alarm") == "true"
+            was_resolved = alert.status == Alert.Status.RESOLVED
+            services.alert_feedback(alert=alert, user=user, true_alarm=true_alarm)
+            done = _feedback_message(alert_id=alert.pk, true_alarm=true_alarm, was_resolved=was_resolved)
         else:
             raise Http404("No such action.")
     except (services.AlertTransitionError, ValueError) as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Alert #{alert.pk}: {action} done.")
+        messages.success(request, done)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("alert-detail", args=[alert.pk])

@@ -126,8 +126,16 @@ def alert_assign(*, alert: Alert, user: Any, assignee: Any | None, at: dt.dateti
     )
 
 
+FALSE_ALARM_NOTE = "Marked a false alarm."
+
+
 def alert_feedback(*, alert: Alert, user: Any, true_alarm: bool, at: dt.datetime | None = None) -> Alert:
-    """True or false alarm: the detector reads this back when it retrains."""
+    """True or false alarm: the detector reads this back when it retrains.
+
+    A false alarm needs no one's attention: it is also resolved, by the same person at the same moment
+    (a second audit row, so the live badge and webhooks see the resolution). A true alarm stays as it is.
+    """
+    at = at or timezone.now()
 
     def change(row: Alert, now: dt.datetime) -> dict[str, Any]:
         row.is_true_alarm = true_alarm
@@ -135,14 +143,18 @@ def alert_feedback(*, alert: Alert, user: Any, true_alarm: bool, at: dt.datetime
         row.feedback_at = now
         return {"true_alarm": true_alarm}
 
-    return _transition(
-        alert=alert,
-        user=user,
-        action=AlertEvent.Action.FEEDBACK,
-        allowed_from=[choice for choice, _ in Alert.Status.choices],
-        change=change,
-        at=at,
-    )
+    with transaction.atomic():
+        alert = _transition(
+            alert=alert,
+            user=user,
+            action=AlertEvent.Action.FEEDBACK,
+            allowed_from=[choice for choice, _ in Alert.Status.choices],
+            change=change,
+            at=at,
+        )
+        if not true_alarm and alert.status != Alert.Status.RESOLVED:
+            alert = alert_resolve(alert=alert, user=user, note=FALSE_ALARM_NOTE, at=at)
+    return alert
 
 
 def alert_comment(*, alert: Alert, user: Any, body: str, at: dt.datetime | None = None) -> AlertComment:

@@ -164,3 +164,18 @@ def test_the_alert_list_from_rows_says_what_its_serializer_says(
     assert {row["assigned_to"] for row in rows} == {None, manager.username}
     assert {row["excess_cost"] for row in rows} >= {"2.40", "12.30", None}
     assert fastlist.list_plan(s.AlertSerializer) is not None  # the list is rendered from rows, not instances
+
+
+def test_false_alarm_through_the_api_resolves_and_true_alarm_keeps_open(
+    alerts: tuple[Alert, Alert], warden_a: Any, manager: Any
+) -> None:
+    client = api_for(warden_a)
+    first, _ = alerts
+    second = services.alert_raise(kind="anomaly", title="A-101 again", meter=first.meter, dedupe_key="again")
+    body = client.post(f"/api/v1/alerts/{first.pk}/feedback", {"true_alarm": False}, format="json").json()
+    assert (body["status"], body["is_true_alarm"]) == ("resolved", False)
+    body = client.post(f"/api/v1/alerts/{second.pk}/feedback", {"true_alarm": True}, format="json").json()
+    assert (body["status"], body["is_true_alarm"]) == ("open", True)
+    listed = client.get("/api/v1/alerts", {"status": "open"}).json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [row["id"] for row in rows] == [second.pk]

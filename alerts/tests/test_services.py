@@ -119,11 +119,11 @@ def test_comments_feedback_and_assignment_are_audited(campus: Any, manager: Any,
     alert = raise_in_room_a(campus)
     comment = services.alert_comment(alert=alert, user=warden_a, body="  On my way  ")
     assert comment.body == "On my way"
-    alert = services.alert_feedback(alert=alert, user=warden_a, true_alarm=False)
-    assert (alert.is_true_alarm, alert.feedback_by) == (False, warden_a)
     alert = services.alert_assign(alert=alert, user=manager, assignee=warden_a)
     assert alert.assigned_to == warden_a
-    assert [row[0] for row in actions(alert)] == ["raised", "commented", "feedback", "assigned"]
+    alert = services.alert_feedback(alert=alert, user=warden_a, true_alarm=False)
+    assert (alert.is_true_alarm, alert.feedback_by) == (False, warden_a)
+    assert [row[0] for row in actions(alert)] == ["raised", "commented", "assigned", "feedback", "resolved"]
 
 
 def test_an_alert_cannot_be_assigned_to_a_warden_of_another_hostel(campus: Any, manager: Any, warden_b: Any) -> None:
@@ -221,3 +221,42 @@ def test_alerts_without_a_hostel_are_visible_to_managers_only(campus: Any, manag
     assert Alert.objects.visible_to(manager).filter(pk=alert.pk).exists()
     assert not Alert.objects.visible_to(warden_a).filter(pk=alert.pk).exists()
     assert AlertEvent.objects.visible_to(warden_a).count() == 0
+
+
+def test_marking_a_false_alarm_resolves_the_alert_and_records_who_and_when(campus: Any, warden_a: Any) -> None:
+    alert = services.alert_acknowledge(alert=raise_in_room_a(campus), user=warden_a)
+    at = T0 + dt.timedelta(hours=2)
+    alert = services.alert_feedback(alert=alert, user=warden_a, true_alarm=False, at=at)
+    assert (alert.status, alert.is_true_alarm, alert.resolved_by, alert.resolved_at) == (
+        "resolved",
+        False,
+        warden_a,
+        at,
+    )
+    assert actions(alert)[-2:] == [
+        ("feedback", "acknowledged", "acknowledged"),
+        ("resolved", "acknowledged", "resolved"),
+    ]
+    resolved = alert.events.get(action="resolved")
+    assert (resolved.actor, resolved.at, resolved.detail) == (warden_a, at, {"note": "Marked a false alarm."})
+    assert services.alert_feedback(alert=alert, user=warden_a, true_alarm=False).status == "resolved"
+    assert alert.events.filter(action="resolved").count() == 1  # already resolved: only the verdict is recorded
+
+
+def test_marking_a_true_alarm_keeps_the_alert_open(campus: Any, warden_a: Any) -> None:
+    alert = services.alert_feedback(alert=raise_in_room_a(campus), user=warden_a, true_alarm=True)
+    assert (alert.status, alert.is_true_alarm) == ("open", True)
+    assert [row[0] for row in actions(alert)] == ["raised", "feedback"]
+
+
+def test_a_false_alarm_no_longer_counts_as_needing_attention(campus: Any, warden_a: Any, manager: Any) -> None:
+    from alerts.selectors import alerts_open_count
+    from analytics.selectors.insights import alert_queue_for_user
+
+    alert = raise_in_room_a(campus)
+    assert alerts_open_count(user=warden_a) == 1  # the header badge and a resumed socket's open_alerts
+    assert [a.pk for a in alert_queue_for_user(user=manager)] == [alert.pk]  # the dashboard's open alerts
+    services.alert_feedback(alert=alert, user=warden_a, true_alarm=False)
+    assert alerts_open_count(user=warden_a) == 0
+    assert alert_queue_for_user(user=manager) == []
+    assert not Alert.objects.active().exists()

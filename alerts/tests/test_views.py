@@ -144,3 +144,28 @@ def test_detail_page_query_count_does_not_grow_with_comments(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("alert-detail", args=[alerts[0].pk]))
     assert "note 9" in response.content.decode()
+
+
+def test_false_alarm_button_resolves_the_alert_and_says_so(alerts: tuple[Alert, Alert], warden_a: Any) -> None:
+    client = client_for(warden_a)
+    alert = alerts[0]
+    inbox = reverse("alert-inbox")
+    assert 'data-count="1"' in client.get(inbox).content.decode()
+    response = client.post(
+        reverse("alert-action", args=[alert.pk, "feedback"]), {"true_alarm": "false", "next": inbox}, follow=True
+    )
+    body = response.content.decode()
+    assert f"Alert #{alert.pk} marked a false alarm and resolved" in body
+    assert "A-101 night load" not in body  # the inbox lists what needs attention
+    assert 'data-count="0"' in body  # the header badge
+    alert.refresh_from_db()
+    assert (alert.status, alert.is_true_alarm, alert.resolved_by) == ("resolved", False, warden_a)
+
+
+def test_true_alarm_button_keeps_the_alert_open(alerts: tuple[Alert, Alert], warden_a: Any) -> None:
+    client = client_for(warden_a)
+    alert = alerts[0]
+    response = client.post(reverse("alert-action", args=[alert.pk, "feedback"]), {"true_alarm": "true"}, follow=True)
+    assert f"Alert #{alert.pk} marked a true alarm" in response.content.decode()
+    alert.refresh_from_db()
+    assert (alert.status, alert.is_true_alarm) == ("open", True)

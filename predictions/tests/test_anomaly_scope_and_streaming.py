@@ -97,6 +97,7 @@ def test_a_wardens_verdict_on_an_alert_flows_back_as_detector_feedback(campus: A
     anomaly = _anomaly(campus, hostel="A")
     anomalies_to_alerts(anomalies=[anomaly])
     alert_feedback(alert=Alert.objects.get(), user=warden_a, true_alarm=False)
+    assert Alert.objects.get().status == Alert.Status.RESOLVED  # a false alarm ends the alert, its verdict still flows
     assert feedback_sync_from_alerts() == 1
     assert feedback_sync_from_alerts() == 0
     feedback = DetectorFeedback.objects.get()
