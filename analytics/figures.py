@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -121,7 +122,8 @@ NO_EXPECTED_GREY = "#9ca3af"
 
 
 def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against expected, by floor") -> go.Figure:
-    """Rows are floors, cells are rooms, colour is % deviation from expected; rooms with no expected value grey."""
+    """Rows are floors, cells are rooms, colour is % deviation from the detector's expected value; rooms without
+    one grey. The hover says the room's alert or why it has none; a tap opens the alert (or the room)."""
     floors = sorted({row.floor for row in rows})
     by_floor: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
@@ -130,32 +132,45 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
     z: list[list[float | None]] = []
     grey: list[list[float | None]] = []
     text: list[list[str]] = []
+    hover: list[list[str]] = []
+    links: list[list[str]] = []
     for floor in floors:
         cells = by_floor[floor]
         z_row: list[float | None] = []
         grey_row: list[float | None] = []
         text_row: list[str] = []
+        hover_row: list[str] = []
+        link_row: list[str] = []
         for i in range(width):
             if i >= len(cells):
                 z_row.append(None)
                 grey_row.append(None)
                 text_row.append("")
+                hover_row.append("")
+                link_row.append("")
                 continue
             cell = cells[i]
             deviation = cell.deviation_pct
+            flag = " ⚠" if cell.alert else ""
+            link_row.append(cell.url)
             if deviation is None:
                 z_row.append(None)
                 grey_row.append(1.0)
-                reason = "no reading" if cell.expected_kwh is not None else "no expected value"
-                text_row.append(f"{cell.number}<br>{reason}")
+                short = "not scanned" if cell.why == "not_scanned" else "no reading"
+                text_row.append(f"{cell.number}{flag}<br>{short}")
+                hover_row.append(f"Room {cell.number}<br>{_wrap(cell.reason)}")
             else:
                 z_row.append(round(max(-100.0, min(100.0, deviation)), 1))
                 grey_row.append(None)
-                flag = " ⚠" if cell.open_anomalies else ""
                 text_row.append(f"{cell.number}{flag}<br>{deviation:+.0f} %")
+                numbers = f"{cell.actual_kwh:.1f} kWh, expected {cell.expected_kwh:.1f} ({deviation:+.0f} %)"
+                reason = f"<br>{_wrap(cell.reason)}" if cell.reason else ""
+                hover_row.append(f"Room {cell.number}: {numbers}{reason}")
         z.append(z_row)
         grey.append(grey_row)
         text.append(text_row)
+        hover.append(hover_row)
+        links.append(link_row)
     y = [f"Floor {floor}" for floor in floors]
     x = [str(i + 1) for i in range(width)]
     figure = go.Figure(
@@ -176,7 +191,9 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
                 y=y,
                 text=text,
                 texttemplate="%{text}",
-                hovertemplate="%{text}<extra></extra>",
+                hovertext=hover,
+                customdata=links,
+                hovertemplate="%{hovertext}<extra></extra>",
                 colorscale="RdBu",
                 reversescale=True,
                 zmin=-100,
@@ -192,6 +209,11 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
     layout["height"] = max(220, 60 * len(floors) + 80)
     figure.update_layout(title=title, xaxis={"showticklabels": False}, **layout)
     return figure
+
+
+def _wrap(sentence: str, width: int = 60) -> str:
+    """Break a long hover sentence into lines (Plotly hover labels do not wrap on their own)."""
+    return "<br>".join(textwrap.wrap(sentence, width)) if sentence else ""
 
 
 def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title: str) -> go.Figure:

@@ -27,6 +27,7 @@ from analytics.selectors import (
     queue_depth,
     schedules_status,
 )
+from analytics.selectors.heatmap import FAR_ABOVE_SHARE, Why, room_deviations_for_user, rooms_above_expected
 from analytics.selectors.insights import (
     ForecastSubject,
     alert_queue_for_user,
@@ -39,7 +40,6 @@ from analytics.selectors.rooms import (
     PROFILE_WEEKS,
     room_alerts_for_user,
     room_anomalies,
-    room_deviations_for_user,
     room_for_user,
     room_hours,
     room_meter,
@@ -89,8 +89,10 @@ def hostel_detail(request: HttpRequest, hostel_id: int) -> HttpResponse:
     context = {
         "hostel": hostel,
         "heatmap_figure": figures.to_json(figures.room_heatmap_figure(deviations)) if deviations else None,
-        "no_expected": [d.number for d in deviations if d.expected_kwh is None],
-        "profile_weeks": PROFILE_WEEKS,
+        "not_scanned": [d.number for d in deviations if d.why == Why.NOT_SCANNED],
+        "no_readings": [d.number for d in deviations if d.why == Why.NO_READINGS],
+        "above": rooms_above_expected(deviations),
+        "far_above_pct": round(100 * FAR_ABOVE_SHARE),
         "floors": sorted(floors.items()),
         "latest": readings_latest_for_user(user=request.user, limit=10, hostel_id=hostel.id),
     }

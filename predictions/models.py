@@ -291,3 +291,26 @@ class DetectorFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.kind} {'true' if self.true_alarm else 'false'} alarm"
+
+
+class ScannedHour(models.Model):
+    """What detection expected of one meter in one hour, written each time it scans that hour.
+
+    The hostel heat map reads these, so "expected" means the same on the map as in the alerts, and an hour
+    with no row has not been scanned yet.
+    """
+
+    meter = models.ForeignKey("meters.Meter", on_delete=models.CASCADE, related_name="scanned_hours")
+    hour = models.DateTimeField(help_text="Start of the hour, UTC.")
+    expected_kwh = models.FloatField(help_text="The baseline's expected energy in the hour's scanned readings.")
+    actual_kwh = models.FloatField(help_text="Metered energy in the same readings.")
+    readings = models.PositiveSmallIntegerField()
+    strength = models.FloatField(help_text="Highest z-like strength in the hour, on the scale of the z threshold.")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    scanned_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meter", "hour"], name="one_scan_per_meter_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.hour:%Y-%m-%d %H:00} expected {self.expected_kwh:.3f} kWh"

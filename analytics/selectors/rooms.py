@@ -1,8 +1,9 @@
-"""Warden views of rooms: deviation from expected per room, and one room's hours against its expected band.
+"""Warden views of one room: its hours against its expected band, anomalies, occupancy and alerts.
 
-Expected values come from hourly rollups only (never raw readings): a room's time-of-week profile, the same
-hours of the previous `PROFILE_WEEKS` weeks, which is the detection module's profile tier. A room without enough
-history has no expected value and is shown as such, never with a made-up number.
+The band comes from hourly rollups only (never raw readings): a room's time-of-week profile, the same hours of
+the previous `PROFILE_WEEKS` weeks, which is the detection module's profile tier. A room without enough history
+has no expected value and is shown as such, never with a made-up number. (The hostel heat map compares with the
+detector's own expected value instead: see `analytics.selectors.heatmap`.)
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import F, QuerySet, Sum
 
 from alerts.models import Alert
 from alerts.selectors import alerts_for_user
@@ -20,24 +20,7 @@ from meters.models import HourlyRollup, Meter, Occupancy, Room, Weather
 from predictions.models import Anomaly
 
 PROFILE_WEEKS = 4
-MIN_HOURS = 18  # a 24-hour window needs this many rolled-up hours to count
 WEEK = dt.timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class RoomDeviation:
-    room_id: int
-    number: str
-    floor: int
-    actual_kwh: float | None
-    expected_kwh: float | None
-    open_anomalies: int
-
-    @property
-    def deviation_pct(self) -> float | None:
-        if self.actual_kwh is None or not self.expected_kwh:
-            return None
-        return 100.0 * (self.actual_kwh - self.expected_kwh) / self.expected_kwh
 
 
 @dataclass(frozen=True)
@@ -48,61 +31,6 @@ class HourPoint:
     low: float | None
     high: float | None
     temperature_c: float | None
-
-
-def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | None = None) -> list[RoomDeviation]:
-    """Each visible room of a hostel: kWh in the last 24 h against its time-of-week expected value."""
-    now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
-    rooms = list(
-        Room.objects.visible_to(user)
-        .filter(hostel_id=hostel_id)
-        .order_by("floor", "number")
-        .values_list("pk", "number", "floor")
-    )
-    room_ids = [pk for pk, _, _ in rooms]
-    windows = [(now - dt.timedelta(hours=24) - k * WEEK, now - k * WEEK) for k in range(PROFILE_WEEKS + 1)]
-    in_windows = Q()
-    for start, end in windows:
-        in_windows |= Q(hour__gte=start, hour__lt=end)
-    aggregates: dict[str, Any] = {}
-    for k, (start, end) in enumerate(windows):
-        aggregates[f"kwh{k}"] = Sum("kwh", filter=Q(hour__gte=start, hour__lt=end))
-        aggregates[f"n{k}"] = Count("id", filter=Q(hour__gte=start, hour__lt=end))
-    # Meter ids first: filtering the rollups by them (not through a join) lets PostgreSQL walk the
-    # (meter, hour) index for each window (measured on the large campus: 105 ms -> 15 ms).
-    meter_room = dict(
-        Meter.objects.filter(room_id__in=room_ids, kind=Meter.Kind.ROOM).values_list("pk", "room_id").order_by()
-    )
-    sums: dict[int, dict[str, Any]] = {}
-    for row in (
-        HourlyRollup.objects.filter(in_windows, meter_id__in=list(meter_room))
-        .values("meter_id")
-        .annotate(**aggregates)
-        .order_by()
-    ):
-        # A replaced meter's history continues under its room: add the meters of one room together.
-        into = sums.setdefault(meter_room[row["meter_id"]], dict.fromkeys(aggregates, 0))
-        for key in aggregates:
-            into[key] += row[key] or 0
-    anomalies = dict(
-        Anomaly.objects.filter(room_id__in=room_ids, status=Anomaly.Status.OPEN, end__gt=now - dt.timedelta(hours=24))
-        .values("room_id")
-        .annotate(n=Count("id"))
-        .values_list("room_id", "n")
-        .order_by()
-    )
-    result = []
-    for pk, number, floor in rooms:
-        row = sums.get(pk)
-        actual = expected = None
-        if row is not None:
-            if row["n0"] >= MIN_HOURS:
-                actual = float(row["kwh0"] or 0.0)
-            prior = [float(row[f"kwh{k}"] or 0.0) for k in range(1, PROFILE_WEEKS + 1) if row[f"n{k}"] >= MIN_HOURS]
-            if prior:
-                expected = sum(prior) / len(prior)
-        result.append(RoomDeviation(pk, number, floor, actual, expected, anomalies.get(pk, 0)))
-    return result
 
 
 def room_for_user(*, user: Any, room_id: int) -> Room | None:

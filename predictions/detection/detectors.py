@@ -107,6 +107,11 @@ def _score(z: float, threshold: float) -> float:
     return float(1.0 - 0.5 * np.exp(-max(z - threshold, 0.0) / max(threshold, 1e-6)))
 
 
+def consumption_strength(*, pred: Prediction, config: DetectorConfig) -> np.ndarray:
+    """Each reading's strongest evidence of excess (its own z, or its four-hour or day window's) on the scale of `z`."""
+    return np.maximum(pred.z, np.maximum(pred.z_short, pred.z_long) * config.z / max(config.z_short, 1e-6))
+
+
 def consumption_flags(
     *, frame: pd.DataFrame, pred: Prediction, config: DetectorConfig, boost: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,7 +119,7 @@ def consumption_flags(
     kwh = frame["kwh"].to_numpy(dtype=float)
     excess = kwh - pred.expected
     threshold = config.z + boost
-    strength = np.maximum(pred.z, np.maximum(pred.z_short, pred.z_long) * config.z / max(config.z_short, 1e-6))
+    strength = consumption_strength(pred=pred, config=config)
     high = (pred.z >= threshold) & (excess >= config.min_excess_share * pred.expected)
     if config.use_iqr:
         high |= pred.iqr_out & (pred.z > 0) & (excess >= config.min_excess_share * pred.expected)

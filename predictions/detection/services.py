@@ -22,6 +22,7 @@ from predictions.detection.explain import excess_cost, explain, tariff_for
 from predictions.detection.frames import MeterInfo, frame_load, meter_infos
 from predictions.detection.handoff import anomalies_to_alerts
 from predictions.detection.imbalance import imbalance_findings
+from predictions.detection.scanned import HourScan, hours_summarise, scanned_hours_store
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.models import Anomaly, ModelVersion
 
@@ -122,8 +123,12 @@ def incidents_find(
     model: AnomalyBaseline | None = None,
     context_hours: int = CONTEXT_HOURS,
     frame: pd.DataFrame | None = None,
+    scans: list[HourScan] | None = None,
 ) -> tuple[list[Found], int]:
-    """Incidents touching [start, end) on these meters, found with `context_hours` of history before start."""
+    """Incidents touching [start, end) on these meters, found with `context_hours` of history before start.
+
+    A `scans` list receives what the detector expected of each meter hour by hour (for the pages).
+    """
     config = config or DetectorConfig()
     ids = (
         list(meter_ids)
@@ -146,7 +151,8 @@ def incidents_find(
     if not frame.empty:
         pred = model.predict(frame, with_iforest=config.use_iforest, peers=config.use_peers)
         policies = meter_policies(meter_ids=detected)
-        frame["ts"]
+        if scans is not None:
+            scans.extend(hours_summarise(frame=frame, pred=pred, config=config, start=start, end=end))
         since = pd.Timestamp(start)
         for candidate in frame_candidates(frame=frame, pred=pred, infos=infos, policies=policies, config=config):
             item = _found_from(candidate, frame, pred.expected, infos[candidate.meter_id])
@@ -244,8 +250,10 @@ def anomalies_detect(
     end = end or timezone.now()
     loaded = baseline_current()
     model, version = (loaded[0], loaded[1]) if loaded else (AnomalyBaseline(), None)
-    found, readings = incidents_find(meter_ids=meter_ids, start=start, end=end, config=config, model=model)
+    scans: list[HourScan] = []
+    found, readings = incidents_find(meter_ids=meter_ids, start=start, end=end, config=config, model=model, scans=scans)
     result = DetectionResult(readings=readings)
+    scanned_hours_store(hours=scans, version=version)
     meters = {
         m.id: m
         for m in Meter.objects.filter(id__in={f.meter_id for f in found}).select_related(

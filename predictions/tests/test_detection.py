@@ -222,3 +222,28 @@ def test_train_baseline_if_missing_trains_once_then_keeps_the_current_model(caps
     assert ModelVersion.objects.filter(family="anomaly").count() == 1
     call_command("train_baseline", "--json")  # without --if-missing: a new version
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["version"] != first["version"]
+
+
+def test_detection_keeps_what_it_expected_hour_by_hour_for_the_pages() -> None:
+    from django.db.models import Sum
+
+    from predictions.detection import incidents_find
+    from predictions.detection.scanned import HourScan
+    from predictions.models import ScannedHour
+
+    campus = _campus(seed=4, kinds=(), days=10, incident_days=2)
+    _train(campus)
+    start = campus.end - dt.timedelta(days=1)
+    anomalies_detect(start=start, end=campus.end, handoff=False)
+    anomalies_detect(start=start, end=campus.end, handoff=False)  # a repeat overwrites, never duplicates
+    detected = Meter.objects.filter(kind__in=("room", "hostel_main")).count()
+    assert ScannedHour.objects.count() == detected * 24
+    assert set(ScannedHour.objects.values_list("readings", flat=True)) == {4}
+    # The stored expected is the detector's own: the same as the incidents finder computes for that window.
+    scans: list[HourScan] = []
+    incidents_find(start=start, end=campus.end, scans=scans)
+    stored = ScannedHour.objects.aggregate(expected=Sum("expected_kwh"), actual=Sum("actual_kwh"))
+    assert stored["expected"] == pytest.approx(sum(s.expected_kwh for s in scans), rel=1e-4)
+    assert stored["actual"] == pytest.approx(
+        Reading.objects.filter(timestamp__gte=start).aggregate(s=Sum("kwh"))["s"], rel=1e-4
+    )

@@ -1,0 +1,216 @@
+"""The hostel heat map: each room's last 24 hours against the detector's own expected value, and, for a room far
+above it, the alert it raised or the reason it raised none.
+
+Expected comes from the hours detection scanned (`predictions.ScannedHour`), written by the same baseline that
+raises the alerts, so the map and the inbox cannot disagree about what a room should use. A room whose hours have
+not been scanned shows no deviation at all rather than one measured against another definition of expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Count, Max, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts.models import Alert
+from alerts.selectors import alerts_for_user
+from meters.models import Meter, Room
+from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig
+from predictions.models import Anomaly, MeterBaseline, ScannedHour
+
+WINDOW = dt.timedelta(hours=24)
+MIN_SCANNED_HOURS = 18  # of the window's 24: fewer and the room counts as not yet scanned
+DETECTOR = DetectorConfig()
+# "Far above expected" is what the detector itself calls an excess: at least this share over expected.
+FAR_ABOVE_SHARE = DETECTOR.min_excess_share
+
+
+class Why(StrEnum):
+    """Why a room far above expected has (or has no) alert."""
+
+    ALERT = "alert"
+    MUTED = "muted"
+    UNFIT = "unfit"
+    BELOW_FLOOR = "below_floor"
+    USUAL = "usual"
+    NOT_FLAGGED = "not_flagged"
+    NOT_SCANNED = "not_scanned"
+    NO_READINGS = "no_readings"
+
+
+@dataclass(frozen=True)
+class RoomAlert:
+    id: int
+    title: str
+    status: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RoomDeviation:
+    room_id: int
+    number: str
+    floor: int
+    actual_kwh: float | None
+    expected_kwh: float | None
+    scanned_hours: int = 0
+    alert: RoomAlert | None = None
+    why: Why | None = None
+    reason: str = ""
+
+    @property
+    def deviation_pct(self) -> float | None:
+        if self.actual_kwh is None or not self.expected_kwh:
+            return None
+        return 100.0 * (self.actual_kwh - self.expected_kwh) / self.expected_kwh
+
+    @property
+    def far_above(self) -> bool:
+        deviation = self.deviation_pct
+        return deviation is not None and deviation >= 100.0 * FAR_ABOVE_SHARE
+
+    @property
+    def url(self) -> str:
+        """Where a tap on the room's cell goes: its alert if it has one, else the room."""
+        return self.alert.url if self.alert else reverse("room-detail", args=[self.room_id])
+
+
+@dataclass(frozen=True)
+class _Scan:
+    expected: float
+    actual: float
+    hours: int
+    strength: float
+
+
+def _why_not(*, scan: _Scan, policy: MeterBaseline | None, muted_kinds: set[str]) -> tuple[Why, str]:
+    """The detector's reason for raising nothing on a room that was scanned and is far above expected."""
+    fit = policy.fit if policy else True
+    boost = policy.threshold_boost if policy else 0.0
+    suppressed = sorted(set(policy.suppressed_kinds if policy else ()) & CONSUMPTION_KINDS)
+    # Detection mutes a finding for three reasons only: kinds suppressed by feedback, or an unfit baseline (the
+    # meter's, or the fitness of the tier it was predicted with at that moment).
+    if not fit or (muted_kinds and not muted_kinds & set(suppressed)):
+        return Why.UNFIT, (
+            "Baseline unfit: this meter's expected value failed the fitness check (ASHRAE Guideline 14), "
+            "so its consumption findings are muted until it is retrained."
+        )
+    if muted_kinds & set(suppressed):
+        kinds = ", ".join(kind.replace("_", " ") for kind in sorted(muted_kinds & set(suppressed)))
+        return Why.MUTED, f"Muted by feedback: {kinds} was found, but is muted on this meter after false alarms."
+    excess_kw = (scan.actual - scan.expected) / scan.hours
+    if excess_kw < DETECTOR.min_excess_kw_room:
+        return Why.BELOW_FLOOR, (
+            f"Below the power worth a warden's time: {excess_kw:.2f} kW over expected on average; "
+            f"alerts start at {DETECTOR.min_excess_kw_room:g} kW."
+        )
+    if DETECTOR.z <= scan.strength < DETECTOR.z + boost:
+        return Why.MUTED, (
+            f"Muted by feedback: its threshold was raised by {boost:g} after false alarms "
+            f"(strongest evidence {scan.strength:.1f}, now needs {DETECTOR.z + boost:g})."
+        )
+    if scan.strength < DETECTOR.z + boost:
+        return Why.USUAL, (
+            f"Within this room's usual swings: strongest evidence {scan.strength:.1f}, an alert needs "
+            f"{DETECTOR.z + boost:g}."
+        )
+    return Why.NOT_FLAGGED, "Scanned: no stretch of readings stood out for long enough to raise an alert."
+
+
+def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | None = None) -> list[RoomDeviation]:
+    """Each visible room of a hostel: its last 24 h against the detector's expected, with its alert or why none."""
+    now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    since = now - WINDOW
+    rooms = list(
+        Room.objects.visible_to(user)
+        .filter(hostel_id=hostel_id)
+        .order_by("floor", "number")
+        .values_list("pk", "number", "floor")
+    )
+    room_ids = [pk for pk, _, _ in rooms]
+    meters = list(
+        Meter.objects.filter(room_id__in=room_ids, kind=Meter.Kind.ROOM)
+        .order_by("room_id", "pk")
+        .values_list("pk", "room_id", "last_reading_at", "removed_at")
+    )
+    meter_room = {pk: room_id for pk, room_id, _, _ in meters}
+    reporting = {room_id for _, room_id, last, _ in meters if last is not None and last >= since}
+    # The meter that measures the room now (the newest in service) carries its policy.
+    current: dict[int, int] = {}
+    for pk, room_id, _, removed_at in meters:
+        if removed_at is None or room_id not in current:
+            current[room_id] = pk
+    scans: dict[int, _Scan] = {}
+    for agg in (
+        ScannedHour.objects.filter(meter_id__in=list(meter_room), hour__gte=since, hour__lt=now)
+        .values("meter_id")
+        .annotate(expected=Sum("expected_kwh"), actual=Sum("actual_kwh"), hours=Count("id"), peak=Max("strength"))
+        .order_by()
+    ):
+        # A replaced meter's hours continue under its room.
+        room_id = meter_room[agg["meter_id"]]
+        before = scans.get(room_id, _Scan(0.0, 0.0, 0, float("-inf")))
+        scans[room_id] = _Scan(
+            before.expected + agg["expected"],
+            before.actual + agg["actual"],
+            before.hours + agg["hours"],
+            max(before.strength, agg["peak"]),
+        )
+    policies = {row.meter_id: row for row in MeterBaseline.objects.filter(meter_id__in=list(current.values()))}
+    muted: dict[int, set[str]] = {}
+    for room_id, kind in (
+        Anomaly.objects.filter(room_id__in=room_ids, status=Anomaly.Status.MUTED, end__gt=since, start__lt=now)
+        .values_list("room_id", "kind")
+        .order_by()
+    ):
+        muted.setdefault(room_id, set()).add(kind)
+    alerts: dict[int, RoomAlert] = {}
+    active_first = (
+        alerts_for_user(user=user)
+        .filter(room_id__in=room_ids)
+        .filter(Q(status__in=Alert.ACTIVE) | Q(last_seen_at__gte=since))
+        .order_by("-last_seen_at", "-id")
+        .values_list("room_id", "pk", "title", "status")
+    )
+    for room_id, pk, title, status in sorted(active_first, key=lambda row: row[3] not in Alert.ACTIVE):
+        if room_id not in alerts:
+            label = Alert.Status(status).label.lower()
+            alerts[room_id] = RoomAlert(pk, title, label, reverse("alert-detail", args=[pk]))
+    result = []
+    for pk, number, floor in rooms:
+        scan = scans.get(pk)
+        alert = alerts.get(pk)
+        why: Why | None = None
+        reason = ""
+        if scan is None or scan.hours < MIN_SCANNED_HOURS:
+            if pk in reporting:
+                seen = f"only {scan.hours} of" if scan else "none of"
+                why, reason = Why.NOT_SCANNED, f"Not yet scanned: detection has seen {seen} the last 24 hours."
+            else:
+                why, reason = Why.NO_READINGS, "No readings in the last 24 hours."
+            scan = None
+        cell = RoomDeviation(
+            pk,
+            number,
+            floor,
+            actual_kwh=scan.actual if scan else None,
+            expected_kwh=scan.expected if scan else None,
+            scanned_hours=scan.hours if scan else 0,
+            alert=alert,
+        )
+        if alert is not None:
+            why, reason = Why.ALERT, f"Alert #{alert.id} ({alert.status}): {alert.title}"
+        elif scan is not None and cell.far_above:
+            why, reason = _why_not(scan=scan, policy=policies.get(current.get(pk, 0)), muted_kinds=muted.get(pk, set()))
+        result.append(replace(cell, why=why, reason=reason))
+    return result
+
+
+def rooms_above_expected(deviations: list[RoomDeviation]) -> list[RoomDeviation]:
+    """Rooms far above expected, the furthest first: the list under the map."""
+    return sorted((d for d in deviations if d.far_above), key=lambda d: -(d.deviation_pct or 0.0))
