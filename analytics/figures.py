@@ -165,7 +165,8 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
                 text_row.append(f"{cell.number}{flag}<br>{deviation:+.0f} %")
                 numbers = f"{cell.actual_kwh:.1f} kWh, expected {cell.expected_kwh:.1f} ({deviation:+.0f} %)"
                 reason = f"<br>{_wrap(cell.reason)}" if cell.reason else ""
-                hover_row.append(f"Room {cell.number}: {numbers}{reason}")
+                tap = "<br><i>Tap to open the alert</i>" if cell.alert else ""
+                hover_row.append(f"Room {cell.number}: {numbers}{reason}{tap}")
         z.append(z_row)
         grey.append(grey_row)
         text.append(text_row)
@@ -201,12 +202,21 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
                 zmid=0,
                 xgap=3,
                 ygap=3,
-                colorbar={"title": {"text": "% vs expected"}},
+                # Under the map, not beside it: on a phone a side bar takes half the width from the rooms.
+                colorbar={
+                    "title": {"text": "% vs expected", "side": "top"},
+                    "orientation": "h",
+                    "y": -0.08,
+                    "yanchor": "top",
+                    "len": 0.7,
+                    "thickness": 10,
+                },
             ),
         ]
     )
     layout = dict(_LAYOUT)
-    layout["height"] = max(220, 60 * len(floors) + 80)
+    layout["height"] = max(260, 60 * len(floors) + 140)
+    layout["margin"] = {**_LAYOUT["margin"], "r": 10, "b": 70}
     figure.update_layout(title=title, xaxis={"showticklabels": False}, **layout)
     return figure
 

@@ -161,14 +161,6 @@ def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | No
             before.hours + agg["hours"],
             max(before.strength, agg["peak"]),
         )
-    policies = {row.meter_id: row for row in MeterBaseline.objects.filter(meter_id__in=list(current.values()))}
-    muted: dict[int, set[str]] = {}
-    for room_id, kind in (
-        Anomaly.objects.filter(room_id__in=room_ids, status=Anomaly.Status.MUTED, end__gt=since, start__lt=now)
-        .values_list("room_id", "kind")
-        .order_by()
-    ):
-        muted.setdefault(room_id, set()).add(kind)
     alerts: dict[int, RoomAlert] = {}
     active_first = (
         alerts_for_user(user=user)
@@ -181,7 +173,7 @@ def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | No
         if room_id not in alerts:
             label = Alert.Status(status).label.lower()
             alerts[room_id] = RoomAlert(pk, title, label, reverse("alert-detail", args=[pk]))
-    result = []
+    cells = []
     for pk, number, floor in rooms:
         scan = scans.get(pk)
         alert = alerts.get(pk)
@@ -194,20 +186,46 @@ def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | No
             else:
                 why, reason = Why.NO_READINGS, "No readings in the last 24 hours."
             scan = None
-        cell = RoomDeviation(
-            pk,
-            number,
-            floor,
-            actual_kwh=scan.actual if scan else None,
-            expected_kwh=scan.expected if scan else None,
-            scanned_hours=scan.hours if scan else 0,
-            alert=alert,
-        )
         if alert is not None:
             why, reason = Why.ALERT, f"Alert #{alert.id} ({alert.status}): {alert.title}"
-        elif scan is not None and cell.far_above:
-            why, reason = _why_not(scan=scan, policy=policies.get(current.get(pk, 0)), muted_kinds=muted.get(pk, set()))
-        result.append(replace(cell, why=why, reason=reason))
+        cells.append(
+            RoomDeviation(
+                pk,
+                number,
+                floor,
+                actual_kwh=scan.actual if scan else None,
+                expected_kwh=scan.expected if scan else None,
+                scanned_hours=scan.hours if scan else 0,
+                alert=alert,
+                why=why,
+                reason=reason,
+            )
+        )
+    # Only a room far above expected with no alert needs the detector's reasons: read them for those alone.
+    unexplained = {cell.room_id for cell in cells if cell.far_above and cell.alert is None}
+    if not unexplained:
+        return cells
+    policies = {
+        row.meter_id: row
+        for row in MeterBaseline.objects.filter(meter_id__in=[current[pk] for pk in unexplained if pk in current])
+    }
+    muted: dict[int, set[str]] = {}
+    for room_id, kind in (
+        Anomaly.objects.filter(room_id__in=list(unexplained), status=Anomaly.Status.MUTED, end__gt=since, start__lt=now)
+        .values_list("room_id", "kind")
+        .order_by()
+    ):
+        muted.setdefault(room_id, set()).add(kind)
+    result = []
+    for cell in cells:
+        if cell.room_id in unexplained:
+            why, reason = _why_not(
+                scan=scans[cell.room_id],
+                policy=policies.get(current.get(cell.room_id, 0)),
+                muted_kinds=muted.get(cell.room_id, set()),
+            )
+            cell = replace(cell, why=why, reason=reason)
+        result.append(cell)
     return result
 
 

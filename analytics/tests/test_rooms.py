@@ -53,7 +53,7 @@ def test_warden_hostel_page_has_heatmap_and_links_rooms(
     history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(warden_a)
-    with django_assert_max_num_queries(17):  # the heat map reads its alerts and reasons in 6 queries
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("hostel-detail", args=[campus.hostel_a.pk]))
     body = response.content.decode()
     assert 'id="fig-heatmap"' in body
