@@ -46,7 +46,7 @@ def alert_live_event(*, alert: Alert, event: AlertEvent) -> LiveAlertEvent:
 
 def alerts_for_user(*, user: Any) -> QuerySet[Alert]:
     """Every alert the user may see, with what a list shows."""
-    return Alert.objects.visible_to(user).select_related("hostel", "room", "meter", "assigned_to")
+    return Alert.objects.visible_to(user).select_related("hostel__site", "room", "meter", "assigned_to")
 
 
 def alert_get_for_user(*, user: Any, alert_id: int) -> Alert | None:
