@@ -111,7 +111,7 @@ class Alert(models.Model):
             models.Index(fields=["status", "snoozed_until"]),
             models.Index(fields=["hostel", "status"]),
             models.Index(fields=["group_key", "status", "event_start"]),
-            models.Index(fields=["meter", "opened_at"]),
+            models.Index(fields=["meter", "event_start"]),
         ]
 
     def __str__(self) -> str:
