@@ -56,6 +56,14 @@ class Alert(models.Model):
     room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
     dedupe_key = models.CharField(max_length=200, help_text="Same key while active means the same problem.")
+    group_key = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Near-duplicates (same meter and kind) share it: an active alert absorbs their findings "
+        "for ALERT_GROUP_HOURS after its event began.",
+    )
+    event_start = models.DateTimeField(null=True, blank=True, help_text="When the problem itself began, UTC.")
+    event_end = models.DateTimeField(null=True, blank=True, help_text="When it ended, UTC; blank while unknown.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     occurrences = models.PositiveIntegerField(default=1)
     first_seen_at = models.DateTimeField()
@@ -102,6 +110,8 @@ class Alert(models.Model):
             models.Index(fields=["status", "escalation_level", "escalation_due_at"]),
             models.Index(fields=["status", "snoozed_until"]),
             models.Index(fields=["hostel", "status"]),
+            models.Index(fields=["group_key", "status", "event_start"]),
+            models.Index(fields=["meter", "event_start"]),
         ]
 
     def __str__(self) -> str:
@@ -122,6 +132,7 @@ class AlertEvent(models.Model):
     class Action(models.TextChoices):
         RAISED = "raised", "Raised"
         REPEATED = "repeated", "Seen again"
+        WORSENED = "worsened", "Seen again, more severe"
         SUPPRESSED = "suppressed", "Suppressed"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"

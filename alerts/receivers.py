@@ -33,6 +33,7 @@ def on_stale_meters_found(*, meters: list[Any], **_: Any) -> None:
             ),
             meter=meter,
             dedupe_key=f"stale_meter:{stale.meter_id}",
+            event_start=stale.last_reading_at,
             source_payload={"meter_id": stale.meter_id, "silent_hours": round(hours, 2)},
         )
 
@@ -73,5 +74,6 @@ def on_transformer_condition_ingested(*, latest: list[tuple[Any, ...]], **_: Any
             explanation=f"Its monitor read {' and '.join(found)} at {at:%Y-%m-%d %H:%M} UTC.",
             score=1.0 if (oil or 0) >= TOP_OIL_LIMIT_C or (gas or 0) >= GAS_CRITICAL_PPM else None,
             dedupe_key=f"transformer_condition:{pk}",
+            event_start=at,
             source_payload={"transformer_id": pk, "measured_at": at.isoformat(), "top_oil_c": oil, "gas_ppm": gas},
         )

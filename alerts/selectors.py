@@ -46,11 +46,28 @@ def alert_live_event(*, alert: Alert, event: AlertEvent) -> LiveAlertEvent:
 
 def alerts_for_user(*, user: Any) -> QuerySet[Alert]:
     """Every alert the user may see, with what a list shows."""
-    return Alert.objects.visible_to(user).select_related("hostel", "room", "meter", "assigned_to")
+    return Alert.objects.visible_to(user).select_related("hostel__site", "room", "meter", "assigned_to")
 
 
 def alert_get_for_user(*, user: Any, alert_id: int) -> Alert | None:
     return alerts_for_user(user=user).filter(pk=alert_id).first()
+
+
+def alerts_earlier_on_meter(*, user: Any, alert: Alert, limit: int = 10) -> list[Alert]:
+    """The last alerts on the same meter whose event began before this one's, newest first (none without a meter).
+
+    By event, not by when raised: a scan of history raises a month of alerts in the same minute.
+    """
+    if alert.meter_id is None:
+        return []
+    began = alert.event_start or alert.first_seen_at
+    earlier = (
+        Alert.objects.visible_to(user)
+        .filter(meter_id=alert.meter_id)
+        .filter(Q(event_start__lt=began) | Q(event_start=began, pk__lt=alert.pk))
+        .order_by("-event_start", "-id")
+    )
+    return list(earlier[:limit])
 
 
 def alerts_open_count(*, user: Any) -> int:

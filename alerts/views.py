@@ -17,14 +17,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alerts import services
+from alerts.evidence import alert_evidence
 from alerts.models import Alert, Severity
 from alerts.selectors import (
     alert_assignable_users,
     alert_comments,
     alert_get_for_user,
     alert_timeline,
+    alerts_earlier_on_meter,
     alerts_for_user,
 )
+from alerts.templatetags.alert_times import alert_zone, duration_text, span_text
 from customers.roles import Role, role_of
 from meters.models import Hostel
 
@@ -79,13 +82,49 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/inbox.html", context)
 
 
+def _meter_link(request: HttpRequest, alert: Alert) -> str | None:
+    """Meters have no page of their own: admins get the meter's admin page, others the page that shows it."""
+    if alert.meter_id is None:
+        return None
+    if request.user.is_staff:
+        return reverse("admin:meters_meter_change", args=[alert.meter_id])
+    if alert.room_id is not None:
+        return reverse("room-detail", args=[alert.room_id])
+    if alert.hostel_id is not None:
+        return reverse("hostel-detail", args=[alert.hostel_id])
+    return None
+
+
+def _event(
+    alert: Alert, start: dt.datetime, end: dt.datetime | None, spans: tuple[tuple[dt.datetime, dt.datetime], ...]
+) -> dict[str, Any]:
+    zone = alert_zone(alert)
+    if len(spans) > 1:  # a grouped alert: how long its incidents lasted, not the time between them
+        total = sum((b - a for a, b in spans), dt.timedelta())
+        return {"span": span_text(start, end, zone), "duration": f"{duration_text(total)} in {len(spans)} incidents"}
+    return {
+        "span": span_text(start, end, zone),
+        "duration": duration_text((end or timezone.now()) - start),
+        "ongoing": end is None,
+    }
+
+
 @login_required
 def detail(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """One alert with its audit trail, comments and every action."""
+    """One alert with its evidence (chart, when, where), earlier alerts on its meter, audit trail and comments."""
     _require_role(request)
     alert = _alert_or_404(request, alert_id)
+    evidence = alert_evidence(alert=alert, user=request.user)
+    start = evidence.start or alert.event_start or alert.first_seen_at
+    end = evidence.end or alert.event_end
+    if end is None and not alert.is_active:
+        end = alert.resolved_at or alert.last_seen_at  # not known to have ended earlier than it was closed
     context = {
         "alert": alert,
+        "evidence": evidence,
+        "event": _event(alert, start, end, evidence.spans),
+        "meter_link": _meter_link(request, alert),
+        "earlier": alerts_earlier_on_meter(user=request.user, alert=alert),
         "timeline": alert_timeline(alert=alert),
         "comments": alert_comments(alert=alert),
         "snooze_choices": SNOOZE_CHOICES,

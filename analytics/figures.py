@@ -293,3 +293,105 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
         **_LAYOUT,
     )
     return figure
+
+
+def _local(values: Sequence[Any], zone: Any) -> list[Any]:
+    """Plotly.js draws wall-clock times and ignores offsets: hand it the site's local time."""
+    return [value.astimezone(zone).replace(tzinfo=None) for value in values]
+
+
+def _shade(figure: go.Figure, spans: Sequence[tuple[Any, Any, str]], zone: Any) -> None:
+    """Shade each span; one legend entry per label (annotations on the chart overlap on a phone)."""
+    labelled: set[str] = set()
+    for start, end, label in spans:
+        figure.add_vrect(
+            x0=start.astimezone(zone).replace(tzinfo=None),
+            x1=end.astimezone(zone).replace(tzinfo=None),
+            fillcolor="rgba(220,38,38,0.16)",
+            line_width=0,
+            layer="below",
+            name=label,
+            legendgroup=label,
+            showlegend=label not in labelled,
+        )
+        labelled.add(label)
+
+
+def alert_evidence_figure(series: Any, spans: Sequence[tuple[Any, Any, str]], *, title: str, zone: Any) -> go.Figure:
+    """A meter's kWh per hour around an alert against the baseline's expected value and band; its spans shaded.
+
+    `series` has `ts`, `actual` and, when a baseline exists, `expected`, `low` and `high` lists;
+    `spans` are (start, end, label) of what was found abnormal; times are drawn in `zone`.
+    """
+    x = _local(series.ts, zone)
+    traces: list[go.Scatter] = []
+    if series.expected is not None:
+        traces += [
+            go.Scatter(x=x, y=series.high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
+            go.Scatter(
+                x=x,
+                y=series.low,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(37,99,235,0.18)",
+                name="Expected band",
+                hovertemplate="%{y:.2f} kWh/h<extra>band low</extra>",
+            ),
+            go.Scatter(
+                x=x,
+                y=series.expected,
+                mode="lines",
+                line={"color": "#2563eb", "dash": "dot"},
+                name="Expected",
+                hovertemplate="%{y:.2f} kWh/h<extra>expected</extra>",
+            ),
+        ]
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=series.actual,
+            mode="lines",
+            line={"color": "#ea580c"},
+            name="Actual",
+            hovertemplate="%{y:.2f} kWh/h<extra>actual</extra>",
+        )
+    )
+    figure = go.Figure(traces)
+    _shade(figure, spans, zone)
+    layout = dict(_LAYOUT)
+    # The legend above the plot: below it, a phone's rotated date ticks run into it.
+    layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+    layout["margin"] = {"l": 50, "r": 10, "t": 60 if title else 30, "b": 40}
+    figure.update_layout(
+        title=title or None, yaxis_title="kWh per hour", yaxis_rangemode="tozero", xaxis_automargin=True, **layout
+    )
+    return figure
+
+
+def transformer_condition_figure(
+    points: Sequence[Any], spans: Sequence[tuple[Any, Any, str]], *, title: str, zone: Any, oil_alarm: float
+) -> go.Figure:
+    """A transformer's top-oil temperature (and dissolved gas on a second axis) around an alert, alarm level marked."""
+    x = _local([p.measured_at for p in points], zone)
+    figure = go.Figure([go.Scatter(x=x, y=[p.top_oil_c for p in points], mode="lines+markers", name="Top oil °C")])
+    if any(p.dissolved_gas_ppm is not None for p in points):
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=[p.dissolved_gas_ppm for p in points],
+                mode="lines+markers",
+                yaxis="y2",
+                line={"color": "#6b7280"},
+                name="Dissolved gas ppm",
+            )
+        )
+    figure.add_hline(y=oil_alarm, line_dash="dash", line_color="#dc2626", annotation_text=f"alarm {oil_alarm:.0f} °C")
+    _shade(figure, spans, zone)
+    figure.update_layout(
+        title=title,
+        yaxis_title="°C",
+        yaxis2={"overlaying": "y", "side": "right", "title": "ppm", "showgrid": False},
+        **_LAYOUT,
+    )
+    return figure

@@ -153,6 +153,9 @@ TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=5
 ALERT_REPLAY_OVERLAP_SECONDS = env_int("ALERT_REPLAY_OVERLAP_SECONDS", 120, minimum=1, maximum=3600)
 # Each socket checks the database this often for events its push missed (0: never).
 ALERT_SOCKET_SWEEP_SECONDS = env_int("ALERT_SOCKET_SWEEP_SECONDS", 30, minimum=0, maximum=3600)
+# An active alert absorbs new findings on the same meter and kind whose event begins within this many
+# hours of its own (a count and "last seen" instead of another alert and notification). 0: never group.
+ALERT_GROUP_HOURS = env_int("ALERT_GROUP_HOURS", 24, minimum=0, maximum=24 * 30)
 # Dashboard summaries (the overview) are kept this long per scope and period (0: never kept).
 ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 30, minimum=0, maximum=3600)
 LOGIN_URL = "login"

@@ -21,6 +21,7 @@ from customers.services import audit_record
 WEBHOOK_ACTIONS = {
     AlertEvent.Action.RAISED,
     AlertEvent.Action.ESCALATED,
+    AlertEvent.Action.WORSENED,
     AlertEvent.Action.ACKNOWLEDGED,
     AlertEvent.Action.RESOLVED,
 }

@@ -169,6 +169,7 @@ def email_delivery_send(*, delivery_id: int) -> str:
             "event": delivery.event,
             "recipient": delivery.recipient,
             "escalated": delivery.event.action == AlertEvent.Action.ESCALATED,
+            "worsened": delivery.event.action == AlertEvent.Action.WORSENED,
             "url": settings.WATTWATCH_BASE_URL.rstrip("/") + f"/alerts/{alert.pk}/",
         }
         subject = " ".join(render_to_string("alerts/email/alert_subject.txt", context).split())

@@ -1,4 +1,10 @@
-"""Raising an alert: open, repeat (dedupe) or record silently inside a suppression window."""
+"""Raising an alert: open, repeat (dedupe), absorb a near-duplicate (group) or record silently when suppressed.
+
+The dedupe key names one finding: raised again, it repeats its alert. The group key names the
+meter and kind: an active alert absorbs other findings of its group whose event begins within
+`ALERT_GROUP_HOURS` of its own, counting them and moving "last seen" without notifying again,
+unless the finding is more severe, which notifies once at the new severity.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,17 +37,28 @@ def alert_raise(
     score: float | None = None,
     excess_cost: Decimal | float | None = None,
     dedupe_key: str | None = None,
+    group_key: str | None = None,
+    event_start: dt.datetime | None = None,
+    event_end: dt.datetime | None = None,
     source_payload: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
     actor: Any = None,
 ) -> Alert:
-    """Open an alert, or update the active one with the same dedupe key; record it silently when suppressed."""
+    """Open an alert, or update the active one with the same dedupe key or group; record it silently when suppressed.
+
+    `group_key` (opt-in: detection passes its meter and kind) lets an active alert absorb this finding
+    as a near-duplicate; `event_start` and `event_end` say when the problem itself began and ended
+    (default: it began when raised).
+    """
     at = at or timezone.now()
     if room is None and meter is not None and meter.room_id:
         room = meter.room
     if hostel is None:
         hostel = room.hostel if room is not None else (meter.hostel if meter is not None else None)
     key = dedupe_key or f"{kind}:{hostel.pk if hostel else '-'}:{room.pk if room else '-'}:{meter.pk if meter else '-'}"
+    group = group_key or ""
+    if event_start is not None and event_end is not None and event_end < event_start:
+        raise ValueError("An event cannot end before it starts.")
     severity = severity_for(kind=kind, score=score, excess_cost=excess_cost)
     cost = Decimal(str(excess_cost)).quantize(Decimal("0.01")) if excess_cost is not None else None
     for attempt in range(2):
@@ -56,6 +74,9 @@ def alert_raise(
                     score=score,
                     cost=cost,
                     key=key,
+                    group=group,
+                    event_start=event_start or at,
+                    event_end=event_end,
                     severity=severity,
                     payload=source_payload or {},
                     at=at,
@@ -79,6 +100,9 @@ def _raise_locked(
     score: float | None,
     cost: Decimal | None,
     key: str,
+    group: str,
+    event_start: dt.datetime,
+    event_end: dt.datetime | None,
     severity: str,
     payload: dict[str, Any],
     at: dt.datetime,
@@ -86,6 +110,8 @@ def _raise_locked(
 ) -> Alert:
     window = suppression_covering(hostel_id=hostel.pk if hostel else None, room_id=room.pk if room else None, at=at)
     existing = Alert.objects.select_for_update().filter(dedupe_key=key, status__in=Alert.ACTIVE).first()
+    if existing is None:
+        existing = _group_absorbing(group=group, event_start=event_start)
     if existing is None and window is not None:
         existing = (
             Alert.objects.select_for_update()
@@ -102,6 +128,8 @@ def _raise_locked(
             cost=cost,
             severity=severity,
             payload=payload,
+            event_start=event_start,
+            event_end=event_end,
             at=at,
             actor=actor,
             silenced=window is not None,
@@ -118,6 +146,9 @@ def _raise_locked(
         room=room,
         meter=meter,
         dedupe_key=key,
+        group_key=group,
+        event_start=event_start,
+        event_end=event_end,
         status=status,
         first_seen_at=at,
         last_seen_at=at,
@@ -141,6 +172,25 @@ def _raise_locked(
     return alert
 
 
+def _group_absorbing(*, group: str, event_start: dt.datetime) -> Alert | None:
+    """The active alert of the group whose event began nearest before (or just after) this one, within the window."""
+    hours = settings.ALERT_GROUP_HOURS
+    if not group or hours <= 0:
+        return None
+    reach = dt.timedelta(hours=hours)
+    return (
+        Alert.objects.select_for_update()
+        .filter(
+            group_key=group,
+            status__in=Alert.ACTIVE,
+            event_start__gte=event_start - reach,
+            event_start__lte=event_start + reach,
+        )
+        .order_by("-event_start", "-id")
+        .first()
+    )
+
+
 def _repeat(
     *,
     alert: Alert,
@@ -150,6 +200,8 @@ def _repeat(
     cost: Decimal | None,
     severity: str,
     payload: dict[str, Any],
+    event_start: dt.datetime,
+    event_end: dt.datetime | None,
     at: dt.datetime,
     actor: Any,
     silenced: bool,
@@ -165,17 +217,25 @@ def _repeat(
     if cost is not None:
         alert.excess_cost = max(alert.excess_cost or Decimal(0), cost)
     alert.source_payload = {**alert.source_payload, **payload}
+    alert.event_start = min(alert.event_start or event_start, event_start)
+    if event_end is not None:
+        alert.event_end = max(alert.event_end or event_end, event_end)
     if alert.severity != before and alert.status == Alert.Status.OPEN and alert.escalation_level == 0:
         sooner = alert.opened_at + dt.timedelta(minutes=escalation_minutes(severity=alert.severity))
         alert.escalation_due_at = min(alert.escalation_due_at or sooner, sooner)
     alert.save()
-    _record(
+    pushed = not silenced and alert.status != Alert.Status.SUPPRESSED
+    # A repeat notifies no one; a finding more severe than the alert tells its people once, at the new severity.
+    worse = pushed and alert.severity != before
+    event = _record(
         alert=alert,
-        action=AlertEvent.Action.REPEATED,
+        action=AlertEvent.Action.WORSENED if worse else AlertEvent.Action.REPEATED,
         actor=actor,
         at=at,
         from_status=alert.status,
         detail={"occurrences": alert.occurrences, "severity_from": before, "severity_to": alert.severity},
-        pushed=not silenced and alert.status != Alert.Status.SUPPRESSED,
+        pushed=pushed,
     )
+    if worse:
+        _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert

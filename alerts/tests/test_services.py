@@ -54,7 +54,8 @@ def test_a_repeat_of_the_same_problem_updates_the_open_alert_instead_of_opening_
     assert again.severity == "critical"
     # The sooner deadline of the higher severity applies.
     assert again.escalation_due_at == T0 + dt.timedelta(minutes=5)
-    assert actions(again)[-1] == ("repeated", "open", "open")
+    # More severe than before: recorded (and notified) as worse, not as a plain repeat.
+    assert actions(again)[-1] == ("worsened", "open", "open")
 
 
 def test_a_lower_score_on_repeat_never_lowers_the_severity(campus: Any) -> None:

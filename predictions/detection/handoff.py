@@ -38,8 +38,9 @@ def anomalies_to_alerts(*, anomalies: Iterable[Anomaly], raise_alert: Callable[.
     for anomaly in rows:
         if anomaly.status != Anomaly.Status.OPEN:
             continue
+        kind = ALERT_KIND.get(anomaly.kind, "anomaly")
         raise_alert(
-            kind=ALERT_KIND.get(anomaly.kind, "anomaly"),
+            kind=kind,
             title=f"{anomaly.get_kind_display()} on {anomaly.meter.serial}",
             explanation=anomaly.explanation,
             hostel=anomaly.hostel,
@@ -48,6 +49,10 @@ def anomalies_to_alerts(*, anomalies: Iterable[Anomaly], raise_alert: Callable[.
             score=anomaly.score,
             excess_cost=anomaly.excess_cost,
             dedupe_key=f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
+            # Another incident of the same kind on the meter soon after joins this alert (a count, no new toast).
+            group_key=f"{kind}:meter:{anomaly.meter_id}:{anomaly.kind}",
+            event_start=anomaly.start,
+            event_end=anomaly.end,
             source_payload={"anomaly_id": anomaly.pk, "kind": anomaly.kind, "start": anomaly.start.isoformat()},
         )
         handed += 1

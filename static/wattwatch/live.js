@@ -33,14 +33,43 @@
   }
 
   function toast(text, url) {
-    if (!toasts) return;
-    var node = document.createElement(url ? "a" : "div");
+    if (!toasts) return null;
+    var node = document.createElement("a");
     node.className = "toast";
     node.setAttribute("role", "status");
     if (url) node.href = url;
     node.textContent = text;
     toasts.appendChild(node);
-    setTimeout(function () { node.remove(); }, 8000);
+    node._removal = setTimeout(function () { node.remove(); }, 8000);
+    return node;
+  }
+
+  // Alerts of one hostel arriving within COLLAPSE_MS of each other share one toast: the first shows
+  // at once, the next turn it into "3 new alerts in Hostel A", linking to the inbox for that hostel.
+  var COLLAPSE_MS = 2000;
+  var inboxUrl = (toasts && toasts.getAttribute("data-inbox")) || "/alerts/";
+  var open = {};
+
+  function alertToast(event) {
+    var fresh = event.type === "alert.raised";
+    var key = (fresh ? "new:" : "worse:") + (event.hostel_id === null || event.hostel_id === undefined ? "-" : event.hostel_id);
+    var group = open[key];
+    if (group && group.node && group.node.isConnected) {
+      group.ids[event.id] = true;
+      var count = Object.keys(group.ids).length;
+      var where = event.hostel ? " in " + event.hostel : "";
+      group.node.textContent = count + (fresh ? " new alerts" : " alerts got worse or were escalated") + where;
+      group.node.href = inboxUrl + (typeof event.hostel_id === "number" ? "?hostel=" + event.hostel_id : "");
+      clearTimeout(group.node._removal);
+      var node = group.node;
+      node._removal = setTimeout(function () { node.remove(); }, 8000);
+    } else {
+      var text = event.severity.toUpperCase() + ": " + event.title + (event.hostel ? " · " + event.hostel : "");
+      group = open[key] = { node: toast(text, event.url), ids: {} };
+      group.ids[event.id] = true;
+    }
+    clearTimeout(group.timer);
+    group.timer = setTimeout(function () { if (open[key] === group) delete open[key]; }, COLLAPSE_MS);
   }
 
   // The badge counts open (unacknowledged) alerts; each event says the status before and after.
@@ -91,8 +120,8 @@
         // An event numbered at or before the page's cursor may already be in what the page showed:
         // it updates the page quietly (the badge is set right again when the resume ends).
         var old = typeof event.event_id === "number" && pageCursor !== null && event.event_id <= pageCursor;
-        if (!old && (event.type === "alert.raised" || event.action === "escalated")) {
-          toast(event.severity.toUpperCase() + ": " + event.title + (event.hostel ? " · " + event.hostel : ""), event.url);
+        if (!old && (event.type === "alert.raised" || event.action === "escalated" || event.action === "worsened")) {
+          alertToast(event);
         }
         document.dispatchEvent(new CustomEvent("wattwatch:alert", { detail: event }));
       }
