@@ -19,6 +19,7 @@ from config.env import (
     env_redis,
     env_str,
     env_timezone,
+    installation_secret_key,
     read_dotenv,
 )
 
@@ -33,7 +34,8 @@ _secret = env_optional("SECRET_KEY")
 if _secret is None:
     if not DEBUG:
         raise ConfigError("SECRET_KEY", "is required when DEBUG is off (set DEBUG=1 for local development)")
-    _secret = "django-insecure-development-only-key-not-for-production-use"  # noqa: S105 - DEBUG only
+    # Development: a random key per installation, kept in the data folder (never a key from the repository).
+    _secret = installation_secret_key(DATA_DIR / "secret_key")
 elif not DEBUG and len(_secret) < 50:
     raise ConfigError("SECRET_KEY", "must be at least 50 random characters in production")
 SECRET_KEY = _secret
