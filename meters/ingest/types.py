@@ -23,6 +23,8 @@ class Rejection:
     meter_serial: str
     raw: dict[str, object]
     meter_id: int | None = None
+    # What the quarantine says, when the sender must hear less (a meter that exists but is not theirs).
+    stored_reason: str | None = None
 
 
 @dataclass(frozen=True)

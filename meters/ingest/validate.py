@@ -311,6 +311,10 @@ def validate_chunk(
         records = chunk[bad].to_dict(orient="records")
         for record, why, serial_text in zip(records, reason[bad].tolist(), bad_serials, strict=True):
             info = known.get(serial_text)
+            stored = None
+            if info is not None and serial_text not in writable:
+                # The sender hears "unknown meter" either way; the quarantine tells the administrator why.
+                stored = f"not permitted: meter '{serial_text}' is not the sender's to write"
             rejections.append(
                 Rejection(
                     row=int(record["row"]),
@@ -318,6 +322,7 @@ def validate_chunk(
                     meter_serial=str(serial_text),
                     raw=_raw(record),
                     meter_id=info.id if info is not None else None,
+                    stored_reason=stored,
                 )
             )
     good = pd.DataFrame(
