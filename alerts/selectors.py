@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from alerts.models import Alert, AlertComment, AlertEvent
 from alerts.realtime import AlertEvent as LiveAlertEvent
-from customers.roles import MANAGER_GROUP
+from customers.roles import MANAGER_GROUP, Role, scope_for
 
 LIVE_TYPES: dict[str, str] = {
     AlertEvent.Action.RAISED: "alert.raised",
@@ -185,3 +185,14 @@ def alert_assignable_users(*, alert: Alert) -> list[Any]:
         who |= Q(warden_hostels=alert.hostel_id)
     users = get_user_model().objects.filter(who, is_active=True).distinct()
     return list(users.order_by("username"))
+
+
+def alert_assignee_find(*, alert: Alert, username: str) -> Any | None:
+    """The active person of that name who can see the alert, or None (whether absent or not allowed)."""
+    person = get_user_model().objects.filter(username=username, is_active=True).first()
+    if person is None:
+        return None
+    scope = scope_for(person)
+    if scope.role is Role.NONE or not (scope.everything or alert.hostel_id in scope.hostel_ids):
+        return None
+    return person

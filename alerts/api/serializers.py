@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -138,9 +137,9 @@ class FeedbackSerializer(serializers.Serializer):
 
 @extend_schema_serializer(examples=[OpenApiExample("Assign to a warden", value={"assignee": "warden_a"})])
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
-    )
+    # A name, looked up by the view among the people who can see the alert: "no such person" and
+    # "cannot see it" must get the same answer, so that usernames cannot be listed.
+    assignee = serializers.CharField(max_length=150, allow_null=True, help_text="Username, or null for nobody.")
 
 
 @extend_schema_serializer(

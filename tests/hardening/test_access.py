@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from alerts.models import Alert
+from alerts.services import alert_raise
 from conftest import Campus, client_for
 from customers.models import Transformer, TransformerCondition
 from customers.tests.factories import TransformerFactory
@@ -173,3 +174,24 @@ def test_reprocessing_a_gateways_condition_rows_keeps_to_its_transformers(campus
     assert row.status == "pending"
     assert row.reason.startswith("not permitted")
     assert not TransformerCondition.objects.exists()
+
+
+@pytest.mark.django_db
+def test_assigning_to_nobody_by_that_name_and_to_someone_who_cannot_see_the_alert_get_the_same_answer(
+    campus: Campus, warden_a: Any, warden_b: Any, manager: Any
+) -> None:
+    alert = alert_raise(kind="manual", title="Assign probe", hostel=campus.hostel_a)
+    client = client_for(warden_a)
+    url = f"/api/v1/alerts/{alert.pk}/assign"
+    answers = []
+    for name in ("warden_b", "no_such_person"):
+        response = client.post(url, data=json.dumps({"assignee": name}), content_type="application/json")
+        body = response.json()
+        answers.append((response.status_code, body["error"]["code"], body["error"]["message"].replace(name, "NAME")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 409
+    alert.refresh_from_db()
+    assert alert.assigned_to is None  # a warden cannot give it to someone who cannot see it
+    done = client.post(url, data=json.dumps({"assignee": "manager"}), content_type="application/json")
+    assert done.status_code == 200
+    assert done.json()["assigned_to"] == "manager"
