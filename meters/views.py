@@ -16,6 +16,7 @@ from customers.models import AuditEntry
 from customers.roles import Role, role_of
 from customers.services import audit_record
 from meters.ingest import FileFormatError, preview_rows, readings_ingest_file
+from meters.ingest.service import timezone_parse
 
 UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
 
@@ -50,6 +51,8 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
             limit = settings.READINGS_UPLOAD_MAX_BYTES // (1024 * 1024)
             context["error"] = f"The file is larger than {limit} MB; split it or use the import_readings command."
             return render(request, "meters/upload.html", context, status=413)
+        elif (zone_error := _timezone_error(request.POST.get("timezone", ""))) is not None:
+            context["error"] = zone_error
         else:
             token = uuid.uuid4()
             path = _upload_dir() / f"{token.hex}{suffix}"
@@ -90,4 +93,12 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 )
             finally:
                 path.unlink(missing_ok=True)
-    return render(request, "meters/upload.html", context)
+    return render(request, "meters/upload.html", context, status=400 if "error" in context else 200)
+
+
+def _timezone_error(name: str) -> str | None:
+    try:
+        timezone_parse(name.strip() or None)
+    except FileFormatError as error:
+        return str(error)
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from meters.ingest.types import OPTIONAL_COLUMNS, READING_COLUMNS
+from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, READING_COLUMNS
 from meters.ingest.validate import text_safe
 
 CHUNK_ROWS = 100_000
@@ -43,7 +44,9 @@ def file_kind(path: Path) -> str:
     raise FileFormatError(f"{path.name}: expected a .csv or .parquet file")
 
 
-def _normalise(frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int) -> pd.DataFrame:
+def _normalise(
+    frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int, lines: list[int] | None = None
+) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for name in READING_COLUMNS:
         column = mapping.source(name)
@@ -53,7 +56,10 @@ def _normalise(frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_r
             out[name] = frame[column].to_numpy()
         elif name in OPTIONAL_COLUMNS:
             out[name] = None
-    out["row"] = range(first_row + header_rows, first_row + header_rows + len(frame))
+    if lines is not None:
+        out["row"] = lines
+    else:
+        out["row"] = range(first_row + header_rows, first_row + header_rows + len(frame))
     return out
 
 
@@ -85,23 +91,88 @@ def readings_chunks(
             seen += len(frame)
         return
     try:
-        header = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
-    except (pa.ArrowInvalid, OSError) as error:
+        # From the first line alone: a bad line further on must cost only its own row.
+        with path.open("rb") as handle:
+            first = handle.readline(1 << 16)
+        header = pacsv.read_csv(io.BytesIO(first), read_options=pacsv.ReadOptions(block_size=1 << 17)).schema.names
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
         raise FileFormatError(f"{path.name}: not a readable CSV file ({error})") from error
     _check_columns(header, mapping)
-    # Everything as text: a bad value must reject its row, not the whole block.
+    yield from _csv_chunks(path, header, mapping)
+
+
+def _csv_chunks(path: Path, header: list[str], mapping: ColumnMap) -> Iterator[pd.DataFrame]:
+    """The CSV's rows, with each one's line number. A line that does not split into the header's
+    columns becomes one row carrying MALFORMED (rejected with its line number by validation), and
+    bytes that are not UTF-8 reject only their own row: the rest of the file is read."""
+    malformed: list[tuple[int | None, str]] = []
+
+    def skip(row: Any) -> str:
+        try:
+            text = str(row.text)[:200]
+        except Exception:  # a line that is not even text
+            text = "(not text)"
+        malformed.append((row.number, f"line has {row.actual_columns} fields, expected {row.expected_columns}: {text}"))
+        return "skip"
+
+    # Everything as bytes, decoded per column: a bad value must reject its row, not the whole block.
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True, quoted_strings_can_be_null=True
+            column_types=dict.fromkeys(header, pa.binary()), strings_can_be_null=True, quoted_strings_can_be_null=True
         ),
     )
-    seen = 0
-    for batch in reader:
-        frame = batch.to_pandas()
-        yield _normalise(frame, mapping, seen, header_rows=2)
-        seen += len(frame)
+    line = 2  # the first line after the header
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError) as error:
+            raise FileFormatError(f"{path.name}: unreadable after line {line} ({str(error)[:200]})") from error
+        frame = pd.DataFrame({name: _text(batch.column(name)) for name in batch.schema.names})
+        # Good rows take the line numbers the malformed ones did not (a quoted value spanning lines
+        # aside, one row is one line).
+        bad = {number: reason for number, reason in malformed if number is not None}
+        unplaced = [reason for number, reason in malformed if number is None]
+        malformed.clear()
+        lines: list[int] = []
+        placed: list[tuple[int, str]] = []
+        while len(lines) < len(frame):
+            if line in bad:
+                placed.append((line, bad.pop(line)))
+            else:
+                lines.append(line)
+            line += 1
+        while line in bad:
+            placed.append((line, bad.pop(line)))
+            line += 1
+        malformed.extend(bad.items())  # reported early: they belong to a later batch
+        placed.extend((line - 1, reason) for reason in unplaced)
+        chunk = _normalise(frame, mapping, 0, 0, lines=lines)
+        yield pd.concat([chunk, _malformed_rows(placed)], ignore_index=True) if placed else chunk
+    if malformed:
+        yield _malformed_rows([(number or line, reason) for number, reason in malformed])
+
+
+def _malformed_rows(rows: list[tuple[int, str]]) -> pd.DataFrame:
+    out = pd.DataFrame({name: pd.Series([None] * len(rows), dtype=object) for name in READING_COLUMNS})
+    out["row"] = [number for number, _ in rows]
+    out[MALFORMED] = [reason for _, reason in rows]
+    return out
+
+
+def _text(column: pa.ChunkedArray) -> pd.Series:
+    """A column of bytes as text; values that are not UTF-8 are shown with U+FFFD (their row is rejected)."""
+    try:
+        return column.cast(pa.string()).to_pandas()
+    except pa.ArrowInvalid:
+        values = column.to_pylist()
+        return pd.Series(
+            [value.decode("utf-8", errors="replace") if value is not None else None for value in values], dtype=object
+        )
 
 
 def records_chunk(records: Sequence[Mapping[str, Any]], *, first_index: int = 0) -> pd.DataFrame:
@@ -129,5 +200,6 @@ def preview_rows(*, path: Path, mapping: ColumnMap | None = None, rows: int = 10
     chunk = next(readings_chunks(path=path, mapping=mapping, chunk_rows=rows), None)
     if chunk is None:
         return []
-    head = chunk.head(rows).astype(object).where(chunk.head(rows).notna(), None)
+    head = chunk.sort_values("row").head(rows)
+    head = head.astype(object).where(head.notna(), None)
     return [{str(key): value for key, value in record.items()} for record in head.to_dict(orient="records")]

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from django.db import transaction
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from meters.ingest import condition
 from meters.ingest.gaps import gaps_fill
-from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
+from meters.ingest.parse import ColumnMap, FileFormatError, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
 from meters.ingest.senders import Sender, sender_of_row
@@ -129,7 +129,7 @@ def _ingest(
     progress: Progress | None,
 ) -> IngestResult:
     now = now or timezone.now()
-    tz = ZoneInfo(timezone_name) if timezone_name else None
+    tz = timezone_parse(timezone_name)
     directory = sender.meters()
     registers = RegisterState()
     result = IngestResult(max_reasons=max_reasons)
@@ -186,6 +186,16 @@ def _ingest(
         end = max(span.end for span in ranges.values())
         transaction.on_commit(lambda: _announce(meter_ids=meter_ids, start=start, end=end))
     return result
+
+
+def timezone_parse(name: str | None) -> ZoneInfo | None:
+    """A time zone named by a person (None for none); an unknown name is a FileFormatError saying so."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name that is a path of a directory
+        raise FileFormatError(f"unknown time zone {name[:60]!r}; use an IANA name such as Europe/London") from None
 
 
 def _announce(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> None:

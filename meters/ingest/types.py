@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 # `current`, `power_factor` and `row` (line number in the file, or index in an API batch).
 READING_COLUMNS = ("meter", "timestamp", "kwh", "voltage", "current", "power_factor")
 OPTIONAL_COLUMNS = ("voltage", "current", "power_factor")
+# A file line that could not be split into fields: a chunk row carrying why (validation rejects it).
+MALFORMED = "malformed"
 
 # Reasons kept in memory per call; every rejected row is in the quarantine regardless.
 MAX_REASONS_IN_RESULT = 1000

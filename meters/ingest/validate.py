@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from customers.text import unicode_escaped
-from meters.ingest.types import OPTIONAL_COLUMNS, Rejection
+from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, Rejection
 from meters.models import Meter
 
 FUTURE_TOLERANCE_S = 300  # gateway clocks drift; five minutes ahead is still accepted
@@ -228,6 +228,9 @@ def validate_chunk(
                 why = why()
             reason[fresh] = why[fresh] if isinstance(why, pd.Series) else why
 
+    if MALFORMED in chunk.columns:
+        broken = chunk[MALFORMED].notna()
+        reject(broken, lambda: "malformed line: " + chunk[MALFORMED].astype("string").fillna(""))
     serial = chunk["meter"].astype("string").str.strip()
     directory.load(serial.dropna().unique().tolist())
     infos = {s: directory.by_serial.get(s) for s in serial.dropna().unique().tolist()}
