@@ -168,7 +168,9 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         pass
     given = values.notna() & (values.astype("string").str.strip() != "")
-    numbers = pd.to_numeric(values.where(given), errors="coerce").astype("float64")
+    # A boolean is not a number (pandas would read true as 1).
+    boolean = values.map(lambda value: isinstance(value, bool | np.bool_)).astype(bool)
+    numbers = pd.to_numeric(values.where(given & ~boolean), errors="coerce").astype("float64")
     return numbers, given & numbers.isna()
 
 

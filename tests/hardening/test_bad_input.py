@@ -10,7 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from conftest import Campus, client_for
+from customers.tests.factories import TransformerFactory
 from meters.models import Quality, QuarantinedReading, Reading
+from meters.services import gateway_token_create
 
 START = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
 
@@ -97,3 +99,43 @@ def test_an_unknown_time_zone_gets_a_400_with_a_message_at_preview_and_at_confir
     confirm = client.post("/meters/upload/", {"token": preview.context["token"], "filename": "r.csv", "timezone": zone})
     assert confirm.status_code == 400
     assert "time zone" in confirm.context["error"]
+
+
+def _gateway_post(url: str, text: str, key: str) -> Any:
+    return Client().post(url, data=text, content_type="application/json", HTTP_AUTHORIZATION=f"Gateway {key}")
+
+
+@pytest.mark.django_db
+def test_a_nan_or_infinity_literal_costs_only_its_own_row_and_a_boolean_is_not_a_number(campus: Campus) -> None:
+    _, key = gateway_token_create(name="room A", meter_ids=[campus.meter_a.id])
+    rows = [
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T00:00:00Z", "kwh": 0.1}',
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T00:15:00Z", "kwh": NaN}',
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T00:30:00Z", "kwh": Infinity}',
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T00:45:00Z", "kwh": 0.2, "voltage": -Infinity}',
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T01:00:00Z", "kwh": true}',
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T01:15:00Z", "kwh": false}',
+        '{"meter": "RM-A-101", "timestamp": "2025-02-01T01:30:00Z", "kwh": 0.3}',
+    ]
+    response = _gateway_post("/api/v1/readings/batch", "[" + ",".join(rows) + "]", key)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["accepted"], data["rejected"]) == (2, 5)
+    assert [item["index"] for item in data["rejections"]] == [1, 2, 3, 4, 5]
+    assert QuarantinedReading.objects.count() == 5
+    only_booleans = '[{"meter": "RM-A-101", "timestamp": "2025-02-01T02:00:00Z", "kwh": true}]'
+    assert _gateway_post("/api/v1/readings/batch", only_booleans, key).json()["rejected"] == 1
+
+
+@pytest.mark.django_db
+def test_a_nan_literal_in_a_condition_batch_costs_only_its_own_item(campus: Campus, manager: Any) -> None:
+    TransformerFactory.create(code="TX-1")
+    body = (
+        '[{"transformer": "TX-1", "measured_at": "2025-06-01T15:00:00Z", "top_oil_c": NaN},'
+        ' {"transformer": "TX-1", "measured_at": "2025-06-01T16:00:00Z", "top_oil_c": 70}]'
+    )
+    response = client_for(manager).post(
+        "/api/v1/transformer-condition/batch", data=body, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["accepted"], response.json()["rejected"]) == (1, 1)
