@@ -26,6 +26,7 @@ SOURCE_PREFIX = "transformer condition"
 FIELDS = {"transformer", "measured_at", "top_oil_c", "dissolved_gas_ppm"}
 LIMITS = {"top_oil_c": (-50.0, 200.0), "dissolved_gas_ppm": (0.0, 100_000.0)}
 FUTURE_SLACK = dt.timedelta(minutes=10)
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # no transformer monitor is older
 
 
 @dataclass
@@ -99,6 +100,12 @@ def _check(
         raise ValueError(f"measured_at {str(raw_time)[:40]!r} is not an ISO 8601 date-time")
     if timezone.is_naive(when):
         raise ValueError("measured_at needs a UTC offset (for example 2025-01-01T12:00:00Z)")
+    try:
+        when = when.astimezone(dt.UTC)
+    except OverflowError:  # before year 1 or past year 9999 once in UTC
+        raise ValueError(f"measured_at {str(raw_time)[:40]!r} is out of range") from None
+    if when < EARLIEST:
+        raise ValueError(f"measured_at {str(raw_time)[:40]!r} is before {EARLIEST:%Y}")
     if when > now + FUTURE_SLACK:
         raise ValueError(f"measured_at {raw_time} is in the future")
     oil, gas = _value(item, "top_oil_c"), _value(item, "dissolved_gas_ppm")
