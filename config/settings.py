@@ -373,6 +373,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Request bodies (the readings batch endpoint) and uploaded readings files are refused past these.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024, minimum=1024)
 READINGS_UPLOAD_MAX_BYTES = env_int("READINGS_UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# An uploaded file, once decompressed (a 2 KB Parquet file can claim gigabytes): at most this many
+# rows and bytes, checked from the file's metadata before anything is read, and again while reading.
+READINGS_UPLOAD_MAX_ROWS = env_int("READINGS_UPLOAD_MAX_ROWS", 20_000_000, minimum=1)
+READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES = env_int(
+    "READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES", 4 * 1024**3, minimum=1024 * 1024
+)
+# A staged upload (previewed, then confirmed or abandoned) is removed after this many hours.
+UPLOAD_STAGED_HOURS = env_int("UPLOAD_STAGED_HOURS", 24, minimum=1, maximum=24 * 30)
+# The quarantine: at most this many pending rows per sender (gateway key or user; past it, rejected
+# rows are counted and logged, not kept), and rows are deleted this many days after they arrived.
+QUARANTINE_MAX_PER_SENDER = env_int("QUARANTINE_MAX_PER_SENDER", 100_000, minimum=1)
+QUARANTINE_RETENTION_DAYS = env_int("QUARANTINE_RETENTION_DAYS", 90, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from customers.models import AuditEntry
 from customers.roles import Role, role_of
 from customers.services import audit_record
 from meters.ingest import FileFormatError, preview_rows, readings_ingest_file
+from meters.ingest.parse import FileLimits
 from meters.ingest.service import timezone_parse
 
 UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
@@ -33,7 +35,13 @@ def _staged(token: str) -> Path | None:
     except ValueError:
         return None
     matches = list(_upload_dir().glob(f"{name}.*"))
-    return matches[0] if matches else None
+    if not matches:
+        return None
+    # Past the staging time a file is abandoned (uploads_clean_stale removes it): it is not imported.
+    if time.time() - matches[0].stat().st_mtime > settings.UPLOAD_STAGED_HOURS * 3600:
+        matches[0].unlink(missing_ok=True)
+        return None
+    return matches[0]
 
 
 @login_required
@@ -60,7 +68,7 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 for piece in upload.chunks():
                     out.write(piece)
             try:
-                rows = preview_rows(path=path, rows=10)
+                rows = preview_rows(path=path, rows=10, limits=FileLimits.for_uploads())
             except FileFormatError as error:
                 path.unlink(missing_ok=True)
                 context["error"] = str(error)
@@ -80,6 +88,7 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                     source=f"upload {request.POST.get('filename', path.name)}"[:200],
                     user=request.user,
                     timezone_name=request.POST.get("timezone") or None,
+                    limits=FileLimits.for_uploads(),
                 )
             except FileFormatError as error:
                 context["error"] = str(error)

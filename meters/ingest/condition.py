@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Transformer, TransformerCondition
+from meters.ingest.quarantine import quarantine_overflow, quarantine_room
 from meters.ingest.senders import Sender
 from meters.ingest.validate import json_safe, text_safe
 from meters.models import QuarantinedReading
@@ -179,6 +180,11 @@ def conditions_ingest(
         TransformerCondition.objects.bulk_update(changed, ["top_oil_c", "dissolved_gas_ppm", "source"], batch_size=2000)
         result.accepted, result.updated = len(new), len(changed)
         if quarantine and result.rejections:
+            kept = result.rejections
+            room = quarantine_room(sender=sender.fields())
+            if room is not None and len(kept) > room:
+                quarantine_overflow(source=source, dropped=len(kept) - room)
+                kept = kept[:room]
             QuarantinedReading.objects.bulk_create(
                 [
                     QuarantinedReading(
@@ -188,7 +194,7 @@ def conditions_ingest(
                         reason=text_safe(result.stored_reasons.get(index, reason))[:300],
                         **sender.fields(),
                     )
-                    for index, _code, reason in result.rejections
+                    for index, _code, reason in kept
                 ]
             )
         latest: dict[int, tuple[int, dt.datetime, float | None, float | None]] = {}

@@ -25,6 +25,31 @@ class FileFormatError(ValueError):
 
 
 @dataclass(frozen=True)
+class FileLimits:
+    """How much a file may hold once decompressed (uploads from people; trusted imports have none)."""
+
+    max_rows: int
+    max_bytes: int
+
+    @classmethod
+    def for_uploads(cls) -> FileLimits:
+        from django.conf import settings
+
+        return cls(
+            max_rows=settings.READINGS_UPLOAD_MAX_ROWS, max_bytes=settings.READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES
+        )
+
+    def check(self, name: str, rows: int, size: int) -> None:
+        if rows > self.max_rows:
+            raise FileFormatError(
+                f"{name}: more than {self.max_rows:,} rows; split it or use the import_readings command"
+            )
+        if size > self.max_bytes:
+            limit = self.max_bytes // (1024 * 1024)
+            raise FileFormatError(f"{name}: more than {limit:,} MB once decompressed; split it")
+
+
+@dataclass(frozen=True)
 class ColumnMap:
     """Where each reading field is in the file; `meter` may be fixed for single-meter files."""
 
@@ -74,21 +99,16 @@ def _check_columns(names: list[str], mapping: ColumnMap) -> None:
 
 
 def readings_chunks(
-    *, path: Path, mapping: ColumnMap | None = None, chunk_rows: int = CHUNK_ROWS
+    *, path: Path, mapping: ColumnMap | None = None, chunk_rows: int = CHUNK_ROWS, limits: FileLimits | None = None
 ) -> Iterator[pd.DataFrame]:
-    """Yield the file as chunks of canonical reading columns, with each row's line number."""
+    """Yield the file as chunks of canonical reading columns, with each row's line number.
+
+    With `limits`, a file past them is refused (FileFormatError) before its rows are materialised
+    where its metadata tells (Parquet), and as soon as the rows read pass them otherwise.
+    """
     mapping = mapping or ColumnMap()
     if file_kind(path) == "parquet":
-        try:
-            parquet = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as error:
-            raise FileFormatError(f"{path.name}: not a Parquet file ({error})") from error
-        _check_columns(parquet.schema_arrow.names, mapping)
-        seen = 0
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
-            frame = batch.to_pandas()
-            yield _normalise(frame, mapping, seen, header_rows=1)
-            seen += len(frame)
+        yield from _parquet_chunks(path, mapping, chunk_rows, limits)
         return
     try:
         # From the first line alone: a bad line further on must cost only its own row.
@@ -98,7 +118,56 @@ def readings_chunks(
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
         raise FileFormatError(f"{path.name}: not a readable CSV file ({error})") from error
     _check_columns(header, mapping)
-    yield from _csv_chunks(path, header, mapping)
+    rows = size = 0
+    for chunk in _csv_chunks(path, header, mapping):
+        rows, size = rows + len(chunk), size + int(chunk.memory_usage(deep=False).sum())
+        if limits is not None:
+            limits.check(path.name, rows, size)
+        yield chunk
+
+
+# Parquet metadata may claim anything; each column chunk the reader decompresses at once is bounded.
+PARQUET_MAX_COLUMN_CHUNK_BYTES = 256 * 1024 * 1024
+
+
+def _parquet_chunks(
+    path: Path, mapping: ColumnMap, chunk_rows: int, limits: FileLimits | None
+) -> Iterator[pd.DataFrame]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileFormatError(f"{path.name}: not a Parquet file ({error})") from error
+    names = parquet.schema_arrow.names
+    _check_columns(names, mapping)
+    # Only the columns readings use: another column, however large, is never decompressed.
+    wanted = {mapping.source(name) for name in READING_COLUMNS}
+    columns = [name for name in names if name in wanted]
+    if limits is not None:
+        metadata = parquet.metadata
+        indexes = [index for index in range(metadata.num_columns) if metadata.schema.column(index).name in wanted]
+        size = 0
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            for index in indexes:
+                chunk_size = row_group.column(index).total_uncompressed_size
+                if chunk_size > min(PARQUET_MAX_COLUMN_CHUNK_BYTES, limits.max_bytes):
+                    raise FileFormatError(
+                        f"{path.name}: a column chunk decompresses to {chunk_size:,} bytes; "
+                        "write it in smaller row groups"
+                    )
+                size += chunk_size
+        limits.check(path.name, metadata.num_rows, size)
+    seen = read = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+            read += batch.nbytes
+            if limits is not None:
+                limits.check(path.name, seen + batch.num_rows, read)
+            frame = batch.to_pandas()
+            yield _normalise(frame, mapping, seen, header_rows=1)
+            seen += len(frame)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileFormatError(f"{path.name}: unreadable after row {seen + 1} ({str(error)[:200]})") from error
 
 
 def _csv_chunks(path: Path, header: list[str], mapping: ColumnMap) -> Iterator[pd.DataFrame]:
@@ -195,9 +264,11 @@ def _encodable(values: list[Any]) -> list[Any]:
     return values
 
 
-def preview_rows(*, path: Path, mapping: ColumnMap | None = None, rows: int = 10) -> list[dict[str, object]]:
+def preview_rows(
+    *, path: Path, mapping: ColumnMap | None = None, rows: int = 10, limits: FileLimits | None = None
+) -> list[dict[str, object]]:
     """The first rows of a file as read, for the upload page's preview."""
-    chunk = next(readings_chunks(path=path, mapping=mapping, chunk_rows=rows), None)
+    chunk = next(readings_chunks(path=path, mapping=mapping, chunk_rows=rows, limits=limits), None)
     if chunk is None:
         return []
     head = chunk.sort_values("row").head(rows)

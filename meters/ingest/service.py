@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from meters.ingest import condition
 from meters.ingest.gaps import gaps_fill
-from meters.ingest.parse import ColumnMap, FileFormatError, readings_chunks, records_chunk
+from meters.ingest.parse import ColumnMap, FileFormatError, FileLimits, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
 from meters.ingest.senders import Sender, sender_of_row
@@ -168,7 +168,7 @@ def _ingest(
             result.touch(item.meter_id, item.first, item.last)
         result.unchanged += len(interval_rows) - sum(item.inserted + item.updated for item in written)
         if rejections and quarantine:
-            quarantine_store(rejections=rejections, source=source, sender=sender.fields())
+            result.not_kept += quarantine_store(rejections=rejections, source=source, sender=sender.fields())
         result.add_rejections(rejections)
         if progress is not None:
             progress(len(chunk))
@@ -225,10 +225,11 @@ def readings_ingest_file(
     create_meters_in: Site | None = None,
     zero_is_missing: bool = False,
     progress: Progress | None = None,
+    limits: FileLimits | None = None,
 ) -> IngestResult:
-    """Stream a CSV or Parquet file of readings into the database."""
+    """Stream a CSV or Parquet file of readings into the database (refused past `limits`, if given)."""
     return readings_ingest(
-        rows=readings_chunks(path=path, mapping=mapping),
+        rows=readings_chunks(path=path, mapping=mapping, limits=limits),
         source=source or path.name,
         user=user,
         timezone_name=timezone_name,

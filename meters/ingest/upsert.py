@@ -21,6 +21,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from meters.ingest.arrays import int_array
+from meters.ingest.quarantine import quarantine_overflow, quarantine_room
 from meters.ingest.types import Rejection
 from meters.ingest.validate import text_safe
 from meters.models import Quality, QuarantinedReading, Reading
@@ -231,7 +232,7 @@ QUARANTINE_COLUMNS = (
 )
 
 
-def quarantine_store(*, rejections: list[Rejection], source: str, sender: dict[str, object] | None = None) -> None:
+def quarantine_store(*, rejections: list[Rejection], source: str, sender: dict[str, object] | None = None) -> int:
     """Keep rejected rows with their reason so they can be fixed and re-processed.
 
     PostgreSQL: by COPY. Django's bulk_create sends each column as an array that psycopg escapes
@@ -241,6 +242,11 @@ def quarantine_store(*, rejections: list[Rejection], source: str, sender: dict[s
     # What is kept, cut to the columns' sizes and with NULs replaced, whichever way it is written.
     # `sender` is Sender.fields(): who sent the rows, whose rights re-processing them will have.
     who = sender or {"sender_kind": "unknown", "sender_gateway_id": None, "sender_user_id": None}
+    room = quarantine_room(sender=who)
+    dropped = 0
+    if room is not None and len(rejections) > room:
+        dropped, rejections = len(rejections) - room, rejections[:room]
+        quarantine_overflow(source=source, dropped=dropped)
     rows = [
         (
             source[:200],
@@ -256,12 +262,12 @@ def quarantine_store(*, rejections: list[Rejection], source: str, sender: dict[s
         for rejection in rejections
     ]
     if not rows:
-        return
+        return dropped
     if connection.vendor != "postgresql":
         QuarantinedReading.objects.bulk_create(
             (QuarantinedReading(**dict(zip(QUARANTINE_COLUMNS, row, strict=True))) for row in rows), batch_size=1000
         )
-        return
+        return dropped
     columns = ", ".join((*QUARANTINE_COLUMNS, "status", "received_at"))
     received, pending = timezone.now(), QuarantinedReading.Status.PENDING.value
     with (
@@ -270,3 +276,4 @@ def quarantine_store(*, rejections: list[Rejection], source: str, sender: dict[s
     ):
         for *head, raw, reason in rows:
             copy.write_row((*head, Jsonb(raw), reason, pending, received))
+    return dropped

@@ -196,19 +196,29 @@ def text_safe(value: str) -> str:
     return unicode_escaped(value.replace("\x00", "\ufffd"))
 
 
-def json_safe(value: object) -> object:
-    """A raw value as PostgreSQL jsonb accepts it: no NaN/Infinity, no NUL, plain containers."""
+# What the quarantine keeps of one raw value: enough to see and fix a row, not a junk batch's megabytes.
+RAW_MAX_CHARS = 500
+RAW_MAX_ITEMS = 20
+RAW_MAX_DEPTH = 3
+
+
+def json_safe(value: object, depth: int = 0) -> object:
+    """A raw value as PostgreSQL jsonb accepts it: no NaN/Infinity, no NUL, plain containers, and
+    bounded (long text, long or deep containers are cut)."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, str):
-        return text_safe(value)
+        return text_safe(value[:RAW_MAX_CHARS])
+    if isinstance(value, dict | list | tuple) and depth >= RAW_MAX_DEPTH:
+        return text_safe(repr(value)[:RAW_MAX_CHARS])
     if isinstance(value, dict):
-        return {text_safe(str(key)): json_safe(item) for key, item in value.items()}
+        items = list(value.items())[:RAW_MAX_ITEMS]
+        return {text_safe(str(key)[:RAW_MAX_CHARS]): json_safe(item, depth + 1) for key, item in items}
     if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
+        return [json_safe(item, depth + 1) for item in value[:RAW_MAX_ITEMS]]
     if value is None or isinstance(value, bool | int | float):
         return value
-    return text_safe(str(value))
+    return text_safe(str(value)[:RAW_MAX_CHARS])
 
 
 def validate_chunk(
