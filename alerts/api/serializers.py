@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -122,6 +124,9 @@ class SnoozeSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("minutes" in attrs) == ("until" in attrs):
             raise serializers.ValidationError("Give either minutes or until.")
+        until = attrs.get("until")
+        if until is not None and until > timezone.now() + dt.timedelta(minutes=7 * 24 * 60):
+            raise serializers.ValidationError({"until": ["At most 7 days ahead, as minutes."]})
         return attrs
 
 

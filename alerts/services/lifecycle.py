@@ -84,11 +84,16 @@ def alert_resolve(*, alert: Alert, user: Any, note: str = "", at: dt.datetime | 
     )
 
 
+MAX_SNOOZE = dt.timedelta(days=7)  # as the API's `minutes`: a snoozed alert must come back
+
+
 def alert_snooze(*, alert: Alert, user: Any, until: dt.datetime, at: dt.datetime | None = None) -> Alert:
     """Hide it until a time; it comes back open then if not resolved."""
     now = at or timezone.now()
     if until <= now:
         raise AlertTransitionError("Snooze until a time in the future.")
+    if until > now + MAX_SNOOZE:
+        raise AlertTransitionError(f"Snooze for at most {MAX_SNOOZE.days} days.")
 
     def change(row: Alert, when: dt.datetime) -> dict[str, Any]:
         row.status = Alert.Status.SNOOZED

@@ -120,15 +120,19 @@ class Validated:
     skipped_missing: int
 
 
-def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series]:
-    """UTC timestamps, and a mask of naive values that could not be placed in time."""
+def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """UTC timestamps, a mask of naive values that could not be placed in time, and a mask of local
+    times the clock change makes ambiguous (it went back) or nonexistent (it went forward)."""
     naive_problem = pd.Series(False, index=values.index)
+    no_dst = pd.Series(pd.NA, index=values.index, dtype="object")
     if pd.api.types.is_datetime64_any_dtype(values):
         if values.dt.tz is None:
             if tz is None:
-                return values.dt.tz_localize("UTC"), pd.Series(True, index=values.index)
+                return values.dt.tz_localize("UTC"), pd.Series(True, index=values.index), no_dst
+            dst = _dst_problems(values, tz)
             values = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        return values.dt.tz_convert("UTC"), naive_problem
+            return values.dt.tz_convert("UTC"), naive_problem, dst
+        return values.dt.tz_convert("UTC"), naive_problem, no_dst
     text = values.astype("string").str.strip()
     has_offset = text.str.contains(OFFSET_PATTERN, regex=True).fillna(False).astype(bool)
     parsed = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
@@ -144,10 +148,28 @@ def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.S
             if local.dt.tz is not None:  # an offset form the pattern missed
                 local = local.dt.tz_convert("UTC")
             else:
+                no_dst = no_dst.copy()
+                no_dst[naive] = _dst_problems(local, tz)
                 local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
             parsed = parsed.copy()
             parsed[naive] = local
-    return parsed, naive_problem
+    return parsed, naive_problem, no_dst
+
+
+def _is(values: pd.Series, word: str) -> pd.Series:
+    return (values.astype("string") == word).fillna(False).astype(bool)
+
+
+def _dst_problems(local: pd.Series, tz: ZoneInfo) -> pd.Series:
+    """Per naive local time: "ambiguous", "nonexistent" or NA, in `tz`."""
+    out = pd.Series(pd.NA, index=local.index, dtype="object")
+    given = local.notna()
+    if not given.any():
+        return out
+    earlier = np.zeros(len(local), dtype=bool)
+    out[given & local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()] = "ambiguous"
+    out[given & local.dt.tz_localize(tz, ambiguous=earlier, nonexistent="NaT").isna()] = "nonexistent"
+    return out
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -265,9 +287,18 @@ def validate_chunk(
     interval_s = attribute("interval_s")
     cumulative = attribute("cumulative", 0.0).astype(bool)
 
-    stamps, naive = _timestamps(chunk["timestamp"], tz)
+    stamps, naive, dst = _timestamps(chunk["timestamp"], tz)
     reject(chunk["timestamp"].isna(), "timestamp missing")
     reject(naive, "timestamp has no UTC offset; give one (e.g. +00:00) or import with --timezone")
+    if dst.notna().any():
+        text = chunk["timestamp"].astype("string").fillna("")
+        reject(
+            _is(dst, "ambiguous"),
+            lambda: "timestamp '" + text + f"' is ambiguous in {tz} (the clock went back); give a UTC offset",
+        )
+        reject(
+            _is(dst, "nonexistent"), lambda: "timestamp '" + text + f"' does not exist in {tz} (the clock went forward)"
+        )
     reject(stamps.isna(), lambda: "unparseable timestamp '" + chunk["timestamp"].astype("string").fillna("") + "'")
     epoch = pd.Series(stamps.array.as_unit("s").asi8, index=chunk.index).where(stamps.notna(), 0)
     reject(epoch > int(now.timestamp()) + FUTURE_TOLERANCE_S, "timestamp is in the future")

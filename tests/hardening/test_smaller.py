@@ -1,0 +1,53 @@
+"""The smaller holes: headers, error bodies, file names, figure labels, snooze bounds, DST words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from alerts.services import alert_raise
+from conftest import Campus, client_for
+from meters.ingest import readings_ingest
+
+
+@pytest.mark.django_db
+def test_snooze_until_is_bounded_like_minutes(campus: Campus, warden_a: Any) -> None:
+    alert = alert_raise(kind="manual", title="Snooze probe", hostel=campus.hostel_a)
+    client = client_for(warden_a)
+    url = f"/api/v1/alerts/{alert.pk}/snooze"
+    for until in ("2999-01-01T00:00:00Z", (dt.datetime.now(dt.UTC) + dt.timedelta(days=8)).isoformat()):
+        response = client.post(url, data=json.dumps({"until": until}), content_type="application/json")
+        assert response.status_code == 400, until
+        assert "7 days" in json.dumps(response.json())
+    alert.refresh_from_db()
+    assert alert.snoozed_until is None
+    fine = (dt.datetime.now(dt.UTC) + dt.timedelta(days=6)).isoformat()
+    assert client.post(url, data=json.dumps({"until": fine}), content_type="application/json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_snoozing_past_seven_days_is_refused_by_the_service_whatever_the_caller(campus: Campus, warden_a: Any) -> None:
+    from alerts.services import AlertTransitionError, alert_snooze
+
+    alert = alert_raise(kind="manual", title="Snooze probe", hostel=campus.hostel_a)
+    with pytest.raises(AlertTransitionError, match="7 days"):
+        alert_snooze(alert=alert, user=warden_a, until=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+
+
+@pytest.mark.django_db
+def test_a_dst_ambiguous_local_time_is_called_ambiguous_and_a_skipped_one_nonexistent(campus: Campus) -> None:
+    rows = [
+        {"meter": "RM-A-101", "timestamp": "2025-10-26T01:30:00", "kwh": 0.1},  # London: the clock went back
+        {"meter": "RM-A-101", "timestamp": "2025-03-30T01:30:00", "kwh": 0.1},  # London: the clock went forward
+        {"meter": "RM-A-101", "timestamp": "2025-03-31T01:30:00", "kwh": 0.1},
+        {"meter": "RM-A-101", "timestamp": "not a time", "kwh": 0.1},
+    ]
+    result = readings_ingest(rows=rows, source="dst", timezone_name="Europe/London")
+    reasons = {rejection.row: rejection.reason for rejection in result.rejections}
+    assert "ambiguous" in reasons[0]
+    assert "does not exist" in reasons[1]
+    assert 2 not in reasons
+    assert "unparseable" in reasons[3]
