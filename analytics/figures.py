@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,6 +23,12 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
+def label(text: object) -> str:
+    """Text for a figure: Plotly reads tags in labels (<a href>, <b>, <br>), so names an administrator
+    typed (hostels, rooms, transformers) and explanations built from them are escaped."""
+    return html.escape(str(text), quote=False)
+
+
 def to_json(figure: go.Figure) -> str:
     """Figure JSON that is safe inside a <script> element (no "<" can close it)."""
     return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder).replace("<", "\\u003c")
@@ -34,8 +41,10 @@ def daily_consumption_figure(rows: Sequence[dict[str, Any]], *, title: str = "Co
         days, values = by_hostel[row["hostel"]]
         days.append(row["day"])
         values.append(round(row["kwh"], 2))
-    figure = go.Figure([go.Bar(name=name, x=days, y=values) for name, (days, values) in sorted(by_hostel.items())])
-    figure.update_layout(barmode="stack", title=title, yaxis_title="kWh", **_LAYOUT)
+    figure = go.Figure(
+        [go.Bar(name=label(name), x=days, y=values) for name, (days, values) in sorted(by_hostel.items())]
+    )
+    figure.update_layout(barmode="stack", title=label(title), yaxis_title="kWh", **_LAYOUT)
     return figure
 
 
@@ -43,7 +52,7 @@ def hourly_load_figure(rows: Sequence[dict[str, Any]], *, title: str = "Load, la
     figure = go.Figure(
         go.Scatter(x=[row["hour"] for row in rows], y=[round(row["kwh"], 2) for row in rows], mode="lines", name="kWh")
     )
-    figure.update_layout(title=title, yaxis_title="kWh per hour", **_LAYOUT)
+    figure.update_layout(title=label(title), yaxis_title="kWh per hour", **_LAYOUT)
     return figure
 
 
@@ -53,7 +62,7 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
     shown = [row for row in rows if row.kwh_per_occupied_bed_day is not None]
     bars = [
         go.Bar(
-            x=[row.name for row in shown],
+            x=[label(row.name) for row in shown],
             y=[round(row.kwh_per_occupied_bed_day or 0.0, 3) for row in shown],
             text=[f"{row.occupied_beds}/{row.beds} beds occupied" for row in shown],
             name="as metered",
@@ -63,7 +72,7 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
     if normalized:
         bars.append(
             go.Bar(
-                x=[row.name for row in normalized],
+                x=[label(row.name) for row in normalized],
                 y=[round(row.kwh_per_occupied_bed_day_weather or 0.0, 3) for row in normalized],
                 name="in average weather",
             )
@@ -113,7 +122,7 @@ def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
             ),
         ]
     )
-    figure.update_layout(title=title, yaxis_title="kWh per hour", **_LAYOUT)
+    figure.update_layout(title=label(title), yaxis_title="kWh per hour", **_LAYOUT)
     return figure
 
 
@@ -147,12 +156,12 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
                 z_row.append(None)
                 grey_row.append(1.0)
                 reason = "no reading" if cell.expected_kwh is not None else "no expected value"
-                text_row.append(f"{cell.number}<br>{reason}")
+                text_row.append(f"{label(cell.number)}<br>{reason}")
             else:
                 z_row.append(round(max(-100.0, min(100.0, deviation)), 1))
                 grey_row.append(None)
                 flag = " ⚠" if cell.open_anomalies else ""
-                text_row.append(f"{cell.number}{flag}<br>{deviation:+.0f} %")
+                text_row.append(f"{label(cell.number)}{flag}<br>{deviation:+.0f} %")
         z.append(z_row)
         grey.append(grey_row)
         text.append(text_row)
@@ -190,7 +199,7 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
     )
     layout = dict(_LAYOUT)
     layout["height"] = max(220, 60 * len(floors) + 80)
-    figure.update_layout(title=title, xaxis={"showticklabels": False}, **layout)
+    figure.update_layout(title=label(title), xaxis={"showticklabels": False}, **layout)
     return figure
 
 
@@ -237,7 +246,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
                 y=[0 for _ in anomalies],
                 mode="markers",
                 marker={"symbol": "triangle-up", "size": 12, "color": "#dc2626"},
-                text=[a.explanation for a in anomalies],
+                text=[label(a.explanation) for a in anomalies],
                 hovertemplate="%{text}<extra>anomaly</extra>",
                 name="Anomaly",
             ),
@@ -255,7 +264,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
             )
         )
     figure.update_layout(
-        title=title,
+        title=label(title),
         yaxis_title="kWh per hour",
         yaxis2={"overlaying": "y", "side": "right", "title": "°C", "showgrid": False},
         **_LAYOUT,

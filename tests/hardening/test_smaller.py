@@ -51,3 +51,33 @@ def test_a_dst_ambiguous_local_time_is_called_ambiguous_and_a_skipped_one_nonexi
     assert "does not exist" in reasons[1]
     assert 2 not in reasons
     assert "unparseable" in reasons[3]
+
+
+HOSTILE_NAME = '<a href="javascript:alert(1)">x</a>"; filename=evil.exe\r\nX-Evil: 1'
+
+
+@pytest.mark.django_db
+def test_export_file_names_built_from_admin_set_names_are_escaped(campus: Campus, manager: Any) -> None:
+    from meters.models import Room
+
+    Room.objects.filter(pk=campus.room_a.pk).update(number='A"1;\r\nX-Evil: 1/../é')
+    response = client_for(manager).get(f"/rooms/{campus.room_a.pk}/hours.csv")
+    assert response.status_code == 200
+    header = response["Content-Disposition"]
+    assert "\r" not in header
+    assert "\n" not in header
+    assert "X-Evil" not in response.headers
+    assert header.startswith("attachment; filename")
+    assert "/" not in header
+    assert "%2F" not in header  # no path separator, even encoded
+
+
+def test_plotly_labels_built_from_admin_set_names_are_escaped() -> None:
+    from analytics import figures
+
+    figure = figures.daily_consumption_figure([{"day": "2025-01-01", "hostel": HOSTILE_NAME, "kwh": 1.0}])
+    text = json.dumps(figure.to_plotly_json(), default=str)
+    assert "<a href" not in text
+    assert "&lt;a href" in text
+    hours = figures.room_hours_figure([], [], title=f"Room {HOSTILE_NAME}")
+    assert "<a href" not in json.dumps(hours.to_plotly_json(), default=str)
