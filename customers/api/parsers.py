@@ -26,13 +26,19 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from customers.api.exceptions import too_large
 from customers.text import unicode_escaped
 
 
 class FastJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         encoding = str((parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET)
-        body = stream.read()
+        # Every JSON body, on every endpoint, at most DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads the
+        # stream past Django's own check): one byte more is read to tell, never the rest.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise too_large(limit)
         if encoding.lower().replace("-", "").replace("_", "") == "utf8":
             try:
                 return orjson.loads(body)

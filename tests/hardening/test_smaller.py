@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from alerts.services import alert_raise
 from conftest import Campus, client_for
@@ -81,3 +82,31 @@ def test_plotly_labels_built_from_admin_set_names_are_escaped() -> None:
     assert "&lt;a href" in text
     hours = figures.room_hours_figure([], [], title=f"Room {HOSTILE_NAME}")
     assert "<a href" not in json.dumps(hours.to_plotly_json(), default=str)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "token", ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.forged-signature"]
+)
+def test_jwt_errors_come_in_the_standard_error_body_not_a_python_repr(campus: Campus, token: str) -> None:
+    response = Client().get("/api/v1/alerts", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "token_not_valid"
+    assert isinstance(error["message"], str)
+    for python in ("{", "ErrorDetail", "'detail'"):
+        assert python not in error["message"]
+
+
+@pytest.mark.django_db
+def test_an_oversized_body_on_any_api_endpoint_gets_a_413_in_json(settings: Any, campus: Campus, warden_a: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    alert = alert_raise(kind="manual", title="Big body", hostel=campus.hostel_a)
+    client = client_for(warden_a)
+    big = json.dumps({"body": "x" * 5000})
+    response = client.post(f"/api/v1/alerts/{alert.pk}/comment", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    form = client.post(f"/api/v1/alerts/{alert.pk}/comment", data={"body": "x" * 5000})
+    assert form.status_code == 413
+    assert form.json()["error"]["code"] == "too_large"
