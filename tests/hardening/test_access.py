@@ -195,3 +195,11 @@ def test_assigning_to_nobody_by_that_name_and_to_someone_who_cannot_see_the_aler
     done = client.post(url, data=json.dumps({"assignee": "manager"}), content_type="application/json")
     assert done.status_code == 200
     assert done.json()["assigned_to"] == "manager"
+
+
+@pytest.mark.django_db
+def test_the_sender_of_a_quarantined_row_cannot_be_edited_in_the_admin(campus: Campus, admin: Any) -> None:
+    from meters.admin import QuarantinedReadingAdmin
+
+    for name in ("sender_kind", "sender_gateway", "sender_user"):
+        assert name in QuarantinedReadingAdmin.readonly_fields
