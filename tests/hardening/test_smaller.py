@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
@@ -110,3 +111,44 @@ def test_an_oversized_body_on_any_api_endpoint_gets_a_413_in_json(settings: Any,
     form = client.post(f"/api/v1/alerts/{alert.pk}/comment", data={"body": "x" * 5000})
     assert form.status_code == 413
     assert form.json()["error"]["code"] == "too_large"
+
+
+def test_no_template_runs_inline_script_or_inline_event_handlers() -> None:
+    """What the Content-Security-Policy's script-src 'self' would block: nothing of ours may need it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for template in root.rglob("*.html"):
+        text = template.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", text, flags=re.I):
+            assert "src=" in tag or 'type="application/json"' in tag, f"{template.name}: inline script {tag}"
+        assert not re.search(r"\son[a-z]+\s*=", text, flags=re.I), f"{template.name}: inline event handler"
+
+
+@pytest.mark.django_db
+def test_every_page_sends_a_content_security_policy_without_unsafe_inline_scripts(campus: Campus, manager: Any) -> None:
+    client = client_for(manager)
+    for path in ("/", "/dashboard/", f"/hostels/{campus.hostel_a.pk}/", f"/rooms/{campus.room_a.pk}/", "/api/docs/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        policy = response["Content-Security-Policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+        assert directives["script-src"] == "'self'", path
+        assert directives["frame-ancestors"] == "'none'"
+        assert directives["object-src"] == "'none'"
+        body = response.content.decode()
+        for tag in re.findall(r"<script\b[^>]*>", body, flags=re.I):
+            assert "src=" in tag or 'type="application/json"' in tag, f"{path}: inline script {tag}"
+    assert client.get("/api/docs/?script").status_code == 200  # Swagger UI's set-up, as a file of its own
+
+
+@pytest.mark.django_db
+def test_signed_in_pages_and_api_answers_are_private_and_not_stored(campus: Campus, manager: Any) -> None:
+    client = client_for(manager)
+    for path in ("/", "/dashboard/", "/api/v1/alerts", "/dashboard/hostels.csv"):
+        cache_control = client.get(path)["Cache-Control"]
+        assert "private" in cache_control, path
+        assert "no-store" in cache_control, path
+    anonymous = Client().get("/api/v1/alerts")
+    assert anonymous.status_code == 401
+    assert "no-store" in anonymous["Cache-Control"]
