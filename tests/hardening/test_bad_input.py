@@ -139,3 +139,27 @@ def test_a_nan_literal_in_a_condition_batch_costs_only_its_own_item(campus: Camp
     )
     assert response.status_code == 200
     assert (response.json()["accepted"], response.json()["rejected"]) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_malformed_line_past_four_megabytes_costs_only_itself_at_confirm(campus: Campus, manager: Any) -> None:
+    """The real block size: 150,000 rows (about 5 MB), one bad line in the second block."""
+    from meters.ingest.parse import CSV_BLOCK_BYTES
+
+    # Two meters, 75,000 quarter-hours each from 2024: all in the past, on the grid, after installation.
+    start = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    lines = [b"meter,timestamp,kwh"]
+    for index in range(150_000):
+        stamp = (start + dt.timedelta(minutes=15 * (index // 2))).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        serial = b"RM-A-101" if index % 2 else b"RM-B-101"
+        lines.append(serial + b"," + stamp + (b",0.1,9" if len(lines) + 1 == 140_000 else b",0.1"))
+    body = b"\n".join(lines) + b"\n"
+    assert len(body) > CSV_BLOCK_BYTES
+    client = client_for(manager)
+    preview = _upload(client, "readings.csv", body)
+    assert preview.status_code == 200
+    report = _confirm(client, preview)
+    assert report.status_code == 200
+    result = report.context["result"]
+    assert (result.accepted + result.updated + result.unchanged, result.rejected) == (149_999, 1)
+    assert QuarantinedReading.objects.get().row_number == 140_000
