@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections import deque
 from typing import Any
@@ -27,6 +28,8 @@ from alerts.selectors import (
 from customers.roles import Role, Scope, scope_for
 
 SENT_REMEMBERED = 5000  # event ids a socket remembers sending, so none goes twice
+MAX_MESSAGE_CHARS = 4096  # a client sends pings and resumes; nothing longer is needed
+logger = logging.getLogger(__name__)
 
 
 class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
@@ -46,7 +49,23 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     sent_order: deque[int]
     sweeper: asyncio.Task[None] | None = None
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Whatever ends the socket (a close, a crash, a server shutting down), the sweeper stops and
+        # the groups are left: Channels runs disconnect() only for a disconnect message.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.clean_up()
+
     async def connect(self) -> None:
+        try:
+            await self.open()
+        except Exception:
+            logger.exception("alert socket failed to open")
+            await self.clean_up()
+            await self.close(code=1011)
+
+    async def open(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
@@ -73,20 +92,48 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.catch_up(query["since"][0])
 
     async def disconnect(self, code: int) -> None:
-        if self.sweeper is not None:
-            self.sweeper.cancel()
+        await self.clean_up()
+
+    async def clean_up(self) -> None:
+        """Stop the sweeper and leave the groups; safe to run more than once."""
+        sweeper, self.sweeper = self.sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.sweeper
-        for group in getattr(self, "groups_joined", []):
+                await sweeper
+        groups, self.groups_joined = getattr(self, "groups_joined", []), []
+        for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """A client message: garbage gets an error message and the socket stays open."""
+        if text_data is None:
+            await self.send_json({"type": "error", "detail": "send JSON text messages, not binary frames"})
+            return
+        if len(text_data) > MAX_MESSAGE_CHARS:
+            await self.send_json({"type": "error", "detail": f"messages are at most {MAX_MESSAGE_CHARS} characters"})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes
+            await self.send_json({"type": "error", "detail": 'expected a JSON object such as {"type": "ping"}'})
+            return
+        try:
+            await self.receive_json(content)
+        except Exception:
+            logger.exception("alert socket message failed")
+            await self.send_json({"type": "error", "detail": "that message could not be handled"})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
+            await self.send_json({"type": "error", "detail": "expected a JSON object with a type"})
             return
         if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         elif content.get("type") == "resume":
             await self.catch_up(content.get("since"))
+        else:
+            await self.send_json({"type": "error", "detail": "type must be ping or resume"})
 
     async def catch_up(self, since: Any) -> None:
         """Replay, oldest first, the events this user may see after an event id or an ISO time.

@@ -9,11 +9,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from alerts.models import Alert, AlertComment, AlertEvent
 from alerts.realtime import AlertEvent as LiveAlertEvent
-from customers.roles import MANAGER_GROUP
+from customers.roles import MANAGER_GROUP, Role, scope_for
 
 LIVE_TYPES: dict[str, str] = {
     AlertEvent.Action.RAISED: "alert.raised",
@@ -177,21 +178,31 @@ def last_event_id_for_user(*, user: Any) -> int | None:
     return int(last) if last is not None else None
 
 
+SINCE_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_EVENT_ID = 2**63 - 1
+
+
 def parse_since(value: Any) -> tuple[int | None, dt.datetime | None]:
-    """A resume cursor: an event id (int or digits) or an ISO 8601 time with a zone."""
+    """A resume cursor: an event id (int or ASCII digits) or an ISO 8601 time with a zone.
+
+    Anything else (other digits such as "²", ids past a bigint, times that cannot be placed in
+    UTC) is no cursor. Times are clamped to 1970 to now, so nothing later overflows.
+    """
     if isinstance(value, bool):
         return None, None
     if isinstance(value, int):
-        return value, None
-    if isinstance(value, str):
-        if value.isdigit():
-            return int(value), None
+        return (value, None) if 0 <= value <= MAX_EVENT_ID else (None, None)
+    if isinstance(value, str) and len(value) <= 64:
+        if value.isascii() and value.isdigit():
+            return parse_since(int(value))
         try:
             at = parse_datetime(value)
-        except ValueError:
+            if at is None or at.tzinfo is None:
+                return None, None
+            at = at.astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # impossible, or past year 9999 / before year 1 in UTC
             return None, None
-        if at is not None and at.tzinfo is not None:
-            return None, at
+        return None, min(max(at, SINCE_EARLIEST), timezone.now())
     return None, None
 
 
@@ -202,3 +213,14 @@ def alert_assignable_users(*, alert: Alert) -> list[Any]:
         who |= Q(warden_hostels=alert.hostel_id)
     users = get_user_model().objects.filter(who, is_active=True).distinct()
     return list(users.order_by("username"))
+
+
+def alert_assignee_find(*, alert: Alert, username: str) -> Any | None:
+    """The active person of that name who can see the alert, or None (whether absent or not allowed)."""
+    person = get_user_model().objects.filter(username=username, is_active=True).first()
+    if person is None:
+        return None
+    scope = scope_for(person)
+    if scope.role is Role.NONE or not (scope.everything or alert.hostel_id in scope.hostel_ids):
+        return None
+    return person

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 
 from customers.models import AuditEntry
 from customers.services import audit_record
@@ -23,11 +24,19 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def attachment_header(filename: str) -> str:
+    """Content-Disposition for a download named after admin-set names (a room number may hold quotes,
+    semicolons, line breaks or any script): control characters and path separators become "_",
+    the rest is quoted by Django (with filename* for non-ASCII)."""
+    cleaned = "".join(ch if ch.isprintable() and ch not in "/\\" else "_" for ch in filename)[:150]
+    return content_disposition_header(as_attachment=True, filename=cleaned or "export.csv") or "attachment"
+
+
 def csv_response(*, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], actor: Any) -> HttpResponse:
     """A CSV download, each cell made safe, recorded in the audit trail (who exported what)."""
     audit_record(actor=actor, action=AuditEntry.Action.EXPORT, target=filename)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = attachment_header(filename)
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:

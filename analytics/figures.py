@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import textwrap
 from collections import defaultdict
@@ -23,6 +24,12 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
+def label(text: object) -> str:
+    """Text for a figure: Plotly reads tags in labels (<a href>, <b>, <br>), so names an administrator
+    typed (hostels, rooms, transformers) and explanations built from them are escaped."""
+    return html.escape(str(text), quote=False)
+
+
 def to_json(figure: go.Figure) -> str:
     """Figure JSON that is safe inside a <script> element (no "<" can close it)."""
     return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder).replace("<", "\\u003c")
@@ -35,8 +42,10 @@ def daily_consumption_figure(rows: Sequence[dict[str, Any]], *, title: str = "Co
         days, values = by_hostel[row["hostel"]]
         days.append(row["day"])
         values.append(round(row["kwh"], 2))
-    figure = go.Figure([go.Bar(name=name, x=days, y=values) for name, (days, values) in sorted(by_hostel.items())])
-    figure.update_layout(barmode="stack", title=title, yaxis_title="kWh", **_LAYOUT)
+    figure = go.Figure(
+        [go.Bar(name=label(name), x=days, y=values) for name, (days, values) in sorted(by_hostel.items())]
+    )
+    figure.update_layout(barmode="stack", title=label(title), yaxis_title="kWh", **_LAYOUT)
     return figure
 
 
@@ -44,7 +53,7 @@ def hourly_load_figure(rows: Sequence[dict[str, Any]], *, title: str = "Load, la
     figure = go.Figure(
         go.Scatter(x=[row["hour"] for row in rows], y=[round(row["kwh"], 2) for row in rows], mode="lines", name="kWh")
     )
-    figure.update_layout(title=title, yaxis_title="kWh per hour", **_LAYOUT)
+    figure.update_layout(title=label(title), yaxis_title="kWh per hour", **_LAYOUT)
     return figure
 
 
@@ -54,7 +63,7 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
     shown = [row for row in rows if row.kwh_per_occupied_bed_day is not None]
     bars = [
         go.Bar(
-            x=[row.name for row in shown],
+            x=[label(row.name) for row in shown],
             y=[round(row.kwh_per_occupied_bed_day or 0.0, 3) for row in shown],
             text=[f"{row.occupied_beds}/{row.beds} beds occupied" for row in shown],
             name="as metered",
@@ -64,7 +73,7 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
     if normalized:
         bars.append(
             go.Bar(
-                x=[row.name for row in normalized],
+                x=[label(row.name) for row in normalized],
                 y=[round(row.kwh_per_occupied_bed_day_weather or 0.0, 3) for row in normalized],
                 name="in average weather",
             )
@@ -114,7 +123,7 @@ def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
             ),
         ]
     )
-    figure.update_layout(title=title, yaxis_title="kWh per hour", **_LAYOUT)
+    figure.update_layout(title=label(title), yaxis_title="kWh per hour", **_LAYOUT)
     return figure
 
 
@@ -157,16 +166,16 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
                 z_row.append(None)
                 grey_row.append(1.0)
                 short = "not scanned" if cell.why == "not_scanned" else "no reading"
-                text_row.append(f"{cell.number}{flag}<br>{short}")
-                hover_row.append(f"Room {cell.number}<br>{_wrap(cell.reason)}")
+                text_row.append(f"{label(cell.number)}{flag}<br>{short}")
+                hover_row.append(f"Room {label(cell.number)}<br>{_wrap(label(cell.reason))}")
             else:
                 z_row.append(round(max(-100.0, min(100.0, deviation)), 1))
                 grey_row.append(None)
-                text_row.append(f"{cell.number}{flag}<br>{deviation:+.0f} %")
+                text_row.append(f"{label(cell.number)}{flag}<br>{deviation:+.0f} %")
                 numbers = f"{cell.actual_kwh:.1f} kWh, expected {cell.expected_kwh:.1f} ({deviation:+.0f} %)"
-                reason = f"<br>{_wrap(cell.reason)}" if cell.reason else ""
+                reason = f"<br>{_wrap(label(cell.reason))}" if cell.reason else ""
                 tap = "<br><i>Tap to open the alert</i>" if cell.alert else ""
-                hover_row.append(f"Room {cell.number}: {numbers}{reason}{tap}")
+                hover_row.append(f"Room {label(cell.number)}: {numbers}{reason}{tap}")
         z.append(z_row)
         grey.append(grey_row)
         text.append(text_row)
@@ -217,7 +226,7 @@ def room_heatmap_figure(rows: Sequence[Any], *, title: str = "Last 24 h against 
     layout = dict(_LAYOUT)
     layout["height"] = max(260, 60 * len(floors) + 140)
     layout["margin"] = {**_LAYOUT["margin"], "r": 10, "b": 70}
-    figure.update_layout(title=title, xaxis={"showticklabels": False}, **layout)
+    figure.update_layout(title=label(title), xaxis={"showticklabels": False}, **layout)
     return figure
 
 
@@ -269,7 +278,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
                 y=[0 for _ in anomalies],
                 mode="markers",
                 marker={"symbol": "triangle-up", "size": 12, "color": "#dc2626"},
-                text=[a.explanation for a in anomalies],
+                text=[label(a.explanation) for a in anomalies],
                 hovertemplate="%{text}<extra>anomaly</extra>",
                 name="Anomaly",
             ),
@@ -287,7 +296,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
             )
         )
     figure.update_layout(
-        title=title,
+        title=label(title),
         yaxis_title="kWh per hour",
         yaxis2={"overlaying": "y", "side": "right", "title": "°C", "showgrid": False},
         **_LAYOUT,
@@ -303,18 +312,18 @@ def _local(values: Sequence[Any], zone: Any) -> list[Any]:
 def _shade(figure: go.Figure, spans: Sequence[tuple[Any, Any, str]], zone: Any) -> None:
     """Shade each span; one legend entry per label (annotations on the chart overlap on a phone)."""
     labelled: set[str] = set()
-    for start, end, label in spans:
+    for start, end, span_label in spans:
         figure.add_vrect(
             x0=start.astimezone(zone).replace(tzinfo=None),
             x1=end.astimezone(zone).replace(tzinfo=None),
             fillcolor="rgba(220,38,38,0.16)",
             line_width=0,
             layer="below",
-            name=label,
-            legendgroup=label,
-            showlegend=label not in labelled,
+            name=label(span_label),
+            legendgroup=span_label,
+            showlegend=span_label not in labelled,
         )
-        labelled.add(label)
+        labelled.add(span_label)
 
 
 def alert_evidence_figure(series: Any, spans: Sequence[tuple[Any, Any, str]], *, title: str, zone: Any) -> go.Figure:
@@ -364,7 +373,11 @@ def alert_evidence_figure(series: Any, spans: Sequence[tuple[Any, Any, str]], *,
     layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
     layout["margin"] = {"l": 50, "r": 10, "t": 60 if title else 30, "b": 40}
     figure.update_layout(
-        title=title or None, yaxis_title="kWh per hour", yaxis_rangemode="tozero", xaxis_automargin=True, **layout
+        title=label(title) if title else None,
+        yaxis_title="kWh per hour",
+        yaxis_rangemode="tozero",
+        xaxis_automargin=True,
+        **layout,
     )
     return figure
 
@@ -389,7 +402,7 @@ def transformer_condition_figure(
     figure.add_hline(y=oil_alarm, line_dash="dash", line_color="#dc2626", annotation_text=f"alarm {oil_alarm:.0f} °C")
     _shade(figure, spans, zone)
     figure.update_layout(
-        title=title,
+        title=label(title),
         yaxis_title="°C",
         yaxis2={"overlaying": "y", "side": "right", "title": "ppm", "showgrid": False},
         **_LAYOUT,

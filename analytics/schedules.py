@@ -30,6 +30,18 @@ def schedules() -> list[Schedule]:
             description="Proves the worker and beat are alive; pushes a heartbeat to every open page.",
         ),
         Schedule(
+            name="Staged uploads clean-up",
+            task="meters.tasks.uploads_clean_stale",
+            every_seconds=60 * 60,
+            description="Removes uploaded files previewed and then confirmed or abandoned over a day ago.",
+        ),
+        Schedule(
+            name="Quarantine retention",
+            task="meters.tasks.quarantine_prune",
+            crontab="45 3 * * *",
+            description="Deletes quarantined rows older than QUARANTINE_RETENTION_DAYS (90 by default).",
+        ),
+        Schedule(
             name="Stale meters",
             task="meters.tasks.meters_check_stale",
             every_seconds=15 * 60,

@@ -120,6 +120,12 @@ def _room_window(request: HttpRequest, room: Any) -> tuple[DateRangeForm, DateRa
     )
 
 
+def _bad_range(form: DateRangeForm) -> HttpResponse:
+    """An export asked for a range that is not valid: say why, in plain text."""
+    reasons = "; ".join(str(message) for messages in form.errors.values() for message in messages)
+    return HttpResponse(f"Invalid date range: {reasons}\n", status=400, content_type="text/plain; charset=utf-8")
+
+
 def _room_or_404(request: HttpRequest, room_id: int) -> Any:
     _require_role(request)
     room = room_for_user(user=request.user, room_id=room_id)
@@ -154,13 +160,15 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
         "latest_temperature": next((p for p in reversed(points) if p.temperature_c is not None), None),
         "alerts": room_alerts_for_user(user=request.user, room=room),
     }
-    return render(request, "analytics/room_detail.html", context)
+    return render(request, "analytics/room_detail.html", context, status=form.status)
 
 
 @login_required
 def room_hours_csv(request: HttpRequest, room_id: int) -> HttpResponse:
     room = _room_or_404(request, room_id)
-    _, _, start, end = _room_window(request, room)
+    form, _, start, end = _room_window(request, room)
+    if form.status == 400:
+        return _bad_range(form)
     points = room_hours(room=room, meter=room_meter(room=room), start=start, end=end)
     return csv_response(
         filename=f"room_{room.number}_{start:%Y%m%d}_{end:%Y%m%d}.csv",
@@ -207,7 +215,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "hourly_figure": figures.to_json(figures.hourly_load_figure(hourly)),
         "comparison_figure": figures.to_json(figures.hostel_comparison_figure(comparison)),
     }
-    return render(request, "analytics/dashboard.html", context)
+    return render(request, "analytics/dashboard.html", context, status=form.status)
 
 
 FORECAST_PAST = dt.timedelta(hours=48)
@@ -315,6 +323,8 @@ def dashboard_alerts_csv(request: HttpRequest) -> HttpResponse:
 def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
     _require_role(request)
     form = DateRangeForm(request.GET or None)
+    if form.status == 400:
+        return _bad_range(form)
     period = form.period()
     rows = hostel_comparison_for_user(user=request.user, period=period)
     return csv_response(

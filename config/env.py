@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,3 +127,41 @@ def env_redis(name: str) -> str | None:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(name, f"expected redis://host:port/db, got {url!r}")
     return url
+
+
+def installation_secret_key(path: Path) -> str:
+    """This installation's own development key: read from `path`, or made at random on first run.
+
+    A fixed key in the repository would let anyone who reaches a development server sign an
+    admin token. The file is written under a temporary name with mode 0600 and linked into place,
+    so two processes starting at once agree on one key and nobody reads a half-written file.
+    """
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) >= 50:
+        return key
+    import secrets
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(64) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if key:  # an unusable (short) key left by hand: replace it
+            os.replace(temporary, path)
+        else:
+            # Fails if another process made one first: use theirs.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    os.chmod(path, 0o600)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ConfigError("SECRET_KEY", f"{path} holds no usable key; delete it to make a new one")
+    return key

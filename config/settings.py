@@ -19,6 +19,7 @@ from config.env import (
     env_redis,
     env_str,
     env_timezone,
+    installation_secret_key,
     read_dotenv,
 )
 
@@ -33,7 +34,8 @@ _secret = env_optional("SECRET_KEY")
 if _secret is None:
     if not DEBUG:
         raise ConfigError("SECRET_KEY", "is required when DEBUG is off (set DEBUG=1 for local development)")
-    _secret = "django-insecure-development-only-key-not-for-production-use"  # noqa: S105 - DEBUG only
+    # Development: a random key per installation, kept in the data folder (never a key from the repository).
+    _secret = installation_secret_key(DATA_DIR / "secret_key")
 elif not DEBUG and len(_secret) < 50:
     raise ConfigError("SECRET_KEY", "must be at least 50 random characters in production")
 SECRET_KEY = _secret
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.caching.PrivateNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -369,11 +373,41 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script:
+# figures travel as JSON data blocks, Swagger UI's set-up is a file of its own); styles may be set
+# inline because Plotly and Swagger UI style elements from script; the socket is 'self' (ws/wss).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Request bodies (the readings batch endpoint) and uploaded readings files are refused past these.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024, minimum=1024)
 READINGS_UPLOAD_MAX_BYTES = env_int("READINGS_UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# An uploaded file, once decompressed (a 2 KB Parquet file can claim gigabytes): at most this many
+# rows and bytes, checked from the file's metadata before anything is read, and again while reading.
+READINGS_UPLOAD_MAX_ROWS = env_int("READINGS_UPLOAD_MAX_ROWS", 20_000_000, minimum=1)
+READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES = env_int(
+    "READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES", 4 * 1024**3, minimum=1024 * 1024
+)
+# A staged upload (previewed, then confirmed or abandoned) is removed after this many hours.
+UPLOAD_STAGED_HOURS = env_int("UPLOAD_STAGED_HOURS", 24, minimum=1, maximum=24 * 30)
+# The quarantine: at most this many pending rows per sender (gateway key or user; past it, rejected
+# rows are counted and logged, not kept), and rows are deleted this many days after they arrived.
+QUARANTINE_MAX_PER_SENDER = env_int("QUARANTINE_MAX_PER_SENDER", 100_000, minimum=1)
+QUARANTINE_RETENTION_DAYS = env_int("QUARANTINE_RETENTION_DAYS", 90, minimum=1)
 
 LOGGING = {
     "version": 1,

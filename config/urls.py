@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from analytics.api.views import HealthView
 from customers.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/v1/auth/token/refresh", TokenRefreshView.as_view(), name="api-token-refresh"),
     path("api/v1/auth/token/revoke", TokenRevokeView.as_view(), name="api-token-revoke"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("alerts/", include("alerts.urls")),
     path("", include("analytics.urls")),

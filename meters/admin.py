@@ -202,12 +202,22 @@ class DailyRollupAdmin(HourlyRollupAdmin):
 class QuarantinedReadingAdmin(BigTableAdmin):
     """Rejected rows: fix `raw` (or the meter, or its ledger), then re-process them."""
 
-    list_display = ["source", "row_number", "meter_serial", "reason", "status", "received_at"]
-    list_filter = ["status"]
+    list_display = ["source", "row_number", "meter_serial", "reason", "status", "sender_kind", "received_at"]
+    list_filter = ["status", "sender_kind"]
     search_fields = ["meter_serial", "source", "reason"]
     date_hierarchy = "received_at"
     raw_id_fields = ["meter"]
-    readonly_fields = ["source", "row_number", "reason", "received_at", "resolved_at"]
+    # The sender decides what re-processing may write: never editable.
+    readonly_fields = [
+        "source",
+        "row_number",
+        "reason",
+        "received_at",
+        "resolved_at",
+        "sender_kind",
+        "sender_gateway",
+        "sender_user",
+    ]
     actions = ["reprocess", "discard"]
 
     @admin.action(description="Re-process the selected rows")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Max
@@ -116,3 +117,24 @@ def occupancy_record(
         Occupancy.objects.filter(room=room, start__lt=start, end__isnull=True).update(end=start)
         period.save()
     return period
+
+
+def uploads_clean_stale(*, now: float | None = None) -> int:
+    """Remove staged uploads (previewed, then confirmed or abandoned) older than UPLOAD_STAGED_HOURS."""
+    import time
+
+    from django.conf import settings
+
+    folder = Path(settings.DATA_DIR) / "uploads"
+    if not folder.is_dir():
+        return 0
+    cutoff = (now if now is not None else time.time()) - settings.UPLOAD_STAGED_HOURS * 3600
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # the page confirmed it meanwhile
+            continue
+    return removed

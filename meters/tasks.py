@@ -15,3 +15,19 @@ def meters_check_stale() -> dict[str, object]:
     if stale:
         stale_meters_found.send(sender=meters_check_stale, meters=stale)
     return {"stale": len(stale), "serials": [item.serial for item in stale[:20]]}
+
+
+@shared_task(name="meters.tasks.uploads_clean_stale", ignore_result=False)
+def uploads_clean_stale() -> dict[str, int]:
+    """Remove staged uploads that were confirmed or abandoned more than UPLOAD_STAGED_HOURS ago."""
+    from meters.services import uploads_clean_stale as clean
+
+    return {"removed": clean()}
+
+
+@shared_task(name="meters.tasks.quarantine_prune", ignore_result=False)
+def quarantine_prune() -> dict[str, int]:
+    """Delete quarantined rows older than QUARANTINE_RETENTION_DAYS."""
+    from meters.ingest.quarantine import quarantine_prune as prune
+
+    return {"deleted": prune()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from customers.models import AuditEntry
 from customers.roles import Role, role_of
 from customers.services import audit_record
 from meters.ingest import FileFormatError, preview_rows, readings_ingest_file
+from meters.ingest.parse import FileLimits
+from meters.ingest.service import timezone_parse
 
 UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
 
@@ -32,7 +35,13 @@ def _staged(token: str) -> Path | None:
     except ValueError:
         return None
     matches = list(_upload_dir().glob(f"{name}.*"))
-    return matches[0] if matches else None
+    if not matches:
+        return None
+    # Past the staging time a file is abandoned (uploads_clean_stale removes it): it is not imported.
+    if time.time() - matches[0].stat().st_mtime > settings.UPLOAD_STAGED_HOURS * 3600:
+        matches[0].unlink(missing_ok=True)
+        return None
+    return matches[0]
 
 
 @login_required
@@ -50,6 +59,8 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
             limit = settings.READINGS_UPLOAD_MAX_BYTES // (1024 * 1024)
             context["error"] = f"The file is larger than {limit} MB; split it or use the import_readings command."
             return render(request, "meters/upload.html", context, status=413)
+        elif (zone_error := _timezone_error(request.POST.get("timezone", ""))) is not None:
+            context["error"] = zone_error
         else:
             token = uuid.uuid4()
             path = _upload_dir() / f"{token.hex}{suffix}"
@@ -57,7 +68,7 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 for piece in upload.chunks():
                     out.write(piece)
             try:
-                rows = preview_rows(path=path, rows=10)
+                rows = preview_rows(path=path, rows=10, limits=FileLimits.for_uploads())
             except FileFormatError as error:
                 path.unlink(missing_ok=True)
                 context["error"] = str(error)
@@ -77,6 +88,7 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                     source=f"upload {request.POST.get('filename', path.name)}"[:200],
                     user=request.user,
                     timezone_name=request.POST.get("timezone") or None,
+                    limits=FileLimits.for_uploads(),
                 )
             except FileFormatError as error:
                 context["error"] = str(error)
@@ -90,4 +102,12 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 )
             finally:
                 path.unlink(missing_ok=True)
-    return render(request, "meters/upload.html", context)
+    return render(request, "meters/upload.html", context, status=400 if "error" in context else 200)
+
+
+def _timezone_error(name: str) -> str | None:
+    try:
+        timezone_parse(name.strip() or None)
+    except FileFormatError as error:
+        return str(error)
+    return None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -123,6 +124,9 @@ class SnoozeSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("minutes" in attrs) == ("until" in attrs):
             raise serializers.ValidationError("Give either minutes or until.")
+        until = attrs.get("until")
+        if until is not None and until > timezone.now() + dt.timedelta(minutes=7 * 24 * 60):
+            raise serializers.ValidationError({"until": ["At most 7 days ahead, as minutes."]})
         return attrs
 
 
@@ -138,9 +142,9 @@ class FeedbackSerializer(serializers.Serializer):
 
 @extend_schema_serializer(examples=[OpenApiExample("Assign to a warden", value={"assignee": "warden_a"})])
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
-    )
+    # A name, looked up by the view among the people who can see the alert: "no such person" and
+    # "cannot see it" must get the same answer, so that usernames cannot be listed.
+    assignee = serializers.CharField(max_length=150, allow_null=True, help_text="Username, or null for nobody.")
 
 
 @extend_schema_serializer(

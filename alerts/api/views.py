@@ -20,7 +20,7 @@ from rest_framework.serializers import BaseSerializer
 from alerts import services
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertComment, AlertEvent, AlertKind, Severity
-from alerts.selectors import alerts_for_user
+from alerts.selectors import alert_assignee_find, alerts_for_user
 from customers.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, UtcDateTimeFilter, errors
 from customers.api.fastlist import FastListMixin
 
@@ -162,5 +162,12 @@ class AlertViewSet(FastListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def assign(self, request: Request, pk: str) -> Response:
         payload = s.AssignSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        assignee = payload.validated_data["assignee"]
-        return self._act(lambda alert: services.alert_assign(alert=alert, user=request.user, assignee=assignee))
+        name = payload.validated_data["assignee"]
+
+        def assign(alert: Alert) -> Alert:
+            assignee = None if name is None else alert_assignee_find(alert=alert, username=name)
+            if name is not None and assignee is None:
+                raise services.AlertTransitionError(services.not_assignable(name))
+            return services.alert_assign(alert=alert, user=request.user, assignee=assignee)
+
+        return self._act(assign)

@@ -12,6 +12,7 @@ from alerts.services.lifecycle import (
     alert_feedback,
     alert_resolve,
     alert_snooze,
+    not_assignable,
 )
 from alerts.services.notifications import (
     DELIVERY_HEADER,
@@ -45,6 +46,7 @@ __all__ = [
     "deliveries_requeue_pending",
     "email_delivery_send",
     "escalation_minutes",
+    "not_assignable",
     "severity_for",
     "sign",
     "suppression_covering",

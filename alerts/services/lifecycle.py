@@ -84,11 +84,16 @@ def alert_resolve(*, alert: Alert, user: Any, note: str = "", at: dt.datetime | 
     )
 
 
+MAX_SNOOZE = dt.timedelta(days=7)  # as the API's `minutes`: a snoozed alert must come back
+
+
 def alert_snooze(*, alert: Alert, user: Any, until: dt.datetime, at: dt.datetime | None = None) -> Alert:
     """Hide it until a time; it comes back open then if not resolved."""
     now = at or timezone.now()
     if until <= now:
         raise AlertTransitionError("Snooze until a time in the future.")
+    if until > now + MAX_SNOOZE:
+        raise AlertTransitionError(f"Snooze for at most {MAX_SNOOZE.days} days.")
 
     def change(row: Alert, when: dt.datetime) -> dict[str, Any]:
         row.status = Alert.Status.SNOOZED
@@ -105,12 +110,17 @@ def alert_snooze(*, alert: Alert, user: Any, until: dt.datetime, at: dt.datetime
     )
 
 
+def not_assignable(name: str) -> str:
+    """The one answer for "no such person" and "cannot see this alert", so names cannot be listed."""
+    return f"No one named {name[:150]!r} can be assigned this alert."
+
+
 def alert_assign(*, alert: Alert, user: Any, assignee: Any | None, at: dt.datetime | None = None) -> Alert:
     """Give it to one person who may see it (or to nobody)."""
     if assignee is not None:
         scope = scope_for(assignee)
         if scope.role is Role.NONE or not (scope.everything or alert.hostel_id in scope.hostel_ids):
-            raise AlertTransitionError(f"{assignee.get_username()} cannot see this alert.")
+            raise AlertTransitionError(not_assignable(assignee.get_username()))
 
     def change(row: Alert, now: dt.datetime) -> dict[str, Any]:
         row.assigned_to = assignee

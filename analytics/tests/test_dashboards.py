@@ -71,7 +71,7 @@ def test_kwh_per_occupied_bed_uses_current_occupancy(rollups: None, manager: Any
 @pytest.mark.django_db
 def test_date_range_with_end_before_start_is_explained(rollups: None, manager: Any) -> None:
     response = client_for(manager).get(reverse("dashboard"), {"start": "2025-02-10", "end": "2025-02-01"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The end date is before the start date." in response.content.decode()
 
 

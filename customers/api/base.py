@@ -10,7 +10,9 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -26,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from customers.api.exceptions import RequestTooLarge, too_large
 from customers.api.pagination import PagePagination, TimeCursorPagination
 from customers.api.permissions import HasRole, IsManager
 
@@ -34,12 +37,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The object's state does not allow this action."
     default_code = "conflict"
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The body is larger than the server accepts; send smaller batches."
-    default_code = "too_large"
 
 
 def body_size_check(request: Request) -> None:
@@ -52,7 +49,7 @@ def body_size_check(request: Request) -> None:
         raise exceptions.ValidationError({"non_field_errors": ["Invalid Content-Length header."]}) from None
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     if limit is not None and length > limit:
-        raise RequestTooLarge(f"The body is {length} bytes; at most {limit} bytes per request.")
+        raise too_large(limit, length)
 
 
 def _flatten(detail: Any) -> Any:
@@ -78,6 +75,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):  # Django's own limit, met by form and multipart bodies
+        exc = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
@@ -87,6 +86,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail
         fields = _flatten(detail) if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
         body = {"code": "invalid", "message": _first_message(fields), "fields": fields}
+    elif isinstance(exc.detail, dict):
+        # simplejwt's token errors carry {"detail", "code", "messages"}: its words, not a Python repr.
+        detail = exc.detail
+        code = detail.get("code") or exc.default_code
+        message = detail.get("detail") or _first_message(_flatten(detail))
+        body = {"code": str(code), "message": str(message), "fields": {}}
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
@@ -179,7 +184,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = r"[0-9]{1,18}"
 
 
-__all__ = ["HasRole", "IsManager", "PagePagination", "TimeCursorPagination"]
+__all__ = ["HasRole", "IsManager", "PagePagination", "RequestTooLarge", "TimeCursorPagination"]
 
 
 MAX_ID = 2**63 - 1  # BigAutoField; larger numbers overflow the database driver

@@ -20,6 +20,7 @@ from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH
 from meters.authentication import GatewayTokenAuthentication
 from meters.ingest.condition import conditions_ingest
+from meters.ingest.senders import Sender
 from meters.models import GatewayToken
 
 
@@ -92,7 +93,8 @@ class ConditionBatchView(APIView):
             )
         gateway = request.auth if isinstance(request.auth, GatewayToken) else None
         source = f"gateway {gateway.name}" if gateway else f"api {request.user.get_username()}"
-        result = conditions_ingest(items=items, source=source)
+        sender = Sender.of(user=None if gateway else request.user, gateway=gateway)
+        result = conditions_ingest(items=items, source=source, sender=sender)
         audit_record(
             actor=source if gateway else request.user,
             action=AuditEntry.Action.IMPORT,

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Transformer, TransformerCondition
+from meters.ingest.quarantine import quarantine_overflow, quarantine_room
+from meters.ingest.senders import Sender
 from meters.ingest.validate import json_safe, text_safe
 from meters.models import QuarantinedReading
 from meters.signals import transformer_condition_ingested
@@ -25,6 +27,7 @@ SOURCE_PREFIX = "transformer condition"
 FIELDS = {"transformer", "measured_at", "top_oil_c", "dissolved_gas_ppm"}
 LIMITS = {"top_oil_c": (-50.0, 200.0), "dissolved_gas_ppm": (0.0, 100_000.0)}
 FUTURE_SLACK = dt.timedelta(minutes=10)
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # no transformer monitor is older
 
 
 @dataclass
@@ -34,6 +37,8 @@ class ConditionResult:
     unchanged: int = 0
     duplicates: int = 0  # repeats of an item earlier in the same batch: the last one wins
     rejections: list[tuple[int, str, str]] = field(default_factory=list)  # (index, transformer, reason)
+    # What the quarantine says where the sender hears less (a transformer that exists but is not theirs).
+    stored_reasons: dict[int, str] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
@@ -65,7 +70,17 @@ def _value(item: dict[str, Any], name: str) -> float | None:
     return value
 
 
-def _check(item: Any, codes: dict[str, int], now: dt.datetime) -> tuple[int, dt.datetime, float | None, float | None]:
+class NotPermitted(ValueError):
+    """The transformer exists but the sender may not write it: the sender hears "unknown"."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown transformer {code[:40]!r}")
+        self.stored = f"not permitted: transformer {code[:40]!r} does not feed the sender's meters"
+
+
+def _check(
+    item: Any, codes: dict[str, int], now: dt.datetime, writable: frozenset[int] | None
+) -> tuple[int, dt.datetime, float | None, float | None]:
     if not isinstance(item, dict):
         raise ValueError("expected an object")
     unknown = sorted(set(item) - FIELDS)
@@ -74,6 +89,9 @@ def _check(item: Any, codes: dict[str, int], now: dt.datetime) -> tuple[int, dt.
     code = str(item.get("transformer") or "")
     if code not in codes:
         raise ValueError(f"unknown transformer {code[:40]!r}" if code else "transformer is required")
+    if writable is not None and codes[code] not in writable:
+        # The same words as for a code that does not exist, so that codes cannot be listed.
+        raise NotPermitted(code)
     raw_time = item.get("measured_at")
     try:
         when = parse_datetime(raw_time) if isinstance(raw_time, str) else None
@@ -83,6 +101,12 @@ def _check(item: Any, codes: dict[str, int], now: dt.datetime) -> tuple[int, dt.
         raise ValueError(f"measured_at {str(raw_time)[:40]!r} is not an ISO 8601 date-time")
     if timezone.is_naive(when):
         raise ValueError("measured_at needs a UTC offset (for example 2025-01-01T12:00:00Z)")
+    try:
+        when = when.astimezone(dt.UTC)
+    except OverflowError:  # before year 1 or past year 9999 once in UTC
+        raise ValueError(f"measured_at {str(raw_time)[:40]!r} is out of range") from None
+    if when < EARLIEST:
+        raise ValueError(f"measured_at {str(raw_time)[:40]!r} is before {EARLIEST:%Y}")
     if when > now + FUTURE_SLACK:
         raise ValueError(f"measured_at {raw_time} is in the future")
     oil, gas = _value(item, "top_oil_c"), _value(item, "dissolved_gas_ppm")
@@ -95,8 +119,16 @@ def _as_object(item: Any) -> dict[str, Any]:
     return item if isinstance(item, dict) else {"value": repr(item)[:500]}
 
 
-def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True) -> ConditionResult:
-    """Store the good items; quarantine each bad one with its reason."""
+def conditions_ingest(
+    *, items: list[Any], source: str, sender: Sender | None = None, quarantine: bool = True
+) -> ConditionResult:
+    """Store the good items; quarantine each bad one with its reason and sender.
+
+    A sender (gateway key or user) may write only the transformers feeding its meters or hostels;
+    no sender means a trusted caller (a command or task).
+    """
+    sender = sender or Sender(QuarantinedReading.Sender.TRUSTED)
+    writable = sender.transformers()
     result = ConditionResult()
     # PostgreSQL text cannot hold NUL or an unpaired surrogate, so a code with one is looked up by
     # nobody: it is unknown.
@@ -107,10 +139,12 @@ def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True)
     good: dict[tuple[int, dt.datetime], tuple[float | None, float | None]] = {}
     for index, item in enumerate(items):
         try:
-            pk, when, oil, gas = _check(item, codes, now)
+            pk, when, oil, gas = _check(item, codes, now, writable)
         except ValueError as error:
             code = str(item.get("transformer", ""))[:64] if isinstance(item, dict) else ""
             result.rejections.append((index, code, str(error)))
+            if isinstance(error, NotPermitted):
+                result.stored_reasons[index] = error.stored
             continue
         if (pk, when) in good:
             result.duplicates += 1
@@ -146,15 +180,21 @@ def conditions_ingest(*, items: list[Any], source: str, quarantine: bool = True)
         TransformerCondition.objects.bulk_update(changed, ["top_oil_c", "dissolved_gas_ppm", "source"], batch_size=2000)
         result.accepted, result.updated = len(new), len(changed)
         if quarantine and result.rejections:
+            kept = result.rejections
+            room = quarantine_room(sender=sender.fields())
+            if room is not None and len(kept) > room:
+                quarantine_overflow(source=source, dropped=len(kept) - room)
+                kept = kept[:room]
             QuarantinedReading.objects.bulk_create(
                 [
                     QuarantinedReading(
                         source=f"{SOURCE_PREFIX}: {source}"[:200],
                         row_number=index,
                         raw=json_safe(_as_object(items[index])),
-                        reason=text_safe(reason)[:300],
+                        reason=text_safe(result.stored_reasons.get(index, reason))[:300],
+                        **sender.fields(),
                     )
-                    for index, _code, reason in result.rejections
+                    for index, _code, reason in kept
                 ]
             )
         latest: dict[int, tuple[int, dt.datetime, float | None, float | None]] = {}

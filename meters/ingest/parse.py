@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from meters.ingest.types import OPTIONAL_COLUMNS, READING_COLUMNS
+from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, READING_COLUMNS
 from meters.ingest.validate import text_safe
 
 CHUNK_ROWS = 100_000
@@ -21,6 +22,31 @@ CSV_BLOCK_BYTES = 4 << 20  # about 100,000 rows of long-format readings
 
 class FileFormatError(ValueError):
     """The file cannot be read as readings at all (wrong columns, not CSV or Parquet)."""
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """How much a file may hold once decompressed (uploads from people; trusted imports have none)."""
+
+    max_rows: int
+    max_bytes: int
+
+    @classmethod
+    def for_uploads(cls) -> FileLimits:
+        from django.conf import settings
+
+        return cls(
+            max_rows=settings.READINGS_UPLOAD_MAX_ROWS, max_bytes=settings.READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES
+        )
+
+    def check(self, name: str, rows: int, size: int) -> None:
+        if rows > self.max_rows:
+            raise FileFormatError(
+                f"{name}: more than {self.max_rows:,} rows; split it or use the import_readings command"
+            )
+        if size > self.max_bytes:
+            limit = self.max_bytes // (1024 * 1024)
+            raise FileFormatError(f"{name}: more than {limit:,} MB once decompressed; split it")
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,9 @@ def file_kind(path: Path) -> str:
     raise FileFormatError(f"{path.name}: expected a .csv or .parquet file")
 
 
-def _normalise(frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int) -> pd.DataFrame:
+def _normalise(
+    frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int, lines: list[int] | None = None
+) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for name in READING_COLUMNS:
         column = mapping.source(name)
@@ -53,7 +81,10 @@ def _normalise(frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_r
             out[name] = frame[column].to_numpy()
         elif name in OPTIONAL_COLUMNS:
             out[name] = None
-    out["row"] = range(first_row + header_rows, first_row + header_rows + len(frame))
+    if lines is not None:
+        out["row"] = lines
+    else:
+        out["row"] = range(first_row + header_rows, first_row + header_rows + len(frame))
     return out
 
 
@@ -68,40 +99,149 @@ def _check_columns(names: list[str], mapping: ColumnMap) -> None:
 
 
 def readings_chunks(
-    *, path: Path, mapping: ColumnMap | None = None, chunk_rows: int = CHUNK_ROWS
+    *, path: Path, mapping: ColumnMap | None = None, chunk_rows: int = CHUNK_ROWS, limits: FileLimits | None = None
 ) -> Iterator[pd.DataFrame]:
-    """Yield the file as chunks of canonical reading columns, with each row's line number."""
+    """Yield the file as chunks of canonical reading columns, with each row's line number.
+
+    With `limits`, a file past them is refused (FileFormatError) before its rows are materialised
+    where its metadata tells (Parquet), and as soon as the rows read pass them otherwise.
+    """
     mapping = mapping or ColumnMap()
     if file_kind(path) == "parquet":
-        try:
-            parquet = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as error:
-            raise FileFormatError(f"{path.name}: not a Parquet file ({error})") from error
-        _check_columns(parquet.schema_arrow.names, mapping)
-        seen = 0
-        for batch in parquet.iter_batches(batch_size=chunk_rows):
+        yield from _parquet_chunks(path, mapping, chunk_rows, limits)
+        return
+    try:
+        # From the first line alone: a bad line further on must cost only its own row.
+        with path.open("rb") as handle:
+            first = handle.readline(1 << 16)
+        header = pacsv.read_csv(io.BytesIO(first), read_options=pacsv.ReadOptions(block_size=1 << 17)).schema.names
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+        raise FileFormatError(f"{path.name}: not a readable CSV file ({error})") from error
+    _check_columns(header, mapping)
+    rows = size = 0
+    for chunk in _csv_chunks(path, header, mapping):
+        rows, size = rows + len(chunk), size + int(chunk.memory_usage(deep=False).sum())
+        if limits is not None:
+            limits.check(path.name, rows, size)
+        yield chunk
+
+
+# Parquet metadata may claim anything; each column chunk the reader decompresses at once is bounded.
+PARQUET_MAX_COLUMN_CHUNK_BYTES = 256 * 1024 * 1024
+
+
+def _parquet_chunks(
+    path: Path, mapping: ColumnMap, chunk_rows: int, limits: FileLimits | None
+) -> Iterator[pd.DataFrame]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise FileFormatError(f"{path.name}: not a Parquet file ({error})") from error
+    names = parquet.schema_arrow.names
+    _check_columns(names, mapping)
+    # Only the columns readings use: another column, however large, is never decompressed.
+    wanted = {mapping.source(name) for name in READING_COLUMNS}
+    columns = [name for name in names if name in wanted]
+    if limits is not None:
+        metadata = parquet.metadata
+        indexes = [index for index in range(metadata.num_columns) if metadata.schema.column(index).name in wanted]
+        size = 0
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            for index in indexes:
+                chunk_size = row_group.column(index).total_uncompressed_size
+                if chunk_size > min(PARQUET_MAX_COLUMN_CHUNK_BYTES, limits.max_bytes):
+                    raise FileFormatError(
+                        f"{path.name}: a column chunk decompresses to {chunk_size:,} bytes; "
+                        "write it in smaller row groups"
+                    )
+                size += chunk_size
+        limits.check(path.name, metadata.num_rows, size)
+    seen = read = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+            read += batch.nbytes
+            if limits is not None:
+                limits.check(path.name, seen + batch.num_rows, read)
             frame = batch.to_pandas()
             yield _normalise(frame, mapping, seen, header_rows=1)
             seen += len(frame)
-        return
-    try:
-        header = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
     except (pa.ArrowInvalid, OSError) as error:
-        raise FileFormatError(f"{path.name}: not a readable CSV file ({error})") from error
-    _check_columns(header, mapping)
-    # Everything as text: a bad value must reject its row, not the whole block.
+        raise FileFormatError(f"{path.name}: unreadable after row {seen + 1} ({str(error)[:200]})") from error
+
+
+def _csv_chunks(path: Path, header: list[str], mapping: ColumnMap) -> Iterator[pd.DataFrame]:
+    """The CSV's rows, with each one's line number. A line that does not split into the header's
+    columns becomes one row carrying MALFORMED (rejected with its line number by validation), and
+    bytes that are not UTF-8 reject only their own row: the rest of the file is read."""
+    malformed: list[tuple[int | None, str]] = []
+
+    def skip(row: Any) -> str:
+        try:
+            text = str(row.text)[:200]
+        except Exception:  # a line that is not even text
+            text = "(not text)"
+        malformed.append((row.number, f"line has {row.actual_columns} fields, expected {row.expected_columns}: {text}"))
+        return "skip"
+
+    # Everything as bytes, decoded per column: a bad value must reject its row, not the whole block.
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True, quoted_strings_can_be_null=True
+            column_types=dict.fromkeys(header, pa.binary()), strings_can_be_null=True, quoted_strings_can_be_null=True
         ),
     )
-    seen = 0
-    for batch in reader:
-        frame = batch.to_pandas()
-        yield _normalise(frame, mapping, seen, header_rows=2)
-        seen += len(frame)
+    line = 2  # the first line after the header
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError) as error:
+            raise FileFormatError(f"{path.name}: unreadable after line {line} ({str(error)[:200]})") from error
+        frame = pd.DataFrame({name: _text(batch.column(name)) for name in batch.schema.names})
+        # Good rows take the line numbers the malformed ones did not (a quoted value spanning lines
+        # aside, one row is one line).
+        bad = {number: reason for number, reason in malformed if number is not None}
+        unplaced = [reason for number, reason in malformed if number is None]
+        malformed.clear()
+        lines: list[int] = []
+        placed: list[tuple[int, str]] = []
+        while len(lines) < len(frame):
+            if line in bad:
+                placed.append((line, bad.pop(line)))
+            else:
+                lines.append(line)
+            line += 1
+        while line in bad:
+            placed.append((line, bad.pop(line)))
+            line += 1
+        malformed.extend(bad.items())  # reported early: they belong to a later batch
+        placed.extend((line - 1, reason) for reason in unplaced)
+        chunk = _normalise(frame, mapping, 0, 0, lines=lines)
+        yield pd.concat([chunk, _malformed_rows(placed)], ignore_index=True) if placed else chunk
+    if malformed:
+        yield _malformed_rows([(number or line, reason) for number, reason in malformed])
+
+
+def _malformed_rows(rows: list[tuple[int, str]]) -> pd.DataFrame:
+    out = pd.DataFrame({name: pd.Series([None] * len(rows), dtype=object) for name in READING_COLUMNS})
+    out["row"] = [number for number, _ in rows]
+    out[MALFORMED] = [reason for _, reason in rows]
+    return out
+
+
+def _text(column: pa.ChunkedArray) -> pd.Series:
+    """A column of bytes as text; values that are not UTF-8 are shown with U+FFFD (their row is rejected)."""
+    try:
+        return column.cast(pa.string()).to_pandas()
+    except pa.ArrowInvalid:
+        values = column.to_pylist()
+        return pd.Series(
+            [value.decode("utf-8", errors="replace") if value is not None else None for value in values], dtype=object
+        )
 
 
 def records_chunk(records: Sequence[Mapping[str, Any]], *, first_index: int = 0) -> pd.DataFrame:
@@ -124,10 +264,13 @@ def _encodable(values: list[Any]) -> list[Any]:
     return values
 
 
-def preview_rows(*, path: Path, mapping: ColumnMap | None = None, rows: int = 10) -> list[dict[str, object]]:
+def preview_rows(
+    *, path: Path, mapping: ColumnMap | None = None, rows: int = 10, limits: FileLimits | None = None
+) -> list[dict[str, object]]:
     """The first rows of a file as read, for the upload page's preview."""
-    chunk = next(readings_chunks(path=path, mapping=mapping, chunk_rows=rows), None)
+    chunk = next(readings_chunks(path=path, mapping=mapping, chunk_rows=rows, limits=limits), None)
     if chunk is None:
         return []
-    head = chunk.head(rows).astype(object).where(chunk.head(rows).notna(), None)
+    head = chunk.sort_values("row").head(rows)
+    head = head.astype(object).where(head.notna(), None)
     return [{str(key): value for key, value in record.items()} for record in head.to_dict(orient="records")]

@@ -8,18 +8,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from customers.roles import scope_for
 from meters.ingest import condition
 from meters.ingest.gaps import gaps_fill
-from meters.ingest.parse import ColumnMap, readings_chunks, records_chunk
+from meters.ingest.parse import ColumnMap, FileFormatError, FileLimits, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
+from meters.ingest.senders import Sender, sender_of_row
 from meters.ingest.types import MAX_REASONS_IN_RESULT, IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
@@ -28,18 +28,6 @@ from meters.signals import readings_ingested
 
 Progress = Callable[[int], None]
 logger = logging.getLogger(__name__)
-
-
-def _directory(user: Any, gateway: GatewayToken | None) -> MeterDirectory:
-    if gateway is not None:
-        return MeterDirectory(
-            meter_ids=frozenset(gateway.meters.values_list("id", flat=True)),
-            hostel_ids=frozenset([gateway.hostel_id]) if gateway.hostel_id else frozenset(),
-        )
-    if user is None:
-        return MeterDirectory()  # trusted callers: commands, tasks
-    scope = scope_for(user)
-    return MeterDirectory() if scope.everything else MeterDirectory(hostel_ids=scope.hostel_ids)
 
 
 def _create_meters(chunk: pd.DataFrame, directory: MeterDirectory, site: Site, tz: ZoneInfo | None) -> None:
@@ -93,6 +81,7 @@ def readings_ingest(
     source: str,
     user: Any = None,
     gateway: GatewayToken | None = None,
+    sender: Sender | None = None,
     timezone_name: str | None = None,
     create_meters_in: Site | None = None,
     zero_is_missing: bool = False,
@@ -104,16 +93,15 @@ def readings_ingest(
     """Store readings (API objects or parsed file chunks) idempotently; one transaction per call.
 
     Rows are checked one by one: bad rows go to the quarantine with a reason and never block the
-    good ones. `user` or `gateway` limit which meters may be written; neither means a trusted
-    caller. After commit, `meters.signals.readings_ingested` is sent once.
+    good ones. `user` or `gateway` (or `sender`) limit which meters may be written; none means a
+    trusted caller. Rejected rows keep their sender. After commit, `meters.signals.readings_ingested` is sent once.
     """
     started = time.perf_counter()
     with transaction.atomic():
         result = _ingest(
             rows=rows,
             source=source,
-            user=user,
-            gateway=gateway,
+            sender=sender or Sender.of(user=user, gateway=gateway),
             timezone_name=timezone_name,
             create_meters_in=create_meters_in,
             zero_is_missing=zero_is_missing,
@@ -131,8 +119,7 @@ def _ingest(
     *,
     rows: Iterable[Mapping[str, Any]] | Iterable[pd.DataFrame],
     source: str,
-    user: Any,
-    gateway: GatewayToken | None,
+    sender: Sender,
     timezone_name: str | None,
     create_meters_in: Site | None,
     zero_is_missing: bool,
@@ -142,8 +129,8 @@ def _ingest(
     progress: Progress | None,
 ) -> IngestResult:
     now = now or timezone.now()
-    tz = ZoneInfo(timezone_name) if timezone_name else None
-    directory = _directory(user, gateway)
+    tz = timezone_parse(timezone_name)
+    directory = sender.meters()
     registers = RegisterState()
     result = IngestResult(max_reasons=max_reasons)
     locked: set[int] = set()
@@ -181,7 +168,7 @@ def _ingest(
             result.touch(item.meter_id, item.first, item.last)
         result.unchanged += len(interval_rows) - sum(item.inserted + item.updated for item in written)
         if rejections and quarantine:
-            quarantine_store(rejections=rejections, source=source)
+            result.not_kept += quarantine_store(rejections=rejections, source=source, sender=sender.fields())
         result.add_rejections(rejections)
         if progress is not None:
             progress(len(chunk))
@@ -199,6 +186,16 @@ def _ingest(
         end = max(span.end for span in ranges.values())
         transaction.on_commit(lambda: _announce(meter_ids=meter_ids, start=start, end=end))
     return result
+
+
+def timezone_parse(name: str | None) -> ZoneInfo | None:
+    """A time zone named by a person (None for none); an unknown name is a FileFormatError saying so."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name that is a path of a directory
+        raise FileFormatError(f"unknown time zone {name[:60]!r}; use an IANA name such as Europe/London") from None
 
 
 def _announce(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> None:
@@ -228,10 +225,11 @@ def readings_ingest_file(
     create_meters_in: Site | None = None,
     zero_is_missing: bool = False,
     progress: Progress | None = None,
+    limits: FileLimits | None = None,
 ) -> IngestResult:
-    """Stream a CSV or Parquet file of readings into the database."""
+    """Stream a CSV or Parquet file of readings into the database (refused past `limits`, if given)."""
     return readings_ingest(
-        rows=readings_chunks(path=path, mapping=mapping),
+        rows=readings_chunks(path=path, mapping=mapping, limits=limits),
         source=source or path.name,
         user=user,
         timezone_name=timezone_name,
@@ -241,38 +239,59 @@ def readings_ingest_file(
     )
 
 
-def quarantine_reprocess(*, ids: Iterable[int], user: Any = None) -> IngestResult:
-    """Try quarantined rows again (after a fix to the row, the meter or the ledger)."""
+def quarantine_reprocess(*, ids: Iterable[int]) -> IngestResult:
+    """Try quarantined rows again (after a fix to the row, the meter or the ledger), each with the
+    rights its sender has now: whoever asks for the re-processing, the rows store only what their
+    sender could have stored."""
     pending = list(QuarantinedReading.objects.filter(id__in=list(ids), status=QuarantinedReading.Status.PENDING))
-    conditions = [item for item in pending if item.source.startswith(condition.SOURCE_PREFIX)]
-    if conditions:
-        condition_reprocess(conditions)
-        pending = [item for item in pending if not item.source.startswith(condition.SOURCE_PREFIX)]
-    if not pending:
-        return IngestResult()
+    by_sender: dict[tuple[str, int | None, int | None], list[QuarantinedReading]] = {}
+    for item in pending:
+        by_sender.setdefault((item.sender_kind, item.sender_gateway_id, item.sender_user_id), []).append(item)
+    total = IngestResult(max_reasons=len(pending))
+    for rows in by_sender.values():
+        sender = sender_of_row(rows[0])
+        conditions = [item for item in rows if item.source.startswith(condition.SOURCE_PREFIX)]
+        if conditions:
+            condition_reprocess(conditions, sender=sender)
+        readings = [item for item in rows if not item.source.startswith(condition.SOURCE_PREFIX)]
+        if readings:
+            result = _readings_reprocess(readings, sender=sender)
+            for name in ("accepted", "updated", "unchanged", "duplicates", "skipped_missing", "estimated"):
+                setattr(total, name, getattr(total, name) + getattr(result, name))
+            total.add_rejections(result.rejections)
+    return total
+
+
+def _readings_reprocess(pending: list[QuarantinedReading], *, sender: Sender) -> IngestResult:
     with transaction.atomic():
         records = [dict(item.raw) for item in pending]
         for index, item in enumerate(pending):
             records[index].setdefault("meter", item.meter_serial)
         chunk = records_chunk(records)
-        result = readings_ingest(rows=[chunk], source="quarantine re-processing", user=user, quarantine=False)
+        result = readings_ingest(
+            rows=[chunk], source="quarantine re-processing", sender=sender, quarantine=False, max_reasons=len(records)
+        )
         failed = {rejection.row for rejection in result.rejections}
         resolved = [item.id for index, item in enumerate(pending) if index not in failed]
         QuarantinedReading.objects.filter(id__in=resolved).update(
             status=QuarantinedReading.Status.REPROCESSED, resolved_at=timezone.now()
         )
         for rejection in result.rejections:
-            QuarantinedReading.objects.filter(pk=pending[rejection.row].pk).update(reason=rejection.reason[:300])
+            reason = rejection.stored_reason or rejection.reason
+            QuarantinedReading.objects.filter(pk=pending[rejection.row].pk).update(reason=reason[:300])
     return result
 
 
-def condition_reprocess(pending: list[QuarantinedReading]) -> None:
+def condition_reprocess(pending: list[QuarantinedReading], *, sender: Sender) -> None:
     """Quarantined transformer condition items, tried again; those still bad keep their new reason."""
     with transaction.atomic():
         result = condition.conditions_ingest(
-            items=[dict(item.raw) for item in pending], source="quarantine re-processing", quarantine=False
+            items=[dict(item.raw) for item in pending],
+            source="quarantine re-processing",
+            sender=sender,
+            quarantine=False,
         )
-        failed = {index: reason for index, _code, reason in result.rejections}
+        failed = {index: result.stored_reasons.get(index, reason) for index, _code, reason in result.rejections}
         QuarantinedReading.objects.filter(
             id__in=[item.id for index, item in enumerate(pending) if index not in failed]
         ).update(status=QuarantinedReading.Status.REPROCESSED, resolved_at=timezone.now())

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 # `current`, `power_factor` and `row` (line number in the file, or index in an API batch).
 READING_COLUMNS = ("meter", "timestamp", "kwh", "voltage", "current", "power_factor")
 OPTIONAL_COLUMNS = ("voltage", "current", "power_factor")
+# A file line that could not be split into fields: a chunk row carrying why (validation rejects it).
+MALFORMED = "malformed"
 
 # Reasons kept in memory per call; every rejected row is in the quarantine regardless.
 MAX_REASONS_IN_RESULT = 1000
@@ -23,6 +25,8 @@ class Rejection:
     meter_serial: str
     raw: dict[str, object]
     meter_id: int | None = None
+    # What the quarantine says, when the sender must hear less (a meter that exists but is not theirs).
+    stored_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class IngestResult:
     rejected: int = 0  # rows quarantined with a reason
     duplicates: int = 0  # rows repeated within the same input; the last one wins
     skipped_missing: int = 0  # rows treated as missing on request (e.g. exact zeros)
+    not_kept: int = 0  # rejected rows past the sender's quarantine cap: counted and logged, not kept
     estimated: int = 0  # readings added to fill short gaps
     rejections: list[Rejection] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
@@ -95,6 +100,7 @@ class IngestResult:
             "rejected": self.rejected,
             "duplicates": self.duplicates,
             "skipped_missing": self.skipped_missing,
+            "not_kept": self.not_kept,
             "estimated": self.estimated,
             "long_gaps": len(self.long_gaps),
             "meters": len(self.ranges),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from meters.ingest.arrays import int_array
+from meters.ingest.quarantine import quarantine_overflow, quarantine_room
 from meters.ingest.types import Rejection
 from meters.ingest.validate import text_safe
 from meters.models import Quality, QuarantinedReading, Reading
@@ -218,10 +219,20 @@ def _upsert_generic(rows: pd.DataFrame) -> list[Written]:
     return [Written(m, s[0], s[1], _utc(s[2]), _utc(s[3])) for m, s in touched.items()]
 
 
-QUARANTINE_COLUMNS = ("source", "row_number", "meter_serial", "meter_id", "raw", "reason")
+QUARANTINE_COLUMNS = (
+    "source",
+    "row_number",
+    "meter_serial",
+    "meter_id",
+    "sender_kind",
+    "sender_gateway_id",
+    "sender_user_id",
+    "raw",
+    "reason",
+)
 
 
-def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
+def quarantine_store(*, rejections: list[Rejection], source: str, sender: dict[str, object] | None = None) -> int:
     """Keep rejected rows with their reason so they can be fixed and re-processed.
 
     PostgreSQL: by COPY. Django's bulk_create sends each column as an array that psycopg escapes
@@ -229,24 +240,34 @@ def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
     833 ms of CPU, ten times a good batch of the same size; 293 ms by COPY (the rest is validation).
     """
     # What is kept, cut to the columns' sizes and with NULs replaced, whichever way it is written.
+    # `sender` is Sender.fields(): who sent the rows, whose rights re-processing them will have.
+    who = sender or {"sender_kind": "unknown", "sender_gateway_id": None, "sender_user_id": None}
+    room = quarantine_room(sender=who)
+    dropped = 0
+    if room is not None and len(rejections) > room:
+        dropped, rejections = len(rejections) - room, rejections[:room]
+        quarantine_overflow(source=source, dropped=dropped)
     rows = [
         (
             source[:200],
             rejection.row,
             text_safe(rejection.meter_serial)[:64],
             rejection.meter_id,
+            who["sender_kind"],
+            who["sender_gateway_id"],
+            who["sender_user_id"],
             rejection.raw,
-            text_safe(rejection.reason)[:300],
+            text_safe(rejection.stored_reason or rejection.reason)[:300],
         )
         for rejection in rejections
     ]
     if not rows:
-        return
+        return dropped
     if connection.vendor != "postgresql":
         QuarantinedReading.objects.bulk_create(
             (QuarantinedReading(**dict(zip(QUARANTINE_COLUMNS, row, strict=True))) for row in rows), batch_size=1000
         )
-        return
+        return dropped
     columns = ", ".join((*QUARANTINE_COLUMNS, "status", "received_at"))
     received, pending = timezone.now(), QuarantinedReading.Status.PENDING.value
     with (
@@ -255,3 +276,4 @@ def quarantine_store(*, rejections: list[Rejection], source: str) -> None:
     ):
         for *head, raw, reason in rows:
             copy.write_row((*head, Jsonb(raw), reason, pending, received))
+    return dropped

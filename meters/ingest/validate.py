@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from customers.text import unicode_escaped
-from meters.ingest.types import OPTIONAL_COLUMNS, Rejection
+from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, Rejection
 from meters.models import Meter
 
 FUTURE_TOLERANCE_S = 300  # gateway clocks drift; five minutes ahead is still accepted
@@ -120,15 +120,19 @@ class Validated:
     skipped_missing: int
 
 
-def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series]:
-    """UTC timestamps, and a mask of naive values that could not be placed in time."""
+def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """UTC timestamps, a mask of naive values that could not be placed in time, and a mask of local
+    times the clock change makes ambiguous (it went back) or nonexistent (it went forward)."""
     naive_problem = pd.Series(False, index=values.index)
+    no_dst = pd.Series(pd.NA, index=values.index, dtype="object")
     if pd.api.types.is_datetime64_any_dtype(values):
         if values.dt.tz is None:
             if tz is None:
-                return values.dt.tz_localize("UTC"), pd.Series(True, index=values.index)
+                return values.dt.tz_localize("UTC"), pd.Series(True, index=values.index), no_dst
+            dst = _dst_problems(values, tz)
             values = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        return values.dt.tz_convert("UTC"), naive_problem
+            return values.dt.tz_convert("UTC"), naive_problem, dst
+        return values.dt.tz_convert("UTC"), naive_problem, no_dst
     text = values.astype("string").str.strip()
     has_offset = text.str.contains(OFFSET_PATTERN, regex=True).fillna(False).astype(bool)
     parsed = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
@@ -144,10 +148,28 @@ def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.S
             if local.dt.tz is not None:  # an offset form the pattern missed
                 local = local.dt.tz_convert("UTC")
             else:
+                no_dst = no_dst.copy()
+                no_dst[naive] = _dst_problems(local, tz)
                 local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
             parsed = parsed.copy()
             parsed[naive] = local
-    return parsed, naive_problem
+    return parsed, naive_problem, no_dst
+
+
+def _is(values: pd.Series, word: str) -> pd.Series:
+    return (values.astype("string") == word).fillna(False).astype(bool)
+
+
+def _dst_problems(local: pd.Series, tz: ZoneInfo) -> pd.Series:
+    """Per naive local time: "ambiguous", "nonexistent" or NA, in `tz`."""
+    out = pd.Series(pd.NA, index=local.index, dtype="object")
+    given = local.notna()
+    if not given.any():
+        return out
+    earlier = np.zeros(len(local), dtype=bool)
+    out[given & local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna()] = "ambiguous"
+    out[given & local.dt.tz_localize(tz, ambiguous=earlier, nonexistent="NaT").isna()] = "nonexistent"
+    return out
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -168,7 +190,9 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         pass
     given = values.notna() & (values.astype("string").str.strip() != "")
-    numbers = pd.to_numeric(values.where(given), errors="coerce").astype("float64")
+    # A boolean is not a number (pandas would read true as 1).
+    boolean = values.map(lambda value: isinstance(value, bool | np.bool_)).astype(bool)
+    numbers = pd.to_numeric(values.where(given & ~boolean), errors="coerce").astype("float64")
     return numbers, given & numbers.isna()
 
 
@@ -194,19 +218,29 @@ def text_safe(value: str) -> str:
     return unicode_escaped(value.replace("\x00", "\ufffd"))
 
 
-def json_safe(value: object) -> object:
-    """A raw value as PostgreSQL jsonb accepts it: no NaN/Infinity, no NUL, plain containers."""
+# What the quarantine keeps of one raw value: enough to see and fix a row, not a junk batch's megabytes.
+RAW_MAX_CHARS = 500
+RAW_MAX_ITEMS = 20
+RAW_MAX_DEPTH = 3
+
+
+def json_safe(value: object, depth: int = 0) -> object:
+    """A raw value as PostgreSQL jsonb accepts it: no NaN/Infinity, no NUL, plain containers, and
+    bounded (long text, long or deep containers are cut)."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, str):
-        return text_safe(value)
+        return text_safe(value[:RAW_MAX_CHARS])
+    if isinstance(value, dict | list | tuple) and depth >= RAW_MAX_DEPTH:
+        return text_safe(repr(value)[:RAW_MAX_CHARS])
     if isinstance(value, dict):
-        return {text_safe(str(key)): json_safe(item) for key, item in value.items()}
+        items = list(value.items())[:RAW_MAX_ITEMS]
+        return {text_safe(str(key)[:RAW_MAX_CHARS]): json_safe(item, depth + 1) for key, item in items}
     if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
+        return [json_safe(item, depth + 1) for item in value[:RAW_MAX_ITEMS]]
     if value is None or isinstance(value, bool | int | float):
         return value
-    return text_safe(str(value))
+    return text_safe(str(value)[:RAW_MAX_CHARS])
 
 
 def validate_chunk(
@@ -228,6 +262,9 @@ def validate_chunk(
                 why = why()
             reason[fresh] = why[fresh] if isinstance(why, pd.Series) else why
 
+    if MALFORMED in chunk.columns:
+        broken = chunk[MALFORMED].notna()
+        reject(broken, lambda: "malformed line: " + chunk[MALFORMED].astype("string").fillna(""))
     serial = chunk["meter"].astype("string").str.strip()
     directory.load(serial.dropna().unique().tolist())
     infos = {s: directory.by_serial.get(s) for s in serial.dropna().unique().tolist()}
@@ -250,9 +287,18 @@ def validate_chunk(
     interval_s = attribute("interval_s")
     cumulative = attribute("cumulative", 0.0).astype(bool)
 
-    stamps, naive = _timestamps(chunk["timestamp"], tz)
+    stamps, naive, dst = _timestamps(chunk["timestamp"], tz)
     reject(chunk["timestamp"].isna(), "timestamp missing")
     reject(naive, "timestamp has no UTC offset; give one (e.g. +00:00) or import with --timezone")
+    if dst.notna().any():
+        text = chunk["timestamp"].astype("string").fillna("")
+        reject(
+            _is(dst, "ambiguous"),
+            lambda: "timestamp '" + text + f"' is ambiguous in {tz} (the clock went back); give a UTC offset",
+        )
+        reject(
+            _is(dst, "nonexistent"), lambda: "timestamp '" + text + f"' does not exist in {tz} (the clock went forward)"
+        )
     reject(stamps.isna(), lambda: "unparseable timestamp '" + chunk["timestamp"].astype("string").fillna("") + "'")
     epoch = pd.Series(stamps.array.as_unit("s").asi8, index=chunk.index).where(stamps.notna(), 0)
     reject(epoch > int(now.timestamp()) + FUTURE_TOLERANCE_S, "timestamp is in the future")
@@ -311,6 +357,10 @@ def validate_chunk(
         records = chunk[bad].to_dict(orient="records")
         for record, why, serial_text in zip(records, reason[bad].tolist(), bad_serials, strict=True):
             info = known.get(serial_text)
+            stored = None
+            if info is not None and serial_text not in writable:
+                # The sender hears "unknown meter" either way; the quarantine tells the administrator why.
+                stored = f"not permitted: meter '{serial_text}' is not the sender's to write"
             rejections.append(
                 Rejection(
                     row=int(record["row"]),
@@ -318,6 +368,7 @@ def validate_chunk(
                     meter_serial=str(serial_text),
                     raw=_raw(record),
                     meter_id=info.id if info is not None else None,
+                    stored_reason=stored,
                 )
             )
     good = pd.DataFrame(

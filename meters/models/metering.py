@@ -237,9 +237,24 @@ class QuarantinedReading(models.Model):
     meter = models.ForeignKey(Meter, on_delete=models.SET_NULL, null=True, blank=True, related_name="quarantined")
     raw = models.JSONField(help_text="The row as received.")
     reason = models.CharField(max_length=300)
+
+    class Sender(models.TextChoices):
+        TRUSTED = "trusted", "Trusted (command or task)"
+        GATEWAY = "gateway", "Gateway key"
+        USER = "user", "User"
+        UNKNOWN = "unknown", "Unknown (kept before senders were recorded)"
+
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     received_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Who sent the row: re-processing runs with the sender's rights (a deleted or revoked sender has none).
+    sender_kind = models.CharField(max_length=8, choices=Sender.choices, default=Sender.UNKNOWN)
+    sender_gateway = models.ForeignKey(
+        "GatewayToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ReadingQuerySet.as_manager()
 

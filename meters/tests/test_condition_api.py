@@ -12,7 +12,7 @@ from conftest import client_for
 from customers.models import AuditEntry, TransformerCondition
 from customers.tests.factories import TransformerFactory
 from meters.ingest import quarantine_reprocess
-from meters.models import QuarantinedReading
+from meters.models import Meter, QuarantinedReading
 from meters.services import gateway_token_create
 
 URL = "/api/v1/transformer-condition/batch"
@@ -88,11 +88,13 @@ def test_a_fixed_quarantined_item_is_re_processed_into_a_reading(campus: Any, ma
 
 @pytest.mark.django_db
 def test_only_gateways_managers_and_admins_may_post(campus: Any, warden_a: Any, admin: Any) -> None:
-    TransformerFactory.create(code="TX-1")
+    transformer = TransformerFactory.create(code="TX-1")
     assert post(Client(), GOOD).status_code in (401, 403)
     assert post(client_for(warden_a), GOOD).status_code == 403
     assert not TransformerCondition.objects.exists()
-    _, key = gateway_token_create(name="tx-monitor", meter_ids=[])
+    # A gateway writes the transformers feeding its meters (tests/hardening/test_access.py).
+    Meter.objects.filter(pk=campus.meter_a.pk).update(transformer=transformer)
+    _, key = gateway_token_create(name="tx-monitor", meter_ids=[campus.meter_a.pk])
     assert post(Client(), GOOD, Authorization=f"Gateway {key}").json()["accepted"] == 2
     assert TransformerCondition.objects.get(measured_at="2025-06-01T15:00:00Z").source == "gateway tx-monitor"
     assert post(client_for(admin), [GOOD[0] | {"top_oil_c": 80}]).json()["updated"] == 1

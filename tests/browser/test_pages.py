@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,12 +51,39 @@ def signed_in_page(browser: Any, base: str, username: str, *, dark: bool = False
         color_scheme="dark" if dark else "light",
     )
     page = context.new_page()
+    # Anything the Content-Security-Policy blocks is reported on the console: every test fails on it.
+    page.on("console", lambda message: _csp_report(message.text))
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("wattwatch-demo")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")
     return page
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+def _csp_report(text: str) -> None:
+    if "Content Security Policy" in text:
+        CSP_VIOLATIONS.append(text)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_blocked_by_the_content_security_policy() -> Iterator[None]:
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "blocked by the Content-Security-Policy:\n" + "\n".join(CSP_VIOLATIONS)
+
+
+def wait_until(page: Any, expression: str, timeout: int = 30000) -> None:
+    """Poll an expression in the page. Playwright's wait_for_function evaluates its predicate with
+    eval(), which the Content-Security-Policy (rightly) forbids; page.evaluate does not need it."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
 
 
 def shoot(page: Any, name: str) -> None:
@@ -73,7 +101,7 @@ def test_warden_sees_only_their_hostel_and_cannot_open_another(browser: Any, emb
     assert page.get_by_role("heading", name="Floor 0").is_visible()
     shoot(page, "warden_a-hostel-detail")
     page.goto(f"{embedded_server}/dashboard/")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 3")
     assert "Hostel B" not in page.content()
     shoot(page, "warden_a-dashboard")
     page.context.close()
@@ -82,8 +110,8 @@ def test_warden_sees_only_their_hostel_and_cannot_open_another(browser: Any, emb
 def test_manager_dashboard_draws_its_charts_and_live_badge_turns_on(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "manager")
     page.get_by_role("link", name="Overview").click()
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
-    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 3")
+    wait_until(page, "document.getElementById('live-status').textContent === 'live'", timeout=15000)
     assert page.get_by_role("heading", name="Hostels compared").is_visible()
     shoot(page, "manager-dashboard")
     page.context.close()
@@ -105,7 +133,7 @@ def test_admin_reaches_system_health_and_the_django_admin(browser: Any, embedded
 def test_pages_work_on_a_phone_in_dark_mode(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "manager", dark=True, phone=True)
     page.goto(f"{embedded_server}/dashboard/")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 3")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"page is {width}px wide on a 390px phone"
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
@@ -124,7 +152,7 @@ def test_warden_gets_a_live_toast_then_acknowledges_the_alert_in_the_inbox(brows
     href = page.get_by_role("link", name="Hostel A").first.get_attribute("href") or ""
     hostel_id = int(re.search(r"/hostels/(\d+)/", href).group(1))  # type: ignore[union-attr]
     page.goto(f"{embedded_server}/alerts/")
-    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    wait_until(page, "document.getElementById('live-status').textContent === 'live'", timeout=15000)
     title = f"Browser test: heater left on {int(time.time())}"
     admin = login(embedded_server, "admin")
     response = admin.post(
@@ -154,7 +182,7 @@ def test_a_new_reading_reaches_the_warden_as_a_live_toast(browser: Any, embedded
 
     page = signed_in_page(browser, embedded_server, "warden_a")
     page.goto(f"{embedded_server}/alerts/")
-    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    wait_until(page, "document.getElementById('live-status').textContent === 'live'", timeout=15000)
     admin = login(embedded_server, "admin")
     hostels = admin.get(f"{embedded_server}/api/v1/hostels", timeout=10).json()["results"]
     hostel = next(h for h in hostels if h["code"] == "A")
@@ -192,12 +220,12 @@ def test_a_new_reading_reaches_the_warden_as_a_live_toast(browser: Any, embedded
 def test_warden_heat_map_and_room_detail(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "warden_a")
     page.get_by_role("link", name="Hostel A").first.click()
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+    wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 1")
     assert page.get_by_role("heading", name="Rooms against expected").is_visible()
     shoot(page, "warden_a-heatmap")
     room_link = page.locator("table a[href^='/rooms/']").first
     room_link.click()
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+    wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 1")
     assert page.get_by_role("heading", name="Consumption against expected").is_visible()
     shoot(page, "warden_a-room-detail")
     page.context.close()
@@ -236,7 +264,7 @@ def test_a_live_event_that_arrives_after_a_higher_numbered_one_is_still_shown(
     page = signed_in_page(browser, embedded_server, "manager")
     page.route_web_socket(re.compile(r".*/ws/alerts/.*"), reorder)
     page.goto(f"{embedded_server}/alerts/")
-    page.wait_for_function("document.getElementById('live-status').textContent === 'live'", timeout=15000)
+    wait_until(page, "document.getElementById('live-status').textContent === 'live'", timeout=15000)
     admin = login(embedded_server, "admin")
     for title in (first, second):
         response = admin.post(
