@@ -11,7 +11,7 @@ from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from alerts.models import Alert, AlertComment, AlertEvent
+from alerts.models import Alert, AlertComment, AlertEvent, HistorySummary
 from alerts.realtime import AlertEvent as LiveAlertEvent
 from customers.roles import MANAGER_GROUP
 
@@ -185,3 +185,8 @@ def alert_assignable_users(*, alert: Alert) -> list[Any]:
         who |= Q(warden_hostels=alert.hostel_id)
     users = get_user_model().objects.filter(who, is_active=True).distinct()
     return list(users.order_by("username"))
+
+
+def history_summaries_for_user(*, user: Any, limit: int = 5) -> list[HistorySummary]:
+    """The latest history-scan summaries of the user's hostels (campus-wide ones for managers)."""
+    return list(HistorySummary.objects.visible_to(user).select_related("hostel").order_by("-created_at", "-id")[:limit])

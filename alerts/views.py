@@ -24,6 +24,7 @@ from alerts.selectors import (
     alert_get_for_user,
     alert_timeline,
     alerts_for_user,
+    history_summaries_for_user,
 )
 from customers.roles import Role, role_of
 from meters.models import Hostel
@@ -75,6 +76,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "severities": Severity.choices,
         "snooze_choices": SNOOZE_CHOICES,
         "query": request.GET.urlencode(),
+        "history_summaries": history_summaries_for_user(user=request.user),
     }
     return render(request, "alerts/inbox.html", context)
 
