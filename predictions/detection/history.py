@@ -69,7 +69,7 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
         return {"scan": scan.pk, "skipped": scan.status}
     if scan.status == HistoryScan.Status.PENDING:
         HistoryScan.objects.filter(pk=scan.pk, status=HistoryScan.Status.PENDING).update(
-            status=HistoryScan.Status.RUNNING, started_at=timezone.now()
+            status=HistoryScan.Status.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
         )
     done = scan.meters_done
     meters = list(scan.meter_ids[done : done + chunk])
@@ -93,7 +93,10 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
     for hostel_id in Meter.objects.filter(pk__in=meters).values_list("hostel_id", "room__hostel_id"):
         merged.setdefault(str(hostel_id[1] or hostel_id[0] or "-"), 0)  # a hostel with nothing found is told so
     advanced = HistoryScan.objects.filter(pk=scan.pk, meters_done=done).update(
-        meters_done=done + len(meters), findings=scan.findings + sum(by_hostel.values()), findings_by_hostel=merged
+        meters_done=done + len(meters),
+        findings=scan.findings + sum(by_hostel.values()),
+        findings_by_hostel=merged,
+        updated_at=timezone.now(),  # update() leaves auto_now alone: a restart reads staleness from it
     )
     if not advanced:  # another delivery of this step got here first and carries on
         return {"scan": scan.pk, "skipped": "chunk done by another run"}

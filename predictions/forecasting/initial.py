@@ -26,7 +26,7 @@ from predictions.forecasting.series import Subject, subjects_all
 from predictions.forecasting.services import forecast_subject, forecaster_train, forecasts_produce
 from predictions.models import InitialTraining, ModelVersion
 
-FAMILIES = ("forecast", "segmentation", "failure")
+FAMILIES = ("failure", "segmentation", "forecast")  # quickest first: each fills a dashboard panel
 STALE_AFTER = dt.timedelta(hours=1)
 SUBJECT_ORDER = ("site", "hostel", "transformer")
 
