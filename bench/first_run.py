@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--postgres", help="A PostgreSQL server URL; the bench creates its own scratch database.")
     parser.add_argument("--redis", help="A Redis URL (a database of its own: it is flushed); needs --postgres.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary directory.")
+    parser.add_argument(
+        "--wait-scan", action="store_true", help="Also wait for the whole history scan and warden_a's summary."
+    )
     options = parser.parse_args()
     if bool(options.postgres) != bool(options.redis):
         parser.error("--postgres and --redis go together (the production topology)")
@@ -141,7 +144,7 @@ def main() -> None:
         print(f"first page after {report['first_page_s']} s", flush=True)
         warden, manager = _session(base, "warden_a"), _session(base, "manager")
         admin = _session(base, "admin")
-        inbox_at = dashboard_at = None
+        inbox_at = dashboard_at = scan_done_at = None
         while time.perf_counter() - started < options.timeout:
             elapsed = round(time.perf_counter() - started, 1)
             inbox = warden.get(f"{base}/alerts/", timeout=60).text
@@ -156,16 +159,23 @@ def main() -> None:
             system = admin.get(f"{base}/system/", timeout=60).text
             scan = re.search(r'<td class="num">(\d+) / (\d+)</td><td class="num">(\d+)</td>', system)
             scan_text = f"scan {scan.group(1)}/{scan.group(2)} meters, {scan.group(3)} findings" if scan else "no scan"
+            summary = re.search(r"<li>(History scan of Hostel A: [^<]+)", inbox)
+            if scan_done_at is None and summary:
+                scan_done_at = elapsed
+                report["warden_a_summary"] = summary.group(1)
+                report["scan_findings"] = int(scan.group(3)) if scan else None
             print(
                 f"{elapsed:7.1f} s  warden_a inbox: {history_rows} found in history  "
                 f"dashboard still 'yet': {', '.join(missing) or 'none'}  ({scan_text})",
                 flush=True,
             )
-            if inbox_at is not None and dashboard_at is not None:
+            if inbox_at is not None and dashboard_at is not None and (scan_done_at or not options.wait_scan):
                 break
             time.sleep(options.poll)
         report["inbox_alerts_s"] = inbox_at
         report["dashboard_filled_s"] = dashboard_at
+        if options.wait_scan:
+            report["scan_summary_s"] = scan_done_at
         report["within_15_min"] = (
             inbox_at is not None
             and dashboard_at is not None
