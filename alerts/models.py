@@ -90,6 +90,11 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     feedback_at = models.DateTimeField(null=True, blank=True)
+    history = models.BooleanField(
+        default=False,
+        help_text="Found by a scan of stored history (first seen = the event's own time): not pushed, "
+        "not emailed on its own; the scan's summary tells people.",
+    )
 
     objects = AlertQuerySet.as_manager()
 
@@ -338,3 +343,29 @@ class SuppressionWindow(models.Model):
             raise ValidationError({"ends_at": "A window ends after it starts."})
         if self.room_id and self.hostel_id and self.room and self.room.hostel_id != self.hostel_id:
             raise ValidationError({"room": "The room must be in the window's hostel."})
+
+
+class HistorySummary(models.Model):
+    """What one scan of stored history found in one hostel: the one notification that stands for its alerts."""
+
+    key = models.CharField(max_length=160, unique=True, help_text="The scan and hostel: a re-run tells nobody twice.")
+    hostel = models.ForeignKey(
+        Hostel, on_delete=models.CASCADE, null=True, blank=True, related_name="history_summaries"
+    )
+    title = models.CharField(max_length=200)
+    findings = models.PositiveIntegerField()
+    start = models.DateTimeField(help_text="Start of the scanned history, UTC.")
+    end = models.DateTimeField(help_text="End of the scanned history, UTC.")
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_to = models.JSONField(
+        default=list, blank=True, help_text="'email:<user id>' and 'webhook:<rule id>' already told."
+    )
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "history summaries"
+
+    def __str__(self) -> str:
+        return self.title

@@ -48,7 +48,20 @@ class AlertEvent(TypedDict):
     url: NotRequired[str]
 
 
-LiveEvent = HeartbeatEvent | AlertEvent
+class HistoryScannedEvent(TypedDict):
+    """One scan of stored history finished for a hostel: the one push that stands for its findings."""
+
+    type: Literal["history.scanned"]
+    id: int
+    hostel_id: int | None
+    hostel: str | None
+    title: str
+    findings: int
+    at: str
+    url: str
+
+
+LiveEvent = HeartbeatEvent | AlertEvent | HistoryScannedEvent
 
 
 def _groups_for(event: LiveEvent) -> list[str]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from alerts.models import Alert, AlertComment, AlertEvent
+from alerts.models import Alert, AlertComment, AlertEvent, HistorySummary
 from alerts.realtime import AlertEvent as LiveAlertEvent
 from customers.roles import MANAGER_GROUP, Role, scope_for
 
@@ -224,3 +224,8 @@ def alert_assignee_find(*, alert: Alert, username: str) -> Any | None:
     if scope.role is Role.NONE or not (scope.everything or alert.hostel_id in scope.hostel_ids):
         return None
     return person
+
+
+def history_summaries_for_user(*, user: Any, limit: int = 5) -> list[HistorySummary]:
+    """The latest history-scan summaries of the user's hostels (campus-wide ones for managers)."""
+    return list(HistorySummary.objects.visible_to(user).select_related("hostel").order_by("-created_at", "-id")[:limit])

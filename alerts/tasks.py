@@ -17,6 +17,7 @@ from alerts.services import (
     email_delivery_send,
     webhook_delivery_send,
 )
+from alerts.services.history import history_summary_deliver as history_summary_deliver_service
 from meters.models import Hostel, Meter, Room
 
 
@@ -74,6 +75,17 @@ def alert_email_send(delivery_id: int) -> str:
 def webhook_deliver(delivery_id: int) -> str:
     """POST one signed webhook, once; retried with exponential backoff while the receiver fails."""
     return webhook_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(
+    name="alerts.tasks.history_summary_deliver",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=10,
+    max_retries=6,
+)
+def history_summary_deliver(summary_id: int) -> dict[str, int]:
+    """Email and webhook one history scan's summary, once per person and rule."""
+    return history_summary_deliver_service(summary_id=summary_id)
 
 
 @shared_task(name="alerts.tasks.alerts_escalate_due")

@@ -26,6 +26,7 @@ from alerts.selectors import (
     alert_timeline,
     alerts_earlier_on_meter,
     alerts_for_user,
+    history_summaries_for_user,
 )
 from alerts.templatetags.alert_times import alert_zone, duration_text, span_text
 from customers.roles import Role, role_of
@@ -78,6 +79,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "severities": Severity.choices,
         "snooze_choices": SNOOZE_CHOICES,
         "query": request.GET.urlencode(),
+        "history_summaries": history_summaries_for_user(user=request.user),
     }
     return render(request, "alerts/inbox.html", context)
 

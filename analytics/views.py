@@ -19,8 +19,10 @@ from analytics.selectors import (
     daily_consumption_for_user,
     grid_health_for_user,
     health_checks,
+    history_scans_latest,
     hostel_comparison_for_user,
     hourly_load_for_user,
+    initial_trainings,
     meters_freshness,
     model_versions_latest,
     quarantine_summary,
@@ -372,6 +374,8 @@ def system(request: HttpRequest) -> HttpResponse:
         "freshness_counts": freshness_counts,
         "quarantine": quarantine_summary(),
         "versions": model_versions_latest(),
+        "history_scans": history_scans_latest(),
+        "initial_trainings": initial_trainings(),
     }
     return render(request, "analytics/system.html", context)
 

@@ -31,6 +31,17 @@ def main() -> None:
 
         embedded = EmbeddedCelery()
         embedded.start()
+    if settings.FIRST_RUN:
+        # Scan the stored history and train what the dashboards show, in the background (issue 24).
+        from predictions.firstrun import first_run_queue
+
+        try:
+            queued = first_run_queue()
+        except Exception as error:  # a broker down: serve anyway; the next start queues it
+            print(f"Could not queue the history scan and first training: {error!r}")
+        else:
+            if queued["history_scan"] is not None and (queued["scan_status"] != "done" or queued["training_queued"]):
+                print("Scanning stored history and training models in the background: progress at /system/")
     replay = None
     if env_bool("REPLAY", False):
         if settings.DEBUG:

@@ -269,6 +269,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
+# Readings older than this when they arrive are history: scanned quietly, found anomalies summed up in one
+# notification per scan instead of a toast and an email each (issue 24).
+DETECTION_HISTORY_HOURS = env_int("DETECTION_HISTORY_HOURS", 6, minimum=1, maximum=24 * 365)
+# The first start scans at most this much stored history and then trains forecasts, segments and risk.
+FIRST_RUN_HISTORY_DAYS = env_int("FIRST_RUN_HISTORY_DAYS", 120, minimum=1, maximum=3 * 365)
+FIRST_RUN = env_bool("FIRST_RUN", True)
 
 # API tokens are JWTs (access + rotating refresh); see the README's API section for why.
 REST_FRAMEWORK = {

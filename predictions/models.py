@@ -314,3 +314,70 @@ class ScannedHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.hour:%Y-%m-%d %H:00} expected {self.expected_kwh:.3f} kWh"
+
+
+# --- Scans of stored history and the first training (issue 24) ----------------------------------
+
+
+class HistoryScan(models.Model):
+    """Detection over readings already stored (the seeded demo, an imported file), meter chunk by chunk."""
+
+    class Reason(models.TextChoices):
+        FIRST_RUN = "first_run", "First run"
+        IMPORT = "import", "Imported history"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=120, unique=True, help_text="Queuing the same scan twice finds this row.")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    start = models.DateTimeField(help_text="Scanned from, UTC.")
+    end = models.DateTimeField(help_text="Scanned to, UTC (exclusive).")
+    meter_ids = models.JSONField(default=list, help_text="In scan order (grouped by hostel).")
+    meters_total = models.PositiveIntegerField(default=0)
+    meters_done = models.PositiveIntegerField(default=0)
+    findings = models.PositiveIntegerField(default=0, help_text="New alerts raised from what the scan found.")
+    findings_by_hostel = models.JSONField(default=dict, blank=True, help_text="Hostel id (or '-') to findings.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} scan {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d} ({self.status})"
+
+
+class InitialTraining(models.Model):
+    """The first training of one model family after the first run, so the system page can show it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    family = models.CharField(max_length=16, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="From its start to its end (wall clock).")
+    note = models.TextField(blank=True)
+    subjects_done = models.JSONField(
+        default=list, blank=True, help_text="Forecasting: the subjects trained so far, one task each."
+    )
+    subjects_total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.status}"

@@ -9,7 +9,9 @@ from celery import shared_task
 
 from predictions.detection import anomalies_detect, baseline_drift_check, baseline_train, detection_sweep
 from predictions.detection.baselines import feedback_sync_from_alerts
+from predictions.detection.history import history_scan_fail, history_scan_step
 from predictions.detection.streaming import detection_slices, pending_claim, pending_finish
+from predictions.forecasting.initial import initial_training_run
 from predictions.forecasting.risk import failure_risks_compute
 from predictions.forecasting.runs import job_run
 from predictions.forecasting.segments import segments_train
@@ -111,3 +113,24 @@ def baseline_drift_check_task() -> dict[str, Any]:
         version = baseline_train()
         return report | {"retrained": version.pk, "status": version.status}
     return report
+
+
+# --- Scans of stored history and the first training (issue 24) ---
+
+
+@shared_task(bind=True, name="predictions.tasks.history_scan_step", acks_late=True, max_retries=3)
+def history_scan_step_task(self: Any, *, scan_id: int) -> dict[str, Any]:
+    """Scan the next chunk of meters of a history scan (and queue the next chunk, or send the summaries)."""
+    try:
+        return history_scan_step(scan_id=scan_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            history_scan_fail(scan_id=scan_id, error=error)
+            raise
+        raise self.retry(exc=error, countdown=15) from error
+
+
+@shared_task(name="predictions.tasks.initial_training", acks_late=True, time_limit=60 * 60)
+def initial_training_task(*, family: str) -> dict[str, Any]:
+    """The first training of one model family (forecast, segmentation, failure) and its first output."""
+    return initial_training_run(family=family)

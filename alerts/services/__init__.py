@@ -4,6 +4,7 @@ Every change checks who may make it, writes an audit row, and pushes a typed eve
 """
 
 from alerts.services.escalation import alerts_escalate_due, alerts_unsnooze_due
+from alerts.services.history import history_summary_deliver, history_summary_record
 from alerts.services.lifecycle import (
     AlertTransitionError,
     alert_acknowledge,
@@ -47,6 +48,8 @@ __all__ = [
     "email_delivery_send",
     "escalation_minutes",
     "not_assignable",
+    "history_summary_deliver",
+    "history_summary_record",
     "severity_for",
     "sign",
     "suppression_covering",

@@ -43,12 +43,17 @@ def alert_raise(
     source_payload: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
     actor: Any = None,
+    history: bool = False,
 ) -> Alert:
     """Open an alert, or update the active one with the same dedupe key or group; record it silently when suppressed.
 
     `group_key` (opt-in: detection passes its meter and kind) lets an active alert absorb this finding
     as a near-duplicate; `event_start` and `event_end` say when the problem itself began and ended
     (default: it began when raised).
+
+    `history=True`: found by a scan of stored history, `at` being the event's own time. The alert is
+    stored and listed (marked as found in history) but not pushed, emailed, sent to webhooks or
+    escalated one by one: the scan sends one summary instead (alerts.services.history).
     """
     at = at or timezone.now()
     if room is None and meter is not None and meter.room_id:
@@ -81,6 +86,7 @@ def alert_raise(
                     payload=source_payload or {},
                     at=at,
                     actor=actor,
+                    history=history,
                 )
         except IntegrityError:
             # Two workers raised the same new problem at once: the second one becomes a repeat.
@@ -107,6 +113,7 @@ def _raise_locked(
     payload: dict[str, Any],
     at: dt.datetime,
     actor: Any,
+    history: bool = False,
 ) -> Alert:
     window = suppression_covering(hostel_id=hostel.pk if hostel else None, room_id=room.pk if room else None, at=at)
     existing = Alert.objects.select_for_update().filter(dedupe_key=key, status__in=Alert.ACTIVE).first()
@@ -132,7 +139,7 @@ def _raise_locked(
             event_end=event_end,
             at=at,
             actor=actor,
-            silenced=window is not None,
+            silenced=window is not None or history,
         )
     status = Alert.Status.SUPPRESSED if window is not None else Alert.Status.OPEN
     alert = Alert.objects.create(
@@ -153,8 +160,11 @@ def _raise_locked(
         first_seen_at=at,
         last_seen_at=at,
         opened_at=at,
-        escalation_due_at=None if window else at + dt.timedelta(minutes=escalation_minutes(severity=severity)),
+        escalation_due_at=(
+            None if window or history else at + dt.timedelta(minutes=escalation_minutes(severity=severity))
+        ),
         source_payload=payload,
+        history=history,
     )
     if window is not None:
         _record(
@@ -166,6 +176,9 @@ def _raise_locked(
             detail={"window_id": window.pk, "reason": window.reason},
             pushed=False,
         )
+        return alert
+    if history:  # no push, webhook or email per finding: the scan's summary tells people
+        _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="", pushed=False)
         return alert
     event = _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="")
     _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
@@ -220,7 +233,12 @@ def _repeat(
     alert.event_start = min(alert.event_start or event_start, event_start)
     if event_end is not None:
         alert.event_end = max(alert.event_end or event_end, event_end)
-    if alert.severity != before and alert.status == Alert.Status.OPEN and alert.escalation_level == 0:
+    if (
+        alert.severity != before
+        and alert.status == Alert.Status.OPEN
+        and alert.escalation_level == 0
+        and not alert.history  # found in history: never escalated one by one
+    ):
         sooner = alert.opened_at + dt.timedelta(minutes=escalation_minutes(severity=alert.severity))
         alert.escalation_due_at = min(alert.escalation_due_at or sooner, sooner)
     alert.save()

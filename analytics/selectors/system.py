@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from meters.models import Meter, QuarantinedReading
-from predictions.models import ModelVersion
+from predictions.models import HistoryScan, InitialTraining, ModelVersion
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,13 @@ def model_versions_latest(*, limit: int = 20) -> list[ModelVersion]:
     """Current versions first, then the most recently trained."""
     versions = list(ModelVersion.objects.order_by("-trained_at")[:limit])
     return sorted(versions, key=lambda version: version.status != ModelVersion.Status.CURRENT)
+
+
+def history_scans_latest(*, limit: int = 5) -> list[HistoryScan]:
+    """The latest scans of stored history (the first run's, imports'), newest first, with their progress."""
+    return list(HistoryScan.objects.defer("meter_ids").order_by("-created_at", "-id")[:limit])
+
+
+def initial_trainings() -> list[InitialTraining]:
+    """The first training of each model family after the first run: pending, running, done or failed."""
+    return list(InitialTraining.objects.order_by("id"))

@@ -27,8 +27,13 @@ def _alert_raise() -> Callable[..., Any] | None:
     return getattr(module, "alert_raise", None)
 
 
-def anomalies_to_alerts(*, anomalies: Iterable[Anomaly], raise_alert: Callable[..., Any] | None = None) -> int:
-    """Raise an alert for each open anomaly; returns how many were handed over."""
+def anomalies_to_alerts(
+    *, anomalies: Iterable[Anomaly], raise_alert: Callable[..., Any] | None = None, history: bool = False
+) -> int:
+    """Raise an alert for each open anomaly; returns how many were handed over.
+
+    `history=True`: found in stored history; raised at the anomaly's own start and marked so (no push or email).
+    """
     raise_alert = raise_alert or _alert_raise()
     if raise_alert is None:
         logger.info("alerts.services.alert_raise is not available; anomalies stay in predictions only")
@@ -54,6 +59,7 @@ def anomalies_to_alerts(*, anomalies: Iterable[Anomaly], raise_alert: Callable[.
             event_start=anomaly.start,
             event_end=anomaly.end,
             source_payload={"anomaly_id": anomaly.pk, "kind": anomaly.kind, "start": anomaly.start.isoformat()},
+            **({"history": True, "at": anomaly.start} if history else {}),
         )
         handed += 1
     if handed:

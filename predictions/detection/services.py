@@ -244,8 +244,12 @@ def anomalies_detect(
     end: dt.datetime | None = None,
     config: DetectorConfig | None = None,
     handoff: bool = True,
+    history: bool = False,
 ) -> DetectionResult:
-    """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit."""
+    """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit.
+
+    `history=True` (a scan of stored history): the alerts are marked as found in history, at the event's time.
+    """
     began = time.perf_counter()
     end = end or timezone.now()
     loaded = baseline_current()
@@ -270,7 +274,7 @@ def anomalies_detect(
 
         def hand_over() -> None:
             rows = Anomaly.objects.filter(pk__in=created_ids, alerted=False).select_related("meter", "hostel", "room")
-            result.handed_to_alerts = anomalies_to_alerts(anomalies=rows)
+            result.handed_to_alerts = anomalies_to_alerts(anomalies=rows, history=history)
 
         transaction.on_commit(hand_over)
     result.seconds = time.perf_counter() - began

@@ -50,12 +50,13 @@ def test_an_ingested_batch_enqueues_detection_for_its_meters_and_new_intervals(
     from predictions.detection import streaming
 
     monkeypatch.setattr(streaming, "detection_request", lambda **kwargs: calls.append(kwargs))
+    start = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)  # live, not history
     with django_capture_on_commit_callbacks(execute=True):
         readings_ingested.send(
-            sender=None, meter_ids=[campus.meter_a.pk], start=START, end=START + dt.timedelta(minutes=45)
+            sender=None, meter_ids=[campus.meter_a.pk], start=start, end=start + dt.timedelta(minutes=45)
         )
     assert calls == [
-        {"meter_ids": [campus.meter_a.pk], "start": START, "end": START + dt.timedelta(hours=1, minutes=45)}
+        {"meter_ids": [campus.meter_a.pk], "start": start, "end": start + dt.timedelta(hours=1, minutes=45)}
     ]
 
 

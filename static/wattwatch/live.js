@@ -113,6 +113,9 @@
         // More was missed than a resume replays: the page itself is out of date.
         if (event.complete === false) location.reload();
         if (typeof event.open_alerts === "number") setBadge(event.open_alerts);
+      } else if (event.type === "history.scanned") {
+        // One toast per scanned hostel; its findings were stored quietly (found in history).
+        toast(event.title, event.url);
       } else if (event.type && event.type.indexOf("alert.") === 0) {
         if (typeof event.event_id === "number" && seen.has(event.event_id)) return;
         remember(event.event_id);

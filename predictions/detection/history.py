@@ -1,0 +1,167 @@
+"""Scans of stored history: detection over readings that were already there (the seeded demo, an import).
+
+What a scan finds is raised as alerts marked as found in history (no push, email or escalation each),
+and when the scan ends each hostel gets one summary notification (alerts.services.history). A scan is
+a `HistoryScan` row worked through a chunk of meters per task, so live detection queued meanwhile runs
+between chunks, and progress survives a restart. Every step is safe to run twice: anomalies are upserted,
+an anomaly becomes an alert once, a chunk counts once (conditional update), a summary is sent once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from meters.models import Meter, Reading
+from predictions.detection.baselines import DETECTED_KINDS
+from predictions.detection.services import anomalies_detect
+from predictions.models import Anomaly, HistoryScan
+
+logger = logging.getLogger(__name__)
+
+CHUNK_METERS = 45  # about one demo hostel per task: 15 s of a worker for 120 days
+SLICE = dt.timedelta(days=30)  # one detection call's span: long enough to amortise its 24 h of context
+STALE_AFTER = dt.timedelta(minutes=15)  # a running scan not advanced for this long is queued again
+
+
+def history_cutoff(*, now: dt.datetime | None = None) -> dt.datetime:
+    """Readings before this are history (settings.DETECTION_HISTORY_HOURS before now)."""
+    return (now or timezone.now()) - dt.timedelta(hours=settings.DETECTION_HISTORY_HOURS)
+
+
+def _scan_order(meter_ids: list[int]) -> list[int]:
+    """Hostel by hostel (the first hostel's inbox fills first), hostel mains after their rooms."""
+    rows = Meter.objects.filter(pk__in=meter_ids).values_list("pk", "hostel_id", "room__hostel_id")
+    return [pk for pk, hostel, room_hostel in sorted(rows, key=lambda r: (r[2] or r[1] or 0, r[0]))]
+
+
+def history_scan_create(
+    *, reason: str, meter_ids: list[int], start: dt.datetime, end: dt.datetime, key: str | None = None
+) -> tuple[HistoryScan, bool]:
+    """Store a scan (or find the one with this key) and queue its first step after commit."""
+    ordered = _scan_order(meter_ids)
+    scan, created = HistoryScan.objects.get_or_create(
+        key=key or f"{reason}:{uuid.uuid4().hex}",
+        defaults={"reason": reason, "start": start, "end": end, "meter_ids": ordered, "meters_total": len(ordered)},
+    )
+    if created:
+        history_scan_enqueue(scan_id=scan.pk)
+    return scan, created
+
+
+def history_scan_enqueue(*, scan_id: int) -> None:
+    from predictions.tasks import history_scan_step_task
+
+    transaction.on_commit(lambda: history_scan_step_task.delay(scan_id=scan_id))
+
+
+def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, Any]:
+    """Scan the next chunk of meters over the whole range; finish (summaries) after the last one."""
+    scan = HistoryScan.objects.get(pk=scan_id)
+    if scan.status in (HistoryScan.Status.DONE, HistoryScan.Status.FAILED):
+        return {"scan": scan.pk, "skipped": scan.status}
+    if scan.status == HistoryScan.Status.PENDING:
+        HistoryScan.objects.filter(pk=scan.pk, status=HistoryScan.Status.PENDING).update(
+            status=HistoryScan.Status.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+        )
+    done = scan.meters_done
+    meters = list(scan.meter_ids[done : done + chunk])
+    by_hostel: dict[str, int] = {}
+    start = scan.start
+    while meters and start < scan.end:
+        end = min(start + SLICE, scan.end)
+        result = anomalies_detect(meter_ids=meters, start=start, end=end, history=True)
+        raised = (
+            Anomaly.objects.filter(pk__in=result.created, status=Anomaly.Status.OPEN)
+            .values("hostel_id")
+            .annotate(n=Count("id"))
+        )
+        for row in raised:
+            key = str(row["hostel_id"] or "-")
+            by_hostel[key] = by_hostel.get(key, 0) + row["n"]
+        start = end
+    merged = dict(scan.findings_by_hostel)
+    for key, n in by_hostel.items():
+        merged[key] = merged.get(key, 0) + n
+    for hostel_id in Meter.objects.filter(pk__in=meters).values_list("hostel_id", "room__hostel_id"):
+        merged.setdefault(str(hostel_id[1] or hostel_id[0] or "-"), 0)  # a hostel with nothing found is told so
+    advanced = HistoryScan.objects.filter(pk=scan.pk, meters_done=done).update(
+        meters_done=done + len(meters),
+        findings=scan.findings + sum(by_hostel.values()),
+        findings_by_hostel=merged,
+        updated_at=timezone.now(),  # update() leaves auto_now alone: a restart reads staleness from it
+    )
+    if not advanced:  # another delivery of this step got here first and carries on
+        return {"scan": scan.pk, "skipped": "chunk done by another run"}
+    if done + len(meters) < scan.meters_total:
+        history_scan_enqueue(scan_id=scan.pk)
+        return {"scan": scan.pk, "meters_done": done + len(meters), "findings": sum(by_hostel.values())}
+    return history_scan_finish(scan_id=scan.pk)
+
+
+def history_scan_finish(*, scan_id: int) -> dict[str, Any]:
+    """Mark the scan done and send one summary per hostel (each at most once, whatever re-runs)."""
+    from alerts.services import history_summary_record
+
+    with transaction.atomic():
+        scan = HistoryScan.objects.select_for_update().get(pk=scan_id)
+        if scan.status == HistoryScan.Status.DONE:
+            return {"scan": scan.pk, "skipped": "done"}
+        scan.status = HistoryScan.Status.DONE
+        scan.finished_at = timezone.now()
+        scan.save(update_fields=["status", "finished_at", "updated_at"])
+        for key, findings in sorted(scan.findings_by_hostel.items()):
+            if findings or scan.reason == HistoryScan.Reason.FIRST_RUN:
+                history_summary_record(
+                    key=f"history-scan:{scan.pk}:{key}",
+                    hostel_id=None if key == "-" else int(key),
+                    findings=findings,
+                    start=scan.start,
+                    end=scan.end,
+                )
+    return {"scan": scan.pk, "status": "done", "findings": scan.findings, "meters": scan.meters_total}
+
+
+def history_scan_fail(*, scan_id: int, error: BaseException) -> None:
+    """Record why a scan stopped (after its retries); the next start of the server queues it again."""
+    HistoryScan.objects.filter(pk=scan_id).exclude(status=HistoryScan.Status.DONE).update(
+        status=HistoryScan.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
+    )
+
+
+def history_scan_request(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> HistoryScan:
+    """An import stored history: scan the detected meters among these over [start, end)."""
+    detected = list(Meter.objects.filter(pk__in=meter_ids, kind__in=DETECTED_KINDS).values_list("pk", flat=True))
+    scan, _ = history_scan_create(reason=HistoryScan.Reason.IMPORT, meter_ids=detected, start=start, end=end)
+    return scan
+
+
+def first_run_scan_ensure(*, now: dt.datetime | None = None) -> HistoryScan | None:
+    """Queue the scan of the stored history once (or again, when an unfinished one was interrupted)."""
+    now = now or timezone.now()
+    scan = HistoryScan.objects.filter(key="first-run").first()
+    if scan is None:
+        first = Reading.objects.order_by("timestamp").values_list("timestamp", flat=True).first()
+        if first is None:
+            return None
+        start = max(first, now - dt.timedelta(days=settings.FIRST_RUN_HISTORY_DAYS))
+        meter_ids = list(Meter.objects.filter(kind__in=DETECTED_KINDS).values_list("pk", flat=True))
+        scan, _ = history_scan_create(
+            reason=HistoryScan.Reason.FIRST_RUN, meter_ids=meter_ids, start=start, end=now, key="first-run"
+        )
+        return scan
+    interrupted = scan.status == HistoryScan.Status.RUNNING and (
+        settings.EMBEDDED or now - scan.updated_at > STALE_AFTER
+    )
+    if scan.status in (HistoryScan.Status.PENDING, HistoryScan.Status.FAILED) or interrupted:
+        if scan.status == HistoryScan.Status.FAILED:
+            HistoryScan.objects.filter(pk=scan.pk).update(status=HistoryScan.Status.PENDING, error="")
+        history_scan_enqueue(scan_id=scan.pk)  # its queued step was lost with the last process
+    return scan
