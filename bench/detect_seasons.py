@@ -8,6 +8,7 @@ fresh scratch database and its own subprocesses (migrate, simulate_campus, evalu
 runs are independent; at most two run at once.
 
     DEBUG=1 .venv/bin/python bench/detect_seasons.py --seeds 101 202 303
+    DEBUG=1 .venv/bin/python bench/detect_seasons.py --seeds 101 202 303 --one-season-per-seed --jobs 2
     DEBUG=1 .venv/bin/python bench/detect_seasons.py --seeds 1 --seasons now
     DEBUG=1 .venv/bin/python bench/detect_seasons.py --seeds 101 \\
         --database-url-template postgresql://postgres@127.0.0.1:5432/wattwatch_seasons_{seed}_{season}
@@ -108,7 +109,12 @@ def run_one(*, seed: int, season: str, year: int, template: str | None, workdir:
     """Simulate one campus into a fresh database and score the detector on it."""
     label = f"[seed {seed} {season}]"
     start = history_start(season, year)
-    env = dict(os.environ, DATABASE_URL=_database_url(template, workdir, seed, season), DB_CONN_MAX_AGE="0")
+    env = dict(
+        os.environ,
+        DATABASE_URL=_database_url(template, workdir, seed, season),
+        DB_CONN_MAX_AGE="0",
+        ML_MODELS_DIR=str(workdir / "models"),  # scratch runs never write into the checkout's ml_models/
+    )
     log = workdir / f"seed{seed}-{season}.log"
     log.unlink(missing_ok=True)
     began = time.perf_counter()
@@ -177,6 +183,11 @@ def main() -> None:
     parser.add_argument(
         "--seasons", nargs="+", choices=sorted(SEASONS), default=list(DEFAULT_SEASONS), help="Where windows end."
     )
+    parser.add_argument(
+        "--one-season-per-seed",
+        action="store_true",
+        help="Seed i runs only season i (round robin) instead of every season: one run per seed.",
+    )
     parser.add_argument("--year", type=int, default=2026, help="Year in which the detection windows end.")
     parser.add_argument("--jobs", type=int, default=1, choices=(1, 2), help="Runs at once (at most 2).")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/detect_seasons"), help="SQLite files and logs.")
@@ -195,7 +206,10 @@ def main() -> None:
     if options.database_url_template and len(options.seasons) > 1 and "{season}" not in options.database_url_template:
         parser.error("--database-url-template needs {season} with more than one season")
     options.workdir.mkdir(parents=True, exist_ok=True)
-    plan = [(seed, season) for seed in options.seeds for season in options.seasons]
+    if options.one_season_per_seed:
+        plan = [(seed, options.seasons[i % len(options.seasons)]) for i, seed in enumerate(options.seeds)]
+    else:
+        plan = [(seed, season) for seed in options.seeds for season in options.seasons]
     say(f"{len(plan)} runs, {options.jobs} at a time; logs in {options.workdir}")
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=options.jobs) as pool:
