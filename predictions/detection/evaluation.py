@@ -45,6 +45,7 @@ class Score:
     false_alerts_per_meter_month: float
     median_minutes_to_detect: float | None
     recall_by_kind: dict[str, float]
+    false_alarms_by_kind: dict[str, int]
 
     def as_dict(self, prefix: str = "") -> dict[str, Any]:
         return {f"{prefix}{k}": v for k, v in self.__dict__.items()}
@@ -70,8 +71,9 @@ def score_spans(
         same = a.meter_id == t.meter_id or main_of.get(t.meter_id) == a.meter_id
         return same and a.start < t.end + tolerance and t.start < a.end + tolerance
 
-    true_alarms = sum(1 for a in detected if any(matches(a, t) for t in truth))
-    false_alarms = len(detected) - true_alarms
+    false_kinds = [a.kind for a in detected if not any(matches(a, t) for t in truth)]
+    false_alarms = len(false_kinds)
+    true_alarms = len(detected) - false_alarms
     delays: list[float] = []
     found = 0
     by_kind: dict[str, list[bool]] = {}
@@ -96,6 +98,7 @@ def score_spans(
         false_alerts_per_meter_month=round(false_alarms / max(meters, 1) / months, 4),
         median_minutes_to_detect=float(np.median(delays)) if delays else None,
         recall_by_kind={k: round(sum(v) / len(v), 3) for k, v in sorted(by_kind.items())},
+        false_alarms_by_kind={k: false_kinds.count(k) for k in sorted(set(false_kinds))},
     )
 
 

@@ -1,12 +1,14 @@
 """Expected consumption of every meter, with a prediction band: the baseline anomaly detection compares against.
 
-One gradient-boosted model for all meters of a campus (time of week, temperature, degree-hours,
-occupancy, bed type, calendar) predicts consumption relative to each meter's own scale, with a
-robust (absolute-error) objective so incidents in the history do not teach it that they are
-normal. Each meter gets a residual scale (MAD) for its band, ASHRAE Guideline 14 fit metrics on a
-held-back recent window, and a tier: `own` when it has enough history, `cohort` (the scale of
-meters of its kind and bed type) when it has little, `profile` (its own hour-of-day median) when
-there is no cohort either.
+Each meter's heating and cooling first get a linear change-point model (kW per degree below or
+above a balance temperature while someone is in), which goes on growing in weather colder or
+hotter than any in the training window. One gradient-boosted model for all meters of a campus
+(time of week, temperature, degree-hours, occupancy, bed type, calendar) then predicts the rest of
+the consumption relative to each meter's own scale, with a robust (absolute-error) objective so
+incidents in the history do not teach it that they are normal. Each meter gets a residual scale
+(MAD) for its band, ASHRAE Guideline 14 fit metrics on a held-back recent window, and a tier:
+`own` when it has enough history, `cohort` (the scale of meters of its kind and bed type) when it
+has little, `profile` (its own hour-of-day median) when there is no cohort either.
 """
 
 from __future__ import annotations
@@ -34,13 +36,16 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     WINDOW_HOURS,
     MeterStats,
     Prediction,
+    WeatherResponse,
     _ashrae,
     _cohort_key,
     _common_mode,
     _hourly_fit,
     _window_stats,
     features,
+    presence,
     trailing_mean,
+    weather_response_fit,
     window_sizes,
 )
 from predictions.ml.artifacts import artifact_read, artifact_write
@@ -50,7 +55,7 @@ class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
 
     FAMILY = "anomaly"
-    FORMAT_VERSION = 2
+    FORMAT_VERSION = 3
 
     def __init__(self, *, n_estimators: int = 120, max_depth: int = 6, learning_rate: float = 0.1, seed: int = 0):
         self.params: dict[str, Any] = {
@@ -62,6 +67,7 @@ class AnomalyBaseline:
         }
         self.booster: xgb.Booster | None = None
         self.meters: dict[int, MeterStats] = {}
+        self.weather: dict[int, WeatherResponse] = {}
         self.cohorts: dict[str, tuple[float, float, list[float]]] = {}
         self.iforest: IsolationForest | None = None
         self.iforest_offset: float = 0.0
@@ -79,6 +85,11 @@ class AnomalyBaseline:
             raise ValueError("no readings to train on")
         valid["kwh_h"] = valid["kwh"] / valid["interval_h"]
         valid["hour_i"] = np.floor(valid["hour"].to_numpy()).astype(int) % 24
+        # The weather-driven part of each reading is modelled apart (it must extrapolate); levels, habits
+        # and the tree learn from what is left ("norm_h"), the weather-normalised demand.
+        self.weather = self._fit_weather(valid)
+        valid["weather_h"] = self._weather_kw(valid)
+        valid["norm_h"] = valid["kwh_h"] - valid["weather_h"]
         self.train_start = valid["ts"].min().to_pydatetime()
         self.train_end = valid["ts"].max().to_pydatetime()
         grouped = valid.groupby("meter_id")
@@ -91,11 +102,11 @@ class AnomalyBaseline:
         cut = pd.Timestamp(self.train_end) - pd.Timedelta(days=held_days)
         recent = (valid["ts"] < cut) & (valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS))
         basis = valid[recent | ~valid["meter_id"].isin(valid.loc[recent, "meter_id"].unique())]
-        clip = basis.groupby("meter_id")["kwh_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
-        scales = clip.groupby(basis["meter_id"]).mean().to_dict()
+        clip = basis.groupby("meter_id")["norm_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
+        scales = {k: max(float(v), 1e-3) for k, v in clip.groupby(basis["meter_id"]).mean().items()}
         valid["scale"] = valid["meter_id"].map(scales)
-        medians = basis.groupby(["meter_id", "hour_i"])["kwh_h"].median()
-        overall = basis.groupby("meter_id")["kwh_h"].median()
+        medians = basis.groupby(["meter_id", "hour_i"])["norm_h"].median()
+        overall = basis.groupby("meter_id")["norm_h"].median()
         profiles: dict[int, list[float]] = {}
         known = set(medians.index.get_level_values(0))
         medians_any: Any = medians
@@ -113,7 +124,9 @@ class AnomalyBaseline:
         if len(fit_rows) > MAX_TRAIN_ROWS:
             fit_rows = fit_rows.sample(MAX_TRAIN_ROWS, random_state=self.params["seed"])
         self.booster = self._fit_booster(fit_rows)
-        valid["expected_h"] = self._raw(valid, valid["own_profile"].to_numpy()) * valid["scale"].to_numpy()
+        valid["expected_h"] = (
+            self._raw(valid, valid["own_profile"].to_numpy()) * valid["scale"].to_numpy() + valid["weather_h"]
+        )
         rel = (valid["kwh_h"] - valid["expected_h"]) / (valid["expected_h"] + DENOM_FLOOR * valid["scale"])
         valid["rel"] = rel
         holdout = valid["ts"] >= cut
@@ -132,7 +145,7 @@ class AnomalyBaseline:
             win_med, win_scale = _window_stats(r_all, held_mask, float(rows["interval_h"].iloc[0]))
             q1, q3 = (float(x) for x in np.quantile(r, [0.25, 0.75]))
             hours = rows["hour_i"].to_numpy()
-            kwh_h = rows["kwh_h"].to_numpy()
+            kwh_h = rows["norm_h"].to_numpy()
             profile = profiles[meter_id]
             prof = np.array(profile)[hours]
             prel = (kwh_h - prof) / (prof + DENOM_FLOOR * scales[meter_id])
@@ -199,6 +212,52 @@ class AnomalyBaseline:
         self.metrics["training_seconds"] = round(self.training_seconds, 3)
         return self.metrics
 
+    @staticmethod
+    def _fit_weather(valid: pd.DataFrame) -> dict[int, WeatherResponse]:
+        weekend = (valid["dow"].to_numpy(dtype=float) >= 5) | (valid["calendar"].to_numpy(dtype=float) == 4)
+        # Hourly means: the weather is hourly, and a quarter of the rows fit four times faster.
+        hourly = (
+            pd.DataFrame(
+                {
+                    "meter_id": valid["meter_id"].to_numpy(),
+                    "at": pd.DatetimeIndex(valid["ts"]).floor("1h").asi8,
+                    "kwh_h": valid["kwh_h"].to_numpy(dtype=float),
+                    "temp": valid["temp"].to_numpy(dtype=float),
+                    "hour": valid["hour_i"].to_numpy(),
+                    "weekend": weekend.astype(float),
+                    "present": presence(valid),
+                }
+            )
+            .groupby(["meter_id", "at"], sort=False)
+            .mean()
+            .reset_index()
+        )
+        temp, kwh_h, hour, weekend_h, present = (
+            hourly[c].to_numpy(dtype=float) for c in ("temp", "kwh_h", "hour", "weekend", "present")
+        )
+        responses = {}
+        for meter_id, index in hourly.groupby("meter_id").indices.items():
+            responses[int(str(meter_id))] = weather_response_fit(
+                kwh_h=kwh_h[index],
+                temp=temp[index],
+                hour=hour[index].astype(int),
+                weekend=weekend_h[index],
+                present=present[index],
+            )
+        return responses
+
+    def _weather_kw(self, frame: pd.DataFrame) -> np.ndarray:
+        """Each reading's weather-driven demand (kW) from its meter's slopes; 0 for a meter the model never saw."""
+        out = np.zeros(len(frame))
+        if not self.weather or not len(frame):
+            return out
+        temp, present = frame["temp"].to_numpy(dtype=float), presence(frame)
+        for meter_id, index in frame.groupby("meter_id").indices.items():
+            response = self.weather.get(int(str(meter_id)))
+            if response is not None:
+                out[index] = response.kw(temp[index], present[index])
+        return out
+
     def _gate_rooms(self, valid: pd.DataFrame) -> None:
         """ASHRAE Guideline 14 is written for whole buildings: main meters are gated (and muted) on it.
 
@@ -226,7 +285,7 @@ class AnomalyBaseline:
 
     def _fit_booster(self, rows: pd.DataFrame) -> xgb.Booster:
         dtrain = xgb.DMatrix(
-            features(rows, rows["own_profile"].to_numpy()), label=(rows["kwh_h"] / rows["scale"]).to_numpy()
+            features(rows, rows["own_profile"].to_numpy()), label=(rows["norm_h"] / rows["scale"]).to_numpy()
         )
         return xgb.train(
             {
@@ -346,7 +405,8 @@ class AnomalyBaseline:
             use_profile[a:b] = s.tier == "profile"
             stats_list.append((int(a), int(b), s))
         raw = self._raw(frame, profile / np.maximum(scale, 1e-9))
-        expected_h = np.where(use_profile, profile, raw * scale)
+        weather_h = self._weather_kw(frame)
+        expected_h = np.where(use_profile, profile, raw * scale) + weather_h
         denom_h = expected_h + DENOM_FLOOR * scale
         rel = (kwh_h - expected_h) / denom_h
         if peers:
@@ -361,7 +421,7 @@ class AnomalyBaseline:
             z_long[lo:hi] = (trailing_mean(rel_m, sizes[2]) - s.win_med[2]) / s.win_scale[2]
         iqr = q3 - q1
         iqr_out = (rel > q3 + 3 * iqr) | (rel < q1 - 3 * iqr)
-        seasonal_z = (kwh_h - profile) / (profile + DENOM_FLOOR * scale) / psigma
+        seasonal_z = (kwh_h - weather_h - profile) / (profile + DENOM_FLOOR * scale) / psigma
         prediction = Prediction(
             expected=expected_h * interval_h,
             denom=denom_h * interval_h,

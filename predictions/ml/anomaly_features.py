@@ -29,6 +29,13 @@ HOLDOUT_DAYS = 7
 RECENT_DAYS = 28
 DENOM_FLOOR = 0.2  # share of the meter's mean added to the denominator of the relative residual
 WINDOW_HOURS = (0.0, 4.0, 24.0)  # a reading, the last four hours, the last day
+# Balance temperatures tried for each meter's heating and cooling (the change-point model of ASHRAE
+# Guideline 14 and PRISM: below/above it, demand grows linearly with the degrees).
+HEAT_BASES = (13.0, 15.5, 18.0)
+COOL_BASES = (20.0, 23.0, 26.0)
+MIN_SLOPE_T = 4.0  # a slope is kept only this many standard errors above zero
+MIN_DEGREE_HOURS = 24  # readings with at least one degree of heating (or cooling) needed to learn a slope
+DEGREE_CAP = 25.0  # degrees beyond the balance point counted at most (a heater has a rating)
 
 
 def features(frame: pd.DataFrame, own_profile: np.ndarray) -> np.ndarray:
@@ -77,6 +84,103 @@ class MeterStats:
     gate_nmbe: float | None = None
     profile: list[float] = field(default_factory=list)  # 24 hourly medians of kWh per hour
     profile_sigma: float = 0.3
+
+
+@dataclass(frozen=True)
+class WeatherResponse:
+    """A meter's linear heating and cooling demand: kW per degree beyond each balance temperature."""
+
+    heat_base: float = HEAT_BASES[1]
+    heat_kw: float = 0.0
+    cool_base: float = COOL_BASES[1]
+    cool_kw: float = 0.0
+
+    def kw(self, temp: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """Weather-driven demand (kW) at each reading; nothing while nobody is in or the temperature is unknown."""
+        heat, cool = degrees(temp, present, self.heat_base, self.cool_base)
+        return self.heat_kw * heat + self.cool_kw * cool
+
+
+def presence(frame: pd.DataFrame) -> np.ndarray:
+    """1 where someone is in (rooms and hostels with a known capacity), else 1 (buildings without occupancy)."""
+    capacity = frame["capacity"].to_numpy(dtype=float)
+    occupants = np.nan_to_num(frame["occupants"].to_numpy(dtype=float), nan=0.0)
+    return np.where(capacity > 0, (occupants > 0).astype(float), 1.0)
+
+
+def degrees(temp: np.ndarray, present: np.ndarray, heat_base: float, cool_base: float) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(temp, dtype=float)
+    heat = np.nan_to_num(np.clip(heat_base - t, 0.0, DEGREE_CAP), nan=0.0) * present
+    cool = np.nan_to_num(np.clip(t - cool_base, 0.0, DEGREE_CAP), nan=0.0) * present
+    return heat, cool
+
+
+def weather_response_fit(
+    *, kwh_h: np.ndarray, temp: np.ndarray, hour: np.ndarray, weekend: np.ndarray, present: np.ndarray
+) -> WeatherResponse:
+    """One meter's heating and cooling slopes: its expected demand goes on growing beyond the weather it has seen.
+
+    A tree model is flat outside the temperatures of its training window: trained on a late summer, it
+    expects October's heating in December's cold. A slope per degree extrapolates. The slopes come from a
+    robust least-squares fit (trimmed twice at 3.5 MAD, so incidents do not teach them) next to the
+    meter's hour-of-day and weekend habits and whether anyone is in; the balance temperatures are the
+    pair that fits best. A slope is kept only when positive and learnt from at least `MIN_DEGREE_HOURS`
+    readings a degree or more beyond its balance point.
+    """
+    ok = np.isfinite(temp) & np.isfinite(kwh_h)
+    if ok.sum() < 48:
+        return WeatherResponse()
+    y = kwh_h[ok]
+    habits = np.column_stack([np.eye(24)[hour[ok] % 24], weekend[ok].astype(float), present[ok].astype(float)])
+    best: tuple[float, WeatherResponse] | None = None
+    for heat_base in HEAT_BASES:
+        for cool_base in COOL_BASES:
+            heat, cool = degrees(temp[ok], present[ok], heat_base, cool_base)
+            use = [d for d in (heat, cool) if (d >= 1.0).sum() >= MIN_DEGREE_HOURS]
+            names = [n for n, d in (("heat", heat), ("cool", cool)) if (d >= 1.0).sum() >= MIN_DEGREE_HOURS]
+            loss, slopes, t = _trimmed_fit(y, habits, use)
+            # A slope must add demand and stand out of the noise (readings an hour apart are not
+            # independent, hence a t of 4): drop the weakest term that does not, and refit.
+            while any(v <= 0 or tv < MIN_SLOPE_T for v, tv in zip(slopes, t, strict=True)):
+                weakest = int(np.argmin(t))
+                use, names = use[:weakest] + use[weakest + 1 :], names[:weakest] + names[weakest + 1 :]
+                loss, slopes, t = _trimmed_fit(y, habits, use)
+            found = dict(zip(names, slopes, strict=True))
+            response = WeatherResponse(
+                heat_base=heat_base, heat_kw=found.get("heat", 0.0), cool_base=cool_base, cool_kw=found.get("cool", 0.0)
+            )
+            if best is None or loss < best[0]:
+                best = (loss, response)
+    return best[1] if best is not None else WeatherResponse()
+
+
+def _trimmed_fit(y: np.ndarray, habits: np.ndarray, terms: list[np.ndarray]) -> tuple[float, list[float], list[float]]:
+    """Least squares of y on habits and the degree terms, refitted twice without the rows beyond 3.5 MAD.
+
+    Returns a Huber-like loss over all rows (comparable between balance temperatures), the terms'
+    slopes and their t statistics (a negative slope has a negative t).
+    """
+    x = np.column_stack([habits, *terms]) if terms else habits
+    keep = np.ones(len(y), dtype=bool)
+    coef = np.zeros(x.shape[1])
+    inverse = np.eye(x.shape[1])
+    resid = y
+    limit = 1.0
+    for _ in range(3):
+        xk = x[keep]
+        # Normal equations with a whisper of ridge: the habit columns can be collinear (no vacancy, say).
+        inverse = np.linalg.inv(xk.T @ xk + 1e-6 * np.eye(x.shape[1]))
+        coef = inverse @ (xk.T @ y[keep])
+        resid = y - x @ coef
+        centre = float(np.median(resid))
+        limit = max(3.5 * 1.4826 * float(np.median(np.abs(resid - centre))), 1e-6)
+        keep = np.abs(resid - centre) <= limit
+    loss = float(np.minimum(resid**2, limit**2).sum())
+    kept = resid[keep]
+    variance = float(kept.var()) if len(kept) > 1 else 0.0
+    first = habits.shape[1]
+    errors = np.sqrt(np.maximum(np.diag(inverse)[first:] * variance, 1e-18))
+    return loss, [float(v) for v in coef[first:]], [float(v) for v in coef[first:] / errors]
 
 
 @dataclass
