@@ -267,6 +267,27 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Two queues, so a live alert never waits behind a long job: "celery" (the default) carries live
+# detection, alerts, notifications and housekeeping; "bulk" carries training, history scans and the
+# detection sweep. A worker started without -Q consumes both; production runs one worker per queue
+# (docker-compose: worker and worker-bulk), and the embedded mode runs one thread for each.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "bulk": {}}
+CELERY_BULK_QUEUE = "bulk"
+CELERY_TASK_ROUTES = {
+    name: {"queue": "bulk"}
+    for name in (
+        "predictions.tasks.forecasts_hourly",
+        "predictions.tasks.segmentation_daily",
+        "predictions.tasks.failure_risk_daily",
+        "predictions.tasks.models_retrain_weekly",
+        "predictions.tasks.detection_sweep",
+        "predictions.tasks.baseline_retrain",
+        "predictions.tasks.baseline_drift_check",
+        "predictions.tasks.history_scan_step",
+        "predictions.tasks.initial_training",
+    )
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
 # Readings older than this when they arrive are history: scanned quietly, found anomalies summed up in one
