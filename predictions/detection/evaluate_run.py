@@ -14,6 +14,7 @@ from django.db.models import Max, Min
 
 from meters.models import Incident, Meter, Reading
 from predictions.detection.baselines import detection_meter_ids
+from predictions.detection.days import DAY_KINDS
 from predictions.detection.detectors import DetectorConfig
 from predictions.detection.evaluation import Span, day_scores, isolation_forest_baseline, score_spans
 from predictions.detection.frames import frame_load
@@ -213,7 +214,12 @@ def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None =
         "anomalies": len(detected),
     }
     if day_labels:
-        result |= day_scores(detected=detected, labels=day_labels, tz=tz)
+        # Day labels judge whole days: the day-level findings answer them. An hour's spike or a gap in the
+        # data is not a claim about a day; what every finding scores is kept beside, with `_all_findings`.
+        whole_days = [span for span in detected if span.kind in DAY_KINDS]
+        result |= day_scores(detected=whole_days, labels=day_labels, tz=tz)
+        every = day_scores(detected=detected, labels=day_labels, tz=tz)
+        result |= {f"{k}_all_findings": v for k, v in every.items()}
         base_days = day_scores(detected=baseline_spans, labels=day_labels, tz=tz)
         result |= {f"baseline_{k}": v for k, v in base_days.items()}
     return result

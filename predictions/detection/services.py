@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from meters.models import Meter
 from predictions.detection.baselines import baseline_current, detection_meter_ids, meter_policies
+from predictions.detection.days import DayConfig, day_findings, days_found
 from predictions.detection.detectors import CONSUMPTION_KINDS, Candidate, DetectorConfig, frame_candidates
 from predictions.detection.explain import excess_cost, explain, tariff_for
 from predictions.detection.frames import MeterInfo, frame_load, meter_infos
@@ -137,6 +138,7 @@ def incidents_find(
     # Sweeps cover rooms and hostel mains; a caller naming meters (an imported building) gets them all.
     detected = [i for i in ids if i in infos and (meter_ids is not None or infos[i].kind in ("room", "hostel_main"))]
     since_context = pd.Timestamp(start - dt.timedelta(hours=context_hours))
+    whole = frame  # the day detector reads weeks before start, not only the context hours
     if frame is None:
         frame = frame_load(meter_ids=detected, start=since_context.to_pydatetime(), end=end)
     else:  # a caller that already loaded the readings (evaluation) passes them in
@@ -153,6 +155,8 @@ def incidents_find(
             if item.end > since:
                 found.append(item)
     found = _drop_echoes(found, infos) + _replacement_gaps(meter_ids=detected, start=start, end=end)
+    days = day_findings(infos=infos, meter_ids=detected, start=start, end=end, frame=whole, config=DayConfig())
+    found += days_found(findings=days, policies=meter_policies(meter_ids=detected), make=Found)
     hostels: set[int] = {
         infos[i].hostel_id or 0 for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id
     }

@@ -1,0 +1,135 @@
+"""Day-level findings on the Cambridge buildings: closed weekdays found with no calendar, per building.
+
+Loads the 16 buildings (bench/detect_cambridge.py's loader, no calendar), writes a day label file per
+building (`date,is_anomaly`: its weekdays on England's bank holidays, from the `holidays` package, and
+in the Christmas closure, 24 Dec to 1 Jan) and runs the same evaluation as
+`manage.py evaluate_detector --meter CAM-<code> --labels <file>` on each. Prints the day precision,
+recall and F1 with the plain Isolation Forest's (`baseline_` prefix) for the eight buildings with a
+clear working week, their mean, and for the eight others how many days were flagged. The last line
+is one JSON object.
+
+    createdb -h 127.0.0.1 -U postgres wt_days
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_days DEBUG=1
+    .venv/bin/python manage.py migrate -v0 && nice -n 5 .venv/bin/python bench/detect_cambridge_days.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import holidays  # noqa: E402
+from detect_cambridge import load  # noqa: E402
+from django.db.models import Max, Min  # noqa: E402
+
+from meters.models import Meter, Reading  # noqa: E402
+from predictions.detection.days import day_findings  # noqa: E402
+from predictions.detection.evaluate_run import evaluate_meter  # noqa: E402
+from predictions.detection.frames import meter_infos  # noqa: E402
+
+CLEAR_WEEK = ("b24", "b110", "b8", "b9", "b14", "b34", "b54", "b117")
+KEYS = (
+    "day_precision",
+    "day_recall",
+    "day_f1",
+    "baseline_day_precision",
+    "baseline_day_recall",
+    "baseline_day_f1",
+    "day_f1_all_findings",
+)
+
+
+def closed_weekday(day: dt.date, bank_holidays: holidays.HolidayBase) -> bool:
+    """A weekday the building was closed: a bank holiday in England, or the Christmas closure."""
+    christmas = (day.month == 12 and day.day >= 24) or (day.month == 1 and day.day == 1)
+    return day.weekday() < 5 and (day in bank_holidays or christmas)
+
+
+def labels_write(*, meter: Meter, folder: Path) -> tuple[Path, int]:
+    """Every local day of the meter's history, labelled; returns the file and how many days are positive."""
+    zone = ZoneInfo("Europe/London")
+    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    first, last = bounds["first"].astimezone(zone).date(), bounds["last"].astimezone(zone).date()
+    bank_holidays = holidays.UK(subdiv="ENG", years=range(first.year, last.year + 1))
+    path = folder / f"{meter.serial}.csv"
+    positives = 0
+    with path.open("w") as handle:
+        handle.write("date,is_anomaly\n")
+        day = first
+        while day <= last:
+            closed = closed_weekday(day, bank_holidays)
+            positives += closed
+            handle.write(f"{day.isoformat()},{int(closed)}\n")
+            day += dt.timedelta(days=1)
+    return path, positives
+
+
+def _day_findings(meter: Meter) -> int:
+    """How many days the day detector flags over the meter's whole history."""
+    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    infos = meter_infos(meter_ids=[meter.id])
+    end = bounds["last"] + dt.timedelta(hours=1)
+    return len(day_findings(infos=infos, meter_ids=[meter.id], start=bounds["first"], end=end))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="building codes to evaluate (default: all sixteen)")
+    options = parser.parse_args()
+    began = time.perf_counter()
+    load()
+    print(f"loaded the buildings in {time.perf_counter() - began:.0f} s", flush=True)
+    meters = {m.serial.removeprefix("CAM-"): m for m in Meter.objects.filter(serial__startswith="CAM-")}
+    codes = [
+        c
+        for c in sorted(meters, key=lambda c: (c not in CLEAR_WEEK, int(c[1:])))
+        if not options.only or c in options.only
+    ]
+    clear: dict[str, dict[str, float]] = {}
+    others: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="cambridge-days-") as tmp:
+        for code in codes:
+            began = time.perf_counter()
+            path, positives = labels_write(meter=meters[code], folder=Path(tmp))
+            result = evaluate_meter(serial=meters[code].serial, labels=path)
+            row = {key: result[key] for key in KEYS} | {
+                "labelled_days": positives,
+                "day_findings": _day_findings(meters[code]),
+                "findings": result["anomalies"],
+            }
+            (clear if code in CLEAR_WEEK else others)[code] = row
+            print(
+                f"{code:5} {'clear week' if code in CLEAR_WEEK else 'no clear week':13} "
+                f"day P {row['day_precision']:.2f} R {row['day_recall']:.2f} F1 {row['day_f1']:.2f} | "
+                f"baseline P {row['baseline_day_precision']:.2f} R {row['baseline_day_recall']:.2f} "
+                f"F1 {row['baseline_day_f1']:.2f} | all findings F1 {row['day_f1_all_findings']:.2f} | "
+                f"day findings {row['day_findings']}, all findings {row['findings']} "
+                f"({time.perf_counter() - began:.0f} s)",
+                flush=True,
+            )
+    report = {
+        "clear_week": clear,
+        "mean_day_f1": round(sum(r["day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
+        "mean_baseline_day_f1": round(sum(r["baseline_day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
+        "no_clear_week": others,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,352 @@
+"""Day-level anomalies on building-level meters: a working day that ran like a closed day, and the reverse.
+
+A building with a working week has two kinds of day: working days and closed days (weekends, and the
+holidays and vacations of its site's calendar). Each complete local day of a building-level meter is
+compared with the two usual days learned from the weeks before it, never after it:
+
+- the usual working day: the 24-hour profile (kWh per local hour) of the last week's working days or of
+  the same weekday over the last eight weeks, whichever is higher, so a run of closed days neither
+  drags it down at once nor leaves it stale after a drop;
+- the usual closed day: the last four closed days for a working day; the same closed weekday over the
+  last eight weeks for a closed day.
+
+The day's position between them is the projection of its profile on the line from the closed profile
+to the working one (0: a closed day, 1: a working day); hours where the two agree carry no weight.
+A working day within a quarter of the gap of the closed day is an unexpected closure; a closed day
+within a quarter of the gap of the working day was used like a working day. A building whose closed
+days use at least 85 % of a working day has no clear working week and gets no day findings. Days with
+fewer than 80 % of their readings are neither judged nor used as reference. No country's holidays are
+built in: a site whose calendar holds its holidays has them expected, everything else is learned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from meters.models import AcademicPeriod, Meter, Reading
+from predictions.detection.frames import MeterInfo
+
+CLOSURE = "closure_unexpected"
+CLOSED_DAY_USAGE = "closed_day_usage"
+DAY_KINDS = frozenset({CLOSURE, CLOSED_DAY_USAGE})
+CLOSED_CALENDAR_KINDS = (AcademicPeriod.Kind.HOLIDAY, AcademicPeriod.Kind.VACATION)
+T = TypeVar("T")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class DayConfig:
+    """The few parameters of the day detector; each is a plain statement about buildings, not a fit."""
+
+    working_days: int = 5  # the last working week
+    same_weekdays: int = 8  # the same weekday over the last two months
+    closed_days: int = 4  # the last two weekends
+    margin: float = 0.25  # within a quarter of the gap of the other kind of day
+    min_separation: float = 0.85  # closed days using this share of a working day: no clear working week
+    min_coverage: float = 0.8  # share of a day's readings needed to judge it or learn from it
+    history_days: int = 63  # how far back the usual days are learned
+
+
+@dataclass(frozen=True)
+class DayFinding:
+    """One judged day that ran like the other kind of day."""
+
+    meter_id: int
+    kind: str
+    day: dt.date
+    start: dt.datetime  # local midnight, UTC
+    end: dt.datetime  # next local midnight, UTC
+    actual_kwh: float
+    usual_kwh: float  # the usual day of the kind the calendar expected
+    other_kwh: float  # the usual day of the kind it resembled
+    position: float  # 0: like a closed day, 1: like a working day
+    like_weekday: int  # the closed weekday it resembled (5, 6), or -1 for "a working day"/"a closed day"
+
+    @property
+    def share(self) -> float:
+        return self.actual_kwh / self.usual_kwh if self.usual_kwh > 0 else 0.0
+
+    @property
+    def score(self) -> float:
+        """0.5 at the margin, near 1 for a day exactly like the other kind."""
+        distance = self.position if self.kind == CLOSURE else 1.0 - self.position
+        return float(np.clip(1.0 - 2.0 * max(distance, 0.0), 0.5, 1.0))
+
+
+def building_meter_ids(*, infos: dict[int, MeterInfo]) -> list[int]:
+    """Meters with a building's load (mains, feeders); rooms keep their occupancy-aware detection."""
+    return [i for i, info in infos.items() if info.kind in (Meter.Kind.HOSTEL_MAIN, Meter.Kind.FEEDER)]
+
+
+def day_bounds(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """A local day as [start, end) in UTC (23 or 25 hours on a DST change)."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    return start, end
+
+
+def day_profiles(*, readings: pd.DataFrame, tz: str, interval_minutes: int, min_coverage: float) -> pd.DataFrame:
+    """kWh per local hour (24 columns) of each day with enough readings; zeros and gaps are missing.
+
+    `readings` has columns ts (UTC) and kwh. Hours without a reading are interpolated from their
+    neighbours within the day, so a day's total is comparable whatever the interval and the gaps.
+    """
+    data = readings[["ts", "kwh"]].dropna()
+    data = data[data["kwh"] > 0]  # a building never truly uses nothing: an exact 0 is a missing reading
+    if data.empty:
+        return pd.DataFrame(columns=range(24), dtype=float)
+    local = pd.to_datetime(data["ts"], utc=True).dt.tz_convert(ZoneInfo(tz))
+    per_hour = 60.0 / interval_minutes
+    frame = pd.DataFrame({"day": local.dt.date, "hour": local.dt.hour, "kwh": data["kwh"].to_numpy() * per_hour})
+    counts = frame.groupby("day").size()
+    hours_in_day = pd.Series({day: _day_hours(day, tz) for day in counts.index})
+    coverage = counts / (hours_in_day * per_hour)
+    keep = coverage[coverage >= min_coverage].index
+    frame = frame[frame["day"].isin(set(keep))]
+    if frame.empty:
+        return pd.DataFrame(columns=range(24), dtype=float)
+    table = frame.pivot_table(index="day", columns="hour", values="kwh", aggfunc="mean")
+    table = table.reindex(columns=range(24))
+    table = table.T.interpolate(limit_direction="both").T
+    return table.sort_index()
+
+
+def _day_hours(day: dt.date, tz: str) -> float:
+    start, end = day_bounds(day, ZoneInfo(tz))
+    return (end - start).total_seconds() / 3600.0
+
+
+def days_judge(
+    *,
+    meter_id: int,
+    profiles: pd.DataFrame,
+    closed: set[dt.date],
+    days: Iterable[dt.date],
+    tz: str,
+    config: DayConfig | None = None,
+) -> list[DayFinding]:
+    """Judge each of `days` that has a profile, from the profiles of the days before it."""
+    config = config or DayConfig()
+    zone = ZoneInfo(tz)
+    index = list(profiles.index)
+    position_of = {day: i for i, day in enumerate(index)}
+    values = profiles.to_numpy(dtype=float)
+    is_closed = np.array([day.weekday() >= 5 or day in closed for day in index], dtype=bool)
+    found: list[DayFinding] = []
+    for day in sorted(set(days)):
+        i = position_of.get(day)
+        if i is None:
+            continue
+        first = day - dt.timedelta(days=config.history_days)
+        past = [j for j in range(i) if index[j] >= first]
+        working = [j for j in past if not is_closed[j]]
+        closed_days = [j for j in past if is_closed[j]]
+        same = [j for j in past if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
+        same = same[-config.same_weekdays :]
+        recent_working = working[-config.working_days :]
+        if len(recent_working) < 3 or len(same) < 3 or len(closed_days) < 2:
+            continue  # not enough history to know this building's week
+        if is_closed[i]:
+            work = np.median(values[recent_working], axis=0)
+            rest = np.median(values[same], axis=0)
+        else:
+            week, weekday = np.median(values[recent_working], axis=0), np.median(values[same], axis=0)
+            work = week if week.sum() >= weekday.sum() else weekday
+            rest = np.median(values[closed_days[-config.closed_days :]], axis=0)
+        if rest.sum() >= config.min_separation * work.sum():
+            continue  # no clear working week
+        gap = work - rest
+        position = float((values[i] - rest) @ gap / (gap @ gap))
+        kind = ""
+        if not is_closed[i] and position < config.margin:
+            kind = CLOSURE
+        elif is_closed[i] and position > 1.0 - config.margin:
+            kind = CLOSED_DAY_USAGE
+        if not kind:
+            continue
+        like = -1
+        if kind == CLOSURE:
+            like = _nearest_closed_weekday(values=values, index=index, past=closed_days, total=values[i].sum())
+        start, end = day_bounds(day, zone)
+        found.append(
+            DayFinding(
+                meter_id=meter_id,
+                kind=kind,
+                day=day,
+                start=start,
+                end=end,
+                actual_kwh=float(values[i].sum()),
+                usual_kwh=float((rest if is_closed[i] else work).sum()),
+                other_kwh=float((work if is_closed[i] else rest).sum()),
+                position=position,
+                like_weekday=like,
+            )
+        )
+    return found
+
+
+def _nearest_closed_weekday(*, values: np.ndarray, index: list[dt.date], past: list[int], total: float) -> int:
+    """The weekend day (5: Saturday, 6: Sunday) whose recent total is nearest to `total`, or -1."""
+    best, best_distance = -1, np.inf
+    for weekday in (5, 6):
+        days = [j for j in past if index[j].weekday() == weekday][-4:]
+        if len(days) < 2:
+            continue
+        distance = abs(float(np.median(values[days].sum(axis=1))) - total)
+        if distance < best_distance:
+            best, best_distance = weekday, distance
+    return best
+
+
+def closed_dates(*, site_id: int | None, start: dt.date, end: dt.date) -> set[dt.date]:
+    """Days the site's calendar says are closed (holidays and vacations) in [start, end]."""
+    if not site_id:
+        return set()
+    days: set[dt.date] = set()
+    periods = AcademicPeriod.objects.filter(
+        site_id=site_id, kind__in=CLOSED_CALENDAR_KINDS, start__lte=end, end__gte=start
+    ).values_list("start", "end")
+    for p_start, p_end in periods:
+        day = max(p_start, start)
+        while day <= min(p_end, end):
+            days.add(day)
+            day += dt.timedelta(days=1)
+    return days
+
+
+def day_findings(
+    *,
+    infos: dict[int, MeterInfo],
+    meter_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    frame: pd.DataFrame | None = None,
+    config: DayConfig | None = None,
+) -> list[DayFinding]:
+    """Day findings on the building-level meters among `meter_ids` for complete local days touching [start, end).
+
+    A day is judged once its local midnight has passed (its end is at or before `end`). `frame`, when
+    given, holds the readings (meter_id, ts, kwh) and must reach back `history_days` before start;
+    otherwise they are read from the database.
+    """
+    config = config or DayConfig()
+    wanted = set(meter_ids)
+    found: list[DayFinding] = []
+    for meter_id in building_meter_ids(infos={i: infos[i] for i in wanted if i in infos}):
+        info = infos[meter_id]
+        zone = ZoneInfo(info.timezone)
+        first_day = start.astimezone(zone).date()
+        last_day = end.astimezone(zone).date() - dt.timedelta(days=1)  # the last day whose midnight has passed
+        if day_bounds(last_day + dt.timedelta(days=1), zone)[0] > end:
+            last_day -= dt.timedelta(days=1)
+        if last_day < first_day:
+            continue
+        since = day_bounds(first_day - dt.timedelta(days=config.history_days), zone)[0]
+        until = day_bounds(last_day, zone)[1]
+        if frame is not None:
+            rows = frame[
+                (frame["meter_id"] == meter_id)
+                & (frame["ts"] >= pd.Timestamp(since))
+                & (frame["ts"] < pd.Timestamp(until))
+            ]
+        else:
+            rows = pd.DataFrame(
+                list(
+                    Reading.objects.filter(meter_id=meter_id, timestamp__gte=since, timestamp__lt=until).values_list(
+                        "timestamp", "kwh"
+                    )
+                ),
+                columns=["ts", "kwh"],
+            )
+            rows["kwh"] = rows["kwh"].astype(float)
+        profiles = day_profiles(
+            readings=rows, tz=info.timezone, interval_minutes=info.interval_minutes, min_coverage=config.min_coverage
+        )
+        if profiles.empty:
+            continue
+        closed = closed_dates(site_id=info.site_id, start=since.astimezone(zone).date(), end=last_day)
+        judged = [d for d in profiles.index if first_day <= d <= last_day]
+        found += days_judge(
+            meter_id=meter_id, profiles=profiles, closed=closed, days=judged, tz=info.timezone, config=config
+        )
+    return found
+
+
+def day_explain(
+    *,
+    info: MeterInfo,
+    kind: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    actual: float,
+    usual: float,
+    extra: dict[str, float],
+) -> str:
+    """One sentence for a day finding (or a run of them), in the site's local dates."""
+    zone = ZoneInfo(info.timezone)
+    first = start.astimezone(zone).date()
+    last = (end - dt.timedelta(seconds=1)).astimezone(zone).date()
+    who = info.room_label
+    other = usual * extra.get("other_share", 0.0)
+    share = f"{100 * actual / usual:.0f} %" if usual > 0 else "an unknown share"
+    if first == last:
+        when = f"{WEEKDAYS[first.weekday()]} {first.day} {first:%b %Y}"
+        usual_day = f"a usual {WEEKDAYS[first.weekday()]}"
+        like_plural = False
+    else:
+        when = (
+            f"{WEEKDAYS[first.weekday()]} {first.day} {first:%b} to {WEEKDAYS[last.weekday()]} {last.day} {last:%b %Y}"
+        )
+        usual_day = "the usual days"
+        like_plural = True
+    if kind == CLOSURE:
+        weekday = int(extra.get("like_weekday", -1))
+        like = f"a {WEEKDAYS[weekday]}" if weekday in (5, 6) and not like_plural else "closed days"
+        like = "a closed day" if like == "closed days" and not like_plural else like
+        return (
+            f"{who}: {when} ran like {like}: {share} of {usual_day} ({actual:,.0f} kWh where about {usual:,.0f} kWh "
+            f"is usual and closed days use about {other:,.0f} kWh). If the site was closed (a holiday or closure), "
+            "add it to the calendar; otherwise check that the plant started."
+        )
+    return (
+        f"{who}: {when} {'were closed days' if like_plural else 'was a closed day'} but ran like a working day: "
+        f"{share} of {usual_day} ({actual:,.0f} kWh "
+        f"where about {usual:,.0f} kWh is usual and working days use about {other:,.0f} kWh); "
+        "plant, heating or lighting was probably left on."
+    )
+
+
+def days_found(*, findings: list[DayFinding], policies: dict[int, Any], make: Callable[..., T]) -> list[T]:
+    """Day findings as the detection pipeline's incidents (`make` is its `Found`); a suppressed kind is muted."""
+    out = []
+    for finding in findings:
+        policy = policies.get(finding.meter_id)
+        excess = max(finding.actual_kwh - finding.usual_kwh, 0.0) if finding.kind == CLOSED_DAY_USAGE else 0.0
+        hours = max(int((finding.end - finding.start).total_seconds() // 3600), 1)
+        out.append(
+            make(
+                meter_id=finding.meter_id,
+                kind=finding.kind,
+                start=finding.start,
+                end=finding.end,
+                score=finding.score,
+                expected_kwh=finding.usual_kwh,
+                actual_kwh=finding.actual_kwh,
+                detectors=["day_level"],
+                muted=bool(policy and finding.kind in policy.suppressed_kinds),
+                excess=[(finding.start + dt.timedelta(hours=h), excess / hours) for h in range(hours)],
+                extra={
+                    "other_share": finding.other_kwh / finding.usual_kwh if finding.usual_kwh > 0 else 0.0,
+                    "like_weekday": float(finding.like_weekday),
+                    "position": round(finding.position, 3),
+                },
+            )
+        )
+    return out
