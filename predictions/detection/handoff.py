@@ -48,7 +48,12 @@ def anomalies_to_alerts(*, anomalies: Iterable[Anomaly], raise_alert: Callable[.
             score=anomaly.score,
             excess_cost=anomaly.excess_cost,
             dedupe_key=f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
-            source_payload={"anomaly_id": anomaly.pk, "kind": anomaly.kind, "start": anomaly.start.isoformat()},
+            source_payload={
+                "anomaly_id": anomaly.pk,
+                "kind": anomaly.kind,
+                "start": anomaly.start.isoformat(),
+                "end": anomaly.end.isoformat(),
+            },
         )
         handed += 1
     if handed:
