@@ -1,8 +1,9 @@
 """Day-level anomalies on building-level meters: a working day that ran like a closed day, and the reverse.
 
 A building with a working week has two kinds of day: working days and closed days (weekends, and the
-holidays and vacations of its site's calendar). Each complete local day of a building-level meter is
-compared with the two usual days learned from the weeks before it, never after it:
+holidays of its site's calendar; vacation days are a season of their own and are left out). Each complete
+local day of a building-level meter is compared with the two usual days learned from the weeks before
+it, never after it:
 
 - the usual working day: the 24-hour profile (kWh per local hour) of the last week's working days or of
   the same weekday over the last eight weeks, whichever is higher, so a run of closed days neither
@@ -13,10 +14,12 @@ compared with the two usual days learned from the weeks before it, never after i
 The day's position between them is the projection of its profile on the line from the closed profile
 to the working one (0: a closed day, 1: a working day); hours where the two agree carry no weight.
 A working day within a quarter of the gap of the closed day is an unexpected closure; a closed day
-within a quarter of the gap of the working day was used like a working day. A building whose closed
-days use at least 85 % of a working day has no clear working week and gets no day findings. Days with
-fewer than 80 % of their readings are neither judged nor used as reference. No country's holidays are
-built in: a site whose calendar holds its holidays has them expected, everything else is learned.
+within a quarter of the gap of the working day was used like a working day. A building has a clear
+working week when its closed days of the last two months use less than 85 % of a working day and the
+upper quartile of their totals is below the lower quartile of the working days'; otherwise it gets no
+day findings. Days with fewer than 80 % of their readings are neither judged nor used as reference.
+No country's holidays are built in: a site whose calendar holds its holidays has them expected,
+everything else is learned.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from predictions.detection.frames import MeterInfo
 CLOSURE = "closure_unexpected"
 CLOSED_DAY_USAGE = "closed_day_usage"
 DAY_KINDS = frozenset({CLOSURE, CLOSED_DAY_USAGE})
-CLOSED_CALENDAR_KINDS = (AcademicPeriod.Kind.HOLIDAY, AcademicPeriod.Kind.VACATION)
 T = TypeVar("T")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -138,6 +140,7 @@ def days_judge(
     index = list(profiles.index)
     position_of = {day: i for i, day in enumerate(index)}
     values = profiles.to_numpy(dtype=float)
+    totals = values.sum(axis=1)
     is_closed = np.array([day.weekday() >= 5 or day in closed for day in index], dtype=bool)
     found: list[DayFinding] = []
     for day in sorted(set(days)):
@@ -160,7 +163,9 @@ def days_judge(
             week, weekday = np.median(values[recent_working], axis=0), np.median(values[same], axis=0)
             work = week if week.sum() >= weekday.sum() else weekday
             rest = np.median(values[closed_days[-config.closed_days :]], axis=0)
-        if rest.sum() >= config.min_separation * work.sum():
+        if rest.sum() >= config.min_separation * work.sum() or not _clear_week(
+            working=totals[working], closed=totals[closed_days]
+        ):
             continue  # no clear working week
         gap = work - rest
         position = float((values[i] - rest) @ gap / (gap @ gap))
@@ -192,6 +197,11 @@ def days_judge(
     return found
 
 
+def _clear_week(*, working: np.ndarray, closed: np.ndarray) -> bool:
+    """Two clusters: three closed days in four use less than three working days in four (quartiles)."""
+    return bool(np.percentile(closed, 75) < np.percentile(working, 25))
+
+
 def _nearest_closed_weekday(*, values: np.ndarray, index: list[dt.date], past: list[int], total: float) -> int:
     """The weekend day (5: Saturday, 6: Sunday) whose recent total is nearest to `total`, or -1."""
     best, best_distance = -1, np.inf
@@ -205,14 +215,14 @@ def _nearest_closed_weekday(*, values: np.ndarray, index: list[dt.date], past: l
     return best
 
 
-def closed_dates(*, site_id: int | None, start: dt.date, end: dt.date) -> set[dt.date]:
-    """Days the site's calendar says are closed (holidays and vacations) in [start, end]."""
+def calendar_dates(*, site_id: int | None, start: dt.date, end: dt.date, kind: str) -> set[dt.date]:
+    """Days in [start, end] inside periods of this kind in the site's calendar."""
     if not site_id:
         return set()
     days: set[dt.date] = set()
-    periods = AcademicPeriod.objects.filter(
-        site_id=site_id, kind__in=CLOSED_CALENDAR_KINDS, start__lte=end, end__gte=start
-    ).values_list("start", "end")
+    periods = AcademicPeriod.objects.filter(site_id=site_id, kind=kind, start__lte=end, end__gte=start).values_list(
+        "start", "end"
+    )
     for p_start, p_end in periods:
         day = max(p_start, start)
         while day <= min(p_end, end):
@@ -271,7 +281,12 @@ def day_findings(
         )
         if profiles.empty:
             continue
-        closed = closed_dates(site_id=info.site_id, start=since.astimezone(zone).date(), end=last_day)
+        learn_from = since.astimezone(zone).date()
+        closed = calendar_dates(site_id=info.site_id, start=learn_from, end=last_day, kind=AcademicPeriod.Kind.HOLIDAY)
+        # A vacation is a season of its own (a hostel's residents away, a lab at half staff), neither a
+        # working week nor a closed day: its days are neither judged nor learned from.
+        vacation = calendar_dates(site_id=info.site_id, start=learn_from, end=last_day, kind="vacation") - closed
+        profiles = profiles[[day not in vacation for day in profiles.index]]
         judged = [d for d in profiles.index if first_day <= d <= last_day]
         found += days_judge(
             meter_id=meter_id, profiles=profiles, closed=closed, days=judged, tz=info.timezone, config=config
