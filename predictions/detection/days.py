@@ -3,7 +3,7 @@
 A building with a working week has two kinds of day: working days and closed days (weekends, and the
 holidays of its site's calendar; vacation days are a season of their own and are left out). Each complete
 local day of a building-level meter is compared with the two usual days learned from the weeks before
-it, never after it:
+it (at the start of a meter's data, an imported history, from the weeks after it):
 
 - the usual working day: the 24-hour profile (kWh per local hour) of the last week's working days or of
   the same weekday over the last eight weeks, whichever is higher, so a run of closed days neither
@@ -147,14 +147,20 @@ def days_judge(
         i = position_of.get(day)
         if i is None:
             continue
-        first = day - dt.timedelta(days=config.history_days)
-        past = [j for j in range(i) if index[j] >= first]
-        working = [j for j in past if not is_closed[j]]
-        closed_days = [j for j in past if is_closed[j]]
-        same = [j for j in past if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
-        same = same[-config.same_weekdays :]
-        recent_working = working[-config.working_days :]
-        if len(recent_working) < 3 or len(same) < 3 or len(closed_days) < 2:
+        first, last = day - dt.timedelta(days=config.history_days), day + dt.timedelta(days=config.history_days)
+        before = [j for j in range(i) if index[j] >= first]
+        # At the start of a meter's data (an imported history) the weeks after the day teach it instead,
+        # nearest last; live, no later day is complete yet, so only the weeks before are used.
+        after = [j for j in range(len(index) - 1, i, -1) if index[j] <= last]
+        for near in (before, after):
+            working = [j for j in near if not is_closed[j]]
+            closed_days = [j for j in near if is_closed[j]]
+            same = [j for j in near if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
+            same = same[-config.same_weekdays :]
+            recent_working = working[-config.working_days :]
+            if len(recent_working) >= 3 and len(same) >= 3 and len(closed_days) >= 2:
+                break
+        else:
             continue  # not enough history to know this building's week
         if is_closed[i]:
             work = np.median(values[recent_working], axis=0)
@@ -259,7 +265,7 @@ def day_findings(
         if last_day < first_day:
             continue
         since = day_bounds(first_day - dt.timedelta(days=config.history_days), zone)[0]
-        until = day_bounds(last_day, zone)[1]
+        until = end  # days after the judged ones, when the scan holds them (see days_judge)
         if frame is not None:
             rows = frame[
                 (frame["meter_id"] == meter_id)
