@@ -16,6 +16,8 @@ from meters.models import AcademicPeriod, Meter, Reading
 from meters.services import calendar_closure_add
 from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
 from predictions.detection import anomalies_detect, anomalies_to_alerts, incidents_find
+from predictions.detection.days import day_findings
+from predictions.detection.frames import meter_infos
 from predictions.models import Anomaly
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +123,7 @@ def test_a_holiday_in_the_sites_calendar_that_looks_closed_is_not_flagged() -> N
     meter = main_meter()
     write_days(meter, profile=closed_on(TUESDAY))
     assert meter.hostel is not None
+    assert [f.kind for f in day_kinds(meter, TUESDAY)] == ["closure_unexpected"]  # unknown to the calendar
     AcademicPeriod.objects.create(
         site=meter.hostel.site, kind=AcademicPeriod.Kind.HOLIDAY, name="Local feast", start=TUESDAY, end=TUESDAY
     )
@@ -135,12 +138,15 @@ def test_a_building_with_no_working_week_gets_no_day_findings() -> None:
     assert day_kinds(meter, TUESDAY) == []
 
 
-def test_a_room_meter_gets_no_day_findings() -> None:
+def test_a_room_meter_gets_no_day_findings_where_a_main_meter_would() -> None:
     room = RoomFactory.create(hostel=HostelFactory.create(code="R"), number="R-1")
     meter = MeterFactory.create(serial="ROOM-1", room=room, interval_minutes=15)
     write_days(meter, profile=closed_on(TUESDAY))
+    main = main_meter()
+    write_days(main, profile=closed_on(TUESDAY))
 
     assert day_kinds(meter, TUESDAY) == []
+    assert [f.kind for f in day_kinds(main, TUESDAY)] == ["closure_unexpected"]
 
 
 def test_a_day_is_judged_only_once_its_local_midnight_has_passed() -> None:
@@ -151,12 +157,14 @@ def test_a_day_is_judged_only_once_its_local_midnight_has_passed() -> None:
     found, _ = incidents_find(meter_ids=[meter.id], start=start, end=end - dt.timedelta(minutes=15))
 
     assert not [f for f in found if f.kind == "closure_unexpected"]
+    assert [f.kind for f in day_kinds(meter, TUESDAY)] == ["closure_unexpected"]  # once midnight has passed
 
 
 def test_a_day_with_too_few_readings_is_not_judged() -> None:
     meter = main_meter()
     write_days(meter, profile=closed_on(TUESDAY))
     start, end = day_span(TUESDAY)
+    assert [f.kind for f in day_kinds(meter, TUESDAY)] == ["closure_unexpected"]
     Reading.objects.filter(meter=meter, timestamp__gte=start + dt.timedelta(hours=6), timestamp__lt=end).delete()
 
     assert day_kinds(meter, TUESDAY) == []
@@ -213,3 +221,17 @@ def test_the_calendar_closure_service_is_idempotent() -> None:
     assert first.pk == again.pk
     with pytest.raises(ValueError, match="before the first day"):
         calendar_closure_add(site=site, first=TUESDAY, last=TUESDAY - dt.timedelta(days=1))
+
+
+def test_at_the_start_of_an_imported_history_a_day_is_learned_from_the_weeks_after_it() -> None:
+    meter = main_meter(minutes=60)
+    first_tuesday = FIRST + dt.timedelta(days=1)
+    write_days(meter, profile=closed_on(first_tuesday))
+    infos = meter_infos(meter_ids=[meter.id])
+    start, end = day_span(FIRST)[0], day_span(FIRST + dt.timedelta(days=62))[1]
+
+    live = day_findings(infos=infos, meter_ids=[meter.id], start=start, end=day_span(first_tuesday)[1])
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=start, end=end)
+
+    assert live == []  # nothing before it, nothing after it yet
+    assert [(f.kind, f.day) for f in scanned] == [("closure_unexpected", first_tuesday)]
