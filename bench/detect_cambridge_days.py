@@ -90,6 +90,7 @@ def _day_findings(meter: Meter) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="building codes to evaluate (default: all sixteen)")
+    parser.add_argument("--labels-dir", type=Path, help="keep the label files here (default: a temporary folder)")
     options = parser.parse_args()
     began = time.perf_counter()
     load()
@@ -102,7 +103,9 @@ def main() -> None:
     ]
     clear: dict[str, dict[str, float]] = {}
     others: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="cambridge-days-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="cambridge-days-") as scratch:
+        tmp = options.labels_dir or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         for code in codes:
             began = time.perf_counter()
             path, positives = labels_write(meter=meters[code], folder=Path(tmp))
