@@ -3,13 +3,13 @@
 A building with a working week has two kinds of day: working days and closed days (weekends, and the
 holidays of its site's calendar; vacation days are a season of their own and are left out). Each complete
 local day of a building-level meter is compared with the two usual days learned from the weeks before
-it (at the start of a meter's data, an imported history, from the weeks after it):
+it (at the start of a meter's data, an imported history, from the fewest nearest days on both sides):
 
-- the usual working day: the 24-hour profile (kWh per local hour) of the last week's working days or of
-  the same weekday over the last eight weeks, whichever is higher, so a run of closed days neither
-  drags it down at once nor leaves it stale after a drop;
-- the usual closed day: the last four closed days for a working day; the same closed weekday over the
-  last eight weeks for a closed day.
+- for a working day: the usual same weekday (the median 24-hour profile, kWh per local hour, of that
+  weekday over the last eight weeks, so a building whose Fridays are short has short usual Fridays) and
+  the usual closed day (the last four closed days);
+- for a closed day: the usual same closed weekday over the last eight weeks and the usual working day
+  (the last week's working days).
 
 The day's position between them is the projection of its profile on the line from the closed profile
 to the working one (0: a closed day, 1: a working day); hours where the two agree carry no weight.
@@ -149,15 +149,20 @@ def days_judge(
             continue
         first, last = day - dt.timedelta(days=config.history_days), day + dt.timedelta(days=config.history_days)
         before = [j for j in range(i) if index[j] >= first]
-        # At the start of a meter's data (an imported history) the weeks after the day teach it instead,
-        # nearest last; live, no later day is complete yet, so only the weeks before are used.
-        after = [j for j in range(len(index) - 1, i, -1) if index[j] <= last]
-        for near in (before, after):
+        # At the start of a meter's data (an imported history) the nearest days on both sides teach it, only as
+        # many as the minimum, since the weeks after may be another season; live, no later day is complete yet.
+        around = sorted(
+            before + [j for j in range(i + 1, len(index)) if index[j] <= last], key=lambda j: -abs(index[j] - day)
+        )
+        for near, (n_same, n_working, n_closed) in (
+            (before, (config.same_weekdays, config.working_days, config.closed_days)),
+            (around, (3, 3, 2)),
+        ):
             working = [j for j in near if not is_closed[j]]
             closed_days = [j for j in near if is_closed[j]]
             same = [j for j in near if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
-            same = same[-config.same_weekdays :]
-            recent_working = working[-config.working_days :]
+            same, recent_working = same[-n_same:], working[-n_working:]
+            recent_closed = closed_days[-n_closed:]
             if len(recent_working) >= 3 and len(same) >= 3 and len(closed_days) >= 2:
                 break
         else:
@@ -166,9 +171,8 @@ def days_judge(
             work = np.median(values[recent_working], axis=0)
             rest = np.median(values[same], axis=0)
         else:
-            week, weekday = np.median(values[recent_working], axis=0), np.median(values[same], axis=0)
-            work = week if week.sum() >= weekday.sum() else weekday
-            rest = np.median(values[closed_days[-config.closed_days :]], axis=0)
+            work = np.median(values[same], axis=0)  # a building whose Fridays are short has short usual Fridays
+            rest = np.median(values[recent_closed], axis=0)
         if rest.sum() >= config.min_separation * work.sum() or not _clear_week(
             working=totals[working], closed=totals[closed_days]
         ):
