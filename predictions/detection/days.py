@@ -13,11 +13,13 @@ it (at the start of a meter's data, an imported history, from the fewest nearest
 
 The day's position between them is the projection of its profile on the line from the closed profile
 to the working one (0: a closed day, 1: a working day); hours where the two agree carry no weight.
-A working day within a quarter of the gap of the closed day is an unexpected closure; a closed day
-within a quarter of the gap of the working day was used like a working day. A building has a clear
-working week when its closed days of the last two months use less than 85 % of a working day and the
-upper quartile of their totals is below the lower quartile of the working days'; otherwise it gets no
-day findings. Days with fewer than 80 % of their readings are neither judged nor used as reference.
+A working day within a quarter of the gap of the closed day, and within five robust deviations of the
+recent closed days' own positions, is an unexpected closure; a closed day near the working day in the
+same two ways was used like a working day (a half-working day resembles neither and is not flagged).
+A building has a clear working week when its closed days of the last two months use less than 85 %
+of a working day and the upper quartile of their totals is below the lower quartile of the working
+days'; otherwise it gets no day findings. Days with fewer than 80 % of their readings are neither
+judged nor used as reference.
 No country's holidays are built in: a site whose calendar holds its holidays has them expected,
 everything else is learned.
 """
@@ -51,6 +53,7 @@ class DayConfig:
     same_weekdays: int = 8  # the same weekday over the last two months
     closed_days: int = 4  # the last two weekends
     margin: float = 0.25  # within a quarter of the gap of the other kind of day
+    spread: float = 5.0  # and within this many robust deviations of that kind's recent days
     min_separation: float = 0.85  # closed days using this share of a working day: no clear working week
     min_coverage: float = 0.8  # share of a day's readings needed to judge it or learn from it
     history_days: int = 63  # how far back the usual days are learned
@@ -179,10 +182,15 @@ def days_judge(
             continue  # no clear working week
         gap = work - rest
         position = float((values[i] - rest) @ gap / (gap @ gap))
+        # It must also resemble the other kind of day: lie within that kind's own spread of positions.
+        other = (working if is_closed[i] else closed_days)[-8:]
+        spread = (values[other] - rest) @ gap / (gap @ gap)
+        centre = float(np.median(spread))
+        width = config.spread * max(1.4826 * float(np.median(np.abs(spread - centre))), 0.02)
         kind = ""
-        if not is_closed[i] and position < config.margin:
+        if not is_closed[i] and position < min(config.margin, centre + width):
             kind = CLOSURE
-        elif is_closed[i] and position > 1.0 - config.margin:
+        elif is_closed[i] and position > max(1.0 - config.margin, centre - width):
             kind = CLOSED_DAY_USAGE
         if not kind:
             continue
