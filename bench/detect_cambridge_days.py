@@ -5,8 +5,10 @@ building (`date,is_anomaly`: its weekdays on England's bank holidays, from the `
 in the Christmas closure, 24 Dec to 1 Jan) and runs the same evaluation as
 `manage.py evaluate_detector --meter CAM-<code> --labels <file>` on each. Prints the day precision,
 recall and F1 with the plain Isolation Forest's (`baseline_` prefix) for the eight buildings with a
-clear working week, their mean, and for the eight others how many days were flagged. The last line
-is one JSON object.
+clear working week, their mean, and for the eight others how many day findings they got (a closure
+of consecutive working days is one finding). Beside them, `day_event_*`: each finding counted once
+(precision: the share of findings that cover a labelled day; recall: the labelled days covered). The
+last line is one JSON object.
 
     createdb -h 127.0.0.1 -U postgres wt_days
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_days DEBUG=1
@@ -51,6 +53,8 @@ KEYS = (
     "baseline_day_recall",
     "baseline_day_f1",
     "day_f1_all_findings",
+    "day_event_precision",
+    "day_event_f1",
 )
 
 
@@ -84,7 +88,7 @@ def _day_findings(meter: Meter) -> int:
     bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
     infos = meter_infos(meter_ids=[meter.id])
     end = bounds["last"] + dt.timedelta(hours=1)
-    return len(day_findings(infos=infos, meter_ids=[meter.id], start=bounds["first"], end=end))
+    return len(day_findings(infos=infos, meter_ids=[meter.id], start=bounds["first"], end=end, until=end))
 
 
 def main() -> None:
@@ -121,6 +125,7 @@ def main() -> None:
                 f"day P {row['day_precision']:.2f} R {row['day_recall']:.2f} F1 {row['day_f1']:.2f} | "
                 f"baseline P {row['baseline_day_precision']:.2f} R {row['baseline_day_recall']:.2f} "
                 f"F1 {row['baseline_day_f1']:.2f} | all findings F1 {row['day_f1_all_findings']:.2f} | "
+                f"per finding P {row['day_event_precision']:.2f} F1 {row['day_event_f1']:.2f} | "
                 f"day findings {row['day_findings']}, all findings {row['findings']} "
                 f"({time.perf_counter() - began:.0f} s)",
                 flush=True,
@@ -128,6 +133,7 @@ def main() -> None:
     report = {
         "clear_week": clear,
         "mean_day_f1": round(sum(r["day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
+        "mean_day_event_f1": round(sum(r["day_event_f1"] for r in clear.values()) / max(len(clear), 1), 4),
         "mean_baseline_day_f1": round(sum(r["baseline_day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
         "no_clear_week": others,
     }

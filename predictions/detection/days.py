@@ -2,21 +2,24 @@
 
 A building with a working week has two kinds of day: working days and closed days (weekends, and the
 holidays of its site's calendar; vacation days are a season of their own and are left out). Each complete
-local day of a building-level meter is compared with the two usual days learned from the weeks before
-it (at the start of a meter's data, an imported history, from the fewest nearest days on both sides):
+local day of a building-level meter is compared with the two usual days learned from the nearest days:
+live, the weeks before it; in a scan of history (an import), the weeks around it, so a day is judged
+within its own season and the first days of a history have usual days too:
 
-- for a working day: the usual same weekday (the median 24-hour profile, kWh per local hour, of that
-  weekday over the last eight weeks, so a building whose Fridays are short has short usual Fridays) and
-  the usual closed day (the last four closed days);
-- for a closed day: the usual same closed weekday over the last eight weeks and the usual working day
-  (the last week's working days).
+- for a working day: the usual same weekday (the median 24-hour profile, kWh per local hour, of the
+  eight nearest same weekdays, so a building whose Fridays are short has short usual Fridays) and
+  the usual closed day (the four nearest closed days);
+- for a closed day: the usual same closed weekday (eight nearest) and the usual working day (the
+  nearest working week).
 
 The day's position between them is the projection of its profile on the line from the closed profile
 to the working one (0: a closed day, 1: a working day); hours where the two agree carry no weight.
 A working day within a quarter of the gap of the closed day, and within five robust deviations of the
-recent closed days' own positions, is an unexpected closure; a closed day near the working day in the
-same two ways was used like a working day (a half-working day resembles neither and is not flagged).
-A building has a clear working week when its closed days of the last two months use less than 85 %
+nearest closed days' own positions, is an unexpected closure; so is a working day nearer the closed day
+than the working one (below half the gap) that lies three robust deviations below its own weekdays'
+positions (a half-open holiday). A closed day near the working day in the first two ways was used like
+a working day (a half-working closed day is not flagged).
+A building has a clear working week when its closed days of the nearest two months use less than 85 %
 of a working day and the upper quartile of their totals is below the lower quartile of the working
 days'; otherwise it gets no day findings. Days with fewer than 80 % of their readings are neither
 judged nor used as reference.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -54,9 +57,10 @@ class DayConfig:
     closed_days: int = 4  # the last two weekends
     margin: float = 0.25  # within a quarter of the gap of the other kind of day
     spread: float = 5.0  # and within this many robust deviations of that kind's recent days
+    unlike: float = 3.0  # or nearer the other kind and this many robust deviations away from its own weekdays
     min_separation: float = 0.85  # closed days using this share of a working day: no clear working week
     min_coverage: float = 0.8  # share of a day's readings needed to judge it or learn from it
-    history_days: int = 63  # how far back the usual days are learned
+    history_days: int = 63  # how far from a day its usual days are learned (the nearest this many days)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class DayFinding:
     other_kwh: float  # the usual day of the kind it resembled
     position: float  # 0: like a closed day, 1: like a working day
     like_weekday: int  # the closed weekday it resembled (5, 6), or -1 for "a working day"/"a closed day"
+    days: int = 1  # judged days it covers: a closure of consecutive working days is one finding
+    last_day: dt.date | None = None  # its last judged day, when it covers more than one
 
     @property
     def share(self) -> float:
@@ -150,25 +156,18 @@ def days_judge(
         i = position_of.get(day)
         if i is None:
             continue
-        first, last = day - dt.timedelta(days=config.history_days), day + dt.timedelta(days=config.history_days)
-        before = [j for j in range(i) if index[j] >= first]
-        # At the start of a meter's data (an imported history) the nearest days on both sides teach it, only as
-        # many as the minimum, since the weeks after may be another season; live, no later day is complete yet.
-        around = sorted(
-            before + [j for j in range(i + 1, len(index)) if index[j] <= last], key=lambda j: -abs(index[j] - day)
-        )
-        for near, (n_same, n_working, n_closed) in (
-            (before, (config.same_weekdays, config.working_days, config.closed_days)),
-            (around, (3, 3, 2)),
-        ):
-            working = [j for j in near if not is_closed[j]]
-            closed_days = [j for j in near if is_closed[j]]
-            same = [j for j in near if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
-            same, recent_working = same[-n_same:], working[-n_working:]
-            recent_closed = closed_days[-n_closed:]
-            if len(recent_working) >= 3 and len(same) >= 3 and len(closed_days) >= 2:
-                break
-        else:
+        # The usual days are the nearest ones: live, the weeks before (no later day is complete yet); over a
+        # history (an import, a scan), the weeks around the day, so it is judged within its own season.
+        near = sorted(
+            (j for j in range(len(index)) if j != i and abs((index[j] - day).days) <= config.history_days),
+            key=lambda j: (abs((index[j] - day).days), index[j] > day),
+        )[: config.history_days]
+        working = [j for j in near if not is_closed[j]]
+        closed_days = [j for j in near if is_closed[j]]
+        same = [j for j in near if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
+        same, recent_working = same[: config.same_weekdays], working[: config.working_days]
+        recent_closed = closed_days[: config.closed_days]
+        if len(recent_working) < 3 or len(same) < 3 or len(closed_days) < 2:
             continue  # not enough history to know this building's week
         if is_closed[i]:
             work = np.median(values[recent_working], axis=0)
@@ -183,12 +182,19 @@ def days_judge(
         gap = work - rest
         position = float((values[i] - rest) @ gap / (gap @ gap))
         # It must also resemble the other kind of day: lie within that kind's own spread of positions.
-        other = (working if is_closed[i] else closed_days)[-8:]
+        other = (working if is_closed[i] else closed_days)[:8]
         spread = (values[other] - rest) @ gap / (gap @ gap)
         centre = float(np.median(spread))
         width = config.spread * max(1.4826 * float(np.median(np.abs(spread - centre))), 0.02)
+        # Or a working day nearer the closed day than the working one (a half-open holiday) that is also unlike
+        # its own weekdays: below their positions by `unlike` robust deviations.
+        own = (values[same] - rest) @ gap / (gap @ gap)
+        own_centre = float(np.median(own))
+        own_width = max(1.4826 * float(np.median(np.abs(own - own_centre))), 0.02)
+        like_closed = position < min(config.margin, centre + width)
+        half_open = position < 0.5 and position < own_centre - config.unlike * own_width
         kind = ""
-        if not is_closed[i] and position < min(config.margin, centre + width):
+        if not is_closed[i] and (like_closed or half_open):
             kind = CLOSURE
         elif is_closed[i] and position > max(1.0 - config.margin, centre - width):
             kind = CLOSED_DAY_USAGE
@@ -196,7 +202,7 @@ def days_judge(
             continue
         like = -1
         if kind == CLOSURE:
-            like = _nearest_closed_weekday(values=values, index=index, past=closed_days, total=values[i].sum())
+            like = _nearest_closed_weekday(values=values, index=index, near=closed_days, total=values[i].sum())
         start, end = day_bounds(day, zone)
         found.append(
             DayFinding(
@@ -220,11 +226,11 @@ def _clear_week(*, working: np.ndarray, closed: np.ndarray) -> bool:
     return bool(np.percentile(closed, 75) < np.percentile(working, 25))
 
 
-def _nearest_closed_weekday(*, values: np.ndarray, index: list[dt.date], past: list[int], total: float) -> int:
+def _nearest_closed_weekday(*, values: np.ndarray, index: list[dt.date], near: list[int], total: float) -> int:
     """The weekend day (5: Saturday, 6: Sunday) whose recent total is nearest to `total`, or -1."""
     best, best_distance = -1, np.inf
     for weekday in (5, 6):
-        days = [j for j in past if index[j].weekday() == weekday][-4:]
+        days = [j for j in near if index[j].weekday() == weekday][:4]
         if len(days) < 2:
             continue
         distance = abs(float(np.median(values[days].sum(axis=1))) - total)
@@ -257,12 +263,14 @@ def day_findings(
     end: dt.datetime,
     frame: pd.DataFrame | None = None,
     config: DayConfig | None = None,
+    until: dt.datetime | None = None,
 ) -> list[DayFinding]:
     """Day findings on the building-level meters among `meter_ids` for complete local days touching [start, end).
 
     A day is judged once its local midnight has passed (its end is at or before `end`). `frame`, when
     given, holds the readings (meter_id, ts, kwh) and must reach back `history_days` before start;
-    otherwise they are read from the database.
+    otherwise they are read from the database. Live, the usual days are the weeks before a day; a scan
+    of history (an import) passes `until`, where its readings end, and the weeks around a day teach it.
     """
     config = config or DayConfig()
     wanted = set(meter_ids)
@@ -277,17 +285,19 @@ def day_findings(
         if last_day < first_day:
             continue
         since = day_bounds(first_day - dt.timedelta(days=config.history_days), zone)[0]
-        until = end  # days after the judged ones, when the scan holds them (see days_judge)
+        horizon = dt.timedelta(days=config.history_days + 1)
+        # Days after the judged ones teach them only in a scan of history; live, none is complete yet.
+        read_to = end if until is None else max(end, min(until, day_bounds(last_day, zone)[1] + horizon))
         if frame is not None:
             rows = frame[
                 (frame["meter_id"] == meter_id)
                 & (frame["ts"] >= pd.Timestamp(since))
-                & (frame["ts"] < pd.Timestamp(until))
+                & (frame["ts"] < pd.Timestamp(read_to))
             ]
         else:
             rows = pd.DataFrame(
                 list(
-                    Reading.objects.filter(meter_id=meter_id, timestamp__gte=since, timestamp__lt=until).values_list(
+                    Reading.objects.filter(meter_id=meter_id, timestamp__gte=since, timestamp__lt=read_to).values_list(
                         "timestamp", "kwh"
                     )
                 ),
@@ -299,17 +309,75 @@ def day_findings(
         )
         if profiles.empty:
             continue
-        learn_from = since.astimezone(zone).date()
-        closed = calendar_dates(site_id=info.site_id, start=learn_from, end=last_day, kind=AcademicPeriod.Kind.HOLIDAY)
+        # A day still in progress (its midnight not passed in the data) is neither judged nor a usual day.
+        data_end = pd.Timestamp(rows["ts"].max()) + pd.Timedelta(minutes=info.interval_minutes)
+        profiles = profiles[[day_bounds(day, zone)[1] <= data_end for day in profiles.index]]
+        learn_from, learn_to = since.astimezone(zone).date(), profiles.index.max() if len(profiles) else last_day
+        closed = calendar_dates(site_id=info.site_id, start=learn_from, end=learn_to, kind=AcademicPeriod.Kind.HOLIDAY)
         # A vacation is a season of its own (a hostel's residents away, a lab at half staff), neither a
         # working week nor a closed day: its days are neither judged nor learned from.
-        vacation = calendar_dates(site_id=info.site_id, start=learn_from, end=last_day, kind="vacation") - closed
+        vacation = calendar_dates(site_id=info.site_id, start=learn_from, end=learn_to, kind="vacation") - closed
         profiles = profiles[[day not in vacation for day in profiles.index]]
         judged = [d for d in profiles.index if first_day <= d <= last_day]
-        found += days_judge(
+        judged_days = days_judge(
             meter_id=meter_id, profiles=profiles, closed=closed, days=judged, tz=info.timezone, config=config
         )
+        found += closures_merge(findings=judged_days, closed=closed)
     return found
+
+
+def closures_merge(*, findings: list[DayFinding], closed: set[dt.date]) -> list[DayFinding]:
+    """Consecutive working days that ran like closed days are one closure (a vacation, a shutdown), one finding.
+
+    Working days are consecutive when only closed days (weekends, calendar holidays) lie between them. Live,
+    one day is judged at a time and nothing changes; over a history a two-week closure is one event, not ten.
+    """
+    out: list[DayFinding] = []
+    for finding in sorted(findings, key=lambda f: (f.meter_id, f.day)):
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and previous.kind == finding.kind == CLOSURE
+            and previous.meter_id == finding.meter_id
+            and _only_closed_between(previous.last_day or previous.day, finding.day, closed)
+        ):
+            days = previous.days + 1
+            out[-1] = replace(
+                previous,
+                end=finding.end,
+                actual_kwh=previous.actual_kwh + finding.actual_kwh,
+                usual_kwh=previous.usual_kwh + finding.usual_kwh,
+                other_kwh=previous.other_kwh + finding.other_kwh,
+                position=(previous.position * previous.days + finding.position) / days,
+                like_weekday=-1,
+                days=days,
+                last_day=finding.day,
+            )
+        else:
+            out.append(finding)
+    return out
+
+
+def _only_closed_between(first: dt.date, last: dt.date, closed: set[dt.date]) -> bool:
+    day = first + dt.timedelta(days=1)
+    while day < last:
+        if day.weekday() < 5 and day not in closed:
+            return False
+        day += dt.timedelta(days=1)
+    return True
+
+
+def finding_days(*, kind: str, start: dt.datetime, end: dt.datetime, tz: str, closed: set[dt.date]) -> list[dt.date]:
+    """The local days a day finding claims: a closure, its working days (the closed days inside it were expected
+    closed); a closed day used like a working day, its day."""
+    zone = ZoneInfo(tz)
+    day, last = start.astimezone(zone).date(), (end - dt.timedelta(seconds=1)).astimezone(zone).date()
+    days = []
+    while day <= last:
+        if kind != CLOSURE or (day.weekday() < 5 and day not in closed):
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
 
 
 def day_explain(
@@ -339,6 +407,8 @@ def day_explain(
         )
         usual_day = "the usual days"
         like_plural = True
+        if extra.get("days", 0) > 1:
+            when += f" ({extra['days']:.0f} working days)"
     if kind == CLOSURE:
         weekday = int(extra.get("like_weekday", -1))
         like = f"a {WEEKDAYS[weekday]}" if weekday in (5, 6) and not like_plural else "closed days"
@@ -379,6 +449,7 @@ def days_found(*, findings: list[DayFinding], policies: dict[int, Any], make: Ca
                     "other_share": finding.other_kwh / finding.usual_kwh if finding.usual_kwh > 0 else 0.0,
                     "like_weekday": float(finding.like_weekday),
                     "position": round(finding.position, 3),
+                    "days": float(finding.days),
                 },
             )
         )

@@ -123,8 +123,13 @@ def incidents_find(
     model: AnomalyBaseline | None = None,
     context_hours: int = CONTEXT_HOURS,
     frame: pd.DataFrame | None = None,
+    history_end: dt.datetime | None = None,
 ) -> tuple[list[Found], int]:
-    """Incidents touching [start, end) on these meters, found with `context_hours` of history before start."""
+    """Incidents touching [start, end) on these meters, found with `context_hours` of history before start.
+
+    `history_end`, for a scan of history (an import), is where the history's readings end: a day is then
+    judged against the weeks around it, not only those before (see days.day_findings).
+    """
     config = config or DetectorConfig()
     ids = (
         list(meter_ids)
@@ -155,7 +160,9 @@ def incidents_find(
             if item.end > since:
                 found.append(item)
     found = _drop_echoes(found, infos) + _replacement_gaps(meter_ids=detected, start=start, end=end)
-    days = day_findings(infos=infos, meter_ids=detected, start=start, end=end, frame=whole, config=DayConfig())
+    days = day_findings(
+        infos=infos, meter_ids=detected, start=start, end=end, frame=whole, config=DayConfig(), until=history_end
+    )
     found += days_found(findings=days, policies=meter_policies(meter_ids=detected), make=Found)
     hostels: set[int] = {
         infos[i].hostel_id or 0 for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id
@@ -242,13 +249,19 @@ def anomalies_detect(
     end: dt.datetime | None = None,
     config: DetectorConfig | None = None,
     handoff: bool = True,
+    history_end: dt.datetime | None = None,
 ) -> DetectionResult:
-    """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit."""
+    """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit.
+
+    A scan of history passes `history_end` (where its readings end) so day findings use the weeks around a day.
+    """
     began = time.perf_counter()
     end = end or timezone.now()
     loaded = baseline_current()
     model, version = (loaded[0], loaded[1]) if loaded else (AnomalyBaseline(), None)
-    found, readings = incidents_find(meter_ids=meter_ids, start=start, end=end, config=config, model=model)
+    found, readings = incidents_find(
+        meter_ids=meter_ids, start=start, end=end, config=config, model=model, history_end=history_end
+    )
     result = DetectionResult(readings=readings)
     meters = {
         m.id: m

@@ -231,7 +231,57 @@ def test_at_the_start_of_an_imported_history_a_day_is_learned_from_the_weeks_aft
     start, end = day_span(FIRST)[0], day_span(FIRST + dt.timedelta(days=62))[1]
 
     live = day_findings(infos=infos, meter_ids=[meter.id], start=start, end=day_span(first_tuesday)[1])
-    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=start, end=end)
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=start, end=end, until=end)
 
-    assert live == []  # nothing before it, nothing after it yet
+    assert live == []  # nothing before it; live, the days after it do not teach it
     assert [(f.kind, f.day) for f in scanned] == [("closure_unexpected", first_tuesday)]
+
+
+def half_open_on(day_off: dt.date, working_level: float) -> Callable[[dt.date, int], float]:
+    """A usual week, and on `day_off` the working hours at `working_level` kWh instead of 40 (a half-open day)."""
+
+    def profile(day: dt.date, hour: int) -> float:
+        if day.weekday() >= 5:
+            return closed_hour(hour)
+        if day == day_off and 8 <= hour < 18:
+            return working_level
+        return working_hour(hour)
+
+    return profile
+
+
+def test_a_half_open_weekday_nearer_a_closed_day_and_unlike_its_own_weekdays_is_found() -> None:
+    meter = main_meter(minutes=60)
+    write_days(meter, profile=half_open_on(TUESDAY, 22.0))  # about 0.4 of the way from a closed day to a working day
+
+    found = day_kinds(meter, TUESDAY)
+
+    assert [f.kind for f in found] == ["closure_unexpected"]
+    assert 0.25 < found[0].extra["position"] < 0.5
+
+
+def test_a_weekday_nearer_a_working_day_is_not_found() -> None:
+    meter = main_meter(minutes=60)
+    write_days(meter, profile=half_open_on(TUESDAY, 29.0))  # about 0.6 of the way
+
+    assert day_kinds(meter, TUESDAY) == []
+
+
+def test_a_two_week_closure_in_a_scanned_history_is_one_finding_over_its_working_days() -> None:
+    meter = main_meter(minutes=60)
+    first, last = dt.date(2024, 10, 21), dt.date(2024, 11, 1)  # Monday to Friday of the next week
+
+    def closed_two_weeks(day: dt.date, hour: int) -> float:
+        return closed_hour(hour) if day.weekday() >= 5 or first <= day <= last else working_hour(hour)
+
+    write_days(meter, days=77, profile=closed_two_weeks)
+    infos = meter_infos(meter_ids=[meter.id])
+    end = day_span(FIRST + dt.timedelta(days=76))[1]
+
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=day_span(FIRST)[0], end=end, until=end)
+
+    assert [(f.kind, f.day, f.last_day, f.days) for f in scanned] == [("closure_unexpected", first, last, 10)]
+    assert (scanned[0].start, scanned[0].end) == (day_span(first)[0], day_span(last)[1])
+    anomalies = anomalies_detect(meter_ids=[meter.id], start=day_span(first)[0], end=end, history_end=end)
+    anomaly = Anomaly.objects.get(pk__in=anomalies.created, kind="closure_unexpected")
+    assert "Monday 21 Oct to Friday 1 Nov 2024 (10 working days) ran like closed days" in anomaly.explanation
