@@ -1,7 +1,9 @@
 """Day-level anomalies on building-level meters: a working day that ran like a closed day, and the reverse.
 
-A building with a working week has two kinds of day: working days and closed days (weekends, and the
-holidays of its site's calendar; vacation days are a season of their own and are left out). Each complete
+A building with a working week has two kinds of day: working days and closed days (its weekend, and the
+holidays of its site's calendar; vacation days are a season of their own and are left out). The weekend
+is learned, not assumed: the weekdays whose median day uses clearly less than the others (Saturday and
+Sunday, Friday and Saturday, or Sunday alone for a shop); a building with none has no day findings. Each complete
 local day of a building-level meter is compared with the two usual days learned from the nearest days:
 live, the weeks before it; in a scan of history (an import), the weeks around it, so a day is judged
 within its own season and the first days of a history have usual days too:
@@ -23,7 +25,8 @@ A building has a clear working week when its closed days of the nearest two mont
 of a working day and the upper quartile of their totals is below the lower quartile of the working
 days'; otherwise it gets no day findings. Days with fewer than 80 % of their readings are neither
 judged nor used as reference.
-No country's holidays are built in: a site whose calendar holds its holidays has them expected,
+Consecutive working days that ran like closed days (only closed days between them) are one finding.
+No country's holidays or weekend are built in: a site whose calendar holds its holidays has them expected,
 everything else is learned.
 """
 
@@ -76,7 +79,7 @@ class DayFinding:
     usual_kwh: float  # the usual day of the kind the calendar expected
     other_kwh: float  # the usual day of the kind it resembled
     position: float  # 0: like a closed day, 1: like a working day
-    like_weekday: int  # the closed weekday it resembled (5, 6), or -1 for "a working day"/"a closed day"
+    like_weekday: int  # the closed weekday it resembled (0: Monday .. 6), or -1 for "a working day"/"a closed day"
     days: int = 1  # judged days it covers: a closure of consecutive working days is one finding
     last_day: dt.date | None = None  # its last judged day, when it covers more than one
 
@@ -142,15 +145,17 @@ def days_judge(
     days: Iterable[dt.date],
     tz: str,
     config: DayConfig | None = None,
+    around: bool = False,
+    weekend: frozenset[int] = frozenset({5, 6}),
 ) -> list[DayFinding]:
-    """Judge each of `days` that has a profile, from the profiles of the days before it."""
+    """Judge each of `days` that has a profile, from the profiles of the days before it (`around`: and after it)."""
     config = config or DayConfig()
     zone = ZoneInfo(tz)
     index = list(profiles.index)
     position_of = {day: i for i, day in enumerate(index)}
     values = profiles.to_numpy(dtype=float)
     totals = values.sum(axis=1)
-    is_closed = np.array([day.weekday() >= 5 or day in closed for day in index], dtype=bool)
+    is_closed = np.array([day.weekday() in weekend or day in closed for day in index], dtype=bool)
     found: list[DayFinding] = []
     for day in sorted(set(days)):
         i = position_of.get(day)
@@ -159,7 +164,11 @@ def days_judge(
         # The usual days are the nearest ones: live, the weeks before (no later day is complete yet); over a
         # history (an import, a scan), the weeks around the day, so it is judged within its own season.
         near = sorted(
-            (j for j in range(len(index)) if j != i and abs((index[j] - day).days) <= config.history_days),
+            (
+                j
+                for j in range(len(index))
+                if (j < i or (around and j > i)) and abs((index[j] - day).days) <= config.history_days
+            ),
             key=lambda j: (abs((index[j] - day).days), index[j] > day),
         )[: config.history_days]
         working = [j for j in near if not is_closed[j]]
@@ -202,7 +211,9 @@ def days_judge(
             continue
         like = -1
         if kind == CLOSURE:
-            like = _nearest_closed_weekday(values=values, index=index, near=closed_days, total=values[i].sum())
+            like = _nearest_closed_weekday(
+                values=values, index=index, near=closed_days, total=values[i].sum(), weekend=weekend
+            )
         start, end = day_bounds(day, zone)
         found.append(
             DayFinding(
@@ -221,15 +232,42 @@ def days_judge(
     return found
 
 
+def closed_weekdays(*, profiles: pd.DataFrame, holidays: set[dt.date], min_separation: float) -> frozenset[int]:
+    """The building's closed weekdays, learned, not assumed: a Saturday-and-Sunday weekend, a Friday-and-Saturday
+    one, a shop closed on Sundays only.
+
+    Each weekday's median daily total (calendar holidays left out, at least two of each weekday); sorted, the
+    widest step between neighbours (as a ratio) splits them, and the weekdays below it are closed when they use
+    less than `min_separation` of the lowest above it. Otherwise none: the building has no clear working week.
+    """
+    totals = profiles.sum(axis=1)
+    totals = totals[[day not in holidays for day in totals.index]]
+    weekdays = pd.Series([day.weekday() for day in totals.index], index=totals.index)
+    counts = weekdays.value_counts()
+    if len(counts) < 7 or counts.min() < 2:
+        return frozenset()
+    medians = totals.groupby(weekdays).median().sort_values()
+    values = medians.to_numpy(dtype=float)
+    if values[0] <= 0:
+        return frozenset()
+    steps = values[1:] / values[:-1]
+    cut = int(np.argmax(steps)) + 1
+    if values[cut - 1] >= min_separation * values[cut]:
+        return frozenset()
+    return frozenset(int(weekday) for weekday in medians.index[:cut])
+
+
 def _clear_week(*, working: np.ndarray, closed: np.ndarray) -> bool:
     """Two clusters: three closed days in four use less than three working days in four (quartiles)."""
     return bool(np.percentile(closed, 75) < np.percentile(working, 25))
 
 
-def _nearest_closed_weekday(*, values: np.ndarray, index: list[dt.date], near: list[int], total: float) -> int:
-    """The weekend day (5: Saturday, 6: Sunday) whose recent total is nearest to `total`, or -1."""
+def _nearest_closed_weekday(
+    *, values: np.ndarray, index: list[dt.date], near: list[int], total: float, weekend: frozenset[int]
+) -> int:
+    """The closed weekday (0: Monday .. 6: Sunday) whose recent total is nearest to `total`, or -1."""
     best, best_distance = -1, np.inf
-    for weekday in (5, 6):
+    for weekday in sorted(weekend):
         days = [j for j in near if index[j].weekday() == weekday][:4]
         if len(days) < 2:
             continue
@@ -319,14 +357,26 @@ def day_findings(
         vacation = calendar_dates(site_id=info.site_id, start=learn_from, end=learn_to, kind="vacation") - closed
         profiles = profiles[[day not in vacation for day in profiles.index]]
         judged = [d for d in profiles.index if first_day <= d <= last_day]
+        weekend = closed_weekdays(profiles=profiles, holidays=closed, min_separation=config.min_separation)
+        if not weekend:
+            continue  # no weekday is clearly closed: no clear working week
         judged_days = days_judge(
-            meter_id=meter_id, profiles=profiles, closed=closed, days=judged, tz=info.timezone, config=config
+            meter_id=meter_id,
+            profiles=profiles,
+            closed=closed,
+            days=judged,
+            tz=info.timezone,
+            config=config,
+            around=until is not None,
+            weekend=weekend,
         )
-        found += closures_merge(findings=judged_days, closed=closed)
+        found += closures_merge(findings=judged_days, closed=closed, weekend=weekend)
     return found
 
 
-def closures_merge(*, findings: list[DayFinding], closed: set[dt.date]) -> list[DayFinding]:
+def closures_merge(
+    *, findings: list[DayFinding], closed: set[dt.date], weekend: frozenset[int] = frozenset({5, 6})
+) -> list[DayFinding]:
     """Consecutive working days that ran like closed days are one closure (a vacation, a shutdown), one finding.
 
     Working days are consecutive when only closed days (weekends, calendar holidays) lie between them. Live,
@@ -339,7 +389,7 @@ def closures_merge(*, findings: list[DayFinding], closed: set[dt.date]) -> list[
             previous is not None
             and previous.kind == finding.kind == CLOSURE
             and previous.meter_id == finding.meter_id
-            and _only_closed_between(previous.last_day or previous.day, finding.day, closed)
+            and _only_closed_between(previous.last_day or previous.day, finding.day, closed, weekend)
         ):
             days = previous.days + 1
             out[-1] = replace(
@@ -358,23 +408,31 @@ def closures_merge(*, findings: list[DayFinding], closed: set[dt.date]) -> list[
     return out
 
 
-def _only_closed_between(first: dt.date, last: dt.date, closed: set[dt.date]) -> bool:
+def _only_closed_between(first: dt.date, last: dt.date, closed: set[dt.date], weekend: frozenset[int]) -> bool:
     day = first + dt.timedelta(days=1)
     while day < last:
-        if day.weekday() < 5 and day not in closed:
+        if day.weekday() not in weekend and day not in closed:
             return False
         day += dt.timedelta(days=1)
     return True
 
 
-def finding_days(*, kind: str, start: dt.datetime, end: dt.datetime, tz: str, closed: set[dt.date]) -> list[dt.date]:
+def finding_days(
+    *,
+    kind: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: str,
+    closed: set[dt.date],
+    weekend: frozenset[int] = frozenset({5, 6}),
+) -> list[dt.date]:
     """The local days a day finding claims: a closure, its working days (the closed days inside it were expected
     closed); a closed day used like a working day, its day."""
     zone = ZoneInfo(tz)
     day, last = start.astimezone(zone).date(), (end - dt.timedelta(seconds=1)).astimezone(zone).date()
     days = []
     while day <= last:
-        if kind != CLOSURE or (day.weekday() < 5 and day not in closed):
+        if kind != CLOSURE or (day.weekday() not in weekend and day not in closed):
             days.append(day)
         day += dt.timedelta(days=1)
     return days
@@ -411,7 +469,7 @@ def day_explain(
             when += f" ({extra['days']:.0f} working days)"
     if kind == CLOSURE:
         weekday = int(extra.get("like_weekday", -1))
-        like = f"a {WEEKDAYS[weekday]}" if weekday in (5, 6) and not like_plural else "closed days"
+        like = f"a {WEEKDAYS[weekday]}" if 0 <= weekday <= 6 and not like_plural else "closed days"
         like = "a closed day" if like == "closed days" and not like_plural else like
         return (
             f"{who}: {when} ran like {like}: {share} of {usual_day} ({actual:,.0f} kWh where about {usual:,.0f} kWh "

@@ -15,7 +15,15 @@ from django.db.models import Max, Min
 
 from meters.models import AcademicPeriod, Incident, Meter, Reading
 from predictions.detection.baselines import detection_meter_ids
-from predictions.detection.days import DAY_KINDS, calendar_dates, day_bounds, finding_days
+from predictions.detection.days import (
+    DAY_KINDS,
+    DayConfig,
+    calendar_dates,
+    closed_weekdays,
+    day_bounds,
+    day_profiles,
+    finding_days,
+)
 from predictions.detection.detectors import DetectorConfig
 from predictions.detection.evaluation import Span, day_scores, isolation_forest_baseline, score_spans
 from predictions.detection.frames import frame_load
@@ -230,7 +238,16 @@ def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None =
         site_id = meter.hostel.site_id if meter.hostel else None
         closed = calendar_dates(site_id=site_id, start=first_day, end=last_day, kind=AcademicPeriod.Kind.HOLIDAY)
         findings = [span for span in detected if span.kind in DAY_KINDS]
-        claimed = [finding_days(kind=f.kind, start=f.start, end=f.end, tz=tz, closed=closed) for f in findings]
+        profiles = day_profiles(
+            readings=frame[frame["meter_id"] == meter.id],
+            tz=tz,
+            interval_minutes=meter.interval_minutes,
+            min_coverage=DayConfig().min_coverage,
+        )
+        weekend = closed_weekdays(profiles=profiles, holidays=closed, min_separation=DayConfig().min_separation)
+        claimed = [
+            finding_days(kind=f.kind, start=f.start, end=f.end, tz=tz, closed=closed, weekend=weekend) for f in findings
+        ]
         whole_days = [
             Span(f.meter_id, *day_bounds(day, ZoneInfo(tz)), f.kind)
             for f, days in zip(findings, claimed, strict=True)

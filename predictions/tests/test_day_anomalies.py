@@ -285,3 +285,19 @@ def test_a_two_week_closure_in_a_scanned_history_is_one_finding_over_its_working
     anomalies = anomalies_detect(meter_ids=[meter.id], start=day_span(first)[0], end=end, history_end=end)
     anomaly = Anomaly.objects.get(pk__in=anomalies.created, kind="closure_unexpected")
     assert "Monday 21 Oct to Friday 1 Nov 2024 (10 working days) ran like closed days" in anomaly.explanation
+
+
+def test_the_closed_weekdays_are_learned_so_a_friday_and_saturday_weekend_is_no_anomaly() -> None:
+    meter = main_meter(minutes=60)
+
+    def friday_saturday_weekend(day: dt.date, hour: int) -> float:
+        return closed_hour(hour) if day.weekday() in (4, 5) or day == TUESDAY else working_hour(hour)
+
+    write_days(meter, profile=friday_saturday_weekend)
+    sunday, friday = dt.date(2024, 10, 27), dt.date(2024, 11, 1)
+
+    assert day_kinds(meter, sunday) == []  # a working day there, not a weekend used like one
+    assert day_kinds(meter, friday) == []
+    found = day_kinds(meter, TUESDAY)
+    assert [f.kind for f in found] == ["closure_unexpected"]
+    assert found[0].extra["like_weekday"] in (4.0, 5.0)  # "ran like a Friday" or "a Saturday"
