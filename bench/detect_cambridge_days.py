@@ -83,12 +83,13 @@ def labels_write(*, meter: Meter, folder: Path) -> tuple[Path, int]:
     return path, positives
 
 
-def _day_findings(meter: Meter) -> int:
-    """How many days the day detector flags over the meter's whole history."""
+def _day_findings(meter: Meter) -> tuple[int, int]:
+    """How many day findings a scan of the meter's whole history gives, and how many days they claim."""
     bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
     infos = meter_infos(meter_ids=[meter.id])
     end = bounds["last"] + dt.timedelta(hours=1)
-    return len(day_findings(infos=infos, meter_ids=[meter.id], start=bounds["first"], end=end, until=end))
+    found = day_findings(infos=infos, meter_ids=[meter.id], start=bounds["first"], end=end, until=end)
+    return len(found), sum(f.days for f in found)
 
 
 def main() -> None:
@@ -114,9 +115,11 @@ def main() -> None:
             began = time.perf_counter()
             path, positives = labels_write(meter=meters[code], folder=Path(tmp))
             result = evaluate_meter(serial=meters[code].serial, labels=path)
+            scanned = _day_findings(meters[code])
             row = {key: result[key] for key in KEYS} | {
                 "labelled_days": positives,
-                "day_findings": _day_findings(meters[code]),
+                "day_findings": scanned[0],
+                "days_flagged": scanned[1],
                 "findings": result["anomalies"],
             }
             (clear if code in CLEAR_WEEK else others)[code] = row
@@ -126,7 +129,7 @@ def main() -> None:
                 f"baseline P {row['baseline_day_precision']:.2f} R {row['baseline_day_recall']:.2f} "
                 f"F1 {row['baseline_day_f1']:.2f} | all findings F1 {row['day_f1_all_findings']:.2f} | "
                 f"per finding P {row['day_event_precision']:.2f} F1 {row['day_event_f1']:.2f} | "
-                f"day findings {row['day_findings']}, all findings {row['findings']} "
+                f"day findings {row['day_findings']} ({row['days_flagged']} days), all findings {row['findings']} "
                 f"({time.perf_counter() - began:.0f} s)",
                 flush=True,
             )
