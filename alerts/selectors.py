@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -229,3 +230,23 @@ def alert_assignee_find(*, alert: Alert, username: str) -> Any | None:
 def history_summaries_for_user(*, user: Any, limit: int = 5) -> list[HistorySummary]:
     """The latest history-scan summaries of the user's hostels (campus-wide ones for managers)."""
     return list(HistorySummary.objects.visible_to(user).select_related("hostel").order_by("-created_at", "-id")[:limit])
+
+
+CLOSURE_KIND = "closure_unexpected"  # the anomaly kind of a working day that ran like a closed day
+
+
+def alert_closure_offer(*, alert: Alert) -> tuple[dt.date, dt.date] | None:
+    """The local days an alert says ran like closed days, when it can offer to add them to the site's calendar."""
+    payload = alert.source_payload or {}
+    hostel = alert.hostel
+    if payload.get("kind") != CLOSURE_KIND or hostel is None or not payload.get("start"):
+        return None
+    zone = ZoneInfo(hostel.site.timezone)
+    try:
+        start = dt.datetime.fromisoformat(payload["start"])
+        end = dt.datetime.fromisoformat(payload["end"]) if payload.get("end") else start + dt.timedelta(days=1)
+    except (TypeError, ValueError):
+        return None
+    first = start.astimezone(zone).date()
+    last = (end - dt.timedelta(seconds=1)).astimezone(zone).date()
+    return (first, last) if last >= first else None

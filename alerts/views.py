@@ -21,6 +21,7 @@ from alerts.evidence import alert_evidence
 from alerts.models import Alert, Severity
 from alerts.selectors import (
     alert_assignable_users,
+    alert_closure_offer,
     alert_comments,
     alert_get_for_user,
     alert_timeline,
@@ -31,6 +32,7 @@ from alerts.selectors import (
 from alerts.templatetags.alert_times import alert_zone, duration_text, span_text
 from customers.roles import Role, role_of
 from meters.models import Hostel
+from meters.services import calendar_closure_add
 
 SNOOZE_CHOICES = [(60, "1 hour"), (240, "4 hours"), (1440, "1 day")]
 STATUS_FILTERS = [("active", "Needing attention"), *Alert.Status.choices, ("all", "All")]
@@ -131,6 +133,8 @@ def detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "comments": alert_comments(alert=alert),
         "snooze_choices": SNOOZE_CHOICES,
         "assignable": alert_assignable_users(alert=alert) if alert.status != Alert.Status.RESOLVED else [],
+        "closure_offer": alert_closure_offer(alert=alert),
+        "can_edit_calendar": _may_edit_calendar(request),
     }
     return render(request, "alerts/detail.html", context)
 
@@ -184,3 +188,28 @@ def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("alert-detail", args=[alert.pk])
     return HttpResponseRedirect(target)
+
+
+def _may_edit_calendar(request: HttpRequest) -> bool:
+    """A site's calendar is shared by all its hostels: managers and admins edit it, wardens do not."""
+    return role_of(request.user) in (Role.ADMIN, Role.MANAGER)
+
+
+@login_required
+@require_POST
+def closure_add(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """One click: the days an alert found closed go into the site's calendar as a holiday, and the alert resolves."""
+    _require_role(request)
+    alert = _alert_or_404(request, alert_id)
+    if not _may_edit_calendar(request):
+        raise PermissionDenied("Only a facility manager or an administrator can change the site's calendar.")
+    offer = alert_closure_offer(alert=alert)
+    if offer is None or alert.hostel is None:
+        raise Http404("This alert does not offer a closed day.")
+    first, last = offer
+    period = calendar_closure_add(site=alert.hostel.site, first=first, last=last, name=f"Closure (alert #{alert.pk})")
+    days = f"{first:%a %d %b %Y}" if first == last else f"{first:%a %d %b} to {last:%a %d %b %Y}"
+    if alert.status != Alert.Status.RESOLVED:  # a resolved alert keeps its resolution; the calendar change stands
+        services.alert_resolve(alert=alert, user=request.user, note=f"{days} added to the calendar as {period.name}.")
+    messages.success(request, f"{days} is now a closed day in {alert.hostel.site.name}'s calendar.")
+    return HttpResponseRedirect(reverse("alert-detail", args=[alert.pk]))

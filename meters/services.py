@@ -9,7 +9,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Max
 
-from meters.models import GatewayToken, Meter, Occupancy, Reading, Room, Site
+from meters.models import AcademicPeriod, GatewayToken, Meter, Occupancy, Reading, Room, Site
 
 
 def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0) -> Site:
@@ -35,6 +35,26 @@ def rollups_rebuild(*, meter_ids: Iterable[int], start: dt.datetime, end: dt.dat
         last = Reading.objects.filter(meter_id=meter_id).aggregate(last=Max("timestamp"))["last"]
         Meter.objects.filter(pk=meter_id).update(last_reading_at=last)
     return len(ids)
+
+
+@transaction.atomic
+def calendar_closure_add(*, site: Site, first: dt.date, last: dt.date, name: str = "Closure") -> AcademicPeriod:
+    """Mark [first, last] closed in the site's calendar (a holiday); the days found already closed are kept.
+
+    Idempotent: when holidays of the site already cover every day, the covering one is returned.
+    """
+    if last < first:
+        raise ValueError("The last day cannot be before the first day.")
+    covering = (
+        AcademicPeriod.objects.select_for_update()
+        .filter(site=site, kind=AcademicPeriod.Kind.HOLIDAY, start__lte=first, end__gte=last)
+        .first()
+    )
+    if covering is not None:
+        return covering
+    return AcademicPeriod.objects.create(
+        site=site, kind=AcademicPeriod.Kind.HOLIDAY, name=name[:80], start=first, end=last
+    )
 
 
 DEMO_PASSWORD = "wattwatch-demo"  # noqa: S105 - public demo logins, refused unless DEBUG

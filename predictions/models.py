@@ -202,6 +202,8 @@ class Anomaly(models.Model):
         VOLTAGE_SWELL = "voltage_swell", "Voltage swell"
         LOW_POWER_FACTOR = "low_power_factor", "Low power factor"
         MAIN_IMBALANCE = "main_imbalance", "Main meter above the sum of its rooms"
+        CLOSURE_UNEXPECTED = "closure_unexpected", "Working day that ran like a closed day"
+        CLOSED_DAY_USAGE = "closed_day_usage", "Closed day that ran like a working day"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

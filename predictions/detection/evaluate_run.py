@@ -8,12 +8,22 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from django.db.models import Max, Min
 
-from meters.models import Incident, Meter, Reading
+from meters.models import AcademicPeriod, Incident, Meter, Reading
 from predictions.detection.baselines import detection_meter_ids
+from predictions.detection.days import (
+    DAY_KINDS,
+    DayConfig,
+    calendar_dates,
+    closed_weekdays,
+    day_bounds,
+    day_profiles,
+    finding_days,
+)
 from predictions.detection.detectors import DetectorConfig
 from predictions.detection.evaluation import Span, day_scores, isolation_forest_baseline, score_spans
 from predictions.detection.frames import frame_load
@@ -179,7 +189,13 @@ def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None =
         outside = (frame["ts"] < pd.Timestamp(detect_from)) | (frame["ts"] >= pd.Timestamp(detect_to))
         model.train(frame[outside].reset_index(drop=True), holdout_days=0)
         part, n = incidents_find(
-            meter_ids=[meter.id], start=detect_from, end=detect_to, config=config, model=model, frame=frame
+            meter_ids=[meter.id],
+            start=detect_from,
+            end=detect_to,
+            config=config,
+            model=model,
+            frame=frame,
+            history_end=last,  # an imported history: each day is judged within the weeks around it
         )
         found += part
         readings += n
@@ -213,7 +229,44 @@ def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None =
         "anomalies": len(detected),
     }
     if day_labels:
-        result |= day_scores(detected=detected, labels=day_labels, tz=tz)
+        # Day labels judge whole days: the day-level findings answer them. An hour's spike or a gap in the
+        # data is not a claim about a day; what every finding scores is kept beside, with `_all_findings`.
+        # A closure over consecutive working days is one finding; it claims its working days (not the weekends
+        # inside it), each scored. The `day_event_*` figures count each finding once instead: its precision is
+        # the share of findings that cover a labelled day (one alert per closure, as a facility team reads them).
+        first_day, last_day = min(day_labels), max(day_labels)
+        site_id = meter.hostel.site_id if meter.hostel else None
+        closed = calendar_dates(site_id=site_id, start=first_day, end=last_day, kind=AcademicPeriod.Kind.HOLIDAY)
+        findings = [span for span in detected if span.kind in DAY_KINDS]
+        profiles = day_profiles(
+            readings=frame[frame["meter_id"] == meter.id],
+            tz=tz,
+            interval_minutes=meter.interval_minutes,
+            min_coverage=DayConfig().min_coverage,
+        )
+        weekend = closed_weekdays(profiles=profiles, holidays=closed, min_separation=DayConfig().min_separation)
+        claimed = [
+            finding_days(kind=f.kind, start=f.start, end=f.end, tz=tz, closed=closed, weekend=weekend) for f in findings
+        ]
+        whole_days = [
+            Span(f.meter_id, *day_bounds(day, ZoneInfo(tz)), f.kind)
+            for f, days in zip(findings, claimed, strict=True)
+            for day in days
+        ]
+        result |= day_scores(detected=whole_days, labels=day_labels, tz=tz)
+        events = sum(1 for days in claimed if any(day_labels.get(day) for day in days))
+        event_precision = events / len(findings) if findings else 0.0
+        recall = result["day_recall"]
+        result |= {
+            "day_findings": len(findings),
+            "day_event_precision": round(event_precision, 4),
+            "day_event_f1": round(2 * event_precision * recall / (event_precision + recall), 4)
+            if event_precision + recall
+            else 0.0,
+        }
+        others = [span for span in detected if span.kind not in DAY_KINDS]
+        every = day_scores(detected=whole_days + others, labels=day_labels, tz=tz)
+        result |= {f"{k}_all_findings": v for k, v in every.items()}
         base_days = day_scores(detected=baseline_spans, labels=day_labels, tz=tz)
         result |= {f"baseline_{k}": v for k, v in base_days.items()}
     return result

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from customers.models import Tariff
 from meters.models import Meter
+from predictions.detection.days import DAY_KINDS, day_explain
 from predictions.detection.frames import MeterInfo
 
 
@@ -76,6 +77,10 @@ def explain(
     extra: dict[str, float] | None = None,
 ) -> str:
     extra = extra or {}
+    if kind in DAY_KINDS:
+        return day_explain(
+            info=info, kind=kind, start=start, end=end, actual=actual_kwh, usual=expected_kwh, extra=extra
+        )
     who = info.room_label
     if info.kind == "room":
         who += f", {info.bed_type} beds"

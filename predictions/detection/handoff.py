@@ -58,7 +58,12 @@ def anomalies_to_alerts(
             group_key=f"{kind}:meter:{anomaly.meter_id}:{anomaly.kind}",
             event_start=anomaly.start,
             event_end=anomaly.end,
-            source_payload={"anomaly_id": anomaly.pk, "kind": anomaly.kind, "start": anomaly.start.isoformat()},
+            source_payload={
+                "anomaly_id": anomaly.pk,
+                "kind": anomaly.kind,
+                "start": anomaly.start.isoformat(),
+                "end": anomaly.end.isoformat(),
+            },
             **({"history": True, "at": anomaly.start} if history else {}),
         )
         handed += 1

@@ -77,7 +77,7 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
     start = scan.start
     while meters and start < scan.end:
         end = min(start + SLICE, scan.end)
-        result = anomalies_detect(meter_ids=meters, start=start, end=end, history=True)
+        result = anomalies_detect(meter_ids=meters, start=start, end=end, history=True, history_end=scan.end)
         raised = (
             Anomaly.objects.filter(pk__in=result.created, status=Anomaly.Status.OPEN)
             .values("hostel_id")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from meters.models import Meter
 from predictions.detection.baselines import baseline_current, detection_meter_ids, meter_policies
+from predictions.detection.days import DayConfig, day_findings, days_found
 from predictions.detection.detectors import CONSUMPTION_KINDS, Candidate, DetectorConfig, frame_candidates
 from predictions.detection.explain import excess_cost, explain, tariff_for
 from predictions.detection.frames import MeterInfo, frame_load, meter_infos
@@ -124,10 +125,13 @@ def incidents_find(
     context_hours: int = CONTEXT_HOURS,
     frame: pd.DataFrame | None = None,
     scans: list[HourScan] | None = None,
+    history_end: dt.datetime | None = None,
 ) -> tuple[list[Found], int]:
     """Incidents touching [start, end) on these meters, found with `context_hours` of history before start.
 
     A `scans` list receives what the detector expected of each meter hour by hour (for the pages).
+    `history_end`, for a scan of history (an import), is where the history's readings end: a day is then
+    judged against the weeks around it, not only those before (see days.day_findings).
     """
     config = config or DetectorConfig()
     ids = (
@@ -142,6 +146,7 @@ def incidents_find(
     # Sweeps cover rooms and hostel mains; a caller naming meters (an imported building) gets them all.
     detected = [i for i in ids if i in infos and (meter_ids is not None or infos[i].kind in ("room", "hostel_main"))]
     since_context = pd.Timestamp(start - dt.timedelta(hours=context_hours))
+    whole = frame  # the day detector reads weeks before start, not only the context hours
     if frame is None:
         frame = frame_load(meter_ids=detected, start=since_context.to_pydatetime(), end=end)
     else:  # a caller that already loaded the readings (evaluation) passes them in
@@ -159,6 +164,10 @@ def incidents_find(
             if item.end > since:
                 found.append(item)
     found = _drop_echoes(found, infos) + _replacement_gaps(meter_ids=detected, start=start, end=end)
+    days = day_findings(
+        infos=infos, meter_ids=detected, start=start, end=end, frame=whole, config=DayConfig(), until=history_end
+    )
+    found += days_found(findings=days, policies=meter_policies(meter_ids=detected), make=Found)
     hostels: set[int] = {
         infos[i].hostel_id or 0 for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id
     }
@@ -245,17 +254,21 @@ def anomalies_detect(
     config: DetectorConfig | None = None,
     handoff: bool = True,
     history: bool = False,
+    history_end: dt.datetime | None = None,
 ) -> DetectionResult:
     """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit.
 
     `history=True` (a scan of stored history): the alerts are marked as found in history, at the event's time.
+    A scan of history passes `history_end` (where its readings end) so day findings use the weeks around a day.
     """
     began = time.perf_counter()
     end = end or timezone.now()
     loaded = baseline_current()
     model, version = (loaded[0], loaded[1]) if loaded else (AnomalyBaseline(), None)
     scans: list[HourScan] = []
-    found, readings = incidents_find(meter_ids=meter_ids, start=start, end=end, config=config, model=model, scans=scans)
+    found, readings = incidents_find(
+        meter_ids=meter_ids, start=start, end=end, config=config, model=model, scans=scans, history_end=history_end
+    )
     result = DetectionResult(readings=readings)
     scanned_hours_store(hours=scans, version=version)
     meters = {

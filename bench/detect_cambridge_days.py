@@ -1,0 +1,147 @@
+"""Day-level findings on the Cambridge buildings: closed weekdays found with no calendar, per building.
+
+Loads the 16 buildings (bench/detect_cambridge.py's loader, no calendar), writes a day label file per
+building (`date,is_anomaly`: its weekdays on England's bank holidays, from the `holidays` package, and
+in the Christmas closure, 24 Dec to 1 Jan) and runs the same evaluation as
+`manage.py evaluate_detector --meter CAM-<code> --labels <file>` on each. Prints the day precision,
+recall and F1 with the plain Isolation Forest's (`baseline_` prefix) for the eight buildings with a
+clear working week, their mean, and for the eight others how many day findings they got (a closure
+of consecutive working days is one finding). Beside them, `day_event_*`: each finding counted once
+(precision: the share of findings that cover a labelled day; recall: the labelled days covered). The
+last line is one JSON object.
+
+    createdb -h 127.0.0.1 -U postgres wt_days
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_days DEBUG=1
+    .venv/bin/python manage.py migrate -v0 && nice -n 5 .venv/bin/python bench/detect_cambridge_days.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import holidays  # noqa: E402
+from detect_cambridge import load  # noqa: E402
+from django.db.models import Max, Min  # noqa: E402
+
+from meters.models import Meter, Reading  # noqa: E402
+from predictions.detection.days import day_findings  # noqa: E402
+from predictions.detection.evaluate_run import evaluate_meter  # noqa: E402
+from predictions.detection.frames import meter_infos  # noqa: E402
+
+CLEAR_WEEK = ("b24", "b110", "b8", "b9", "b14", "b34", "b54", "b117")
+KEYS = (
+    "day_precision",
+    "day_recall",
+    "day_f1",
+    "baseline_day_precision",
+    "baseline_day_recall",
+    "baseline_day_f1",
+    "day_f1_all_findings",
+    "day_event_precision",
+    "day_event_f1",
+)
+
+
+def closed_weekday(day: dt.date, bank_holidays: holidays.HolidayBase) -> bool:
+    """A weekday the building was closed: a bank holiday in England, or the Christmas closure."""
+    christmas = (day.month == 12 and day.day >= 24) or (day.month == 1 and day.day == 1)
+    return day.weekday() < 5 and (day in bank_holidays or christmas)
+
+
+def labels_write(*, meter: Meter, folder: Path) -> tuple[Path, int]:
+    """Every local day of the meter's history, labelled; returns the file and how many days are positive."""
+    zone = ZoneInfo("Europe/London")
+    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    first, last = bounds["first"].astimezone(zone).date(), bounds["last"].astimezone(zone).date()
+    bank_holidays = holidays.UK(subdiv="ENG", years=range(first.year, last.year + 1))
+    path = folder / f"{meter.serial}.csv"
+    positives = 0
+    with path.open("w") as handle:
+        handle.write("date,is_anomaly\n")
+        day = first
+        while day <= last:
+            closed = closed_weekday(day, bank_holidays)
+            positives += closed
+            handle.write(f"{day.isoformat()},{int(closed)}\n")
+            day += dt.timedelta(days=1)
+    return path, positives
+
+
+def _day_findings(meter: Meter) -> tuple[int, int]:
+    """How many day findings a scan of the meter's whole history gives, and how many days they claim."""
+    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    infos = meter_infos(meter_ids=[meter.id])
+    end = bounds["last"] + dt.timedelta(hours=1)
+    found = day_findings(infos=infos, meter_ids=[meter.id], start=bounds["first"], end=end, until=end)
+    return len(found), sum(f.days for f in found)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="building codes to evaluate (default: all sixteen)")
+    parser.add_argument("--labels-dir", type=Path, help="keep the label files here (default: a temporary folder)")
+    options = parser.parse_args()
+    began = time.perf_counter()
+    load()
+    print(f"loaded the buildings in {time.perf_counter() - began:.0f} s", flush=True)
+    meters = {m.serial.removeprefix("CAM-"): m for m in Meter.objects.filter(serial__startswith="CAM-")}
+    codes = [
+        c
+        for c in sorted(meters, key=lambda c: (c not in CLEAR_WEEK, int(c[1:])))
+        if not options.only or c in options.only
+    ]
+    clear: dict[str, dict[str, float]] = {}
+    others: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="cambridge-days-") as scratch:
+        tmp = options.labels_dir or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        for code in codes:
+            began = time.perf_counter()
+            path, positives = labels_write(meter=meters[code], folder=Path(tmp))
+            result = evaluate_meter(serial=meters[code].serial, labels=path)
+            scanned = _day_findings(meters[code])
+            row = {key: result[key] for key in KEYS} | {
+                "labelled_days": positives,
+                "day_findings": scanned[0],
+                "days_flagged": scanned[1],
+                "findings": result["anomalies"],
+            }
+            (clear if code in CLEAR_WEEK else others)[code] = row
+            print(
+                f"{code:5} {'clear week' if code in CLEAR_WEEK else 'no clear week':13} "
+                f"day P {row['day_precision']:.2f} R {row['day_recall']:.2f} F1 {row['day_f1']:.2f} | "
+                f"baseline P {row['baseline_day_precision']:.2f} R {row['baseline_day_recall']:.2f} "
+                f"F1 {row['baseline_day_f1']:.2f} | all findings F1 {row['day_f1_all_findings']:.2f} | "
+                f"per finding P {row['day_event_precision']:.2f} F1 {row['day_event_f1']:.2f} | "
+                f"day findings {row['day_findings']} ({row['days_flagged']} days), all findings {row['findings']} "
+                f"({time.perf_counter() - began:.0f} s)",
+                flush=True,
+            )
+    report = {
+        "clear_week": clear,
+        "mean_day_f1": round(sum(r["day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
+        "mean_day_event_f1": round(sum(r["day_event_f1"] for r in clear.values()) / max(len(clear), 1), 4),
+        "mean_baseline_day_f1": round(sum(r["baseline_day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
+        "no_clear_week": others,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
