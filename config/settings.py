@@ -272,7 +272,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # detection sweep. A worker started without -Q consumes both; production runs one worker per queue
 # (docker-compose: worker and worker-bulk), and the embedded mode runs one thread for each.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "bulk": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "bulk": {}}
 CELERY_BULK_QUEUE = "bulk"
 CELERY_TASK_ROUTES = {
     name: {"queue": "bulk"}
