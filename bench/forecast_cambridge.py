@@ -30,7 +30,7 @@ import pandas as pd  # noqa: E402
 from meters.models import AcademicPeriod, Meter, Reading, Site, Weather  # noqa: E402
 from predictions.forecasting.backtest import meter_backtest  # noqa: E402
 
-DATA = Path(os.environ.get("CAMBRIDGE_DATA", "/work/shared/data/cambridge"))
+DATA = Path(os.environ.get("CAMBRIDGE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "cambridge"))
 YEARS = (2018, 2019)
 
 
