@@ -279,6 +279,7 @@ def test_a_live_event_that_arrives_after_a_higher_numbered_one_is_still_shown(
             while not held and time.time() < deadline:
                 page.wait_for_timeout(100)
             assert held, "the first alert never reached the socket"
-    page.locator(".toast", has_text=second).wait_for(timeout=60000)
-    page.locator(".toast", has_text=first).wait_for(timeout=5000)
+    # Both arrive within the toast collapse window, so one toast counts them: a page that dropped
+    # the held-back (lower-numbered) event would still show the second's title alone.
+    page.locator(".toast", has_text="2 new alerts").wait_for(timeout=60000)
     page.context.close()
