@@ -70,7 +70,7 @@ def file_kind(path: Path) -> str:
 
 
 def _normalise(
-    frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int, lines: list[int] | None = None
+    frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int, lines: list[int] | range | None = None
 ) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for name in READING_COLUMNS:
@@ -207,9 +207,13 @@ def _csv_chunks(path: Path, header: list[str], mapping: ColumnMap) -> Iterator[p
         bad = {number: reason for number, reason in malformed if number is not None}
         unplaced = [reason for number, reason in malformed if number is None]
         malformed.clear()
-        lines: list[int] = []
+        lines: list[int] | range = []
         placed: list[tuple[int, str]] = []
+        if not bad and not unplaced:  # the common case: one line per row, numbered in one step
+            lines = range(line, line + len(frame))
+            line += len(frame)
         while len(lines) < len(frame):
+            assert isinstance(lines, list)
             if line in bad:
                 placed.append((line, bad.pop(line)))
             else:
