@@ -7,8 +7,6 @@ class PredictionsConfig(AppConfig):
 
     def ready(self) -> None:
         from meters.signals import readings_ingested
-        from predictions.receivers import on_capacity_forecast_exceeded, on_readings_ingested
-        from predictions.signals import capacity_forecast_exceeded
+        from predictions.receivers import on_readings_ingested
 
         readings_ingested.connect(on_readings_ingested, dispatch_uid="predictions.detect_on_ingest")
-        capacity_forecast_exceeded.connect(on_capacity_forecast_exceeded, dispatch_uid="predictions.capacity_alerts")

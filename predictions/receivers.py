@@ -28,26 +28,3 @@ def on_readings_ingested(*, meter_ids: list[int], start: dt.datetime, end: dt.da
     if window_end > cutoff:
         live_start = max(start, cutoff)
         transaction.on_commit(lambda: detection_request(meter_ids=ids, start=live_start, end=window_end))
-
-
-def on_capacity_forecast_exceeded(*, warning: Any, **_: Any) -> None:
-    """A transformer forecast above its configured share of rating becomes a (deduplicated) alert."""
-    from alerts.models import AlertKind
-    from alerts.services import alert_raise
-
-    alert_raise(
-        kind=AlertKind.TRANSFORMER_CAPACITY,
-        title=f"Transformer {warning.transformer_code} forecast at {warning.share:.0%} of its rating",
-        explanation=(
-            f"Forecast peak {warning.peak_kva:.0f} kVA at {warning.peak_at:%Y-%m-%d %H:%M} UTC on a "
-            f"{warning.capacity_kva:.0f} kVA transformer (alert threshold {warning.threshold:.0%})."
-        ),
-        score=warning.share,
-        dedupe_key=f"transformer_capacity:{warning.transformer_id}",
-        source_payload={
-            "transformer_id": warning.transformer_id,
-            "peak_kva": warning.peak_kva,
-            "peak_at": warning.peak_at.isoformat(),
-            "model_version_id": warning.model_version_id,
-        },
-    )

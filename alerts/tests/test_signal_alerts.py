@@ -1,4 +1,4 @@
-"""Stale meters and transformer capacity forecasts reach the alert queue, once per problem."""
+"""Stale meters reach the alert queue, once per problem."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert
-from customers.tests.factories import TransformerFactory
 from meters.ingest import StaleMeter
 from meters.signals import stale_meters_found
-from predictions.forecasting.services import CapacityWarning
-from predictions.signals import capacity_forecast_exceeded
 
 
 @pytest.mark.django_db
@@ -35,25 +32,3 @@ def test_a_stale_meter_raises_one_alert_in_its_hostel_even_when_checked_twice(ca
     assert alert.hostel_id == campus.hostel_a.id
     assert "RM-A-101" in alert.title
     assert "3.0 h" in alert.explanation
-
-
-@pytest.mark.django_db
-def test_a_capacity_forecast_raises_a_transformer_alert_visible_to_managers_only(
-    campus: Any, manager: Any, warden_a: Any
-) -> None:
-    transformer = TransformerFactory.create(code="TX-9", capacity_kva=400)
-    warning = CapacityWarning(
-        transformer_id=transformer.id,
-        transformer_code="TX-9",
-        capacity_kva=400,
-        peak_kva=372,
-        peak_at=timezone.now() + dt.timedelta(hours=20),
-        share=0.93,
-        threshold=0.8,
-        model_version_id=None,
-    )
-    capacity_forecast_exceeded.send(sender="predictions.forecasting", warning=warning)
-    alert = Alert.objects.get(kind="transformer_capacity")
-    assert "93%" in alert.title
-    assert Alert.objects.visible_to(manager).filter(pk=alert.pk).exists()
-    assert not Alert.objects.visible_to(warden_a).filter(pk=alert.pk).exists()

@@ -1,30 +1,21 @@
 """The seam between detection and alerts: new, unmuted anomalies become alerts.
 
-`predictions` may import `alerts` (never the reverse). While the alerts app has no
-`alert_raise` service this hands nothing over and says so; once it does, every anomaly is raised
-with a dedupe key derived from the anomaly's own, so re-running detection only repeats the alert.
+`predictions` sits above `alerts` (DESIGN.md) and calls `alert_raise` directly: every anomaly is
+raised with a dedupe key derived from the anomaly's own, so re-running detection only repeats the alert.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from alerts.services import alert_raise
 from predictions.models import Anomaly
 
 logger = logging.getLogger(__name__)
 
 ALERT_KIND = {"main_imbalance": "main_imbalance"}  # everything else is an "anomaly" alert
-
-
-def _alert_raise() -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("alerts.services")
-    except ImportError:
-        return None
-    return getattr(module, "alert_raise", None)
 
 
 def anomalies_to_alerts(
@@ -34,10 +25,7 @@ def anomalies_to_alerts(
 
     `history=True`: found in stored history; raised at the anomaly's own start and marked so (no push or email).
     """
-    raise_alert = raise_alert or _alert_raise()
-    if raise_alert is None:
-        logger.info("alerts.services.alert_raise is not available; anomalies stay in predictions only")
-        return 0
+    raise_alert = raise_alert or alert_raise
     rows = list(anomalies)
     handed = 0
     for anomaly in rows:

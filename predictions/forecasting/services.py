@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Transformer
+from predictions.forecasting.capacity_alerts import capacity_alert_raise
 from predictions.forecasting.series import Subject, subject_inputs, subjects_all
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.ml.forecasting import (
@@ -25,7 +26,6 @@ from predictions.ml.forecasting import (
 )
 from predictions.ml.forecasting_backtest import backtest
 from predictions.models import Forecast, ModelVersion
-from predictions.signals import capacity_forecast_exceeded
 
 HISTORY_DAYS = 400
 HOURLY_HORIZON = 72
@@ -233,12 +233,8 @@ def transformer_capacity_check(
     )
 
 
-def _send_capacity(warning: CapacityWarning) -> None:
-    capacity_forecast_exceeded.send(sender="predictions.forecasting", warning=warning)
-
-
 def forecasts_produce(*, now: dt.datetime | None = None, kinds: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Forecast every subject, then send a capacity signal for each transformer over its threshold."""
+    """Forecast every subject, then raise a capacity alert for each transformer over its threshold (after commit)."""
     outcomes = [
         forecast_subject(subject=subject, now=now)
         for subject in subjects_all()
@@ -251,7 +247,7 @@ def forecasts_produce(*, now: dt.datetime | None = None, kinds: tuple[str, ...] 
         if warning is not None:
             warnings.append(warning)
     for warning in warnings:
-        transaction.on_commit(partial(_send_capacity, warning))
+        transaction.on_commit(partial(capacity_alert_raise, warning))
     return {
         "subjects": len(outcomes),
         "ok": sum(o.status == "ok" for o in outcomes),

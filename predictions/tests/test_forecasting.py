@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
+from alerts.models import Alert
 from meters.models import Meter, Reading
 from meters.tests.factories import MeterFactory
 from predictions.forecasting.series import Subject, zeros_as_missing
@@ -29,7 +30,6 @@ from predictions.ml.forecasting import (
 )
 from predictions.models import Forecast, ModelVersion
 from predictions.selectors import forecasts_for_user
-from predictions.signals import capacity_forecast_exceeded
 from predictions.tests.synthetic import build_campus
 
 
@@ -188,26 +188,19 @@ def test_training_a_subject_without_history_records_a_failed_version() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_hourly_run_stores_forecasts_fills_actuals_and_signals_capacity(settings) -> None:
+def test_hourly_run_stores_forecasts_fills_actuals_and_raises_capacity_alerts(settings) -> None:
     campus = build_campus(days=45, rooms_per_hostel=4, hostels=1)
-    received = []
     settings.FORECAST_CAPACITY_SHARE = 0.5
-
-    def receiver(sender, warning, **kwargs):
-        received.append(warning)
-
-    capacity_forecast_exceeded.connect(receiver)
-    try:
-        summary = forecasts_produce(now=campus.end - dt.timedelta(days=2))
-    finally:
-        capacity_forecast_exceeded.disconnect(receiver)
+    summary = forecasts_produce(now=campus.end - dt.timedelta(days=2))
     assert summary["ok"] == summary["subjects"] == 3  # hostel, transformer, site
     hostel = campus.hostels[0]
     hourly = Forecast.objects.filter(subject_kind="hostel", subject_id=hostel.pk, horizon="hourly")
     assert hourly.count() == 72
     assert Forecast.objects.filter(subject_kind="site", horizon="daily").count() == 30
-    assert received
-    assert received[0].transformer_code == campus.transformers[0].code
+    code = campus.transformers[0].code
+    assert [w["transformer_code"] for w in summary["capacity_warnings"]] == [code]
+    alert = Alert.objects.get(kind="transformer_capacity")  # raised once the forecasts committed
+    assert alert.title.startswith(f"Transformer {code} forecast at ")
     assert forecasts_fill_actuals(now=campus.end) >= 48
     scored = hourly.filter(actual__isnull=False)
     errors = [abs(f.yhat - f.actual) / f.actual for f in scored]
