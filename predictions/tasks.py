@@ -11,12 +11,12 @@ from predictions.detection import anomalies_detect, baseline_drift_check, baseli
 from predictions.detection.baselines import feedback_sync_from_alerts
 from predictions.detection.history import history_scan_fail, history_scan_step
 from predictions.detection.streaming import detection_slices, pending_claim, pending_finish
+from predictions.failure_risk import failure_risks_compute
 from predictions.forecasting.initial import initial_training_run
-from predictions.forecasting.risk import failure_risks_compute
 from predictions.forecasting.runs import job_run
-from predictions.forecasting.segments import segments_train
 from predictions.forecasting.services import forecasts_fill_actuals, forecasts_produce
 from predictions.forecasting.training import models_train
+from predictions.segmentation import segments_train
 
 
 @shared_task(name="predictions.tasks.forecasts_hourly", acks_late=True)

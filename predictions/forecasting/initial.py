@@ -19,12 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from meters.models import Reading
-from predictions.forecasting.risk import failure_risks_compute, failure_train
+from predictions.failure_risk import failure_risks_compute, failure_train
 from predictions.forecasting.runs import job_run
-from predictions.forecasting.segments import segments_train
 from predictions.forecasting.series import Subject, subjects_all
 from predictions.forecasting.services import forecast_subject, forecaster_train, forecasts_produce
 from predictions.models import InitialTraining, ModelVersion
+from predictions.segmentation import segments_train
 
 FAMILIES = ("failure", "segmentation", "forecast")  # quickest first: each fills a dashboard panel
 STALE_AFTER = dt.timedelta(hours=1)

@@ -6,10 +6,10 @@ import datetime as dt
 import time
 from typing import Any
 
-from predictions.forecasting.risk import failure_train
-from predictions.forecasting.segments import segments_train
+from predictions.failure_risk import failure_train
 from predictions.forecasting.series import subjects_all
 from predictions.forecasting.services import forecaster_train
+from predictions.segmentation import segments_train
 
 FAMILIES = ("forecast", "segmentation", "failure")
 

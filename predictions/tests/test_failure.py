@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from predictions.forecasting.risk import failure_risks_compute, failure_train
+from predictions.failure_risk import failure_risks_compute, failure_train
 from predictions.ml.artifacts import IncompatibleArtifact, artifact_write
 from predictions.ml.failure import FAMILY, FailureRiskModel
 from predictions.models import ModelVersion, TransformerRisk

@@ -4,10 +4,10 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from customers.models import Customer, Segment
-from predictions.forecasting.segments import segments_train
 from predictions.ml.artifacts import IncompatibleArtifact, artifact_write
 from predictions.ml.segmentation import FAMILY, CustomerSegmenter
 from predictions.models import ModelVersion
+from predictions.segmentation import segments_train
 from predictions.selectors import segments_for_user
 from predictions.tests.synthetic import build_campus
 
