@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 from customers import selectors
 from customers.api import serializers as s
 from customers.api.base import IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
-from customers.api.fastlist import FastListMixin
 from customers.models import Customer, Tariff, Transformer, TransformerCondition
 
 
@@ -61,7 +60,7 @@ class TransformerFilter(django_filters.FilterSet):
 
 
 @scoped_views("transformers", s.TransformerSerializer)
-class TransformerViewSet(FastListMixin, ReadOnlyViewSet):
+class TransformerViewSet(ReadOnlyViewSet):
     """Transformers feeding the hostels you may see."""
 
     serializer_class = s.TransformerSerializer
@@ -85,7 +84,7 @@ class TransformerConditionFilter(django_filters.FilterSet):
 
 
 @scoped_views("transformer condition readings", s.TransformerConditionSerializer)
-class TransformerConditionViewSet(FastListMixin, ReadOnlyViewSet):
+class TransformerConditionViewSet(ReadOnlyViewSet):
     """Top-oil and dissolved-gas readings of the transformers feeding the hostels you may see."""
 
     serializer_class = s.TransformerConditionSerializer

@@ -31,7 +31,6 @@ from customers.api.base import (
     errors,
     scoped_views,
 )
-from customers.api.fastlist import FastListMixin
 from meters import selectors
 from meters.api import serializers as s
 from meters.models import Hostel, Meter, Occupancy, Room, Site, Weather
@@ -40,7 +39,7 @@ from meters.services import occupancy_record
 
 
 @scoped_views("sites", s.SiteSerializer)
-class SiteViewSet(FastListMixin, ReadOnlyViewSet):
+class SiteViewSet(ReadOnlyViewSet):
     """Campuses with at least one hostel you may see."""
 
     serializer_class = s.SiteSerializer
@@ -63,7 +62,7 @@ class HostelFilter(django_filters.FilterSet):
 
 
 @scoped_views("hostels", s.HostelSerializer)
-class HostelViewSet(FastListMixin, ReadOnlyViewSet):
+class HostelViewSet(ReadOnlyViewSet):
     """Hostels: everything for managers and admins, a warden's own for wardens."""
 
     serializer_class = s.HostelSerializer
@@ -138,7 +137,7 @@ SERIES_SCHEMA = extend_schema(
 
 
 @scoped_views("rooms", s.RoomSerializer)
-class RoomViewSet(FastListMixin, _SeriesViewSet):
+class RoomViewSet(_SeriesViewSet):
     """Rooms of the hostels you may see; another hostel's room is a 404."""
 
     serializer_class = s.RoomSerializer
@@ -162,7 +161,7 @@ class RoomViewSet(FastListMixin, _SeriesViewSet):
 
 
 @scoped_views("meters", s.MeterSerializer)
-class MeterViewSet(FastListMixin, _SeriesViewSet):
+class MeterViewSet(_SeriesViewSet):
     """Meters of the hostels you may see; another hostel's meter is a 404."""
 
     serializer_class = s.MeterSerializer
@@ -197,7 +196,7 @@ class WeatherFilter(django_filters.FilterSet):
 
 
 @scoped_views("weather observations", s.WeatherSerializer)
-class WeatherViewSet(FastListMixin, ReadOnlyViewSet):
+class WeatherViewSet(ReadOnlyViewSet):
     """Hourly weather of the sites you may see (observed, forecast or simulated)."""
 
     serializer_class = s.WeatherSerializer
@@ -224,7 +223,7 @@ class OccupancyFilter(django_filters.FilterSet):
 
 
 @scoped_views("occupancy periods", s.OccupancySerializer)
-class OccupancyViewSet(FastListMixin, mixins.CreateModelMixin, ReadOnlyViewSet):
+class OccupancyViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     """Who lives in each room and since when; managers and admins may record a new period."""
 
     serializer_class = s.OccupancySerializer
