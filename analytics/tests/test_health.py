@@ -3,14 +3,16 @@ and a model-artifacts check that fails when a current version cannot be loaded."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from analytics.selectors.health import DatabaseCheck, DataFreshnessCheck, health_summary
+from analytics.selectors.health import DatabaseCheck, DataFreshnessCheck, health_checks, health_summary
 from analytics.services import heartbeat_record
 from predictions.ml.artifacts import artifact_write
 from predictions.models import ModelVersion
@@ -59,6 +61,17 @@ def test_a_worker_without_a_heartbeat_is_reported_but_the_answer_stays_200() -> 
     assert status == 200
     assert body["status"] == "ok"
     assert checks["worker"] == {"name": "worker", "ok": False, "detail": "no heartbeat yet"}
+
+
+@pytest.mark.django_db
+def test_a_heartbeat_older_than_three_intervals_fails_the_worker_check(settings: Any) -> None:
+    settings.HEARTBEAT_SECONDS = 30
+    heartbeat_record(worker="worker-1")
+    later = timezone.now() + dt.timedelta(seconds=95)
+    worker = next(check for check in health_checks(now=later) if check.name == "worker")
+    assert worker.ok is False
+    assert re.fullmatch(r"last heartbeat (9[5-9]|1\d\d) s ago from worker-1", worker.detail)
+    assert next(check for check in health_checks() if check.name == "worker").ok is True
 
 
 @pytest.mark.django_db
