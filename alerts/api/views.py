@@ -22,6 +22,7 @@ from alerts.api import serializers as s
 from alerts.models import Alert, AlertComment, AlertEvent, AlertKind, Severity
 from alerts.selectors import alert_assignee_find, alerts_for_user
 from customers.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, UtcDateTimeFilter, errors
+from customers.api.fastlist import FastListMixin
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -39,7 +40,7 @@ class AlertFilter(django_filters.FilterSet):
 ACTION_ERRORS = errors(400, 401, 403, 404, 409, 429)
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AlertViewSet(FastListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Alerts of the hostels the user may see."""
 
     permission_classes = [HasRole]

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from customers import selectors
 from customers.api import serializers as s
 from customers.api.base import IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
+from customers.api.fastlist import FastListMixin
 from customers.models import Customer, Tariff, Transformer, TransformerCondition
 
 
@@ -60,7 +61,7 @@ class TransformerFilter(django_filters.FilterSet):
 
 
 @scoped_views("transformers", s.TransformerSerializer)
-class TransformerViewSet(ReadOnlyViewSet):
+class TransformerViewSet(FastListMixin, ReadOnlyViewSet):
     """Transformers feeding the hostels you may see."""
 
     serializer_class = s.TransformerSerializer
@@ -84,7 +85,7 @@ class TransformerConditionFilter(django_filters.FilterSet):
 
 
 @scoped_views("transformer condition readings", s.TransformerConditionSerializer)
-class TransformerConditionViewSet(ReadOnlyViewSet):
+class TransformerConditionViewSet(FastListMixin, ReadOnlyViewSet):
     """Top-oil and dissolved-gas readings of the transformers feeding the hostels you may see."""
 
     serializer_class = s.TransformerConditionSerializer

@@ -31,6 +31,7 @@ from customers.api.base import (
     errors,
     scoped_views,
 )
+from customers.api.fastlist import FastListMixin
 from meters import selectors
 from meters.api import serializers as s
 from meters.models import Hostel, Meter, Occupancy, Room, Site, Weather
@@ -39,7 +40,7 @@ from meters.services import occupancy_record
 
 
 @scoped_views("sites", s.SiteSerializer)
-class SiteViewSet(ReadOnlyViewSet):
+class SiteViewSet(FastListMixin, ReadOnlyViewSet):
     """Campuses with at least one hostel you may see."""
 
     serializer_class = s.SiteSerializer
@@ -62,7 +63,7 @@ class HostelFilter(django_filters.FilterSet):
 
 
 @scoped_views("hostels", s.HostelSerializer)
-class HostelViewSet(ReadOnlyViewSet):
+class HostelViewSet(FastListMixin, ReadOnlyViewSet):
     """Hostels: everything for managers and admins, a warden's own for wardens."""
 
     serializer_class = s.HostelSerializer
@@ -137,7 +138,7 @@ SERIES_SCHEMA = extend_schema(
 
 
 @scoped_views("rooms", s.RoomSerializer)
-class RoomViewSet(_SeriesViewSet):
+class RoomViewSet(FastListMixin, _SeriesViewSet):
     """Rooms of the hostels you may see; another hostel's room is a 404."""
 
     serializer_class = s.RoomSerializer
@@ -161,7 +162,7 @@ class RoomViewSet(_SeriesViewSet):
 
 
 @scoped_views("meters", s.MeterSerializer)
-class MeterViewSet(_SeriesViewSet):
+class MeterViewSet(FastListMixin, _SeriesViewSet):
     """Meters of the hostels you may see; another hostel's meter is a 404."""
 
     serializer_class = s.MeterSerializer
@@ -196,7 +197,7 @@ class WeatherFilter(django_filters.FilterSet):
 
 
 @scoped_views("weather observations", s.WeatherSerializer)
-class WeatherViewSet(ReadOnlyViewSet):
+class WeatherViewSet(FastListMixin, ReadOnlyViewSet):
     """Hourly weather of the sites you may see (observed, forecast or simulated)."""
 
     serializer_class = s.WeatherSerializer
@@ -223,7 +224,7 @@ class OccupancyFilter(django_filters.FilterSet):
 
 
 @scoped_views("occupancy periods", s.OccupancySerializer)
-class OccupancyViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
+class OccupancyViewSet(FastListMixin, mixins.CreateModelMixin, ReadOnlyViewSet):
     """Who lives in each room and since when; managers and admins may record a new period."""
 
     serializer_class = s.OccupancySerializer
