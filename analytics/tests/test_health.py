@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from analytics.selectors.health import DatabaseCheck, DataFreshnessCheck, health_checks, health_summary
-from analytics.services import heartbeat_record
+from analytics.services import HEARTBEAT_KEY, heartbeat_record
 from predictions.ml.artifacts import artifact_write
 from predictions.models import ModelVersion
 
 NAMES = ["database", "redis", "worker", "model_artifacts", "data_freshness"]
+
+
+@pytest.fixture(autouse=True)
+def _no_heartbeat() -> Iterator[None]:
+    """With Redis the heartbeat outlives a test (only the analytics keys are cleared between tests)."""
+    cache.delete(HEARTBEAT_KEY)
+    yield
+    cache.delete(HEARTBEAT_KEY)
 
 
 @pytest.fixture(autouse=True)
