@@ -1,9 +1,10 @@
 """From an ingested batch to a stored anomaly, with a separate Celery worker on Redis.
 
-Builds a small synthetic campus in the database DATABASE_URL points at (PostgreSQL, a scratch
-one), trains the baseline, starts `celery -A config worker` as its own process on REDIS_URL, then
-ingests batches of readings through `readings_ingest` (the service the API and importer call), each
-with one obvious spike, and times commit -> `predictions.Anomaly` row visible.
+Simulates the tiny campus (meters/simulation, 10 days, no incidents) in the database DATABASE_URL
+points at (PostgreSQL, a scratch one), trains the baseline, starts `celery -A config worker` as its
+own process on REDIS_URL, then ingests batches of readings through `readings_ingest` (the service
+the API and importer call), each with one obvious spike, and times commit -> `predictions.Anomaly`
+row visible.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/wattwatch_detect_bench \
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/detect_latency.py --batches 20 --json
@@ -32,8 +33,8 @@ from django.core.management import call_command  # noqa: E402
 
 from meters.ingest.service import readings_ingest  # noqa: E402
 from meters.models import Meter, Reading  # noqa: E402
+from meters.simulation import campus_simulate  # noqa: E402
 from predictions.detection import baseline_train  # noqa: E402
-from predictions.detection.synthetic import synthetic_campus_build  # noqa: E402
 from predictions.models import Anomaly  # noqa: E402
 
 
@@ -44,10 +45,11 @@ def main() -> None:
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     Anomaly.objects.all().delete()
-    if not Meter.objects.filter(serial__startswith="lat-").exists():
-        synthetic_campus_build(seed=21, days=10, kinds=(), code="lat")
+    simulated = Meter.objects.filter(kind=Meter.Kind.ROOM, room__hostel__site__code="sim")
+    if not simulated.exists():
+        campus_simulate(scale="tiny", seed=21, days=10, start_date=dt.date(2025, 3, 3), incidents=False, progress=False)
     baseline_train()
-    meters = list(Meter.objects.filter(serial__startswith="lat-RM-").order_by("serial"))
+    meters = list(simulated.order_by("serial"))
     worker = subprocess.Popen(
         [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-c", "1", "--loglevel", "WARNING"],
         cwd=ROOT,

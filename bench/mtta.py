@@ -15,7 +15,7 @@ Triggers (--trigger):
             the worker stores the Anomaly and `alert_raise` pushes `alert.raised`. A socket counts
             the first `alert.raised` whose title ends with "on <serial>" of the trial's meter: mostly
             a spike, on a night-time or vacant room sometimes night or vacant usage instead.
-            Set-up builds (once) a small synthetic campus "mtta" whose history ends a day ago and
+            Set-up simulates (once) the tiny campus (meters/simulation, no incidents) whose history ends a day ago and
             trains the anomaly baseline when none is current. Each trial uses another room meter
             (and, past the number of meters, slots two hours earlier), so no anomaly merges with
             another trial's; readings and anomalies of earlier runs are cleared first.
@@ -78,16 +78,16 @@ from meters.models import Meter, Reading
 from meters.models import GatewayToken
 from meters.services import gateway_token_create, gateway_token_rotate
 from predictions.detection import baseline_current, baseline_train
-from predictions.detection.synthetic import synthetic_campus_build
+from meters.simulation import campus_simulate
 from predictions.models import Anomaly
 now = timezone.now().replace(second=0, microsecond=0)
 history_end = now.replace(minute=now.minute - now.minute % 15) - dt.timedelta(days=1)
 built = False
-if not Meter.objects.filter(serial__startswith="mtta-RM-").exists():
-    synthetic_campus_build(seed=7, days=10, hostels=3, rooms_per_hostel=8, kinds=(),
-                           start=history_end - dt.timedelta(days=10), code="mtta")
+simulated = Meter.objects.filter(kind=Meter.Kind.ROOM, room__hostel__site__code="sim")
+if not simulated.exists():
+    campus_simulate(scale="tiny", seed=7, days=10, now=history_end, incidents=False, progress=False)
     built = True
-meters = list(Meter.objects.filter(serial__startswith="mtta-RM-").order_by("serial"))
+meters = list(simulated.order_by("serial"))
 # Earlier runs' trial readings and anomalies: without this, the same readings would be "unchanged"
 # (no readings_ingested, no detection) and anomalies would merge into the old ones.
 Reading.objects.filter(meter__in=meters, timestamp__gte=history_end).delete()

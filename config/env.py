@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from dotenv import dotenv_values
 
 
 class ConfigError(Exception):
@@ -23,19 +24,18 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def read_dotenv(path: Path) -> None:
-    """Load KEY=VALUE lines from a .env file without overriding the real environment."""
+    """Load a .env file (python-dotenv) without overriding the real environment.
+
+    Values are taken literally (no `${VAR}` expansion, as before); a line without `=` is an error.
+    """
     if not path.is_file():
         return
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :]
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise ConfigError(f"{path.name} line {number}", "expected KEY=VALUE")
-        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+    values = dotenv_values(path, interpolate=False)
+    for key, value in values.items():
+        if value is None:
+            raise ConfigError(f"{path.name}: {key}", "expected KEY=VALUE")
+    for key, value in values.items():
+        os.environ.setdefault(key, str(value))
 
 
 def env_str(name: str, default: str | None = None) -> str:

@@ -12,6 +12,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from alerts.models import Alert, AlertKind
 from customers.models import Customer, Segment, Transformer
 from meters.models import Incident, Meter
+from predictions.ml.artifacts import artifact_problem
 from predictions.models import Anomaly, Forecast, JobRun, ModelVersion, TransformerRisk
 
 
@@ -66,6 +67,20 @@ def job_runs_recent(*, job: str | None = None, limit: int = 50) -> QuerySet[JobR
 def model_versions_queryset() -> QuerySet[ModelVersion]:
     """Every trained version with its metrics (a staff and manager view: versions span hostels)."""
     return ModelVersion.objects.all()
+
+
+def model_artifacts_problems() -> tuple[int, list[str]]:
+    """How many versions are current, and what is wrong with each current version's artifact file."""
+    current = ModelVersion.objects.filter(status=ModelVersion.Status.CURRENT).order_by("family", "subject", "pk")
+    rows = list(current.values_list("pk", "family", "subject", "artifact"))
+    problems = []
+    for pk, family, subject, artifact in rows:
+        label = f"{family} version {pk}" + (f" ({subject})" if subject else "")
+        if not artifact:
+            problems.append(f"{label}: records no artifact file")
+        elif problem := artifact_problem(artifact):
+            problems.append(f"{label}: {artifact} {problem}")
+    return len(rows), problems
 
 
 def transformer_risks_latest_for_user(*, user: Any) -> QuerySet[TransformerRisk]:

@@ -19,8 +19,8 @@ from customers.tests.factories import TransformerFactory
 from meters.models import Reading
 from predictions.detection import anomalies_detect, baseline_train
 from predictions.detection.handoff import anomalies_to_alerts
-from predictions.detection.synthetic import synthetic_campus_build
 from predictions.models import Anomaly
+from predictions.tests.synthetic_detection import synthetic_campus_build
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2025, 3, 3, 22, 0, tzinfo=dt.UTC)  # 23:00 in Madrid, the test site's zone

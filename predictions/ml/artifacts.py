@@ -32,6 +32,39 @@ def artifact_path(name: str) -> Path:
     return path
 
 
+def artifact_problem(name: str) -> str | None:
+    """What stops artifact `name` from being read, found without unpickling it; None when it looks whole.
+
+    Cheap enough for every health request: the file must exist, be readable, start with the
+    envelope `artifact_write` writes and end where a pickle ends (a truncated copy does not).
+    """
+    try:
+        path = artifact_path(name)
+    except ValueError:
+        return "outside the models directory"
+    except OSError as error:  # the directory cannot be created
+        return f"unreadable ({type(error).__name__})"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+            if head:
+                handle.seek(-1, os.SEEK_END)
+            tail = handle.read(1)
+    except FileNotFoundError:
+        return "missing"
+    except IsADirectoryError:
+        return "not a file"
+    except OSError as error:  # permissions, I/O errors
+        return f"unreadable ({type(error).__name__})"
+    if not head:
+        return "empty"
+    if MAGIC.encode() not in head:
+        return "not a Wattwatch model artifact"
+    if tail != pickle.STOP:
+        return "truncated"
+    return None
+
+
 def artifact_write(*, name: str, family: str, format_version: int, payload: Any) -> Path:
     """Atomically write `payload` as artifact `name`; returns its path."""
     path = artifact_path(name)

@@ -1,5 +1,5 @@
 """A small synthetic campus written straight into rollups: habit groups of room customers, hostels,
-transformers with failures that follow overloads. For tests and benches until the simulator lands."""
+transformers with failures that follow overloads. For tests (benches use `meters.simulation`)."""
 
 from __future__ import annotations
 

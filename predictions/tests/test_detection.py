@@ -13,9 +13,9 @@ from django.db import connection
 
 from meters.models import Meter, Reading
 from predictions.detection import anomalies_detect, baseline_current, baseline_train, detector_feedback_record
-from predictions.detection.synthetic import SyntheticCampus, synthetic_campus_build
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.models import Anomaly, MeterBaseline, ModelVersion
+from predictions.tests.synthetic_detection import SyntheticCampus, synthetic_campus_build
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from config.celery import app
 from meters.signals import readings_ingested
 from predictions.detection import baseline_train
 from predictions.detection.history import first_run_scan_ensure, history_scan_create, history_scan_step
-from predictions.detection.synthetic import SyntheticCampus, synthetic_campus_build
 from predictions.models import Anomaly, HistoryScan
+from predictions.tests.synthetic_detection import SyntheticCampus, synthetic_campus_build
 
 pytestmark = pytest.mark.django_db
 

@@ -22,11 +22,11 @@ from django.utils import timezone
 from alerts.models import Alert
 from predictions.detection import anomalies_detect, baseline_train
 from predictions.detection.streaming import detection_request
-from predictions.detection.synthetic import synthetic_campus_build
 from predictions.ml.segmentation import CustomerSegmenter
 from predictions.models import Anomaly, JobRun, ModelVersion
 from predictions.tasks import detect_meters, segmentation_daily
 from predictions.tests.synthetic import build_campus
+from predictions.tests.synthetic_detection import synthetic_campus_build
 from tests.hardening.faults import start_worker, stop, subprocess_env, wait_for
 
 

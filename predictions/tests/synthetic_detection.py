@@ -1,8 +1,9 @@
-"""A small synthetic campus with injected incidents, for detection tests and benchmarks.
+"""A small synthetic campus with injected incidents, for detection tests (test support, not product).
 
-The simulator (issue 3) builds the real demo campuses; this is a compact, fast stand-in that
-writes the same tables (readings, occupancy, weather, calendar, `meters.Incident` ground truth)
-so detection can be tested on its own.
+The simulator (`meters.simulation`) builds the demo campuses and the benches' campuses; this is a
+compact, fast stand-in that writes the same tables (readings, occupancy, weather, calendar,
+`meters.Incident` ground truth) with one incident of each asked kind on its own meter, at a fixed
+size, so detection tests can assert on each kind.
 """
 
 from __future__ import annotations
