@@ -59,7 +59,8 @@ from load_clients import (
     sockets_and_alerts,
 )
 
-DB = "wattwatch_ingest_load"
+# BENCH_DATABASE: another name, so two checkouts can be measured on one server without meeting.
+DB = os.environ.get("BENCH_DATABASE", "wattwatch_ingest_load")
 # The servers docker-compose runs, one gunicorn (one worker) per port: web processes are uvicorn
 # workers on config.asgi (pages, API, sockets); ingest processes are gthread workers on config.wsgi.
 GUNICORN = (sys.executable, "-m", "gunicorn", "--workers", "1", "--log-level", "warning")
