@@ -386,15 +386,22 @@ def _free_port() -> int:
 
 
 def _wait_for_port(port: int) -> None:
-    import socket
+    """Until the server on `port` answers HTTP: a gunicorn master listens before its worker has
+    imported Django, and a first request sent then waits for the import (it timed out the bench's
+    sockets and API clients at the start of a run)."""
+    import http.client
 
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while time.time() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
+            conn.request("GET", "/health")
+            conn.getresponse().read()
+            return
+        except (OSError, http.client.HTTPException):
             time.sleep(0.3)
+        finally:
+            conn.close()
     raise SystemExit("server did not start")
 
 
