@@ -9,4 +9,5 @@ RUN DEBUG=1 python manage.py collectstatic --noinput
 RUN useradd --create-home wattwatch && mkdir -p /data /app/ml_models && chown -R wattwatch /data /app/ml_models
 USER wattwatch
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# The web process (docker-compose.yml runs web and ingest with their own commands; see gunicorn.conf.py).
+CMD ["gunicorn", "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "2"]

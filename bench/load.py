@@ -9,9 +9,11 @@
 Loopback only, bounded in time. Creates (and drops) the database wattwatch_ingest_load on the
 PostgreSQL server `--server` (a copy of `--template` when given: the campus's 35 million readings and
 their indexes, which the original never sees), uses Redis `--redis` (default db 6), starts the
-production processes with production settings and a connection pool each: `--web-workers` uvicorn
-processes for people, `--ingest-workers` (niced) for gateways (0: gateways share the web ones), each on
-its own port with clients spread over them as a balancer would, and a niced Celery worker; then for
+production processes with production settings and a connection pool each, served as docker-compose
+serves them: `--web-workers` gunicorn processes with a uvicorn worker (ASGI) for people,
+`--ingest-workers` (niced) gunicorn processes with a gthread worker (WSGI, `--ingest-concurrency`
+threads) for gateways (0: gateways share the web ones), each on its own port with clients spread over
+them as a balancer would, and a niced Celery worker; then for
 `--seconds`:
 - `--senders` gateway processes post batches of their own meters' readings, paced to `--rate`
   readings/s in total (each batch is new data);
@@ -21,8 +23,8 @@ its own port with clients spread over them as a balancer would, and a niced Cele
 - every 2 s an alert is raised (as detection would) and the time until every socket has it is
   measured (alert time).
 Reports errors, readings/s achieved (over the senders' own window) and how many the pace called for
-were not accepted, API and alert-time percentiles (an API request's time split,
-from its Server-Timing, into waiting for a turn in its web process, the turn, and its own CPU), and
+were not accepted, API and alert-time percentiles (an API request's time inside Django and its own
+CPU, from its Server-Timing, which the servers here send: SERVER_TIMING=1), and
 each process's peak, first/last-minute and per-minute resident memory (Linux /proc), so a leak
 shows as a climb to the end. Detection runs on every
 committed batch in the worker, as in production; its queue depth at the end is reported.
@@ -57,18 +59,13 @@ from load_clients import (
     sockets_and_alerts,
 )
 
-DB = "wattwatch_ingest_load"
-UVICORN = (
-    sys.executable,
-    "-m",
-    "uvicorn",
-    "config.asgi:application",
-    "--host",
-    "127.0.0.1",
-    "--lifespan",
-    "off",
-    "--no-access-log",
-)
+# BENCH_DATABASE: another name, so two checkouts can be measured on one server without meeting.
+DB = os.environ.get("BENCH_DATABASE", "wattwatch_ingest_load")
+# The servers docker-compose runs, one gunicorn (one worker) per port: web processes are uvicorn
+# workers on config.asgi (pages, API, sockets); ingest processes are gthread workers on config.wsgi.
+GUNICORN = (sys.executable, "-m", "gunicorn", "--workers", "1", "--log-level", "warning")
+WEB_SERVER = (*GUNICORN, "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker")
+INGEST_SERVER = (*GUNICORN, "config.wsgi:application", "--worker-class", "gthread")
 WORKER_OPTIONS = ("--concurrency", "1", "--loglevel", "INFO")
 
 
@@ -86,11 +83,13 @@ def main() -> None:
     )
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
     parser.add_argument("--template", help="Copy this database (a simulated campus) instead of starting empty.")
-    parser.add_argument("--web-workers", type=int, default=2, help="Web processes (uvicorn): one per core.")
+    parser.add_argument("--web-workers", type=int, default=2, help="Web processes (uvicorn workers): one per core.")
     parser.add_argument(
         "--ingest-workers", type=int, default=0, help="Web processes for gateways only (nice 5); 0: gateways share."
     )
-    parser.add_argument("--ingest-concurrency", type=int, default=1, help="Batches at once per ingest process.")
+    parser.add_argument(
+        "--ingest-concurrency", type=int, default=1, help="Batches at once per ingest process (gthread threads)."
+    )
     parser.add_argument("--no-worker", action="store_true", help="Leave detection tasks queued (no Celery worker).")
     parser.add_argument("--worker-log", help="Write the worker's log (each task and its result) to this file.")
     parser.add_argument("--server-log", help="Write each web process's log to <this>-<port>.log (why a socket closed).")
@@ -157,14 +156,20 @@ def main() -> None:
         # A pool per process, as in production: without one each request's thread keeps a connection,
         # and three web processes under load ran PostgreSQL out of its 100 (HTTP 500s, measured).
         "DB_POOL_MAX_SIZE": os.environ.get("DB_POOL_MAX_SIZE", "10"),
+        # The API's time inside Django, read by api_clients (off in production).
+        "SERVER_TIMING": "1",
     }
-    # One uvicorn process per port, clients spread over them as a load balancer would (see api_clients).
+    # One server per port, clients spread over them as a load balancer would (see api_clients). More
+    # than one batch at once per ingest process: more readings, slower pages (measured before).
     servers = [
         subprocess.Popen(
-            [*(("nice", "-n", "5") if port in ingest_ports else ()), *UVICORN, "--port", str(port)],
+            [
+                *(_ingest_command(args.ingest_concurrency) if port in ingest_ports else WEB_SERVER),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
             cwd=ROOT,
-            # More than one batch at once per ingest process: more readings, slower pages (measured).
-            env={**env, "WEB_CONCURRENCY_LIMIT": str(args.ingest_concurrency)} if port in ingest_ports else env,
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(f"{args.server_log}-{port}.log", "w") if args.server_log else subprocess.DEVNULL,  # noqa: SIM115
         )
@@ -213,7 +218,7 @@ def main() -> None:
         def sample() -> None:
             while not done.is_set():
                 watched = {
-                    (f"web-{i}" if i < len(ports) else f"ingest-{i - len(ports)}"): server.pid
+                    (f"web-{i}" if i < len(ports) else f"ingest-{i - len(ports)}"): _gunicorn_worker(server.pid)
                     for i, server in enumerate(servers)
                 }
                 if worker is not None:
@@ -283,12 +288,14 @@ def main() -> None:
         "api_server_p50_ms": round(1000 * pct(api.get("server", []), 0.5), 1),
         "api_server_p95_ms": round(1000 * pct(api.get("server", []), 0.95), 1),
         "api_server_p95_ms_by_path": api.get("server_p95_ms_by_path", {}),
-        # Waiting for a turn in the web process (WEB_CONCURRENCY_LIMIT), from the turn to the answer,
-        # and the CPU the request's own thread used in Django.
+        # The CPU the request's own thread used in Django. `queue` and `turn` (waiting for a turn in the
+        # web process, and the turn) were the lane threads' figures; standard workers have no such
+        # turns, so they are null, kept for comparison with older reports.
         **{
-            f"api_{name}_p{q}_ms": round(1000 * pct(api.get("phases", {}).get(name, []), q / 100), 1)
+            f"api_{name}_p{q}_ms": round(1000 * pct(values, q / 100), 1) if values else None
             for name in ("queue", "turn", "cpu")
             for q in (50, 95)
+            for values in [api.get("phases", {}).get(name, [])]
         },
         "sockets": args.sockets,
         "socket_errors": len(live["errors"]),
@@ -360,6 +367,16 @@ def _queue_depth(url: str) -> int | None:
         return None
 
 
+def _ingest_command(threads: int) -> tuple[str, ...]:
+    """A gateways' process: niced, so people come first, as docker-compose runs it."""
+    return ("nice", "-n", "5", *INGEST_SERVER, "--threads", str(threads))
+
+
+def _gunicorn_worker(master: int) -> int:
+    """The worker under a gunicorn master (the process that serves), or the master while it has none."""
+    return next((pid for pid in process_tree(master) if pid != master), master)
+
+
 def _free_port() -> int:
     import socket
 
@@ -369,15 +386,22 @@ def _free_port() -> int:
 
 
 def _wait_for_port(port: int) -> None:
-    import socket
+    """Until the server on `port` answers HTTP: a gunicorn master listens before its worker has
+    imported Django, and a first request sent then waits for the import (it timed out the bench's
+    sockets and API clients at the start of a run)."""
+    import http.client
 
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while time.time() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
+            conn.request("GET", "/health")
+            conn.getresponse().read()
+            return
+        except (OSError, http.client.HTTPException):
             time.sleep(0.3)
+        finally:
+            conn.close()
     raise SystemExit("server did not start")
 
 

@@ -1,30 +1,25 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django (bodies bounded first), WebSockets through Channels."""
 
 from __future__ import annotations
 
 import os
 
-import django
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does, before the handler
-
-from config.handler import OneTripASGIHandler  # noqa: E402
-
-django_asgi_app = OneTripASGIHandler()
+django_asgi_app = get_asgi_application()  # sets Django up before anything below imports models
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 
-from config.concurrency import ConcurrencyLimit  # noqa: E402
+from config.bodylimit import BodyLimit  # noqa: E402
 from config.memory import startup_objects_freeze  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": ConcurrencyLimit(django_asgi_app, settings.WEB_CONCURRENCY_LIMIT),
+        "http": BodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

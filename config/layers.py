@@ -1,18 +1,21 @@
-"""Channel layers: in memory (embedded) written to from any thread, and channels_redis made cancel-safe.
+"""The embedded mode's channel layer: Channels' in-memory layer, written to from any thread.
 
-Channels' InMemoryChannelLayer keeps asyncio queues that belong to the server's event loop.
-In embedded mode the Celery worker runs in another thread, so its sends are handed to the
-loop that receives (the server's) instead of touching those queues from the wrong thread.
-With Redis, RedisChannelLayer below.
+Production uses channels_redis's `RedisPubSubChannelLayer` as it is (config/settings.py).
+
+Why this class still exists: Channels' InMemoryChannelLayer keeps asyncio queues whose waiting
+receives are futures of the server's event loop, and it is documented for one process and one loop.
+In embedded mode the Celery workers run in threads of the web process, and their `async_to_sync`
+sends run on loops of their own: a `put` from there would complete a future of the server's loop
+from the wrong thread, which asyncio does not allow (the waiting socket is not woken, or the loop
+is corrupted). Here every operation runs on the loop that receives (the server's), handed over with
+`run_coroutine_threadsafe`. Channels has no thread-safe in-memory layer to use instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
-import channels_redis.core
 from channels.layers import InMemoryChannelLayer
 
 
@@ -45,47 +48,3 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
 
     async def group_discard(self, group: str, channel: str) -> None:
         await self._on_home_loop(super().group_discard(group, channel))
-
-
-class CancelSafeSend:
-    """For redis-py's asyncio connections: a cancel that arrives while a command is being sent is kept.
-
-    With a socket timeout redis-py sends through `asyncio.wait_for`, and on Python 3.11 wait_for
-    returns the send's result and drops a cancel that arrives as the send completes (CPython
-    gh-86296, fixed in 3.12). A closed socket's consumer cancels its receive, often while the
-    receive is sending BZPOPMIN; the lost cancel left the receive blocking again every 5 s forever,
-    holding the consumer's task and keeping the web process from stopping (seen). Here a cancel
-    counted during the send (`Task.cancelling()` went up) is raised after it, and the connection is
-    dropped so no later command reads the abandoned command's reply.
-    """
-
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        task = asyncio.current_task()
-        before = task.cancelling() if task is not None else 0
-        await super().send_packed_command(command, check_health)  # type: ignore[misc]
-        if task is not None and task.cancelling() > before:
-            await self.disconnect(nowait=True)  # type: ignore[attr-defined]
-            raise asyncio.CancelledError
-
-
-class RedisChannelLayer(channels_redis.core.RedisChannelLayer):
-    """channels_redis's layer, on connections that keep a cancel arriving during a send (CancelSafeSend).
-
-    Settings give its connections a socket timeout longer than its 5 s blocking reads: with redis-py
-    8's default (also 5 s) every quiet socket's receive failed with a TimeoutError and its consumer
-    died. That short timeout had also ended, with a logged TimeoutError, the receives whose cancel
-    wait_for had lost; with the longer one they would have lived on (config/tests/test_channel_layer.py).
-    """
-
-    def create_pool(self, index: int) -> Any:
-        pool = super().create_pool(index)  # one per event loop and host
-        pool.connection_class = cancel_safe(pool.connection_class)
-        return pool
-
-
-@functools.cache
-def cancel_safe(connection_class: type) -> type:
-    """`connection_class` with CancelSafeSend first (made once per class, whatever the URL's scheme chose)."""
-    if issubclass(connection_class, CancelSafeSend):
-        return connection_class
-    return type(f"CancelSafe{connection_class.__name__}", (CancelSafeSend, connection_class), {})

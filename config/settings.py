@@ -59,22 +59,22 @@ if str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
         **dict(DATABASES["default"].get("OPTIONS") or {}),  # type: ignore[call-overload]
         "options": "-c jit=off",
     }
-# Under ASGI each concurrent request may hold its own connection; a pool bounds them (PostgreSQL
-# refuses clients past max_connections). 0 keeps Django's per-thread persistent connections.
+# Django's own PostgreSQL pool (psycopg_pool), one per process: under ASGI each request runs in a
+# thread of its own, so persistent per-thread connections would be one per request; the pool bounds
+# them (PostgreSQL refuses clients past max_connections). CONN_HEALTH_CHECKS (set by env_database)
+# makes the pool check a connection before handing it out. Celery's prefork children close the pool
+# they inherit and open their own (celery.fixups.django). 0 keeps Django's persistent connections.
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0, maximum=500)
 if DB_POOL_MAX_SIZE and str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool requires it
-    # Django's backend, checking a pooled connection with a round trip only when unsure (see there).
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"]["OPTIONS"] = {
         **dict(DATABASES["default"].get("OPTIONS") or {}),  # type: ignore[call-overload]
         "pool": {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 20},
     }
 REDIS_URL = env_redis("REDIS_URL")
-# HTTP requests inside Django at once per web process (config/concurrency.py); 0 = no limit. In
-# production one, like a sync worker, with one web process per core (measured, bench/api.py); the
-# embedded single process serves a laptop, where a long export must not hold up a page.
-WEB_CONCURRENCY_LIMIT = env_int("WEB_CONCURRENCY_LIMIT", 0 if REDIS_URL is None else 1, minimum=0, maximum=1000)
+# `Server-Timing: app;dur=…, cpu;dur=…` on API answers (config/timing.py): off unless asked for
+# (bench/load.py and bench/api.py turn it on to split a request's time from the network's).
+SERVER_TIMING = env_bool("SERVER_TIMING", False)
 EMBEDDED = REDIS_URL is None
 
 INSTALLED_APPS = [
@@ -101,7 +101,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.timing.ServerTimingMiddleware",
+    "config.timing.ServerTimingMiddleware",  # only with SERVER_TIMING (MiddlewareNotUsed otherwise)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -223,24 +223,21 @@ else:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "config.layers.RedisChannelLayer",
-            # redis-py's pool allows 100 connections by default: 200 sockets closing at once exceed it.
+            # channels_redis's pub/sub layer: a socket's consumer waits on an in-process queue fed by
+            # one subscription per process, not on a blocking Redis read of its own, so closing a
+            # socket cancels a queue wait (no Redis command in flight) and quiet sockets hold no
+            # read that could time out. Nothing is kept for a socket while it is not subscribed (a
+            # reconnect): its replay and its sweep (ALERT_SOCKET_SWEEP_SECONDS) deliver what it missed.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10),
-                        # A socket's consumer waits on Redis in blocking reads of 5 s (brpop_timeout);
-                        # redis-py 8 reads with a 5 s timeout by default, so every socket quiet for
-                        # 5 s died with a TimeoutError and reconnected (test_real_services). Longer
-                        # than the block, still bounded for a Redis that hangs.
+                        # Bounded for a Redis that hangs; the subscription polls every 0.1 s itself.
                         "socket_timeout": 15,
                         "socket_connect_timeout": 2,
                     }
                 ],
-                "capacity": 1500,
-                # A message waits this long for a starved process to read it (the sweep finds any it drops).
-                "expiry": 120,
             },
         }
     }
@@ -423,6 +420,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Request bodies (the readings batch endpoint) and uploaded readings files are refused past these.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024, minimum=1024)
 READINGS_UPLOAD_MAX_BYTES = env_int("READINGS_UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# Any other request body (forms, API calls other than the batches): at most this many bytes. All three
+# are checked before the body is read, as it arrives (config/bodylimit.py).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 2_621_440, minimum=1024)
 # An uploaded file, once decompressed (a 2 KB Parquet file can claim gigabytes): at most this many
 # rows and bytes, checked from the file's metadata before anything is read, and again while reading.
 READINGS_UPLOAD_MAX_ROWS = env_int("READINGS_UPLOAD_MAX_ROWS", 20_000_000, minimum=1)

@@ -1,5 +1,7 @@
-"""`Server-Timing: app;dur=<ms>, cpu;dur=<ms>` on API responses, read by bench/api.py.
+"""`Server-Timing: app;dur=<ms>, cpu;dur=<ms>` on API responses, when settings.SERVER_TIMING is on.
 
+Off by default: it tells any client how long the server worked. bench/load.py and bench/api.py turn it
+on for the processes they start, to split a request's time inside Django from the network's.
 `app` is wall time inside Django (it grows with everything else the process is doing at once);
 `cpu` is the CPU time of the request's own thread: its cost, whatever the contention.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 
 
@@ -16,6 +20,8 @@ class ServerTimingMiddleware:
     """Outermost middleware, so the figure covers every other middleware, the view and the ORM."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        if not settings.SERVER_TIMING:
+            raise MiddlewareNotUsed  # Django leaves it out of the chain: no cost when off
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

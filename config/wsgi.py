@@ -1,8 +1,20 @@
-"""WSGI entry point (the admin and pages without WebSockets); production uses config.asgi."""
+"""WSGI entry point: the gateways' ingest processes (gunicorn gthread workers: HTTP only, no sockets).
+
+People's web processes serve config.asgi (pages, API and WebSockets); see docker-compose.yml.
+"""
+
+from __future__ import annotations
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django_wsgi_app = get_wsgi_application()
+
+from config.bodylimit import WSGIBodyLimit  # noqa: E402
+from config.memory import startup_objects_freeze  # noqa: E402
+
+application = WSGIBodyLimit(django_wsgi_app)
+
+startup_objects_freeze()  # as in config.asgi (config/memory.py)

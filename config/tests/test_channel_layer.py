@@ -1,4 +1,5 @@
-"""The Redis channel layer as the settings configure it: a receive cancelled as it sends BZPOPMIN ends at once."""
+"""The Redis channel layer as the settings configure it (channels_redis's pub/sub layer, unpatched):
+a closed socket's cancelled receive ends at once and leaves no subscription, and the layer delivers on."""
 
 from __future__ import annotations
 
@@ -7,44 +8,48 @@ import uuid
 from typing import Any
 
 import pytest
+import redis.asyncio
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
-from redis.asyncio.connection import AbstractConnection
-
-from config.layers import RedisChannelLayer
 
 pytestmark = pytest.mark.redis
 
 
-def layer() -> RedisChannelLayer:
-    """A layer of its own (a fresh prefix), with the settings' hosts: their socket timeout and pool size."""
-    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    assert isinstance(config, dict)
-    return RedisChannelLayer(hosts=config["hosts"], prefix=f"test-{uuid.uuid4().hex}")
+def layer() -> Any:
+    """A layer of its own (a fresh prefix), with the settings' backend and hosts."""
+    config = settings.CHANNEL_LAYERS["default"]
+    assert config["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    options = config["CONFIG"]
+    assert isinstance(options, dict)
+    return RedisPubSubChannelLayer(hosts=options["hosts"], prefix=f"test-{uuid.uuid4().hex}")
 
 
-async def test_a_receive_cancelled_as_it_sends_bzpopmin_ends_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As a closed socket's consumer cancels its receive: on Python 3.11 wait_for would drop that cancel."""
+async def subscribed(channel: str) -> bool:
+    """Whether any Redis client is subscribed to `channel` (Redis's own PUBSUB CHANNELS)."""
+    client = redis.asyncio.Redis.from_url(str(settings.REDIS_URL))
+    try:
+        return bool(await client.pubsub_channels(channel))
+    finally:
+        await client.aclose()
+
+
+async def test_a_cancelled_receive_ends_at_once_and_the_layer_delivers_on() -> None:
+    """As a closed socket's consumer cancels its receive (a lost cancel once kept such receives alive)."""
     channels = layer()
-    channel = await channels.new_channel()
-    receiving: list[asyncio.Task[Any]] = []
-    send = AbstractConnection._send_packed_command
-
-    async def send_then_cancel(self: AbstractConnection, command: Any) -> None:
-        await send(self, command)
-        if receiving and b"BZPOPMIN" in b"".join(bytes(part) for part in command):
-            receiving.pop().cancel()  # arrives as the send completes
-
-    monkeypatch.setattr(AbstractConnection, "_send_packed_command", send_then_cancel)
-    task = asyncio.ensure_future(channels.receive(channel))
-    receiving.append(task)
-    done, _ = await asyncio.wait({task}, timeout=2)  # a lost cancel would block 5 s and again
+    closing = await channels.new_channel()
+    group = f"hostel-{uuid.uuid4().hex}"
+    await channels.group_add(group, closing)
+    task = asyncio.ensure_future(channels.receive(closing))
+    await asyncio.sleep(0.2)  # waiting
+    assert await subscribed(closing) is True
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
     assert task in done
     assert task.cancelled()
-    monkeypatch.undo()
+    assert await subscribed(closing) is False  # its subscription went with it
 
-    # The connection that sent the abandoned read was dropped: the layer still delivers, once.
-    await channels.send(channel, {"type": "after.cancel", "n": 1})
-    message = await asyncio.wait_for(channels.receive(channel), 5)
-    assert message == {"type": "after.cancel", "n": 1}
+    staying = await channels.new_channel()
+    await channels.group_add(group, staying)
+    await channels.group_send(group, {"type": "alert.raised", "n": 1})
+    assert await asyncio.wait_for(channels.receive(staying), 5) == {"type": "alert.raised", "n": 1}
     await channels.flush()
-    await channels.close_pools()

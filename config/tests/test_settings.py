@@ -103,3 +103,33 @@ def test_redis_and_timezone_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env_redis("NOPE_URL") is None
     monkeypatch.setenv("TZ_TEST", "Europe/London")
     assert env_timezone("TZ_TEST", "UTC") == "Europe/London"
+
+
+def test_with_a_pool_size_postgresql_uses_djangos_own_pool_with_health_checks(tmp_path: Path) -> None:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(json.dumps([d['ENGINE'], d['OPTIONS'].get('pool'), "
+        "d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], s.CHANNEL_LAYERS['default']['BACKEND']]))"
+    )
+    chosen = []
+    for size in ("0", "5"):
+        env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+        env.update(
+            DEBUG="1",
+            DB_POOL_MAX_SIZE=size,
+            DB_CONN_MAX_AGE="60",
+            DATABASE_URL="postgres://postgres@127.0.0.1:5432/wattwatch",  # no connection is made
+            REDIS_URL="redis://127.0.0.1:6379/15",
+            WATTWATCH_DATA_DIR=str(tmp_path),
+            DJANGO_SETTINGS_MODULE="config.settings",
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        chosen.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    layer = "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert chosen[0] == ["django.db.backends.postgresql", None, 60, True, layer]  # persistent connections
+    # Django's pool requires CONN_MAX_AGE 0; CONN_HEALTH_CHECKS gives the pool its check before each checkout.
+    pool = {"min_size": 1, "max_size": 5, "timeout": 20}
+    assert chosen[1] == ["django.db.backends.postgresql", pool, 0, True, layer]

@@ -410,7 +410,9 @@ def test_sockets_reconnect_after_a_web_restart_and_catch_up_on_missed_alerts(
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     port = free_port()
     env = subprocess_env(DEBUG="1")
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    # The web process as production serves it (docker-compose.yml): gunicorn with a uvicorn worker.
+    server = ("gunicorn", "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker")
+    command = [sys.executable, "-m", *server, "--bind", f"127.0.0.1:{port}"]
     log = (tmp_path / "web.log").open("w")
 
     def start_web() -> subprocess.Popen[Any]:
