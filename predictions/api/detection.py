@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import django_filters
 from django.conf import settings
@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from customers.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, errors, scoped_views
@@ -64,10 +65,10 @@ class DetectionRunView(APIView):
 
     Bounded per user: a rate (the `detection` throttle) and a cap on runs queued and not yet started."""
 
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedThrottle]
+    throttle_classes = [*cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES), ScopedThrottle]
     throttle_scope = "detection"
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise exceptions.Throttled(wait, detail="Detection runs are limited per user; too many asked for.")
 
     @extend_schema(
@@ -85,7 +86,8 @@ class DetectionRunView(APIView):
             unknown = sorted(set(wanted) - set(meter_ids))[:20]
             raise ValidationError({"meters": [f"No such meter: {', '.join(map(str, unknown))}."]})
         start, end = data["start"].isoformat(), data["end"].isoformat()
-        if not detection_run_request(user_id=request.user.pk, meter_ids=meter_ids, start=start, end=end):
+        user_id = cast(int, request.user.pk)  # signed in: HasRole let the request through
+        if not detection_run_request(user_id=user_id, meter_ids=meter_ids, start=start, end=end):
             limit = int(settings.DETECTION_RUNS_QUEUED_MAX)
             raise RunsQueuedLimit(
                 f"You already have {limit} detection runs waiting to start; "

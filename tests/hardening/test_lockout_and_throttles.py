@@ -44,13 +44,11 @@ def rates(**changes: Any) -> Any:
     return override_settings(REST_FRAMEWORK=framework)
 
 
-def _page(address: str, username: str, password: str, **headers: str) -> Any:
-    return Client(REMOTE_ADDR=address, **headers).post(
-        "/accounts/login/", {"username": username, "password": password}
-    )
+def _page(address: str, username: str, password: str, **headers: Any) -> Any:
+    return Client(REMOTE_ADDR=address, **headers).post("/accounts/login/", {"username": username, "password": password})
 
 
-def _token(address: str, username: str, password: str, **headers: str) -> Any:
+def _token(address: str, username: str, password: str, **headers: Any) -> Any:
     client = APIClient(REMOTE_ADDR=address, **headers)
     return client.post("/api/v1/auth/token", {"username": username, "password": password}, format="json")
 
@@ -129,7 +127,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_anonymous_and_token_rates(
 
 
 def test_behind_a_trusted_proxy_the_address_it_names_is_the_client(campus: Any) -> None:
-    framework = copy.deepcopy(settings.REST_FRAMEWORK)
+    framework: dict[str, Any] = copy.deepcopy(settings.REST_FRAMEWORK)
     framework["DEFAULT_THROTTLE_RATES"]["anon"] = "2/minute"
     framework["NUM_PROXIES"] = 1
     with override_settings(REST_FRAMEWORK=framework):
