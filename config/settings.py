@@ -161,9 +161,11 @@ AXES_COOLOFF_TIME = dt.timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
 # A refused attempt during a lockout does not restart it, and is flagged so the answer says why.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "customers.auth.lockout_response"
-AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if NUM_PROXIES else ["REMOTE_ADDR"]
+# The address is DRF's rule (the throttles'), not django-ipware's: ipware's proxy count expects the
+# proxies themselves listed in X-Forwarded-For and finds no client behind a single reverse proxy.
+AXES_CLIENT_IP_CALLABLE = "customers.auth.client_address"
 AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # its admin pages list the database handler's records; the cache handler keeps none
 # Transformer condition readings at or past these raise a "running hot or gassing" alert.
 TRANSFORMER_TOP_OIL_ALARM_C = env_int("TRANSFORMER_TOP_OIL_ALARM_C", 95, minimum=40, maximum=150)
 TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=50, maximum=100_000)

@@ -4,8 +4,9 @@ Failures are counted per (username, address) and per address (`AXES_LOCKOUT_PARA
 username alone is never locked: five wrong passwords from elsewhere cannot keep a user out from her
 own address. The address count has a limit of its own (`LOGIN_ADDRESS_FAILURE_LIMIT`), higher than
 a pair's (`LOGIN_FAILURE_LIMIT`), because one campus NAT signs many people in; axes has one limit,
-so the handler here weighs the address count against it. The address is the peer's, or the one
-X-Forwarded-For names through `NUM_PROXIES` trusted proxies (axes reads it with django-ipware).
+so the handler here weighs the address count against it. The address is the one the API throttles
+count (`client_address`): the peer's, or the one X-Forwarded-For names through `NUM_PROXIES` trusted
+proxies.
 
 Every path that signs in goes through `authenticate(request=...)` and so through axes: the sign-in
 page, the admin and the API's token endpoint. The page and the endpoint say the same thing
@@ -26,9 +27,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
+from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
 _CACHE_DOWN = (ConnectionInterrupted, RedisError, OSError)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address by the throttles' rule (DRF's `NUM_PROXIES`), so a client cannot choose it."""
+    return BaseThrottle().get_ident(request) or None  # type: ignore[arg-type]  # it reads only META
 
 
 def lockout_message() -> str:

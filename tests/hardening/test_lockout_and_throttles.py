@@ -126,7 +126,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_anonymous_and_token_rates(
         assert codes == [401, 401, 401, 429]
 
 
-def test_behind_a_trusted_proxy_the_address_it_names_is_the_client(campus: Any) -> None:
+def test_behind_a_trusted_proxy_the_address_it_names_is_the_client(campus: Any, warden_a: Any) -> None:
     framework: dict[str, Any] = copy.deepcopy(settings.REST_FRAMEWORK)
     framework["DEFAULT_THROTTLE_RATES"]["anon"] = "2/minute"
     framework["NUM_PROXIES"] = 1
@@ -139,6 +139,14 @@ def test_behind_a_trusted_proxy_the_address_it_names_is_the_client(campus: Any) 
 
         assert [via_proxy("192.0.2.1") for _ in range(3)] == [401, 401, 429]
         assert via_proxy("192.0.2.2") == 401, "another client behind the same proxy has its own budget"
+
+        def sign_in(client_address: str, password: str) -> Any:
+            return _page(proxy, "warden_a", password, HTTP_X_FORWARDED_FOR=f"6.6.6.6, {client_address}")
+
+        for _ in range(5):
+            sign_in("192.0.2.1", "wrong-password")
+        assert LOCKED in sign_in("192.0.2.1", PASSWORD).content.decode(), "the lockout counts the same client"
+        assert sign_in("192.0.2.2", PASSWORD).status_code == 302, "and not everyone behind the proxy"
 
 
 # --- Runs a user can queue are bounded ---
