@@ -147,10 +147,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in lockout: django-axes on the shared cache. Failures are counted per (username, address),
 # so nobody can lock a user out from elsewhere, and per address, with a higher limit (a campus NAT
 # signs many people in); either count at its limit refuses every attempt, even a right password.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "customers.auth.CachedUserBackend"]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Signed-in users and their role groups are kept this long in the shared cache (customers/user_cache.py,
+# docs/decisions/0001-user-cache.md); changes through the ORM or the admin take effect at once, a
+# queryset update() within this time. 0: off.
+USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 60, minimum=0, maximum=3600)
 # Proxies in front of the web processes whose X-Forwarded-For is trusted (0: none, the peer's
 # address is the client's). Throttles and the lockout count the address this names.
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
@@ -323,7 +327,7 @@ DETECTION_RUNS_QUEUED_MAX = env_int("DETECTION_RUNS_QUEUED_MAX", 3, minimum=1, m
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its `WWW-Authenticate: Bearer` makes anonymous calls a 401, not a 403.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "customers.api.jwt.CachedUserJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.api.permissions.HasRole"],

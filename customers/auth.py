@@ -22,6 +22,7 @@ from typing import Any
 from axes.handlers.cache import AxesCacheHandler
 from axes.helpers import get_client_cache_keys, get_credentials
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -29,8 +30,18 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
+from customers.user_cache import user_cached
+
 logger = logging.getLogger(__name__)
 _CACHE_DOWN = (ConnectionInterrupted, RedisError, OSError)
+
+
+class CachedUserBackend(ModelBackend):
+    """Django's model backend, reading a session's user through the user cache (`customers.user_cache`)."""
+
+    def get_user(self, user_id: Any) -> Any:
+        user = user_cached(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def client_address(request: HttpRequest) -> str | None:

@@ -46,7 +46,7 @@ def _group_names(user: Any) -> frozenset[str]:
 
 
 def group_names_attach(user: Any) -> frozenset[str]:
-    """Read the user's group names and keep them on the user for the rest of the request."""
+    """Read the user's group names and keep them on the user (`customers.user_cache` caches both)."""
     names = frozenset(user.groups.values_list("name", flat=True))
     user._wattwatch_groups = names
     return names

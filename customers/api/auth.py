@@ -1,7 +1,8 @@
 """API tokens for integrations: JWT access tokens with rotating, revocable refresh tokens.
 
-Why JWT rather than stored personal tokens: an access token is checked from its signature alone and
-expires in minutes. The
+Why JWT rather than stored personal tokens: an access token is checked from its signature alone, and
+its user comes from the user cache (`customers.api.jwt`), so integrations cost no database query per
+request for who they are; it expires in minutes. The
 long-lived secret is the refresh token: each refresh returns a new one and blacklists the old
 (`ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`), so a leaked refresh token works at most once,
 and `/auth/token/revoke` ends a session. Gateways keep their own keys.

@@ -11,9 +11,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from customers.api.base import body_size_check, errors
+from customers.api.jwt import CachedUserJWTAuthentication
 from customers.models import AuditEntry
 from customers.roles import Role, role_of
 from customers.services import audit_record
@@ -51,7 +51,7 @@ _EXAMPLE_OUT = {
 class ReadingsBatchView(APIView):
     """Store a batch of readings; each bad item is refused with its reason, the rest are kept."""
 
-    authentication_classes = [GatewayTokenAuthentication, SessionAuthentication, JWTAuthentication]
+    authentication_classes = [GatewayTokenAuthentication, SessionAuthentication, CachedUserJWTAuthentication]
     permission_classes = [CanPostReadings]
 
     @extend_schema(
