@@ -54,7 +54,9 @@ def _fresh_cache() -> None:
     if isinstance(cache, LocMemCache):
         cache.clear()
         return
-    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    from django_redis import get_redis_connection
+
+    client = get_redis_connection("default")
     for key in client.scan_iter("*analytics:*"):
         client.delete(key)
 

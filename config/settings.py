@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "predictions",
     "alerts",
     "analytics",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: turns a sign-in refused for a lockout into its answer (customers/auth.py).
+    "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -141,13 +144,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["customers.auth.ThrottledModelBackend"]
-# Sign-in throttling: this many failures for a username lock it out for this long.
+# Sign-in lockout: django-axes on the shared cache. Failures are counted per (username, address),
+# so nobody can lock a user out from elsewhere, and per address, with a higher limit (a campus NAT
+# signs many people in); either count at its limit refuses every attempt, even a right password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "customers.auth.CachedUserBackend"]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
-# Signed-in users and their role groups are kept this long in the shared cache (customers/user_cache.py);
-# changes through the ORM or the admin take effect at once, a queryset update() within this time. 0: off.
+# Signed-in users and their role groups are kept this long in the shared cache (customers/user_cache.py,
+# docs/decisions/0003-user-cache.md); changes through the ORM or the admin take effect at once, a
+# queryset update() within this time. 0: off.
 USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 60, minimum=0, maximum=3600)
+# Proxies in front of the web processes whose X-Forwarded-For is trusted (0: none, the peer's
+# address is the client's). Throttles and the lockout count the address this names.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
+AXES_HANDLER = "customers.auth.PairAndAddressCacheHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+# A refused attempt during a lockout does not restart it, and is flagged so the answer says why.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "customers.auth.lockout_response"
+# The address is DRF's rule (the throttles'), not django-ipware's: ipware's proxy count expects the
+# proxies themselves listed in X-Forwarded-For and finds no client behind a single reverse proxy.
+AXES_CLIENT_IP_CALLABLE = "customers.auth.client_address"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # its admin pages list the database handler's records; the cache handler keeps none
 # Transformer condition readings at or past these raise a "running hot or gassing" alert.
 TRANSFORMER_TOP_OIL_ALARM_C = env_int("TRANSFORMER_TOP_OIL_ALARM_C", 95, minimum=40, maximum=150)
 TRANSFORMER_GAS_ALARM_PPM = env_int("TRANSFORMER_GAS_ALARM_PPM", 1920, minimum=50, maximum=100_000)
@@ -207,17 +229,17 @@ if EMBEDDED:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
 else:
     assert REDIS_URL is not None
+    # django-redis keeps one connection pool per address and process (every request's cache object
+    # shares it); the product's own Redis calls use the same pool (django_redis.get_redis_connection).
+    # A pooled connection outlives requests, so a Redis that hangs must not hold one forever.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            # One pool per process, not one per request (config/redis_client.py). Its connections
-            # outlive requests, so a Redis that hangs must not hold a request forever: the same
-            # timeouts as the product's own client.
             "OPTIONS": {
-                "pool_class": "config.redis_client.SharedConnectionPool",
-                "socket_timeout": 5,
-                "socket_connect_timeout": 2,
+                "SOCKET_TIMEOUT": 5,
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "CONNECTION_POOL_KWARGS": {"health_check_interval": 30},
             },
         }
     }
@@ -279,6 +301,7 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.failure_risk_daily",
         "predictions.tasks.models_retrain_weekly",
         "predictions.tasks.detection_sweep",
+        "predictions.tasks.detect_requested",
         "predictions.tasks.baseline_retrain",
         "predictions.tasks.baseline_drift_check",
         "predictions.tasks.history_scan_step",
@@ -293,6 +316,9 @@ DETECTION_HISTORY_HOURS = env_int("DETECTION_HISTORY_HOURS", 6, minimum=1, maxim
 # The first start scans at most this much stored history and then trains forecasts, segments and risk.
 FIRST_RUN_HISTORY_DAYS = env_int("FIRST_RUN_HISTORY_DAYS", 120, minimum=1, maximum=3 * 365)
 FIRST_RUN = env_bool("FIRST_RUN", True)
+# On-demand detection runs one user may have queued and not yet started (429 past it); their rate is
+# the `detection` throttle below.
+DETECTION_RUNS_QUEUED_MAX = env_int("DETECTION_RUNS_QUEUED_MAX", 3, minimum=1, maximum=1000)
 
 # API tokens are JWTs (access + rotating refresh); see the README's API section for why.
 REST_FRAMEWORK = {
@@ -325,7 +351,10 @@ REST_FRAMEWORK = {
         "anon": env_str("API_RATE_ANON", "60/minute"),
         "gateway": env_str("API_RATE_GATEWAY", "600/minute"),
         "token": env_str("API_RATE_TOKEN", "30/minute"),
+        "detection": env_str("API_RATE_DETECTION", "10/minute"),
     },
+    # The client's address for the anonymous and token throttles: X-Forwarded-For only through trusted proxies.
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SIMPLE_JWT = {
     # Short-lived access tokens are checked without a database query; refresh tokens rotate and the

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from analytics.api.views import HealthView
 from customers.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
-from customers.auth import ThrottledAuthenticationForm
+from customers.auth import LockoutAuthenticationForm
 
 admin.site.site_header = "Wattwatch administration"
 admin.site.site_title = "Wattwatch admin"
@@ -14,7 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm),
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LockoutAuthenticationForm),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,117 +1,115 @@
-"""Sign-in throttling: after repeated failures a username (and the address trying it) is locked out.
+"""Sign-in lockout: django-axes, counting failures in the shared cache (Redis in production).
 
-A small cache-based limiter rather than django-axes: it needs no extra tables or middleware, works
-with every login path that goes through `authenticate()` (the sign-in page, the admin, DRF), and
-uses the Redis cache that every web process shares in production.
+Failures are counted per (username, address) and per address (`AXES_LOCKOUT_PARAMETERS`). A
+username alone is never locked: five wrong passwords from elsewhere cannot keep a user out from her
+own address. The address count has a limit of its own (`LOGIN_ADDRESS_FAILURE_LIMIT`), higher than
+a pair's (`LOGIN_FAILURE_LIMIT`), because one campus NAT signs many people in; axes has one limit,
+so the handler here weighs the address count against it. The address is the one the API throttles
+count (`client_address`): the peer's, or the one X-Forwarded-For names through `NUM_PROXIES` trusted
+proxies.
+
+Every path that signs in goes through `authenticate(request=...)` and so through axes: the sign-in
+page, the admin and the API's token endpoint. The page and the endpoint say the same thing
+(`lockout_message`). With the cache (Redis) down, signing in keeps working, unthrottled, and the
+outage is logged: refusing everyone would turn a cache outage into a full outage.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
+from axes.handlers.cache import AxesCacheHandler
+from axes.helpers import get_client_cache_keys, get_credentials
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+from rest_framework.throttling import BaseThrottle
 
 from customers.user_cache import user_cached
 
 logger = logging.getLogger(__name__)
+_CACHE_DOWN = (ConnectionInterrupted, RedisError, OSError)
 
 
-def _keys(*, username: str, request: HttpRequest | None) -> list[str]:
-    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    keys = [f"login-fail:user:{name}"]
-    address = request.META.get("REMOTE_ADDR") if request is not None else None
-    if address:
-        keys.append(f"login-fail:ip:{address}")
-    return keys
-
-
-def login_locked(*, username: str, request: HttpRequest | None) -> bool:
-    """True when this username or address has failed too often within the lockout window.
-
-    With the cache (Redis) down this answers False: signing in keeps working, unthrottled, and
-    the outage is logged; refusing everyone would turn a cache outage into a full outage.
-    """
-    try:
-        return _locked(username=username, request=request)
-    except Exception:
-        logger.exception("sign-in throttle unavailable (cache down); not throttling")
-        return False
-
-
-def _locked(*, username: str, request: HttpRequest | None) -> bool:
-    limit = int(settings.LOGIN_FAILURE_LIMIT)
-    user_key, *address_key = _keys(username=username, request=request)
-    if int(cache.get(user_key, 0)) >= limit:
-        return True
-    # An address is allowed more failures than one username (a shared campus NAT signs many in).
-    return bool(address_key) and int(cache.get(address_key[0], 0)) >= limit * 4
-
-
-def login_failure_record(*, username: str, request: HttpRequest | None) -> None:
-    """Count one failed sign-in for the username and the address; the count expires by itself."""
-    try:
-        _count(username=username, request=request)
-    except Exception:
-        logger.exception("sign-in throttle unavailable (cache down); failure not counted")
-
-
-def _count(*, username: str, request: HttpRequest | None) -> None:
-    for key in _keys(username=username, request=request):
-        if cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-
-
-def login_failures_clear(*, username: str, request: HttpRequest | None) -> None:
-    try:
-        cache.delete(_keys(username=username, request=None)[0])
-    except Exception:
-        logger.exception("sign-in throttle unavailable (cache down)")
-
-
-class ThrottledModelBackend(ModelBackend):
-    """Django's model backend, refusing every attempt (even a right password) while locked out, and
-    reading signed-in users through the user cache."""
-
-    def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
-    ) -> Any:
-        if username is None:
-            username = kwargs.get(get_user_model().USERNAME_FIELD)
-        if username is None:
-            return None
-        if login_locked(username=username, request=request):
-            raise PermissionDenied("too many failed sign-ins")  # authenticate() stops at this backend
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            login_failure_record(username=username, request=request)
-        else:
-            login_failures_clear(username=username, request=request)
-        return user
+class CachedUserBackend(ModelBackend):
+    """Django's model backend, reading a session's user through the user cache (`customers.user_cache`)."""
 
     def get_user(self, user_id: Any) -> Any:
-        """The session's user, through the shared cache (`customers.user_cache`), if still allowed in."""
         user = user_cached(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """The sign-in form, saying plainly when a lockout is the reason."""
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address by the throttles' rule (DRF's `NUM_PROXIES`), so a client cannot choose it."""
+    return BaseThrottle().get_ident(request) or None  # type: ignore[arg-type]  # it reads only META
+
+
+def lockout_message() -> str:
+    minutes = max(1, int(settings.LOGIN_LOCKOUT_SECONDS) // 60)
+    return f"Too many failed sign-ins. Try again in {minutes} minutes."
+
+
+class PairAndAddressCacheHandler(AxesCacheHandler):
+    """axes' cache handler with two limits: the (username, address) count at `AXES_FAILURE_LIMIT`,
+    the address count at `LOGIN_ADDRESS_FAILURE_LIMIT`; open while the cache is down."""
+
+    def get_failures(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        """The larger count, the address's scaled so that at its own limit it reaches the pair's."""
+        pair_key, address_key = get_client_cache_keys(request, credentials)
+        try:
+            pair, address = (int(self.cache.get(key, default=0)) for key in (pair_key, address_key))
+        except _CACHE_DOWN:
+            logger.exception("sign-in lockout unavailable (cache down); not locking")
+            return 0
+        pair_limit, address_limit = int(settings.AXES_FAILURE_LIMIT), int(settings.LOGIN_ADDRESS_FAILURE_LIMIT)
+        return max(pair, address * pair_limit // address_limit)
+
+    def user_login_failed(self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+        try:
+            super().user_login_failed(sender, credentials, request, **kwargs)
+        except _CACHE_DOWN:
+            logger.exception("sign-in lockout unavailable (cache down); failure not counted")
+            return
+        if request is not None and getattr(request, "axes_locked_out", False):
+            # axes locks when either raw count reaches the pair's limit; the address has its own.
+            request.axes_locked_out = self.is_locked(request, credentials)
+
+    def user_logged_in(self, sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+        """A success clears its (username, address) count, not the address's: whoever has one account
+        must not be able to reset the address's limit on guessing others."""
+        pair_key = get_client_cache_keys(request, get_credentials(user.get_username()))[0]
+        try:
+            self.cache.delete(pair_key)
+        except _CACHE_DOWN:
+            logger.exception("sign-in lockout unavailable (cache down); count not cleared")
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: Any) -> HttpResponse:
+    """What a locked-out attempt is answered (axes' middleware asks): the sign-in page already says
+    why (`LockoutAuthenticationForm`); the API answers its error shape; any other page (the admin)
+    a plain 429."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "locked_out", "message": lockout_message(), "fields": {}}}
+        return JsonResponse(body, status=429)
+    # axes' async path passes no original response (only its sync path does; ours is sync).
+    login_page = request.resolver_match is not None and request.resolver_match.view_name == "login"
+    if login_page and isinstance(original_response, HttpResponse):
+        return original_response
+    return HttpResponse(lockout_message(), status=429, content_type="text/plain; charset=utf-8")
+
+
+class LockoutAuthenticationForm(AuthenticationForm):
+    """The sign-in form, saying plainly when a lockout is the reason the sign-in failed."""
 
     def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        if username and login_locked(username=username, request=self.request):
-            minutes = max(1, int(settings.LOGIN_LOCKOUT_SECONDS) // 60)
-            raise ValidationError(f"Too many failed sign-ins. Try again in {minutes} minutes.", code="locked_out")
-        return super().clean()
+        try:
+            return super().clean()
+        except ValidationError:
+            if getattr(self.request, "axes_locked_out", False):
+                raise ValidationError(lockout_message(), code="locked_out") from None
+            raise

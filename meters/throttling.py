@@ -6,11 +6,11 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from customers.api.throttling import CountingRate, SettingsRate
+from customers.api.throttling import Throttle
 from meters.models import GatewayToken
 
 
-class GatewayThrottle(SettingsRate, CountingRate):
+class GatewayThrottle(Throttle):
     """One budget per gateway key."""
 
     scope = "gateway"

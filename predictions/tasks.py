@@ -10,6 +10,7 @@ from celery import shared_task
 from predictions.detection import anomalies_detect, baseline_drift_check, baseline_train, detection_sweep
 from predictions.detection.baselines import feedback_sync_from_alerts
 from predictions.detection.history import history_scan_fail, history_scan_step
+from predictions.detection.ondemand import detection_run_started
 from predictions.detection.streaming import detection_slices, pending_claim, pending_finish
 from predictions.failure_risk import failure_risks_compute
 from predictions.forecasting.initial import initial_training_run
@@ -63,6 +64,18 @@ def detect_meters(*, meter_ids: list[int], start: str, end: str) -> dict[str, An
     """Detect on the new intervals of the meters of one ingested batch."""
     first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
     return anomalies_detect(meter_ids=meter_ids, start=first, end=last).summary()
+
+
+@shared_task(name="predictions.tasks.detect_requested", acks_late=True)
+def detect_requested(*, meter_ids: list[int], start: str, end: str, user_id: int) -> dict[str, Any]:
+    """Detect over a range a user asked for (POST /api/v1/detection/run), on the bulk queue."""
+    detection_run_started(user_id=user_id)
+    summary: dict[str, Any] = {}
+    first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
+    for begin, finish in detection_slices(first, last):  # memory bounded however long the range
+        for key, value in anomalies_detect(meter_ids=meter_ids, start=begin, end=finish).summary().items():
+            summary[key] = round(summary.get(key, 0) + value, 3)
+    return summary
 
 
 @shared_task(

@@ -62,9 +62,9 @@ def queue_depth() -> int | None:
         queue = Channel.queues.get("celery")
         return queue.qsize() if queue is not None else 0
     try:
-        from config.redis_client import redis_client
+        from django_redis import get_redis_connection
 
-        return int(redis_client().llen("celery"))
+        return int(get_redis_connection("default").llen("celery"))
     except Exception:  # Redis down: the health check reports it
         return None
 

@@ -2,7 +2,7 @@
 
 Why JWT rather than stored personal tokens: an access token is checked from its signature alone, and
 its user comes from the user cache (`customers.api.jwt`), so integrations cost no database query per
-request for who they are (the list endpoints aim at p95 < 50 ms); it expires in minutes. The
+request for who they are; it expires in minutes. The
 long-lived secret is the refresh token: each refresh returns a new one and blacklists the old
 (`ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`), so a leaked refresh token works at most once,
 and `/auth/token/revoke` ends a session. Gateways keep their own keys.
@@ -10,11 +10,23 @@ and `/auth/token/revoke` ends a session. Gateways keep their own keys.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
 from customers.api.base import errors
-from customers.api.throttling import TokenEndpointThrottle
+from customers.api.throttling import ScopedThrottle
+from customers.auth import lockout_message
+
+
+class SignInLocked(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
 
 PAIR = {"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs..."}
 
@@ -31,8 +43,18 @@ PAIR = {"access": "eyJhbGciOiJIUzI1NiIs...", "refresh": "eyJhbGciOiJIUzI1NiIs...
 )
 class TokenObtainView(jwt_views.TokenObtainPairView):
     # Open to anyone (simplejwt sets no authentication or permission), so throttled hard per address.
-    throttle_classes = [TokenEndpointThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "token"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """simplejwt signs in with `authenticate(request=...)`, so through axes' lockout; a locked-out
+        attempt is answered as the sign-in page answers it, not as a wrong password."""
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise SignInLocked(lockout_message()) from None
+            raise
 
 
 @extend_schema_view(
@@ -44,7 +66,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 )
 class TokenRefreshView(jwt_views.TokenRefreshView):
     # Open to anyone (simplejwt sets no authentication or permission), so throttled hard per address.
-    throttle_classes = [TokenEndpointThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "token"
 
 
@@ -56,5 +78,5 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 )
 class TokenRevokeView(jwt_views.TokenBlacklistView):
     # Open to anyone (simplejwt sets no authentication or permission), so throttled hard per address.
-    throttle_classes = [TokenEndpointThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "token"

@@ -31,6 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from customers.api.exceptions import RequestTooLarge, too_large
 from customers.api.pagination import PagePagination, TimeCursorPagination
 from customers.api.permissions import HasRole, IsManager
+from customers.api.throttling import refusal_throttled
 
 
 class Conflict(exceptions.APIException):
@@ -79,6 +80,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed | exceptions.PermissionDenied):
+        exc = refusal_throttled(exc, context)  # refused before the throttles ran: counted all the same
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import django_filters
-from django.db import transaction
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from customers.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, errors, scoped_views
+from customers.api.throttling import ScopedThrottle
 from predictions import selectors
 from predictions.api import serializers as s
+from predictions.detection.ondemand import detection_run_request
 from predictions.models import Anomaly
 
 
@@ -51,8 +55,21 @@ class AnomalyViewSet(ReadOnlyViewSet):
         return selectors.anomalies_queryset_for_user(user=self.request.user)
 
 
+class RunsQueuedLimit(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_runs_queued"
+
+
 class DetectionRunView(APIView):
-    """Run detection now over some meters and a window (queued for the worker)."""
+    """Run detection now over some meters and a window (queued for the worker).
+
+    Bounded per user: a rate (the `detection` throttle) and a cap on runs queued and not yet started."""
+
+    throttle_classes = [*cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES), ScopedThrottle]
+    throttle_scope = "detection"
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        raise exceptions.Throttled(wait, detail="Detection runs are limited per user; too many asked for.")
 
     @extend_schema(
         summary="Run anomaly detection on demand (queued for the worker)",
@@ -69,13 +86,13 @@ class DetectionRunView(APIView):
             unknown = sorted(set(wanted) - set(meter_ids))[:20]
             raise ValidationError({"meters": [f"No such meter: {', '.join(map(str, unknown))}."]})
         start, end = data["start"].isoformat(), data["end"].isoformat()
-
-        def enqueue() -> None:
-            from predictions.tasks import detect_meters
-
-            detect_meters.delay(meter_ids=meter_ids, start=start, end=end)
-
-        transaction.on_commit(enqueue)
+        user_id = cast(int, request.user.pk)  # signed in: HasRole let the request through
+        if not detection_run_request(user_id=user_id, meter_ids=meter_ids, start=start, end=end):
+            limit = int(settings.DETECTION_RUNS_QUEUED_MAX)
+            raise RunsQueuedLimit(
+                f"You already have {limit} detection runs waiting to start; "
+                "ask again when one has started (or wait for its results)."
+            )
         body = {"status": "queued", "meters": len(meter_ids), "start": data["start"], "end": data["end"]}
         return Response(s.DetectionQueuedSerializer(body).data, status=202)
 

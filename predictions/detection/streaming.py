@@ -19,10 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from typing import Any
 
 from django.conf import settings
+from django_redis import get_redis_connection
 
-from config.redis_client import redis_client as _client
+
+def _client() -> Any:
+    """The process's Redis client: the cache's connection pool (django-redis)."""
+    return get_redis_connection("default")
+
 
 PREFIX = "wattwatch:detect"
 # Long enough for any detection task; a marker left by a lost task then stops blocking, and the sweep
