@@ -250,14 +250,11 @@ def test_marking_a_true_alarm_keeps_the_alert_open(campus: Any, warden_a: Any) -
     assert [row[0] for row in actions(alert)] == ["raised", "feedback"]
 
 
-def test_a_false_alarm_no_longer_counts_as_needing_attention(campus: Any, warden_a: Any, manager: Any) -> None:
+def test_a_false_alarm_no_longer_counts_as_needing_attention(campus: Any, warden_a: Any) -> None:
     from alerts.selectors import alerts_open_count
-    from analytics.selectors.insights import alert_queue_for_user
 
     alert = raise_in_room_a(campus)
     assert alerts_open_count(user=warden_a) == 1  # the header badge and a resumed socket's open_alerts
-    assert [a.pk for a in alert_queue_for_user(user=manager)] == [alert.pk]  # the dashboard's open alerts
     services.alert_feedback(alert=alert, user=warden_a, true_alarm=False)
     assert alerts_open_count(user=warden_a) == 0
-    assert alert_queue_for_user(user=manager) == []
     assert not Alert.objects.active().exists()

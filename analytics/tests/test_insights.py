@@ -148,3 +148,21 @@ def test_warden_sees_only_their_hostel_forecast_risk_and_alerts(outputs: None, c
     alerts_csv = client.get(reverse("dashboard-alerts-csv")).content.decode()
     assert "B-101" in alerts_csv
     assert "A-101" not in alerts_csv
+
+
+@pytest.mark.django_db
+def test_a_false_alarm_leaves_the_dashboards_open_alerts(campus: Any, warden_a: Any, manager: Any) -> None:
+    from alerts.services import alert_feedback
+    from analytics.selectors.insights import alert_queue_for_user
+
+    alert = alert_raise(
+        kind="anomaly",
+        title="Room A-101 uses twice its usual night energy",
+        explanation="4.1 kWh expected 1.9 kWh",
+        meter=campus.meter_a,
+        score=0.7,
+        dedupe_key="anomaly:room-a-101",
+    )
+    assert [a.pk for a in alert_queue_for_user(user=manager)] == [alert.pk]
+    alert_feedback(alert=alert, user=warden_a, true_alarm=False)
+    assert alert_queue_for_user(user=manager) == []
