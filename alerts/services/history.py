@@ -17,6 +17,7 @@ import urllib.request
 from functools import partial
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -73,15 +74,17 @@ def history_summary_record(
     }
     broadcast(event)
     if findings:
-        from alerts.tasks import history_summary_deliver
-
-        transaction.on_commit(partial(_enqueue, history_summary_deliver, summary.pk))
+        transaction.on_commit(partial(_enqueue, SUMMARY_TASK, summary.pk))
     return summary
 
 
-def _enqueue(task: Any, summary_id: int) -> None:
+SUMMARY_TASK = "alerts.tasks.history_summary_deliver"
+
+
+def _enqueue(task: str, summary_id: int) -> None:
+    """Queue the delivery by task name (alerts.tasks imports these services)."""
     try:
-        task.delay(summary_id)
+        signature(task, args=(summary_id,)).delay()
     except Exception:
         logger.exception("could not enqueue the delivery of history summary %s", summary_id)
 

@@ -13,6 +13,7 @@ import urllib.request
 from functools import partial
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
@@ -64,13 +65,19 @@ def _email_allowed(*, user: Any, alert: Alert) -> bool:
     return rule is None or (rule.email and rule.allows(alert.severity))
 
 
-def _enqueue(task: Any, delivery_id: int) -> None:
-    """Send a delivery task to the broker; if the broker is down the delivery stays pending and
-    `deliveries_requeue_pending` (run by beat) sends it later. The alert itself is already stored."""
+EMAIL_TASK = "alerts.tasks.alert_email_send"
+WEBHOOK_TASK = "alerts.tasks.webhook_deliver"
+SUMMARY_TASK = "alerts.tasks.history_summary_deliver"
+
+
+def _enqueue(task: str, delivery_id: int) -> None:
+    """Send a delivery task (by name: alerts.tasks imports these services) to the broker; if the broker
+    is down the delivery stays pending and `deliveries_requeue_pending` (run by beat) sends it later.
+    The alert itself is already stored."""
     try:
-        task.delay(delivery_id)
+        signature(task, args=(delivery_id,)).delay()
     except Exception:
-        logger.exception("could not enqueue %s for delivery %s; the pending sweep will retry", task.name, delivery_id)
+        logger.exception("could not enqueue %s for delivery %s; the pending sweep will retry", task, delivery_id)
 
 
 def deliveries_requeue_pending(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
@@ -78,11 +85,9 @@ def deliveries_requeue_pending(*, older_than: dt.timedelta = dt.timedelta(minute
 
     Safe to overlap with a running delivery: each send locks its row and skips what was sent.
     """
-    from alerts.tasks import alert_email_send, webhook_deliver
-
     cutoff = timezone.now() - older_than
     count = 0
-    for model, task in ((EmailDelivery, alert_email_send), (WebhookDelivery, webhook_deliver)):
+    for model, task in ((EmailDelivery, EMAIL_TASK), (WebhookDelivery, WEBHOOK_TASK)):
         pending = model.objects.filter(status=model.Status.PENDING, created_at__lte=cutoff)
         for delivery_id in pending.values_list("pk", flat=True)[:1000]:
             _enqueue(task, delivery_id)
@@ -91,8 +96,6 @@ def deliveries_requeue_pending(*, older_than: dt.timedelta = dt.timedelta(minute
 
 
 def _queue_emails(*, alert: Alert, event: AlertEvent, people: list[Any]) -> None:
-    from alerts.tasks import alert_email_send
-
     for person in people:
         if not person.email or not _email_allowed(user=person, alert=alert):
             continue
@@ -101,7 +104,7 @@ def _queue_emails(*, alert: Alert, event: AlertEvent, people: list[Any]) -> None
             defaults={"alert": alert, "event": event, "recipient": person, "address": person.email},
         )
         if created:
-            transaction.on_commit(partial(_enqueue, alert_email_send, delivery.pk))
+            transaction.on_commit(partial(_enqueue, EMAIL_TASK, delivery.pk))
 
 
 def webhook_payload(*, alert: Alert, event: AlertEvent) -> dict[str, Any]:
@@ -127,8 +130,6 @@ def webhook_payload(*, alert: Alert, event: AlertEvent) -> dict[str, Any]:
 
 
 def _queue_webhooks(*, alert: Alert, event: AlertEvent) -> None:
-    from alerts.tasks import webhook_deliver
-
     rules = NotificationRule.objects.filter(user__isnull=True, active=True).exclude(webhook_url="")
     rules = rules.filter(Q(hostel__isnull=True) | Q(hostel_id=alert.hostel_id))
     for rule in rules:
@@ -145,7 +146,7 @@ def _queue_webhooks(*, alert: Alert, event: AlertEvent) -> None:
             },
         )
         if created:
-            transaction.on_commit(partial(_enqueue, webhook_deliver, delivery.pk))
+            transaction.on_commit(partial(_enqueue, WEBHOOK_TASK, delivery.pk))
 
 
 def sign(*, secret: str, body: bytes) -> str:

@@ -6,13 +6,25 @@ its forecasts are committed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from dataclasses import dataclass
 
 from alerts.models import AlertKind
 from alerts.services import alert_raise
 
-if TYPE_CHECKING:
-    from predictions.forecasting.services import CapacityWarning
+
+@dataclass(frozen=True)
+class CapacityWarning:
+    """A transformer forecast to run above the configured share of its rating."""
+
+    transformer_id: int
+    transformer_code: str
+    capacity_kva: float
+    peak_kva: float
+    peak_at: dt.datetime
+    share: float
+    threshold: float
+    model_version_id: int | None
 
 
 def capacity_alert_raise(warning: CapacityWarning) -> None:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Transformer
-from predictions.forecasting.capacity_alerts import capacity_alert_raise
+from predictions.forecasting.capacity_alerts import CapacityWarning, capacity_alert_raise
 from predictions.forecasting.series import Subject, subject_inputs, subjects_all
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.ml.forecasting import (
@@ -33,20 +33,6 @@ DAILY_DAYS = 30
 EVALUATION_DAYS = 28
 GBM_WINDOW_DAYS = 365  # a whole year of weather for the weather booster (180 days missed the other season)
 STALE_AFTER = dt.timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class CapacityWarning:
-    """A transformer forecast to run above the configured share of its rating."""
-
-    transformer_id: int
-    transformer_code: str
-    capacity_kva: float
-    peak_kva: float
-    peak_at: dt.datetime
-    share: float
-    threshold: float
-    model_version_id: int | None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from customers.tests.factories import TransformerFactory
-from predictions.forecasting.capacity_alerts import capacity_alert_raise
-from predictions.forecasting.services import CapacityWarning
+from predictions.forecasting.capacity_alerts import CapacityWarning, capacity_alert_raise
 
 
 @pytest.mark.django_db
