@@ -321,6 +321,15 @@ class ScannedHour(models.Model):
 # --- Scans of stored history and the first training (issue 24) ----------------------------------
 
 
+class JobStatus(models.TextChoices):
+    """Where a background job recorded in a row stands (a history scan, a first training)."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class HistoryScan(models.Model):
     """Detection over readings already stored (the seeded demo, an imported file), meter chunk by chunk."""
 
@@ -328,11 +337,7 @@ class HistoryScan(models.Model):
         FIRST_RUN = "first_run", "First run"
         IMPORT = "import", "Imported history"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     key = models.CharField(max_length=120, unique=True, help_text="Queuing the same scan twice finds this row.")
     reason = models.CharField(max_length=10, choices=Reason.choices)
@@ -360,11 +365,7 @@ class HistoryScan(models.Model):
 class InitialTraining(models.Model):
     """The first training of one model family after the first run, so the system page can show it."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     family = models.CharField(max_length=16, unique=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager() -> Iterator[None]:
-    """Tasks run in the calling thread, as the worker would run them."""
+def eager(settings: Any) -> Iterator[None]:
+    """Tasks run in the calling thread, as the worker would run them (so a scan waits for no later batch)."""
+    settings.HISTORY_SCAN_QUIET_SECONDS = 0
     before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield
@@ -164,3 +165,93 @@ def test_a_batch_spanning_the_history_cutoff_is_scanned_up_to_it_and_detected_li
     assert abs((now - cutoff).total_seconds() - 6 * 3600) < 60
     assert live[0]["start"] == cutoff
     assert live[0]["end"] == now + dt.timedelta(hours=1)
+
+
+def _history_csv(path: Any, campus: SyntheticCampus, *, hostel_index: int, since: dt.datetime) -> tuple[list[int], int]:
+    """Move one hostel's readings since `since` out of the database into a long-format CSV, as an export would."""
+    from meters.models import Reading
+
+    meters = [
+        m for m in campus.meters if (m.room.hostel_id if m.room_id else m.hostel_id) == campus.hostels[hostel_index].pk
+    ]
+    readings = Reading.objects.filter(meter__in=meters, timestamp__gte=since).select_related("meter").order_by("pk")
+    lines = ["meter,timestamp,kwh"] + [f"{r.meter.serial},{r.timestamp.isoformat()},{r.kwh}" for r in readings]
+    path.write_text("\n".join(lines) + "\n")
+    count = len(lines) - 1
+    readings.delete()
+    return [m.pk for m in meters], count
+
+
+def test_an_import_larger_than_one_chunk_gives_one_scan_and_one_summary(
+    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+
+    from meters.ingest import parse
+
+    campus = _campus()
+    week = campus.end - dt.timedelta(days=7)
+    meter_ids, rows = _history_csv(tmp_path / "history.csv", campus, hostel_index=0, since=week)
+    monkeypatch.setattr(parse, "CSV_BLOCK_BYTES", 1 << 14)  # a few hundred rows a chunk
+    chunks = list(parse.readings_chunks(path=tmp_path / "history.csv"))
+    assert len(chunks) > 10
+    assert sum(len(c) for c in chunks) == rows
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_readings", str(tmp_path / "history.csv"), "--json")
+    scan = HistoryScan.objects.get()
+    assert (scan.reason, scan.status, sorted(scan.meter_ids)) == ("import", "done", sorted(meter_ids))
+    assert scan.findings >= 1
+    summary = HistorySummary.objects.get()
+    assert (summary.hostel, summary.findings) == (campus.hostels[0], scan.findings)
+    assert [e["type"] for e in pushed] == ["history.scanned"]
+
+
+def test_gateway_batches_of_old_readings_join_one_pending_scan_with_one_summary(
+    pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, settings: Any, monkeypatch: Any
+) -> None:
+    from predictions import tasks
+
+    campus = _campus()
+    settings.HISTORY_SCAN_QUIET_SECONDS = 60
+    queued: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.history_scan_step_task, "apply_async", lambda *a, **kw: queued.append(kw))
+    rooms = [m for m in campus.meters if m.room_id]
+    week = campus.end - dt.timedelta(days=7)
+    # A gateway back from an outage sends its backlog a day and a few meters at a time.
+    for day in range(6):
+        batch = rooms[day % 3 :: 3]
+        start = week + dt.timedelta(days=day)
+        with django_capture_on_commit_callbacks(execute=True):
+            readings_ingested.send(
+                sender=None, meter_ids=[m.pk for m in batch], start=start, end=start + dt.timedelta(hours=23)
+            )
+    scan = HistoryScan.objects.get()
+    assert scan.status == "pending"
+    assert scan.key.startswith("import:pending:")
+    assert (sorted(scan.meter_ids), scan.start, scan.end) == (
+        sorted(m.pk for m in rooms),
+        week,
+        week + dt.timedelta(days=6),
+    )
+    assert [q["countdown"] for q in queued] == [60]  # one start queued, after the quiet spell
+    # The queued step arrives while batches still come: it waits, and looks again when they stop.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "waiting" in history_scan_step(scan_id=scan.pk)
+    assert len(queued) == 2
+    assert 0 < queued[1]["countdown"] <= 60
+    HistoryScan.objects.filter(pk=scan.pk).update(updated_at=scan.updated_at - dt.timedelta(seconds=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        while (scan := HistoryScan.objects.get(pk=scan.pk)).status != "done":
+            history_scan_step(scan_id=scan.pk)
+    assert scan.key == f"import:{scan.pk}"
+    assert scan.findings >= 1
+    summaries = list(HistorySummary.objects.all())
+    assert len({s.hostel_id for s in summaries}) == len(summaries) >= 1  # one per hostel with findings
+    assert sum(s.findings for s in summaries) == scan.findings
+    assert [e["type"] for e in pushed] == ["history.scanned"] * HistorySummary.objects.count()
+    # A batch arriving once the scan has started goes to a new pending scan, not into the running one.
+    with django_capture_on_commit_callbacks(execute=True):
+        readings_ingested.send(sender=None, meter_ids=[rooms[0].pk], start=week, end=week + dt.timedelta(hours=5))
+    assert HistoryScan.objects.filter(status="pending").count() == 1
+    assert HistoryScan.objects.count() == 2
+    assert queued[-1]["countdown"] == 60
