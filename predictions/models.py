@@ -348,6 +348,11 @@ class HistoryScan(models.Model):
     meters_done = models.PositiveIntegerField(default=0)
     findings = models.PositiveIntegerField(default=0, help_text="New alerts raised from what the scan found.")
     findings_by_hostel = models.JSONField(default=dict, blank=True, help_text="Hostel id (or '-') to findings.")
+    eras = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[start, end, model version id or null for the current baseline]: which baseline judges which span.",
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

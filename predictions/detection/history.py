@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -22,8 +23,10 @@ from django.utils import timezone
 
 from meters.models import Meter, Reading
 from predictions.detection.baselines import DETECTED_KINDS
+from predictions.detection.history_eras import era_baseline, history_eras
 from predictions.detection.services import anomalies_detect
-from predictions.models import Anomaly, HistoryScan
+from predictions.ml.anomaly import AnomalyBaseline
+from predictions.models import Anomaly, HistoryScan, ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +112,10 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
     done = scan.meters_done
     meters = list(scan.meter_ids[done : done + chunk])
     by_hostel: dict[str, int] = {}
-    start = scan.start
-    while meters and start < scan.end:
-        end = min(start + SLICE, scan.end)
-        result = anomalies_detect(meter_ids=meters, start=start, end=end, history=True, history_end=scan.end)
+    for start, end, baseline in history_judges(scan=scan) if meters else []:
+        result = anomalies_detect(
+            meter_ids=meters, start=start, end=end, history=True, history_end=scan.end, baseline=baseline
+        )
         raised = (
             Anomaly.objects.filter(pk__in=result.created, status=Anomaly.Status.OPEN)
             .values("hostel_id")
@@ -121,7 +124,6 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
         for row in raised:
             key = str(row["hostel_id"] or "-")
             by_hostel[key] = by_hostel.get(key, 0) + row["n"]
-        start = end
     merged = dict(scan.findings_by_hostel)
     for key, n in by_hostel.items():
         merged[key] = merged.get(key, 0) + n
@@ -139,6 +141,19 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
         history_scan_enqueue(scan_id=scan.pk)
         return {"scan": scan.pk, "meters_done": done + len(meters), "findings": sum(by_hostel.values())}
     return history_scan_finish(scan_id=scan.pk)
+
+
+def history_judges(
+    *, scan: HistoryScan
+) -> Iterator[tuple[dt.datetime, dt.datetime, tuple[AnomalyBaseline, ModelVersion | None] | None]]:
+    """The scan's range in slices of at most SLICE, each with the baseline that judges it (history_eras)."""
+    for era in history_eras(scan=scan):
+        baseline = era_baseline(era)
+        start, stop = max(era.start, scan.start), min(era.end, scan.end)
+        while start < stop:
+            end = min(start + SLICE, stop)
+            yield start, end, baseline
+            start = end
 
 
 def history_scan_finish(*, scan_id: int) -> dict[str, Any]:
