@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import transaction
+from django.test import override_settings
 
 from alerts import realtime
 from alerts.models import Alert, AlertEvent, EmailDelivery, HistorySummary, WebhookDelivery
@@ -40,23 +43,54 @@ def pushed(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return events
 
 
-def _campus() -> SyntheticCampus:
-    """A small campus whose last week holds a few incidents, its baseline trained on the week before."""
+@pytest.fixture(scope="module")
+def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("history_scan_models")
+
+
+@pytest.fixture(autouse=True)
+def models_dir(settings: Any, models_root: Path) -> Path:
+    """The module's baseline is read from where the module's campus fixture wrote it."""
+    settings.ML_MODELS_DIR = models_root
+    return models_root
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup: None, django_db_blocker: Any, models_root: Path) -> Iterator[SyntheticCampus]:
+    """A small campus whose last week holds a few incidents, its baseline trained on the week before.
+
+    Built once for the module inside a transaction that each test's own (a savepoint) rolls back to,
+    and that is rolled back after the module's last test: what a test writes never reaches the next.
+    """
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    campus = synthetic_campus_build(
-        seed=3, days=14, incident_days=7, kinds=("sustained_excess", "voltage_sag"), start=today - dt.timedelta(days=14)
-    )
-    baseline_train(end=campus.end - dt.timedelta(days=7))
-    warden = get_user_model().objects.create_user(username="warden_syn", email="warden@example.org")
-    for hostel in campus.hostels:
-        hostel.wardens.add(warden)
-    return campus
+    with django_db_blocker.unblock(), override_settings(ML_MODELS_DIR=models_root), transaction.atomic():
+        campus = synthetic_campus_build(
+            seed=3,
+            days=14,
+            incident_days=7,
+            kinds=("sustained_excess", "voltage_sag"),
+            start=today - dt.timedelta(days=14),
+        )
+        baseline_train(end=campus.end - dt.timedelta(days=7))
+        warden = get_user_model().objects.create_user(username="warden_syn", email="warden@example.org")
+        for hostel in campus.hostels:
+            hostel.wardens.add(warden)
+        yield campus
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def syn(built: SyntheticCampus) -> SyntheticCampus:
+    """The module's campus, its rows as each test found them (refreshed: a test may have changed them)."""
+    for meter in built.meters:
+        meter.refresh_from_db()
+    return built
 
 
 def test_the_first_run_scan_raises_history_alerts_quietly_and_sends_one_summary_per_hostel(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: SyntheticCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
-    campus = _campus()
+    campus = syn
     with django_capture_on_commit_callbacks(execute=True):
         scan = first_run_scan_ensure(now=campus.end)
     assert scan is not None
@@ -83,9 +117,9 @@ def test_the_first_run_scan_raises_history_alerts_quietly_and_sends_one_summary_
 
 
 def test_running_a_scan_again_duplicates_no_alert_and_tells_nobody_twice(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: SyntheticCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
-    campus = _campus()
+    campus = syn
     with django_capture_on_commit_callbacks(execute=True):
         scan = first_run_scan_ensure(now=campus.end)
     assert scan is not None
@@ -108,9 +142,13 @@ def test_running_a_scan_again_duplicates_no_alert_and_tells_nobody_twice(
 
 
 def test_an_interrupted_scan_carries_on_from_the_meters_it_had_done(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, settings: Any
+    syn: SyntheticCampus,
+    eager: None,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
-    campus = _campus()
+    campus = syn
     meter_ids = [m.pk for m in campus.meters]
     scan, _ = history_scan_create(
         reason=HistoryScan.Reason.FIRST_RUN, meter_ids=meter_ids, start=campus.start, end=campus.end, key="first-run"
@@ -124,11 +162,15 @@ def test_an_interrupted_scan_carries_on_from_the_meters_it_had_done(
 
 
 def test_an_import_of_history_is_scanned_and_summed_up_in_one_notification(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    syn: SyntheticCampus,
+    eager: None,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
 ) -> None:
     from predictions.detection import streaming
 
-    campus = _campus()
+    campus = syn
     live: list[dict[str, Any]] = []
     monkeypatch.setattr(streaming, "detection_request", lambda **kwargs: live.append(kwargs))
     meter_ids = [m.pk for m in campus.meters]
@@ -183,13 +225,18 @@ def _history_csv(path: Any, campus: SyntheticCampus, *, hostel_index: int, since
 
 
 def test_an_import_larger_than_one_chunk_gives_one_scan_and_one_summary(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, monkeypatch: Any, tmp_path: Any
+    syn: SyntheticCampus,
+    eager: None,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+    tmp_path: Any,
 ) -> None:
     from django.core.management import call_command
 
     from meters.ingest import parse
 
-    campus = _campus()
+    campus = syn
     week = campus.end - dt.timedelta(days=7)
     meter_ids, rows = _history_csv(tmp_path / "history.csv", campus, hostel_index=0, since=week)
     monkeypatch.setattr(parse, "CSV_BLOCK_BYTES", 1 << 14)  # a few hundred rows a chunk
@@ -207,11 +254,15 @@ def test_an_import_larger_than_one_chunk_gives_one_scan_and_one_summary(
 
 
 def test_gateway_batches_of_old_readings_join_one_pending_scan_with_one_summary(
-    pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, settings: Any, monkeypatch: Any
+    syn: SyntheticCampus,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    monkeypatch: Any,
 ) -> None:
     from predictions import tasks
 
-    campus = _campus()
+    campus = syn
     settings.HISTORY_SCAN_QUIET_SECONDS = 60
     queued: list[dict[str, Any]] = []
     monkeypatch.setattr(tasks.history_scan_step_task, "apply_async", lambda *a, **kw: queued.append(kw))
