@@ -3,12 +3,13 @@
 The scan's span and meters are the first run's (FIRST_RUN_HISTORY_DAYS up to the newest reading, room
 and hostel main meters, a chunk of meters at a time), judged slice by slice as `history_scan_step`
 judges them; findings are matched to incidents as `evaluate_detector --simulated` matches them
-(evaluation.score_spans). Nothing is stored but the era baselines a scan would train.
+(evaluation.score_spans). Nothing is stored but a scan row (done) and the era baselines it trains.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -16,25 +17,30 @@ from django.conf import settings
 from django.db.models import Max, Min
 
 from meters.models import Incident, Meter, Reading
-from predictions.detection.baselines import DETECTED_KINDS, baseline_current
+from predictions.detection.baselines import DETECTED_KINDS
 from predictions.detection.evaluate_run import _main_of
 from predictions.detection.evaluation import Span, score_spans
 from predictions.detection.history import CHUNK_METERS, SLICE, _scan_order
-from predictions.detection.history_eras import Era, current_judges_from, era_baseline, era_train, eras_plan
+from predictions.detection.history_eras import Era, era_baseline, history_eras
 from predictions.detection.services import incidents_find
 from predictions.models import HistoryScan
 
 
-def _eras(*, start: dt.datetime, end: dt.datetime, meter_ids: list[int], eras: bool) -> list[Era]:
-    current = baseline_current()
-    if current is None:
-        raise ValueError("no anomaly baseline: run train_baseline first")
-    judged_from = current_judges_from(current[1]) if eras else None
-    found = [Era(max(judged_from or start, start), end, None)]
-    for era_start, era_end in eras_plan(start=start, end=end, judged_from=judged_from):
-        version = era_train(meter_ids=meter_ids, start=era_start, end=era_end, scan_id=None)
-        found.append(Era(era_start, era_end, version.pk))
-    return sorted(found, key=lambda era: era.start)
+def _scan(*, start: dt.datetime, end: dt.datetime, meter_ids: list[int], eras: bool) -> HistoryScan:
+    """A scan row for the evaluation (its era baselines are stored as a scan's would be)."""
+    scan = HistoryScan.objects.create(
+        key=f"evaluation:{uuid.uuid4().hex}",
+        reason=HistoryScan.Reason.FIRST_RUN,
+        start=start,
+        end=end,
+        meter_ids=meter_ids,
+        meters_total=len(meter_ids),
+        status=HistoryScan.Status.DONE,
+    )
+    if not eras:
+        scan.eras = [Era(start, end).row()]
+        HistoryScan.objects.filter(pk=scan.pk).update(eras=scan.eras)
+    return scan
 
 
 def evaluate_history_scan(*, eras: bool = True, days: int | None = None) -> dict[str, Any]:
@@ -45,12 +51,14 @@ def evaluate_history_scan(*, eras: bool = True, days: int | None = None) -> dict
     end = bounds["last"] + dt.timedelta(minutes=15)
     start = max(bounds["first"], end - dt.timedelta(days=days or settings.FIRST_RUN_HISTORY_DAYS))
     ids = _scan_order(list(Meter.objects.filter(kind__in=DETECTED_KINDS).values_list("pk", flat=True)))
-    plan = _eras(start=start, end=end, meter_ids=ids, eras=eras)
+    scan = _scan(start=start, end=end, meter_ids=ids, eras=eras)
+    plan = history_eras(scan=scan)
     detected: list[Span] = []
     era_of: list[int] = []
     muted = 0
     for index, era in enumerate(plan):
-        baseline = era_baseline(era)
+        baseline = era_baseline(scan=scan, era=era)
+        plan[index] = Era(era.start, era.end, baseline[1].pk if baseline and baseline[1] else None, era.own)
         model = baseline[0] if baseline else None
         for first in range(0, len(ids), CHUNK_METERS):
             meters = ids[first : first + CHUNK_METERS]
@@ -97,7 +105,7 @@ def evaluate_history_scan(*, eras: bool = True, days: int | None = None) -> dict
         "per_era": per_era,
         "false_alarms_by_month_and_kind": dict(sorted(false_by_month.items())),
         "scan_chunk_meters": CHUNK_METERS,
-        "scans_in_database": HistoryScan.objects.count(),
+        "scan": scan.pk,
     }
 
 

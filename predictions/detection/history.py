@@ -147,8 +147,8 @@ def history_judges(
     *, scan: HistoryScan
 ) -> Iterator[tuple[dt.datetime, dt.datetime, tuple[AnomalyBaseline, ModelVersion | None] | None]]:
     """The scan's range in slices of at most SLICE, each with the baseline that judges it (history_eras)."""
-    for era in history_eras(scan=scan):
-        baseline = era_baseline(era)
+    for era in history_eras(scan=scan):  # newest first: the current baseline's findings need no training
+        baseline = era_baseline(scan=scan, era=era)
         start, stop = max(era.start, scan.start), min(era.end, scan.end)
         while start < stop:
             end = min(start + SLICE, stop)

@@ -29,11 +29,15 @@ MIN_ERA = dt.timedelta(days=7)  # a shorter oldest remainder joins the era after
 
 @dataclass(frozen=True)
 class Era:
-    """A span of a scan and the model version that judges it (None: the current baseline)."""
+    """A span of a scan and who judges it: the current baseline, or one of its own (trained on first use)."""
 
     start: dt.datetime
     end: dt.datetime
-    version_id: int | None
+    version_id: int | None = None
+    own: bool = False
+
+    def row(self) -> list[object]:
+        return [self.start.isoformat(), self.end.isoformat(), self.version_id, self.own]
 
 
 def current_judges_from(version: ModelVersion) -> dt.datetime | None:
@@ -79,34 +83,37 @@ def era_train(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime, sca
 
 
 def history_eras(*, scan: HistoryScan) -> list[Era]:
-    """The scan's eras, oldest first, training (once, then stored on the scan) a baseline for each older one."""
+    """The scan's eras, newest first (the current baseline's, whose findings need no training, comes first)."""
     if scan.eras:
-        return [Era(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b), v) for a, b, v in scan.eras]
+        return [Era(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b), v, own) for a, b, v, own in scan.eras]
     current = baseline_current()
     judged_from = current_judges_from(current[1]) if current else None
-    eras = [Era(max(judged_from or scan.start, scan.start), scan.end, None)]
-    for start, end in eras_plan(start=scan.start, end=scan.end, judged_from=judged_from):
-        version = era_train(meter_ids=list(scan.meter_ids), start=start, end=end, scan_id=scan.pk)
-        usable = version.status != ModelVersion.Status.FAILED
-        if not usable:
-            logger.warning("history scan %s: no baseline for %s to %s (%s)", scan.pk, start, end, version.note)
-        eras.append(Era(start, end, version.pk if usable else None))
-    eras.sort(key=lambda era: era.start)
-    HistoryScan.objects.filter(pk=scan.pk).update(
-        eras=[[era.start.isoformat(), era.end.isoformat(), era.version_id] for era in eras]
-    )
+    eras = [Era(max(judged_from or scan.start, scan.start), scan.end)]
+    eras += [Era(a, b, own=True) for a, b in eras_plan(start=scan.start, end=scan.end, judged_from=judged_from)]
+    scan.eras = [era.row() for era in eras]
+    HistoryScan.objects.filter(pk=scan.pk).update(eras=scan.eras)
     return eras
 
 
 _era_models: dict[int, AnomalyBaseline] = {}
 
 
-def era_baseline(era: Era) -> tuple[AnomalyBaseline, ModelVersion | None] | None:
-    """The model judging an era (None: the current one), loaded once per process and kept apart from it."""
-    if era.version_id is None:
+def era_baseline(*, scan: HistoryScan, era: Era) -> tuple[AnomalyBaseline, ModelVersion | None] | None:
+    """The model judging an era (None: the current one); an era's own is trained when first needed."""
+    if not era.own:
         return None
-    version = ModelVersion.objects.filter(pk=era.version_id).first()
-    if version is None or not version.artifact:
+    version_id = era.version_id
+    if version_id is None:
+        version_id = era_train(meter_ids=list(scan.meter_ids), start=era.start, end=era.end, scan_id=scan.pk).pk
+        scan.refresh_from_db(fields=["eras"])
+        scan.eras = [
+            Era(era.start, era.end, version_id, True).row() if row[0] == era.start.isoformat() else row
+            for row in scan.eras
+        ]
+        HistoryScan.objects.filter(pk=scan.pk).update(eras=scan.eras)
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None or version.status == ModelVersion.Status.FAILED or not version.artifact:
+        logger.warning("history scan %s: no baseline of its own for %s to %s", scan.pk, era.start, era.end)
         return None
     model = _era_models.get(version.pk)
     if model is None:

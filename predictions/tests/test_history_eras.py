@@ -51,10 +51,11 @@ def test_a_scan_judges_older_weeks_with_a_baseline_trained_up_to_a_week_after_th
         history_scan_step(scan_id=scan.pk, chunk=len(meter_ids))
     scan.refresh_from_db()
     assert scan.status == "done"
-    (old_start, old_end, old_version), (recent_start, recent_end, recent_version) = scan.eras
+    (recent_start, recent_end, recent_version, _), (old_start, old_end, old_version, own) = scan.eras  # newest first
     assert (dt.datetime.fromisoformat(old_start), dt.datetime.fromisoformat(recent_end)) == (campus.start, campus.end)
     assert old_end == recent_start
     assert recent_version is None  # the current baseline judges the weeks it learned
+    assert own
     era = ModelVersion.objects.get(pk=old_version)
     assert era.status == ModelVersion.Status.CANDIDATE  # never made current
     assert era.note.startswith("Judges history from ")
