@@ -59,6 +59,7 @@ def test_a_scan_judges_older_weeks_with_a_baseline_trained_up_to_a_week_after_th
     era = ModelVersion.objects.get(pk=old_version)
     assert era.status == ModelVersion.Status.CANDIDATE  # never made current
     assert era.note.startswith("Judges history from ")
+    assert era.train_end is not None
     assert abs(era.train_end - (dt.datetime.fromisoformat(old_end) + 7 * DAY)) <= DAY
     assert ModelVersion.objects.get(pk=current.pk).status == ModelVersion.Status.CURRENT
     cut = dt.datetime.fromisoformat(old_end)

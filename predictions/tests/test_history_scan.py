@@ -214,7 +214,7 @@ def _history_csv(path: Any, campus: SyntheticCampus, *, hostel_index: int, since
     from meters.models import Reading
 
     meters = [
-        m for m in campus.meters if (m.room.hostel_id if m.room_id else m.hostel_id) == campus.hostels[hostel_index].pk
+        m for m in campus.meters if (m.room.hostel_id if m.room else m.hostel_id) == campus.hostels[hostel_index].pk
     ]
     readings = Reading.objects.filter(meter__in=meters, timestamp__gte=since).select_related("meter").order_by("pk")
     lines = ["meter,timestamp,kwh"] + [f"{r.meter.serial},{r.timestamp.isoformat()},{r.kwh}" for r in readings]
