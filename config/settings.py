@@ -313,6 +313,12 @@ HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximu
 # Readings older than this when they arrive are history: scanned quietly, found anomalies summed up in one
 # notification per scan instead of a toast and an email each (issue 24).
 DETECTION_HISTORY_HOURS = env_int("DETECTION_HISTORY_HOURS", 6, minimum=1, maximum=24 * 365)
+# Batches of history arriving this close together (a gateway catching up after an outage, several files)
+# join one pending scan per site, so they end in one summary; the scan starts after this quiet spell.
+# Eager tasks (no worker) cannot wait for a later batch: they start at once.
+HISTORY_SCAN_QUIET_SECONDS = env_int(
+    "HISTORY_SCAN_QUIET_SECONDS", 0 if CELERY_TASK_ALWAYS_EAGER else 60, minimum=0, maximum=24 * 3600
+)
 # The first start scans at most this much stored history and then trains forecasts, segments and risk.
 FIRST_RUN_HISTORY_DAYS = env_int("FIRST_RUN_HISTORY_DAYS", 120, minimum=1, maximum=3 * 365)
 FIRST_RUN = env_bool("FIRST_RUN", True)

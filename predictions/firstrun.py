@@ -11,17 +11,19 @@ from typing import Any
 
 from django.db import transaction
 
-from predictions.detection.history import first_run_scan_ensure
+from predictions.detection.history import first_run_scan_ensure, history_scans_resume
 from predictions.forecasting.initial import initial_training_ensure
 
 
 def first_run_queue() -> dict[str, Any]:
-    """Queue the history scan first (the inbox), then the first training of each family not yet trained."""
+    """Queue the history scan first (the inbox), any import scan a restart interrupted, then each first training."""
     with transaction.atomic():
         scan = first_run_scan_ensure()
+        resumed = history_scans_resume()
         trained = initial_training_ensure()
     return {
         "history_scan": scan.pk if scan else None,
         "scan_status": scan.status if scan else None,
         "training_queued": trained,
+        "import_scans_resumed": resumed,
     }

@@ -321,6 +321,15 @@ class ScannedHour(models.Model):
 # --- Scans of stored history and the first training (issue 24) ----------------------------------
 
 
+class JobStatus(models.TextChoices):
+    """Where a background job recorded in a row stands (a history scan, a first training)."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class HistoryScan(models.Model):
     """Detection over readings already stored (the seeded demo, an imported file), meter chunk by chunk."""
 
@@ -328,11 +337,7 @@ class HistoryScan(models.Model):
         FIRST_RUN = "first_run", "First run"
         IMPORT = "import", "Imported history"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     key = models.CharField(max_length=120, unique=True, help_text="Queuing the same scan twice finds this row.")
     reason = models.CharField(max_length=10, choices=Reason.choices)
@@ -343,6 +348,11 @@ class HistoryScan(models.Model):
     meters_done = models.PositiveIntegerField(default=0)
     findings = models.PositiveIntegerField(default=0, help_text="New alerts raised from what the scan found.")
     findings_by_hostel = models.JSONField(default=dict, blank=True, help_text="Hostel id (or '-') to findings.")
+    eras = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[start, end, model version id or null for the current baseline]: which baseline judges which span.",
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -360,11 +370,7 @@ class HistoryScan(models.Model):
 class InitialTraining(models.Model):
     """The first training of one model family after the first run, so the system page can show it."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     family = models.CharField(max_length=16, unique=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

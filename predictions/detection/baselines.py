@@ -57,6 +57,7 @@ def baseline_train(
     end: dt.datetime | None = None,
     promote: bool = True,
     n_estimators: int = 120,
+    keep_loaded: bool = True,
 ) -> ModelVersion:
     """Train a new version on the meters' history, store it, and make it current if it is at least as good."""
     ids = list(meter_ids) if meter_ids is not None else detection_meter_ids()
@@ -76,7 +77,8 @@ def baseline_train(
         return version
     name = f"anomaly-baseline-v{version.pk}.bin"
     model.save(name)
-    _loaded[version.pk] = model
+    if keep_loaded:  # a model for a scan of history only (history_eras) need not stay in memory
+        _loaded[version.pk] = model
     version.metrics = metrics | {
         "per_meter": {
             str(m): {

@@ -12,23 +12,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from meters.models import Meter, Reading
 from predictions.detection.baselines import DETECTED_KINDS
+from predictions.detection.history_eras import era_baseline, history_eras
 from predictions.detection.services import anomalies_detect
-from predictions.models import Anomaly, HistoryScan
+from predictions.ml.anomaly import AnomalyBaseline
+from predictions.models import Anomaly, HistoryScan, ModelVersion
 
 logger = logging.getLogger(__name__)
 
 CHUNK_METERS = 45  # about one demo hostel per task: 15 s of a worker for 120 days
 SLICE = dt.timedelta(days=30)  # one detection call's span: long enough to amortise its 24 h of context
 STALE_AFTER = dt.timedelta(minutes=15)  # a running scan not advanced for this long is queued again
+PENDING_IMPORT = "import:pending:"  # key prefix of a site's pending import scan, renamed when it starts
 
 
 def history_cutoff(*, now: dt.datetime | None = None) -> dt.datetime:
@@ -56,10 +61,40 @@ def history_scan_create(
     return scan, created
 
 
-def history_scan_enqueue(*, scan_id: int) -> None:
+def history_scan_enqueue(*, scan_id: int, countdown: float = 0) -> None:
     from predictions.tasks import history_scan_step_task
 
-    transaction.on_commit(lambda: history_scan_step_task.delay(scan_id=scan_id))
+    if countdown > 0:
+        transaction.on_commit(
+            lambda: history_scan_step_task.apply_async(kwargs={"scan_id": scan_id}, countdown=countdown)
+        )
+    else:
+        transaction.on_commit(lambda: history_scan_step_task.delay(scan_id=scan_id))
+
+
+def _quiet_left(scan: HistoryScan, *, now: dt.datetime) -> float:
+    """Seconds until a site's pending import scan may start: a batch joined it less than the quiet spell ago."""
+    if scan.status != HistoryScan.Status.PENDING or not scan.key.startswith(PENDING_IMPORT):
+        return 0.0
+    return max((scan.updated_at + _quiet(scan) - now).total_seconds(), 0.0)
+
+
+def _quiet(scan: HistoryScan) -> dt.timedelta:
+    """Only a site's pending import scan waits for more batches; the first run's starts at once."""
+    if not scan.key.startswith(PENDING_IMPORT):
+        return dt.timedelta(0)
+    return dt.timedelta(seconds=settings.HISTORY_SCAN_QUIET_SECONDS)
+
+
+def _start(scan: HistoryScan) -> bool:
+    """Pending to running unless a batch joined it within the quiet spell; a pending import key is freed."""
+    now = timezone.now()
+    key = f"import:{scan.pk}" if scan.key.startswith(PENDING_IMPORT) else scan.key
+    return bool(
+        HistoryScan.objects.filter(
+            pk=scan.pk, status=HistoryScan.Status.PENDING, updated_at__lte=now - _quiet(scan)
+        ).update(status=HistoryScan.Status.RUNNING, key=key, started_at=now, updated_at=now)
+    )
 
 
 def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, Any]:
@@ -67,17 +102,20 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
     scan = HistoryScan.objects.get(pk=scan_id)
     if scan.status in (HistoryScan.Status.DONE, HistoryScan.Status.FAILED):
         return {"scan": scan.pk, "skipped": scan.status}
-    if scan.status == HistoryScan.Status.PENDING:
-        HistoryScan.objects.filter(pk=scan.pk, status=HistoryScan.Status.PENDING).update(
-            status=HistoryScan.Status.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
-        )
+    if scan.status == HistoryScan.Status.PENDING and not _start(scan):
+        scan.refresh_from_db()
+        wait = _quiet_left(scan, now=timezone.now())
+        if scan.status == HistoryScan.Status.PENDING:  # more batches joined it: look again when they stop
+            history_scan_enqueue(scan_id=scan.pk, countdown=max(wait, 1.0))
+            return {"scan": scan.pk, "waiting": round(wait, 1)}
+    scan.refresh_from_db()  # the meters and range as they were when it started
     done = scan.meters_done
     meters = list(scan.meter_ids[done : done + chunk])
     by_hostel: dict[str, int] = {}
-    start = scan.start
-    while meters and start < scan.end:
-        end = min(start + SLICE, scan.end)
-        result = anomalies_detect(meter_ids=meters, start=start, end=end, history=True, history_end=scan.end)
+    for start, end, baseline in history_judges(scan=scan) if meters else []:
+        result = anomalies_detect(
+            meter_ids=meters, start=start, end=end, history=True, history_end=scan.end, baseline=baseline
+        )
         raised = (
             Anomaly.objects.filter(pk__in=result.created, status=Anomaly.Status.OPEN)
             .values("hostel_id")
@@ -86,7 +124,6 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
         for row in raised:
             key = str(row["hostel_id"] or "-")
             by_hostel[key] = by_hostel.get(key, 0) + row["n"]
-        start = end
     merged = dict(scan.findings_by_hostel)
     for key, n in by_hostel.items():
         merged[key] = merged.get(key, 0) + n
@@ -104,6 +141,19 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
         history_scan_enqueue(scan_id=scan.pk)
         return {"scan": scan.pk, "meters_done": done + len(meters), "findings": sum(by_hostel.values())}
     return history_scan_finish(scan_id=scan.pk)
+
+
+def history_judges(
+    *, scan: HistoryScan
+) -> Iterator[tuple[dt.datetime, dt.datetime, tuple[AnomalyBaseline, ModelVersion | None] | None]]:
+    """The scan's range in slices of at most SLICE, each with the baseline that judges it (history_eras)."""
+    for era in history_eras(scan=scan):  # newest first: the current baseline's findings need no training
+        baseline = era_baseline(scan=scan, era=era)
+        start, stop = max(era.start, scan.start), min(era.end, scan.end)
+        while start < stop:
+            end = min(start + SLICE, stop)
+            yield start, end, baseline
+            start = end
 
 
 def history_scan_finish(*, scan_id: int) -> dict[str, Any]:
@@ -134,13 +184,63 @@ def history_scan_fail(*, scan_id: int, error: BaseException) -> None:
     HistoryScan.objects.filter(pk=scan_id).exclude(status=HistoryScan.Status.DONE).update(
         status=HistoryScan.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
     )
+    # A failed scan takes no more batches: the next batch of its site starts a pending scan of its own.
+    HistoryScan.objects.filter(pk=scan_id, key__startswith=PENDING_IMPORT).update(key=f"import:{scan_id}")
 
 
-def history_scan_request(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> HistoryScan:
-    """An import stored history: scan the detected meters among these over [start, end)."""
-    detected = list(Meter.objects.filter(pk__in=meter_ids, kind__in=DETECTED_KINDS).values_list("pk", flat=True))
-    scan, _ = history_scan_create(reason=HistoryScan.Reason.IMPORT, meter_ids=detected, start=start, end=end)
+def history_scan_request(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[HistoryScan]:
+    """Stored history arrived (an import, a gateway catching up): scan its detected meters over [start, end).
+
+    Batches join their site's pending scan (its meters and range grow) until it starts, which it does
+    once no batch has joined for settings.HISTORY_SCAN_QUIET_SECONDS: one scan and one summary per hostel
+    for a whole import or catch-up, not one per batch. A batch arriving after the start queues the next scan.
+    """
+    rows = (
+        Meter.objects.filter(pk__in=meter_ids, kind__in=DETECTED_KINDS)
+        .annotate(site=Coalesce("room__hostel__site_id", "hostel__site_id"))
+        .values_list("pk", "site")
+    )
+    by_site: dict[int | None, list[int]] = {}
+    for pk, site in rows:
+        by_site.setdefault(site, []).append(pk)
+    return [
+        _pending_scan_join(site_id=site, meter_ids=ids, start=start, end=end)
+        for site, ids in sorted(by_site.items(), key=lambda item: item[0] or 0)
+    ]
+
+
+def _pending_scan_join(
+    *, site_id: int | None, meter_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> HistoryScan:
+    """Add meters and a range to the site's pending import scan (created, and its start queued, if none)."""
+    key = f"{PENDING_IMPORT}{site_id if site_id is not None else '-'}"
+    with transaction.atomic():
+        _, created = HistoryScan.objects.get_or_create(
+            key=key, defaults={"reason": HistoryScan.Reason.IMPORT, "start": start, "end": end}
+        )
+        scan = HistoryScan.objects.select_for_update().get(key=key)  # a starting step waits for this batch
+        ordered = _scan_order(sorted(set(scan.meter_ids) | set(meter_ids)))
+        scan.meter_ids, scan.meters_total = ordered, len(ordered)
+        scan.start, scan.end = min(scan.start, start), max(scan.end, end)
+        scan.save(update_fields=["meter_ids", "meters_total", "start", "end", "updated_at"])
+        if created:
+            history_scan_enqueue(scan_id=scan.pk, countdown=settings.HISTORY_SCAN_QUIET_SECONDS)
     return scan
+
+
+def history_scans_resume() -> list[int]:
+    """Queue again the import scans whose queued step was lost with the last process (pending, failed, stale)."""
+    now = timezone.now()
+    resumed = []
+    for scan in HistoryScan.objects.filter(reason=HistoryScan.Reason.IMPORT).exclude(status=HistoryScan.Status.DONE):
+        stale = scan.status == HistoryScan.Status.RUNNING and (settings.EMBEDDED or now - scan.updated_at > STALE_AFTER)
+        if scan.status == HistoryScan.Status.RUNNING and not stale:
+            continue
+        if scan.status == HistoryScan.Status.FAILED:
+            continue  # it stopped after its retries on an error; the system page shows it
+        history_scan_enqueue(scan_id=scan.pk, countdown=_quiet_left(scan, now=now))
+        resumed.append(scan.pk)
+    return resumed
 
 
 def first_run_scan_ensure(*, now: dt.datetime | None = None) -> HistoryScan | None:

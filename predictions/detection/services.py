@@ -255,15 +255,17 @@ def anomalies_detect(
     handoff: bool = True,
     history: bool = False,
     history_end: dt.datetime | None = None,
+    baseline: tuple[AnomalyBaseline, ModelVersion | None] | None = None,
 ) -> DetectionResult:
     """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit.
 
     `history=True` (a scan of stored history): the alerts are marked as found in history, at the event's time.
-    A scan of history passes `history_end` (where its readings end) so day findings use the weeks around a day.
+    A scan of history passes `history_end` (where its readings end) so day findings use the weeks around a day,
+    and `baseline`, the model that learned the judged weeks (history_eras), instead of the current one.
     """
     began = time.perf_counter()
     end = end or timezone.now()
-    loaded = baseline_current()
+    loaded = baseline or baseline_current()
     model, version = (loaded[0], loaded[1]) if loaded else (AnomalyBaseline(), None)
     scans: list[HourScan] = []
     found, readings = incidents_find(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import transaction
+from django.test import override_settings
 
 from alerts import realtime
 from alerts.models import Alert, AlertEvent, EmailDelivery, HistorySummary, WebhookDelivery
@@ -23,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager() -> Iterator[None]:
-    """Tasks run in the calling thread, as the worker would run them."""
+def eager(settings: Any) -> Iterator[None]:
+    """Tasks run in the calling thread, as the worker would run them (so a scan waits for no later batch)."""
+    settings.HISTORY_SCAN_QUIET_SECONDS = 0
     before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield
@@ -39,23 +43,54 @@ def pushed(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return events
 
 
-def _campus() -> SyntheticCampus:
-    """A small campus whose last week holds a few incidents, its baseline trained on the week before."""
+@pytest.fixture(scope="module")
+def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("history_scan_models")
+
+
+@pytest.fixture(autouse=True)
+def models_dir(settings: Any, models_root: Path) -> Path:
+    """The module's baseline is read from where the module's campus fixture wrote it."""
+    settings.ML_MODELS_DIR = models_root
+    return models_root
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup: None, django_db_blocker: Any, models_root: Path) -> Iterator[SyntheticCampus]:
+    """A small campus whose last week holds a few incidents, its baseline trained on the week before.
+
+    Built once for the module inside a transaction that each test's own (a savepoint) rolls back to,
+    and that is rolled back after the module's last test: what a test writes never reaches the next.
+    """
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    campus = synthetic_campus_build(
-        seed=3, days=14, incident_days=7, kinds=("sustained_excess", "voltage_sag"), start=today - dt.timedelta(days=14)
-    )
-    baseline_train(end=campus.end - dt.timedelta(days=7))
-    warden = get_user_model().objects.create_user(username="warden_syn", email="warden@example.org")
-    for hostel in campus.hostels:
-        hostel.wardens.add(warden)
-    return campus
+    with django_db_blocker.unblock(), override_settings(ML_MODELS_DIR=models_root), transaction.atomic():
+        campus = synthetic_campus_build(
+            seed=3,
+            days=14,
+            incident_days=7,
+            kinds=("sustained_excess", "voltage_sag"),
+            start=today - dt.timedelta(days=14),
+        )
+        baseline_train(end=campus.end - dt.timedelta(days=7))
+        warden = get_user_model().objects.create_user(username="warden_syn", email="warden@example.org")
+        for hostel in campus.hostels:
+            hostel.wardens.add(warden)
+        yield campus
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def syn(built: SyntheticCampus) -> SyntheticCampus:
+    """The module's campus, its rows as each test found them (refreshed: a test may have changed them)."""
+    for meter in built.meters:
+        meter.refresh_from_db()
+    return built
 
 
 def test_the_first_run_scan_raises_history_alerts_quietly_and_sends_one_summary_per_hostel(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: SyntheticCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
-    campus = _campus()
+    campus = syn
     with django_capture_on_commit_callbacks(execute=True):
         scan = first_run_scan_ensure(now=campus.end)
     assert scan is not None
@@ -82,9 +117,9 @@ def test_the_first_run_scan_raises_history_alerts_quietly_and_sends_one_summary_
 
 
 def test_running_a_scan_again_duplicates_no_alert_and_tells_nobody_twice(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: SyntheticCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
-    campus = _campus()
+    campus = syn
     with django_capture_on_commit_callbacks(execute=True):
         scan = first_run_scan_ensure(now=campus.end)
     assert scan is not None
@@ -107,9 +142,13 @@ def test_running_a_scan_again_duplicates_no_alert_and_tells_nobody_twice(
 
 
 def test_an_interrupted_scan_carries_on_from_the_meters_it_had_done(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, settings: Any
+    syn: SyntheticCampus,
+    eager: None,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
-    campus = _campus()
+    campus = syn
     meter_ids = [m.pk for m in campus.meters]
     scan, _ = history_scan_create(
         reason=HistoryScan.Reason.FIRST_RUN, meter_ids=meter_ids, start=campus.start, end=campus.end, key="first-run"
@@ -123,11 +162,15 @@ def test_an_interrupted_scan_carries_on_from_the_meters_it_had_done(
 
 
 def test_an_import_of_history_is_scanned_and_summed_up_in_one_notification(
-    eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    syn: SyntheticCampus,
+    eager: None,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
 ) -> None:
     from predictions.detection import streaming
 
-    campus = _campus()
+    campus = syn
     live: list[dict[str, Any]] = []
     monkeypatch.setattr(streaming, "detection_request", lambda **kwargs: live.append(kwargs))
     meter_ids = [m.pk for m in campus.meters]
@@ -164,3 +207,102 @@ def test_a_batch_spanning_the_history_cutoff_is_scanned_up_to_it_and_detected_li
     assert abs((now - cutoff).total_seconds() - 6 * 3600) < 60
     assert live[0]["start"] == cutoff
     assert live[0]["end"] == now + dt.timedelta(hours=1)
+
+
+def _history_csv(path: Any, campus: SyntheticCampus, *, hostel_index: int, since: dt.datetime) -> tuple[list[int], int]:
+    """Move one hostel's readings since `since` out of the database into a long-format CSV, as an export would."""
+    from meters.models import Reading
+
+    meters = [
+        m for m in campus.meters if (m.room.hostel_id if m.room else m.hostel_id) == campus.hostels[hostel_index].pk
+    ]
+    readings = Reading.objects.filter(meter__in=meters, timestamp__gte=since).select_related("meter").order_by("pk")
+    lines = ["meter,timestamp,kwh"] + [f"{r.meter.serial},{r.timestamp.isoformat()},{r.kwh}" for r in readings]
+    path.write_text("\n".join(lines) + "\n")
+    count = len(lines) - 1
+    readings.delete()
+    return [m.pk for m in meters], count
+
+
+def test_an_import_larger_than_one_chunk_gives_one_scan_and_one_summary(
+    syn: SyntheticCampus,
+    eager: None,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+    tmp_path: Any,
+) -> None:
+    from django.core.management import call_command
+
+    from meters.ingest import parse
+
+    campus = syn
+    week = campus.end - dt.timedelta(days=7)
+    meter_ids, rows = _history_csv(tmp_path / "history.csv", campus, hostel_index=0, since=week)
+    monkeypatch.setattr(parse, "CSV_BLOCK_BYTES", 1 << 14)  # a few hundred rows a chunk
+    chunks = list(parse.readings_chunks(path=tmp_path / "history.csv"))
+    assert len(chunks) > 10
+    assert sum(len(c) for c in chunks) == rows
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_readings", str(tmp_path / "history.csv"), "--json")
+    scan = HistoryScan.objects.get()
+    assert (scan.reason, scan.status, sorted(scan.meter_ids)) == ("import", "done", sorted(meter_ids))
+    assert scan.findings >= 1
+    summary = HistorySummary.objects.get()
+    assert (summary.hostel, summary.findings) == (campus.hostels[0], scan.findings)
+    assert [e["type"] for e in pushed] == ["history.scanned"]
+
+
+def test_gateway_batches_of_old_readings_join_one_pending_scan_with_one_summary(
+    syn: SyntheticCampus,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    monkeypatch: Any,
+) -> None:
+    from predictions import tasks
+
+    campus = syn
+    settings.HISTORY_SCAN_QUIET_SECONDS = 60
+    queued: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.history_scan_step_task, "apply_async", lambda *a, **kw: queued.append(kw))
+    rooms = [m for m in campus.meters if m.room_id]
+    week = campus.end - dt.timedelta(days=7)
+    # A gateway back from an outage sends its backlog a day and a few meters at a time.
+    for day in range(6):
+        batch = rooms[day % 3 :: 3]
+        start = week + dt.timedelta(days=day)
+        with django_capture_on_commit_callbacks(execute=True):
+            readings_ingested.send(
+                sender=None, meter_ids=[m.pk for m in batch], start=start, end=start + dt.timedelta(hours=23)
+            )
+    scan = HistoryScan.objects.get()
+    assert scan.status == "pending"
+    assert scan.key.startswith("import:pending:")
+    assert (sorted(scan.meter_ids), scan.start, scan.end) == (
+        sorted(m.pk for m in rooms),
+        week,
+        week + dt.timedelta(days=6),
+    )
+    assert [q["countdown"] for q in queued] == [60]  # one start queued, after the quiet spell
+    # The queued step arrives while batches still come: it waits, and looks again when they stop.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "waiting" in history_scan_step(scan_id=scan.pk)
+    assert len(queued) == 2
+    assert 0 < queued[1]["countdown"] <= 60
+    HistoryScan.objects.filter(pk=scan.pk).update(updated_at=scan.updated_at - dt.timedelta(seconds=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        while (scan := HistoryScan.objects.get(pk=scan.pk)).status != "done":
+            history_scan_step(scan_id=scan.pk)
+    assert scan.key == f"import:{scan.pk}"
+    assert scan.findings >= 1
+    summaries = list(HistorySummary.objects.all())
+    assert len({s.hostel_id for s in summaries}) == len(summaries) >= 1  # one per hostel with findings
+    assert sum(s.findings for s in summaries) == scan.findings
+    assert [e["type"] for e in pushed] == ["history.scanned"] * HistorySummary.objects.count()
+    # A batch arriving once the scan has started goes to a new pending scan, not into the running one.
+    with django_capture_on_commit_callbacks(execute=True):
+        readings_ingested.send(sender=None, meter_ids=[rooms[0].pk], start=week, end=week + dt.timedelta(hours=5))
+    assert HistoryScan.objects.filter(status="pending").count() == 1
+    assert HistoryScan.objects.count() == 2
+    assert queued[-1]["countdown"] == 60

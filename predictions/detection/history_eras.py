@@ -1,0 +1,127 @@
+"""Which baseline judges which weeks of a history scan: one that learned those weeks, not the current one.
+
+A baseline takes each meter's level, hour-of-day habits and residual spread from the weeks just before
+its end (predictions.ml.anomaly: RECENT_DAYS before a held-back HOLDOUT_DAYS). The current baseline is
+the right judge of those weeks and of what comes after them. Older history (the summer vacation when
+the baseline learned term, another season's weather) it misjudges: on the demo's first run most of its
+false findings were room `sustained_excess` and `high_consumption` in the first ten weeks of 120 days.
+So the part of a scan older than the current baseline's weeks is cut into eras of ERA_DAYS, and each era
+is judged by a baseline trained up to a held-back week after it, so that its recent weeks are the era.
+Those baselines are stored as candidate model versions (never made current) and named on the scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from predictions.detection.baselines import TRAIN_WINDOW_DAYS, baseline_current, baseline_train
+from predictions.ml.anomaly import HOLDOUT_DAYS, RECENT_DAYS, AnomalyBaseline
+from predictions.ml.artifacts import IncompatibleArtifact
+from predictions.models import HistoryScan, ModelVersion
+
+logger = logging.getLogger(__name__)
+
+ERA_DAYS = RECENT_DAYS  # an era is what one baseline's recent weeks cover
+MIN_ERA = dt.timedelta(days=7)  # a shorter oldest remainder joins the era after it
+
+
+@dataclass(frozen=True)
+class Era:
+    """A span of a scan and who judges it: the current baseline, or one of its own (trained on first use)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    version_id: int | None = None
+    own: bool = False
+
+    def row(self) -> list[object]:
+        return [self.start.isoformat(), self.end.isoformat(), self.version_id, self.own]
+
+
+def current_judges_from(version: ModelVersion) -> dt.datetime | None:
+    """Where the weeks a baseline learned its levels and habits from begin: it judges from there on."""
+    if version.train_end is None:
+        return None
+    return version.train_end - dt.timedelta(days=HOLDOUT_DAYS + RECENT_DAYS)
+
+
+def eras_plan(
+    *, start: dt.datetime, end: dt.datetime, judged_from: dt.datetime | None
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The older spans of [start, end), newest first, each ERA_DAYS long, ending where the current judge begins."""
+    if judged_from is None or judged_from <= start:
+        return []
+    spans = []
+    cursor = min(judged_from, end)
+    while cursor > start:
+        era_start = max(cursor - dt.timedelta(days=ERA_DAYS), start)
+        spans.append((era_start, cursor))
+        cursor = era_start
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < MIN_ERA:
+        spans[-2] = (spans[-1][0], spans[-2][1])
+        spans.pop()
+    return spans
+
+
+def era_train(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime, scan_id: int | None) -> ModelVersion:
+    """A baseline whose recent weeks are [start, end): trained up to a held-back week after `end`."""
+    train_end = end + dt.timedelta(days=HOLDOUT_DAYS)
+    version = baseline_train(
+        meter_ids=meter_ids,
+        start=train_end - dt.timedelta(days=TRAIN_WINDOW_DAYS),
+        end=train_end,
+        promote=False,
+        keep_loaded=False,
+    )
+    note = f"Judges history from {start:%Y-%m-%d} to {end:%Y-%m-%d}" + (
+        f" (history scan {scan_id})." if scan_id else "."
+    )
+    ModelVersion.objects.filter(pk=version.pk).update(note=f"{note} {version.note}".strip())
+    return version
+
+
+def history_eras(*, scan: HistoryScan) -> list[Era]:
+    """The scan's eras, newest first (the current baseline's, whose findings need no training, comes first)."""
+    if scan.eras:
+        return [Era(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b), v, own) for a, b, v, own in scan.eras]
+    current = baseline_current()
+    judged_from = current_judges_from(current[1]) if current else None
+    eras = [Era(max(judged_from or scan.start, scan.start), scan.end)]
+    eras += [Era(a, b, own=True) for a, b in eras_plan(start=scan.start, end=scan.end, judged_from=judged_from)]
+    scan.eras = [era.row() for era in eras]
+    HistoryScan.objects.filter(pk=scan.pk).update(eras=scan.eras)
+    return eras
+
+
+_era_models: dict[int, AnomalyBaseline] = {}
+
+
+def era_baseline(*, scan: HistoryScan, era: Era) -> tuple[AnomalyBaseline, ModelVersion | None] | None:
+    """The model judging an era (None: the current one); an era's own is trained when first needed."""
+    if not era.own:
+        return None
+    version_id = era.version_id
+    if version_id is None:
+        version_id = era_train(meter_ids=list(scan.meter_ids), start=era.start, end=era.end, scan_id=scan.pk).pk
+        scan.refresh_from_db(fields=["eras"])
+        scan.eras = [
+            Era(era.start, era.end, version_id, True).row() if row[0] == era.start.isoformat() else row
+            for row in scan.eras
+        ]
+        HistoryScan.objects.filter(pk=scan.pk).update(eras=scan.eras)
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None or version.status == ModelVersion.Status.FAILED or not version.artifact:
+        logger.warning("history scan %s: no baseline of its own for %s to %s", scan.pk, era.start, era.end)
+        return None
+    model = _era_models.get(version.pk)
+    if model is None:
+        try:
+            model = AnomalyBaseline.load(version.artifact)
+        except IncompatibleArtifact as error:  # judged by the current baseline instead, never a crash
+            logger.warning("history era baseline v%s unusable (%s)", version.pk, error)
+            return None
+        _era_models.clear()  # one era model per process at a time
+        _era_models[version.pk] = model
+    return model, version
