@@ -30,6 +30,15 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_registered() -> None:
+    """Register every app's tasks, as a worker does at start: services queue tasks by name
+    (celery.signature), and an eager test runs a named task only if it is registered."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def _celery_join_flag() -> Any:
     """Celery marks "inside a task: result.get() would block" in one process-wide flag that each eager

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from predictions.detection.history import first_run_scan_ensure, history_scans_resume
-from predictions.forecasting.initial import initial_training_ensure
+from predictions.initial_training import initial_training_ensure
 
 
 def first_run_queue() -> dict[str, Any]:

@@ -13,11 +13,11 @@ from predictions.detection.history import history_scan_fail, history_scan_step
 from predictions.detection.ondemand import detection_run_started
 from predictions.detection.streaming import detection_slices, pending_claim, pending_finish
 from predictions.failure_risk import failure_risks_compute
-from predictions.forecasting.initial import initial_training_run
 from predictions.forecasting.runs import job_run
 from predictions.forecasting.services import forecasts_fill_actuals, forecasts_produce
-from predictions.forecasting.training import models_train
+from predictions.initial_training import initial_training_run
 from predictions.segmentation import segments_train
+from predictions.training import models_train
 
 
 @shared_task(name="predictions.tasks.forecasts_hourly", acks_late=True)

@@ -78,7 +78,8 @@ class _FlatForecaster:
 def test_every_dashboard_panel_is_filled_after_the_first_run_without_waiting_for_the_schedules(
     eager: None, manager: Any, settings: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:
-    from predictions.forecasting import initial, services
+    from predictions import initial_training as initial
+    from predictions.forecasting import services
     from predictions.models import ModelVersion
     from predictions.tests.synthetic import build_campus, build_failing_fleet
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
@@ -61,15 +62,16 @@ def history_scan_create(
     return scan, created
 
 
-def history_scan_enqueue(*, scan_id: int, countdown: float = 0) -> None:
-    from predictions.tasks import history_scan_step_task
+SCAN_STEP = "predictions.tasks.history_scan_step"  # by name: predictions.tasks imports this module
 
+
+def history_scan_enqueue(*, scan_id: int, countdown: float = 0) -> None:
     if countdown > 0:
         transaction.on_commit(
-            lambda: history_scan_step_task.apply_async(kwargs={"scan_id": scan_id}, countdown=countdown)
+            lambda: signature(SCAN_STEP, kwargs={"scan_id": scan_id}).apply_async(countdown=countdown)
         )
     else:
-        transaction.on_commit(lambda: history_scan_step_task.delay(scan_id=scan_id))
+        transaction.on_commit(lambda: signature(SCAN_STEP, kwargs={"scan_id": scan_id}).delay())
 
 
 def _quiet_left(scan: HistoryScan, *, now: dt.datetime) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from celery import signature
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -49,10 +50,11 @@ def detection_run_request(*, user_id: int, meter_ids: Sequence[int], start: str,
         return False
 
     def enqueue() -> None:
-        from predictions.tasks import detect_requested
-
         try:
-            detect_requested.delay(meter_ids=list(meter_ids), start=start, end=end, user_id=user_id)
+            signature(
+                "predictions.tasks.detect_requested",  # by name: predictions.tasks imports this module
+                kwargs={"meter_ids": list(meter_ids), "start": start, "end": end, "user_id": user_id},
+            ).delay()
         except Exception:
             _count_add(user_id, -1)  # not queued after all
             raise

@@ -21,6 +21,7 @@ import hashlib
 import json
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django_redis import get_redis_connection
 
@@ -77,16 +78,21 @@ def _keys(digest: str) -> tuple[str, str]:
     return f"{PREFIX}:pending:{digest}", f"{PREFIX}:queued:{digest}"
 
 
+# Queued by name: predictions.tasks imports this module.
+DETECT_METERS = "predictions.tasks.detect_meters"
+DETECT_PENDING = "predictions.tasks.detect_pending"
+
+
 def meter_set_digest(meter_ids: list[int]) -> str:
     return hashlib.blake2b(",".join(str(i) for i in sorted(meter_ids)).encode(), digest_size=10).hexdigest()
 
 
 def detection_request(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> bool:
     """Ask for detection of these meters over [start, end); returns whether a task was queued."""
-    from predictions.tasks import detect_meters, detect_pending
-
     if settings.REDIS_URL is None:
-        detect_meters.delay(meter_ids=list(meter_ids), start=start.isoformat(), end=end.isoformat())
+        signature(
+            DETECT_METERS, kwargs={"meter_ids": list(meter_ids), "start": start.isoformat(), "end": end.isoformat()}
+        ).delay()
         return True
     digest = meter_set_digest(meter_ids)
     pending, queued = _keys(digest)
@@ -95,7 +101,7 @@ def detection_request(*, meter_ids: list[int], start: dt.datetime, end: dt.datet
     first = client.eval(_REQUEST, 2, pending, queued, start.timestamp(), end.timestamp(), meters, TTL_SECONDS)
     if first:
         try:
-            detect_pending.delay(digest=digest)
+            signature(DETECT_PENDING, kwargs={"digest": digest}).delay()
         except Exception:
             client.delete(queued)  # not queued after all: the next batch tries again
             raise
@@ -119,12 +125,10 @@ def pending_claim(*, digest: str, task_id: str) -> tuple[list[int], dt.datetime,
 
 def pending_finish(*, digest: str, task_id: str) -> bool:
     """Release this task's range; returns True when more arrived meanwhile and the next task was queued."""
-    from predictions.tasks import detect_pending
-
     pending, queued = _keys(digest)
     more = _client().eval(_FINISH, 3, f"{PREFIX}:claimed:{digest}:{task_id}", pending, queued, TTL_SECONDS)
     if more:
-        detect_pending.delay(digest=digest)
+        signature(DETECT_PENDING, kwargs={"digest": digest}).delay()
     return bool(more)
 
 

@@ -66,7 +66,7 @@ def test_without_redis_each_request_is_its_own_detection_task(monkeypatch: Any, 
 
     settings.REDIS_URL = None
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks.detect_meters, "delay", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(tasks.detect_meters, "apply_async", lambda args=(), kwargs=None, **_: calls.append(kwargs))
     end = START + dt.timedelta(hours=1)
     assert streaming.detection_request(meter_ids=[7], start=START, end=end) is True
     assert calls == [{"meter_ids": [7], "start": START.isoformat(), "end": end.isoformat()}]

@@ -20,7 +20,7 @@ T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
 def queued(monkeypatch: Any) -> list[dict[str, Any]]:
     """detect_pending tasks that would have gone to the broker (Redis state itself is real)."""
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks.detect_pending, "delay", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(tasks.detect_pending, "apply_async", lambda args=(), kwargs=None, **_: calls.append(kwargs))
     return calls
 
 

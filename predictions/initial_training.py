@@ -14,6 +14,7 @@ import traceback
 from functools import partial
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -55,9 +56,8 @@ def initial_training_ensure(*, now: dt.datetime | None = None) -> list[str]:
 
 
 def _enqueue(family: str) -> None:
-    from predictions.tasks import initial_training_task
-
-    initial_training_task.delay(family=family)
+    # By name: predictions.tasks imports this module.
+    signature("predictions.tasks.initial_training", kwargs={"family": family}).delay()
 
 
 def _subjects() -> list[Subject]:
