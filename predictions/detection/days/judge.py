@@ -1,0 +1,127 @@
+"""Judging one building's days against the usual working and closed days around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from predictions.detection.days.model import CLOSED_DAY_USAGE, CLOSURE, DayConfig, DayFinding, day_bounds
+
+
+def days_judge(
+    *,
+    meter_id: int,
+    profiles: pd.DataFrame,
+    closed: set[dt.date],
+    days: Iterable[dt.date],
+    tz: str,
+    config: DayConfig | None = None,
+    around: bool = False,
+    weekend: frozenset[int] = frozenset({5, 6}),
+) -> list[DayFinding]:
+    """Judge each of `days` that has a profile, from the profiles of the days before it (`around`: and after it)."""
+    config = config or DayConfig()
+    zone = ZoneInfo(tz)
+    index = list(profiles.index)
+    position_of = {day: i for i, day in enumerate(index)}
+    values = profiles.to_numpy(dtype=float)
+    totals = values.sum(axis=1)
+    is_closed = np.array([day.weekday() in weekend or day in closed for day in index], dtype=bool)
+    found: list[DayFinding] = []
+    for day in sorted(set(days)):
+        i = position_of.get(day)
+        if i is None:
+            continue
+        # The usual days are the nearest ones: live, the weeks before (no later day is complete yet); over a
+        # history (an import, a scan), the weeks around the day, so it is judged within its own season.
+        near = sorted(
+            (
+                j
+                for j in range(len(index))
+                if (j < i or (around and j > i)) and abs((index[j] - day).days) <= config.history_days
+            ),
+            key=lambda j: (abs((index[j] - day).days), index[j] > day),
+        )[: config.history_days]
+        working = [j for j in near if not is_closed[j]]
+        closed_days = [j for j in near if is_closed[j]]
+        same = [j for j in near if index[j].weekday() == day.weekday() and is_closed[j] == is_closed[i]]
+        same, recent_working = same[: config.same_weekdays], working[: config.working_days]
+        recent_closed = closed_days[: config.closed_days]
+        if len(recent_working) < 3 or len(same) < 3 or len(closed_days) < 2:
+            continue  # not enough history to know this building's week
+        if is_closed[i]:
+            work = np.median(values[recent_working], axis=0)
+            rest = np.median(values[same], axis=0)
+        else:
+            work = np.median(values[same], axis=0)  # a building whose Fridays are short has short usual Fridays
+            rest = np.median(values[recent_closed], axis=0)
+        if rest.sum() >= config.min_separation * work.sum() or not clear_week(
+            working=totals[working], closed=totals[closed_days]
+        ):
+            continue  # no clear working week
+        gap = work - rest
+        position = float((values[i] - rest) @ gap / (gap @ gap))
+        # It must also resemble the other kind of day: lie within that kind's own spread of positions.
+        other = (working if is_closed[i] else closed_days)[:8]
+        spread = (values[other] - rest) @ gap / (gap @ gap)
+        centre = float(np.median(spread))
+        width = config.spread * max(1.4826 * float(np.median(np.abs(spread - centre))), 0.02)
+        # Or a working day nearer the closed day than the working one (a half-open holiday) that is also unlike
+        # its own weekdays: below their positions by `unlike` robust deviations.
+        own = (values[same] - rest) @ gap / (gap @ gap)
+        own_centre = float(np.median(own))
+        own_width = max(1.4826 * float(np.median(np.abs(own - own_centre))), 0.02)
+        like_closed = position < min(config.margin, centre + width)
+        half_open = position < 0.5 and position < own_centre - config.unlike * own_width
+        kind = ""
+        if not is_closed[i] and (like_closed or half_open):
+            kind = CLOSURE
+        elif is_closed[i] and position > max(1.0 - config.margin, centre - width):
+            kind = CLOSED_DAY_USAGE
+        if not kind:
+            continue
+        like = -1
+        if kind == CLOSURE:
+            like = nearest_closed_weekday(
+                values=values, index=index, near=closed_days, total=values[i].sum(), weekend=weekend
+            )
+        start, end = day_bounds(day, zone)
+        found.append(
+            DayFinding(
+                meter_id=meter_id,
+                kind=kind,
+                day=day,
+                start=start,
+                end=end,
+                actual_kwh=float(values[i].sum()),
+                usual_kwh=float((rest if is_closed[i] else work).sum()),
+                other_kwh=float((work if is_closed[i] else rest).sum()),
+                position=position,
+                like_weekday=like,
+            )
+        )
+    return found
+
+
+def clear_week(*, working: np.ndarray, closed: np.ndarray) -> bool:
+    """Two clusters: three closed days in four use less than three working days in four (quartiles)."""
+    return bool(np.percentile(closed, 75) < np.percentile(working, 25))
+
+
+def nearest_closed_weekday(
+    *, values: np.ndarray, index: list[dt.date], near: list[int], total: float, weekend: frozenset[int]
+) -> int:
+    """The closed weekday (0: Monday .. 6: Sunday) whose recent total is nearest to `total`, or -1."""
+    best, best_distance = -1, np.inf
+    for weekday in sorted(weekend):
+        days = [j for j in near if index[j].weekday() == weekday][:4]
+        if len(days) < 2:
+            continue
+        distance = abs(float(np.median(values[days].sum(axis=1))) - total)
+        if distance < best_distance:
+            best, best_distance = weekday, distance
+    return best
