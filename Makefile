@@ -29,6 +29,7 @@ run: venv
 lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+	$(TEST_ENV) $(VENV)/bin/lint-imports  # apps import downward only, no cycles (.importlinter)
 
 typecheck: venv
 	$(TEST_ENV) $(PY) -m mypy .

@@ -52,7 +52,8 @@ def anomalies_to_alerts(
                 "start": anomaly.start.isoformat(),
                 "end": anomaly.end.isoformat(),
             },
-            **({"history": True, "at": anomaly.start} if history else {}),
+            history=history,
+            at=anomaly.start if history else None,
         )
         handed += 1
     if handed:
