@@ -11,7 +11,7 @@ import pytest
 from predictions.detection import baseline_train
 from predictions.detection.history import history_scan_create, history_scan_step
 from predictions.detection.history_eras import ERA_DAYS, eras_plan
-from predictions.detection.synthetic import synthetic_campus_build
+from predictions.tests.synthetic_detection import synthetic_campus_build
 from predictions.models import Anomaly, HistoryScan, ModelVersion, ScannedHour
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
