@@ -32,6 +32,7 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     MIN_DAYS_OWN,
     NMBE_GATE,
     PEER_MINIMUM,
+    PEER_UNCERTAINTY,
     RECENT_DAYS,
     WINDOW_HOURS,
     MeterStats,
@@ -43,6 +44,8 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _hourly_fit,
     _window_stats,
     features,
+    peer_usual_fit,
+    peer_weather_kw,
     presence,
     trailing_mean,
     weather_response_fit,
@@ -55,7 +58,7 @@ class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
 
     FAMILY = "anomaly"
-    FORMAT_VERSION = 3
+    FORMAT_VERSION = 4  # 4: the hostels' usual peer rise (peer_usual)
 
     def __init__(self, *, n_estimators: int = 120, max_depth: int = 6, learning_rate: float = 0.1, seed: int = 0):
         self.params: dict[str, Any] = {
@@ -69,6 +72,7 @@ class AnomalyBaseline:
         self.meters: dict[int, MeterStats] = {}
         self.weather: dict[int, WeatherResponse] = {}
         self.cohorts: dict[str, tuple[float, float, list[float]]] = {}
+        self.peer_usual: dict[int, list[float]] = {}
         self.iforest: IsolationForest | None = None
         self.iforest_offset: float = 0.0
         self.metrics: dict[str, Any] = {}
@@ -130,6 +134,9 @@ class AnomalyBaseline:
         rel = (valid["kwh_h"] - valid["expected_h"]) / (valid["expected_h"] + DENOM_FLOOR * valid["scale"])
         valid["rel"] = rel
         holdout = valid["ts"] >= cut
+        # The usual spread of a hostel's rooms around their baselines, out of sample where possible.
+        usual_rows = valid[holdout] if holdout.any() else valid
+        self.peer_usual = peer_usual_fit(usual_rows, (usual_rows["kwh_h"] - usual_rows["expected_h"]).to_numpy())
         valid["gate_row"] = False
         self.meters = {}
         for group_key, rows in valid.groupby("meter_id"):
@@ -408,6 +415,12 @@ class AnomalyBaseline:
         weather_h = self._weather_kw(frame)
         expected_h = np.where(use_profile, profile, raw * scale) + weather_h
         denom_h = expected_h + DENOM_FLOOR * scale
+        if peers:
+            # What the hostel's occupied rooms share now (weather the model has not seen) is expected too,
+            # known only roughly (set-points and appliances differ between rooms): it widens the band too.
+            shared_h = peer_weather_kw(frame, kwh_h - expected_h, self.peer_usual)
+            expected_h = expected_h + shared_h
+            denom_h = denom_h + PEER_UNCERTAINTY * shared_h
         rel = (kwh_h - expected_h) / denom_h
         if peers:
             rel = rel - _common_mode(frame, rel)
