@@ -44,6 +44,8 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _hourly_fit,
     _window_stats,
     features,
+    level_rows,
+    occupied_like_peers,
     peer_usual_fit,
     peer_weather_kw,
     presence,
@@ -105,7 +107,7 @@ class AnomalyBaseline:
         held_days = min(float(holdout_days), max(2.0, 0.25 * span_days)) if holdout_days else 0.0
         cut = pd.Timestamp(self.train_end) - pd.Timedelta(days=held_days)
         recent = (valid["ts"] < cut) & (valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS))
-        basis = valid[recent | ~valid["meter_id"].isin(valid.loc[recent, "meter_id"].unique())]
+        basis, unoccupied = level_rows(valid, recent)
         clip = basis.groupby("meter_id")["norm_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
         scales = {k: max(float(v), 1e-3) for k, v in clip.groupby(basis["meter_id"]).mean().items()}
         valid["scale"] = valid["meter_id"].map(scales)
@@ -120,6 +122,8 @@ class AnomalyBaseline:
             by_hour: Any = medians_any.loc[key] if key in known else pd.Series(dtype=float)
             fallback = float(overall_any.get(key, 0.0))
             profiles[meter_id] = [float(by_hour.get(h, fallback)) for h in range(24)]
+        if unoccupied:
+            occupied_like_peers(scales, profiles, unoccupied, valid.groupby("meter_id")["bed_type"].first())
         shape = pd.Series({(m, h): profiles[m][h] / scales[m] for m in profiles for h in range(24)}, dtype=float)
         valid["own_profile"] = shape.reindex(pd.MultiIndex.from_arrays([valid["meter_id"], valid["hour_i"]])).to_numpy()
         fit_rows = valid[(valid["ts"] < cut) | (valid["meter_id"].map(days) < held_days * 2)]
