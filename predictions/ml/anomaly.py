@@ -32,7 +32,6 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     MIN_DAYS_OWN,
     NMBE_GATE,
     PEER_MINIMUM,
-    PEER_UNCERTAINTY,
     RECENT_DAYS,
     WINDOW_HOURS,
     MeterStats,
@@ -46,12 +45,17 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     features,
     level_rows,
     occupied_like_peers,
-    peer_usual_fit,
-    peer_weather_kw,
     presence,
     trailing_mean,
     weather_response_fit,
     window_sizes,
+)
+from predictions.ml.anomaly_peers import (
+    PEER_UNCERTAINTY,
+    main_bottom_up_kw,
+    main_common_fit,
+    peer_usual_fit,
+    peer_weather_kw,
 )
 from predictions.ml.artifacts import artifact_read, artifact_write
 
@@ -60,7 +64,7 @@ class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
 
     FAMILY = "anomaly"
-    FORMAT_VERSION = 4  # 4: the hostels' usual peer rise (peer_usual)
+    FORMAT_VERSION = 4  # 4: the hostels' usual peer rise and mains' common load (peer_usual, main_common)
 
     def __init__(self, *, n_estimators: int = 120, max_depth: int = 6, learning_rate: float = 0.1, seed: int = 0):
         self.params: dict[str, Any] = {
@@ -75,6 +79,7 @@ class AnomalyBaseline:
         self.weather: dict[int, WeatherResponse] = {}
         self.cohorts: dict[str, tuple[float, float, list[float]]] = {}
         self.peer_usual: dict[int, list[float]] = {}
+        self.main_common: dict[int, tuple[int, list[float]]] = {}
         self.iforest: IsolationForest | None = None
         self.iforest_offset: float = 0.0
         self.metrics: dict[str, Any] = {}
@@ -141,6 +146,7 @@ class AnomalyBaseline:
         # The usual spread of a hostel's rooms around their baselines, out of sample where possible.
         usual_rows = valid[holdout] if holdout.any() else valid
         self.peer_usual = peer_usual_fit(usual_rows, (usual_rows["kwh_h"] - usual_rows["expected_h"]).to_numpy())
+        self.main_common = main_common_fit(valid[valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS)])
         valid["gate_row"] = False
         self.meters = {}
         for group_key, rows in valid.groupby("meter_id"):
@@ -425,6 +431,9 @@ class AnomalyBaseline:
             shared_h = peer_weather_kw(frame, kwh_h - expected_h, self.peer_usual)
             expected_h = expected_h + shared_h
             denom_h = denom_h + PEER_UNCERTAINTY * shared_h
+            # A main is judged against the larger of its own model and the sum of its rooms' expectations.
+            bottom_up = main_bottom_up_kw(frame, expected_h, self.main_common)
+            expected_h = np.where(np.isfinite(bottom_up), np.maximum(expected_h, bottom_up), expected_h)
         rel = (kwh_h - expected_h) / denom_h
         if peers:
             rel = rel - _common_mode(frame, rel)

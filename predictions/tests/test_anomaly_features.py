@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from predictions.ml.anomaly_features import PEER_MINIMUM, _common_mode, peer_usual_fit, peer_weather_kw
+from predictions.ml.anomaly_features import PEER_MINIMUM, _common_mode
+from predictions.ml.anomaly_peers import peer_usual_fit, peer_weather_kw
 
 
 def _frame(rows: list[tuple[int, int, str]]) -> pd.DataFrame:

@@ -52,7 +52,13 @@ def _hostel(term_days: int) -> tuple[pd.DataFrame, pd.Timestamp]:
                 }
             )
         )
-    return pd.concat(parts, ignore_index=True), back
+    rooms = pd.concat(parts, ignore_index=True)
+    # The main meter: its rooms plus corridors and kitchens (1 kW), with the hostel's occupants.
+    main = rooms.groupby("ts", as_index=False).agg(kwh=("kwh", "sum"), occupants=("occupants", "sum"))
+    main = main.merge(rooms[rooms["meter_id"] == 1].drop(columns=["kwh", "occupants", "meter_id"]), on="ts")
+    main = main.assign(meter_id=ROOMS + 1, kwh=main["kwh"] + 0.25, capacity=2.0 * ROOMS, bed_type=0.0, is_main=1.0)
+    main["current"] = main["kwh"] * 4 / 0.23
+    return pd.concat([rooms, main[rooms.columns]], ignore_index=True), back
 
 
 @pytest.mark.parametrize("term_days", [0, 21], ids=["window-all-vacation", "term-then-vacation"])
@@ -64,8 +70,25 @@ def test_rooms_empty_all_vacation_are_expected_at_their_occupied_level_when_resi
     pred = model.predict(window, with_iforest=False)
     window["expected"] = pred.expected
     ratio = window.groupby("meter_id")[["kwh", "expected"]].sum().eval("expected / kwh")
-    returning = ratio.drop(index=[r + 1 for r in STAY])
+    returning = ratio.drop(index=[r + 1 for r in STAY] + [ROOMS + 1])
     assert returning.between(0.7, 1.3).all(), ratio.round(2).to_dict()
     # Their level is an occupied room's, not the vacation's standby.
     vacated = model.meters[3]
     assert vacated.scale > 2 * 0.05
+
+
+def test_a_main_meter_whose_window_was_all_vacation_is_expected_as_the_sum_of_its_rooms() -> None:
+    frame, back = _hostel(0)
+    model = AnomalyBaseline(n_estimators=60)
+    model.train(frame[frame["ts"] < back].reset_index(drop=True))
+    assert set(model.main_common) == {ROOMS + 1}
+    rooms, common = model.main_common[ROOMS + 1]
+    assert rooms == ROOMS
+    assert np.allclose(common, 1.0, atol=0.1)  # the 1 kW no room meter sees
+    window = frame[frame["ts"] >= back].reset_index(drop=True)
+    main = window["meter_id"].to_numpy() == ROOMS + 1
+    actual = window.loc[main, "kwh"].sum()
+    own = model.predict(window, with_iforest=False, peers=False).expected[main].sum() / actual
+    bottom_up = model.predict(window, with_iforest=False, peers=True).expected[main].sum() / actual
+    assert own < 0.8  # the main's own model never saw the hostel full
+    assert 0.85 <= bottom_up <= 1.15
