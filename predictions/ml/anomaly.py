@@ -115,7 +115,6 @@ class AnomalyBaseline:
         basis, unoccupied = level_rows(valid, recent)
         clip = basis.groupby("meter_id")["norm_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
         scales = {k: max(float(v), 1e-3) for k, v in clip.groupby(basis["meter_id"]).mean().items()}
-        valid["scale"] = valid["meter_id"].map(scales)
         medians = basis.groupby(["meter_id", "hour_i"])["norm_h"].median()
         overall = basis.groupby("meter_id")["norm_h"].median()
         profiles: dict[int, list[float]] = {}
@@ -129,6 +128,7 @@ class AnomalyBaseline:
             profiles[meter_id] = [float(by_hour.get(h, fallback)) for h in range(24)]
         if unoccupied:
             occupied_like_peers(scales, profiles, unoccupied, valid.groupby("meter_id")["bed_type"].first())
+        valid["scale"] = valid["meter_id"].map(scales)
         shape = pd.Series({(m, h): profiles[m][h] / scales[m] for m in profiles for h in range(24)}, dtype=float)
         valid["own_profile"] = shape.reindex(pd.MultiIndex.from_arrays([valid["meter_id"], valid["hour_i"]])).to_numpy()
         fit_rows = valid[(valid["ts"] < cut) | (valid["meter_id"].map(days) < held_days * 2)]
