@@ -105,6 +105,15 @@ def _manage(args: list[str], *, env: dict[str, str], log: Path) -> str:
     return done.stdout
 
 
+def _count(detail: list[dict[str, Any]], key: str) -> dict[str, int]:
+    """False alarms counted by one of their traits; `week` is the week of the detection window they start in."""
+    counts: dict[str, int] = {}
+    for alarm in detail:
+        value = str(int(alarm["day"] // 7)) if key == "week" else str(alarm.get(key, ""))
+        counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def run_one(*, seed: int, season: str, year: int, template: str | None, workdir: Path) -> dict[str, Any]:
     """Simulate one campus into a fresh database and score the detector on it."""
     label = f"[seed {seed} {season}]"
@@ -138,12 +147,16 @@ def run_one(*, seed: int, season: str, year: int, template: str | None, workdir:
         "true_alarms": result["true_alarms"],
         "false_alarms": result["false_alarms"],
         "false_alarms_by_kind": result.get("false_alarms_by_kind", {}),
+        "false_alarms_by_meter_kind": _count(result.get("false_alarms_detail", []), "meter_kind"),
+        "false_alarms_by_week": _count(result.get("false_alarms_detail", []), "week"),
+        "false_alarms_detail": result.get("false_alarms_detail", []),
         "seconds": round(time.perf_counter() - began, 1),
     }
     say(
         f"{label} precision {run['precision']:.3f} recall {run['recall']:.3f} F1 {run['f1']:.3f} "
         f"(Isolation Forest P {run['baseline_precision']:.3f} F1 {run['baseline_f1']:.3f}); "
-        f"false alarms {run['false_alarms_by_kind']} in {run['seconds']:.0f} s"
+        f"false alarms {run['false_alarms_by_kind']} by meter {run['false_alarms_by_meter_kind']} "
+        f"by week {run['false_alarms_by_week']} in {run['seconds']:.0f} s"
     )
     return run
 

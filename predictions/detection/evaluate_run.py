@@ -25,7 +25,7 @@ from predictions.detection.days import (
     finding_days,
 )
 from predictions.detection.detectors import DetectorConfig
-from predictions.detection.evaluation import Span, day_scores, isolation_forest_baseline, score_spans
+from predictions.detection.evaluation import Span, day_scores, false_spans, isolation_forest_baseline, score_spans
 from predictions.detection.frames import frame_load
 from predictions.detection.services import incidents_find
 from predictions.ml.anomaly import AnomalyBaseline
@@ -129,6 +129,9 @@ def evaluate_simulated(
         "detect_seconds": round(detect_seconds, 2),
         "muted": sum(1 for f in found if f.muted),
         "feedback": _feedback_counts(ids),
+        "false_alarms_detail": _false_detail(
+            false_spans(detected=_spans(found), truth=truth, main_of=main_of), frame=frame, window=window
+        ),
     }
     if ablation:
         result["ablation"] = {}
@@ -139,6 +142,27 @@ def evaluate_simulated(
             )
             result["ablation"][name] = {"precision": s.precision, "recall": s.recall, "f1": s.f1}
     return result
+
+
+def _false_detail(spans: list[Span], *, frame: pd.DataFrame, window: tuple[dt.datetime, dt.datetime]) -> list[dict]:
+    """Each false alarm with what explains it: kind, meter kind, day in the window, hours, mean temperature."""
+    kinds = dict(Meter.objects.filter(id__in={s.meter_id for s in spans}).values_list("id", "kind"))
+    hourly = frame.assign(at=frame["ts"].dt.floor("1h")).groupby("at")["temp"].mean()
+    detail = []
+    for span in sorted(spans, key=lambda s: s.start):
+        temps = hourly[(hourly.index >= pd.Timestamp(span.start).floor("1h")) & (hourly.index < pd.Timestamp(span.end))]
+        detail.append(
+            {
+                "start": span.start.isoformat(),
+                "day": round((span.start - window[0]).total_seconds() / 86400, 1),
+                "kind": span.kind,
+                "meter_kind": kinds.get(span.meter_id, ""),
+                "meter_id": span.meter_id,
+                "hours": round((span.end - span.start).total_seconds() / 3600, 1),
+                "temp": round(float(temps.mean()), 1) if len(temps) else None,
+            }
+        )
+    return detail
 
 
 def _feedback_counts(meter_ids: list[int]) -> dict[str, int]:

@@ -55,6 +55,27 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def false_spans(
+    *,
+    detected: Sequence[Span],
+    truth: Sequence[Span],
+    main_of: dict[int, int] | None = None,
+    tolerance: dt.timedelta = dt.timedelta(minutes=15),
+) -> list[Span]:
+    """The detected spans that overlap no known incident on their meter (or, for a main, on one of its rooms)."""
+    main_of = main_of or {}
+    by_meter: dict[int, list[Span]] = {}
+    for t in truth:
+        by_meter.setdefault(t.meter_id, []).append(t)
+        if t.meter_id in main_of:
+            by_meter.setdefault(main_of[t.meter_id], []).append(t)
+    return [
+        a
+        for a in detected
+        if not any(a.start < t.end + tolerance and t.start < a.end + tolerance for t in by_meter.get(a.meter_id, []))
+    ]
+
+
 def score_spans(
     *,
     detected: Sequence[Span],

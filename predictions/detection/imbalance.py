@@ -2,6 +2,10 @@
 
 Works on hourly rollups (kept by ingestion); a meter without rollups is summed from its readings.
 Only hours where every room meter reported are compared, so a late room does not look like a leak.
+The usual level of an hour is the median of the same local hour on comparable days: days when about as
+many people lived in the hostel (corridors, kitchens and laundries are used by the residents, so the
+common load of a full hostel is not that of a vacation's). A day with too few comparable days (the first
+days of term) is not judged until there are.
 """
 
 from __future__ import annotations
@@ -9,16 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncHour
 
-from meters.models import HourlyRollup, Meter, Reading
+from meters.models import HourlyRollup, Meter, Occupancy, Reading
 
 LOOKBACK_DAYS = 28
 MIN_HOURS = 2
+COMPARABLE_SHARE = 0.15  # days whose mean occupancy is within this share of the hostel's beds are comparable
+MIN_COMPARABLE_DAYS = 3  # other than the day itself
 
 
 @dataclass
@@ -54,6 +61,55 @@ def _hourly(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> pd
     return frame
 
 
+def _occupants(*, hostel_id: int, hours: pd.DatetimeIndex) -> np.ndarray | None:
+    """People in the hostel's rooms at each hour (None when the hostel has no occupancy records)."""
+    spans = list(
+        Occupancy.objects.filter(room__hostel_id=hostel_id, start__lt=hours.max() + pd.Timedelta(hours=1))
+        .filter(Q(end__isnull=True) | Q(end__gt=hours.min().to_pydatetime()))
+        .values_list("start", "end", "occupants")
+    )
+    if not spans:
+        return None
+    at = hours.as_unit("ns").asi8
+    out = np.zeros(len(at))
+    for start, end, occupants in spans:
+        lo = pd.Timestamp(start).value
+        hi = pd.Timestamp(end).value if end is not None else np.iinfo(np.int64).max
+        out += np.where((at >= lo) & (at < hi), occupants, 0)
+    return out
+
+
+def usual_common(*, common: pd.Series, tz: str, occupants: np.ndarray | None, beds: int) -> np.ndarray:
+    """Each hour's usual common load: the median of its local hour on comparable days (NaN: not judged).
+
+    Comparable days are those whose mean occupancy is within `COMPARABLE_SHARE` of the hostel's beds of
+    the day's own; every day is comparable when occupancy is unknown.
+    """
+    local = pd.DatetimeIndex(common.index).tz_convert(ZoneInfo(tz))
+    days = pd.Series(local.date, index=common.index)
+    hod = local.hour.to_numpy()
+    values = common.to_numpy(dtype=float)
+    table = pd.DataFrame({"day": days.to_numpy(), "hour": hod, "v": values})
+    grid = table.pivot_table(index="day", columns="hour", values="v", aggfunc="mean")
+    if occupants is not None and beds > 0:
+        daily = pd.Series(occupants, index=common.index).groupby(days.to_numpy()).mean().reindex(grid.index)
+        level = daily.to_numpy(dtype=float) / beds
+    else:
+        level = np.zeros(len(grid))
+    out = np.full(len(values), np.nan)
+    row_of = {day: i for i, day in enumerate(grid.index)}
+    matrix = grid.to_numpy()
+    usual = np.full(matrix.shape, np.nan)
+    for i in range(len(grid)):
+        alike = np.abs(level - level[i]) <= COMPARABLE_SHARE  # the day itself too, one among many
+        if alike.sum() > MIN_COMPARABLE_DAYS:
+            usual[i] = np.nanmedian(matrix[alike], axis=0)
+    columns = {hour: j for j, hour in enumerate(grid.columns)}
+    for k, (day, hour) in enumerate(zip(table["day"], hod, strict=True)):
+        out[k] = usual[row_of[day], columns[hour]]
+    return out
+
+
 def imbalance_findings(
     *,
     hostel_ids: Iterable[int],
@@ -65,14 +121,18 @@ def imbalance_findings(
     """Imbalance incidents of these hostels' main meters that touch [start, end)."""
     findings: list[ImbalanceFinding] = []
     meters = Meter.objects.filter(hostel_id__in=list(hostel_ids), removed_at__isnull=True).values_list(
-        "id", "hostel_id", "kind"
+        "id", "hostel_id", "kind", "hostel__site__timezone", "room__capacity"
     )
     by_hostel: dict[int, tuple[list[int], list[int]]] = {}
-    for meter_id, hostel_id, kind in meters:
+    zones: dict[int, str] = {}
+    beds: dict[int, int] = {}
+    for meter_id, hostel_id, kind, tz, capacity in meters:
         mains, rooms = by_hostel.setdefault(hostel_id, ([], []))
         (mains if kind == Meter.Kind.HOSTEL_MAIN else rooms if kind == Meter.Kind.ROOM else []).append(meter_id)
+        zones[hostel_id] = tz or "UTC"
+        beds[hostel_id] = beds.get(hostel_id, 0) + ((capacity or 0) if kind == Meter.Kind.ROOM else 0)
     window_start = start - dt.timedelta(days=lookback_days)
-    for mains, rooms in by_hostel.values():
+    for hostel_id, (mains, rooms) in by_hostel.items():
         if not mains or not rooms:
             continue
         hourly = _hourly(meter_ids=mains + rooms, start=window_start, end=end)
@@ -86,11 +146,15 @@ def imbalance_findings(
             common = (series - complete).dropna()
             if len(common) < 48:
                 continue
-            hod = pd.DatetimeIndex(common.index).hour
-            usual = common.groupby(hod).median()
-            expected = usual.reindex(hod).to_numpy()
+            occupants = _occupants(hostel_id=hostel_id, hours=pd.DatetimeIndex(common.index))
+            expected = usual_common(common=common, tz=zones[hostel_id], occupants=occupants, beds=beds[hostel_id])
             residual = common.to_numpy() - expected
-            sigma = max(float(1.4826 * np.median(np.abs(residual - np.median(residual)))), 0.02)
+            judged = np.isfinite(residual)
+            if judged.sum() < 48:
+                continue
+            centre = float(np.median(residual[judged]))
+            sigma = max(float(1.4826 * np.median(np.abs(residual[judged] - centre))), 0.02)
+            residual = np.where(judged, residual, -np.inf)
             floor = 0.05 * float(series.median())  # measured on the development campus: 0.15 missed both incidents
             flagged = residual > max(k * sigma, floor)
             index = common.index
@@ -113,7 +177,10 @@ def imbalance_findings(
                             start=index[i].to_pydatetime(),
                             end=run_end.to_pydatetime(),
                             score=float(1.0 - 0.5 * np.exp(-(strength - 1.0))),
-                            expected_kwh=float(series.loc[index[i : j + 1]].sum() - residual[i : j + 1].sum()),
+                            expected_kwh=float(
+                                series.loc[index[i : j + 1]].sum()
+                                - np.nan_to_num(residual[i : j + 1], neginf=0.0).sum()
+                            ),
                             actual_kwh=float(series.loc[index[i : j + 1]].sum()),
                         )
                     )

@@ -43,10 +43,19 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _hourly_fit,
     _window_stats,
     features,
+    level_rows,
+    occupied_like_peers,
     presence,
     trailing_mean,
     weather_response_fit,
     window_sizes,
+)
+from predictions.ml.anomaly_peers import (
+    PEER_UNCERTAINTY,
+    main_bottom_up_kw,
+    main_common_fit,
+    peer_usual_fit,
+    peer_weather_kw,
 )
 from predictions.ml.artifacts import artifact_read, artifact_write
 
@@ -55,7 +64,7 @@ class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
 
     FAMILY = "anomaly"
-    FORMAT_VERSION = 3
+    FORMAT_VERSION = 4  # 4: the hostels' usual peer rise and mains' common load (peer_usual, main_common)
 
     def __init__(self, *, n_estimators: int = 120, max_depth: int = 6, learning_rate: float = 0.1, seed: int = 0):
         self.params: dict[str, Any] = {
@@ -69,6 +78,8 @@ class AnomalyBaseline:
         self.meters: dict[int, MeterStats] = {}
         self.weather: dict[int, WeatherResponse] = {}
         self.cohorts: dict[str, tuple[float, float, list[float]]] = {}
+        self.peer_usual: dict[int, list[float]] = {}
+        self.main_common: dict[int, tuple[int, list[float]]] = {}
         self.iforest: IsolationForest | None = None
         self.iforest_offset: float = 0.0
         self.metrics: dict[str, Any] = {}
@@ -101,10 +112,9 @@ class AnomalyBaseline:
         held_days = min(float(holdout_days), max(2.0, 0.25 * span_days)) if holdout_days else 0.0
         cut = pd.Timestamp(self.train_end) - pd.Timedelta(days=held_days)
         recent = (valid["ts"] < cut) & (valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS))
-        basis = valid[recent | ~valid["meter_id"].isin(valid.loc[recent, "meter_id"].unique())]
+        basis, unoccupied = level_rows(valid, recent)
         clip = basis.groupby("meter_id")["norm_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
         scales = {k: max(float(v), 1e-3) for k, v in clip.groupby(basis["meter_id"]).mean().items()}
-        valid["scale"] = valid["meter_id"].map(scales)
         medians = basis.groupby(["meter_id", "hour_i"])["norm_h"].median()
         overall = basis.groupby("meter_id")["norm_h"].median()
         profiles: dict[int, list[float]] = {}
@@ -116,6 +126,9 @@ class AnomalyBaseline:
             by_hour: Any = medians_any.loc[key] if key in known else pd.Series(dtype=float)
             fallback = float(overall_any.get(key, 0.0))
             profiles[meter_id] = [float(by_hour.get(h, fallback)) for h in range(24)]
+        if unoccupied:
+            occupied_like_peers(scales, profiles, unoccupied, valid.groupby("meter_id")["bed_type"].first())
+        valid["scale"] = valid["meter_id"].map(scales)
         shape = pd.Series({(m, h): profiles[m][h] / scales[m] for m in profiles for h in range(24)}, dtype=float)
         valid["own_profile"] = shape.reindex(pd.MultiIndex.from_arrays([valid["meter_id"], valid["hour_i"]])).to_numpy()
         fit_rows = valid[(valid["ts"] < cut) | (valid["meter_id"].map(days) < held_days * 2)]
@@ -130,6 +143,10 @@ class AnomalyBaseline:
         rel = (valid["kwh_h"] - valid["expected_h"]) / (valid["expected_h"] + DENOM_FLOOR * valid["scale"])
         valid["rel"] = rel
         holdout = valid["ts"] >= cut
+        # The usual spread of a hostel's rooms around their baselines, out of sample where possible.
+        usual_rows = valid[holdout] if holdout.any() else valid
+        self.peer_usual = peer_usual_fit(usual_rows, (usual_rows["kwh_h"] - usual_rows["expected_h"]).to_numpy())
+        self.main_common = main_common_fit(valid[valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS)])
         valid["gate_row"] = False
         self.meters = {}
         for group_key, rows in valid.groupby("meter_id"):
@@ -408,6 +425,15 @@ class AnomalyBaseline:
         weather_h = self._weather_kw(frame)
         expected_h = np.where(use_profile, profile, raw * scale) + weather_h
         denom_h = expected_h + DENOM_FLOOR * scale
+        if peers:
+            # What the hostel's occupied rooms share now (weather the model has not seen) is expected too,
+            # known only roughly (set-points and appliances differ between rooms): it widens the band too.
+            shared_h = peer_weather_kw(frame, kwh_h - expected_h, self.peer_usual)
+            expected_h = expected_h + shared_h
+            denom_h = denom_h + PEER_UNCERTAINTY * shared_h
+            # A main is judged against the larger of its own model and the sum of its rooms' expectations.
+            bottom_up = main_bottom_up_kw(frame, expected_h, self.main_common)
+            expected_h = np.where(np.isfinite(bottom_up), np.maximum(expected_h, bottom_up), expected_h)
         rel = (kwh_h - expected_h) / denom_h
         if peers:
             rel = rel - _common_mode(frame, rel)

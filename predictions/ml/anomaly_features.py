@@ -255,6 +255,52 @@ def _common_mode(frame: pd.DataFrame, rel: np.ndarray) -> np.ndarray:
     return np.where(rooms, np.nan_to_num(shift, nan=0.0), 0.0)
 
 
+def level_rows(valid: pd.DataFrame, recent: pd.Series) -> tuple[pd.DataFrame, set[int]]:
+    """The rows each meter's level (scale) and habits (hourly profile) are learnt from, and the rooms with none.
+
+    The most recent weeks (`recent`), or all rows of a meter that has none. A room is learnt from the
+    weeks someone was in: its level is the level of an occupied room, and vacancy is what the model
+    learns from the occupancy features. A room learnt over a vacation would otherwise be expected at its
+    standby level when its residents come back at the start of term (a flood of false excess). A room
+    without two days of occupancy recently is learnt from its occupied days anywhere in the window; one
+    with none at all is returned apart, its level to come from its peers.
+    """
+    meters = valid["meter_id"]
+    basis = recent | ~meters.isin(meters[recent].unique())
+    rooms = (valid["capacity"].to_numpy(dtype=float) > 0) & (valid["is_main"].to_numpy(dtype=float) == 0)
+    occupied = pd.Series(rooms & (presence(valid) > 0), index=valid.index)
+    need = (48.0 / valid["interval_h"].astype(float)).groupby(meters).first()
+    recent_occupied = (occupied & basis).groupby(meters).sum()
+    any_occupied = occupied.groupby(meters).sum()
+    is_room = pd.Series(rooms, index=valid.index).groupby(meters).any()
+    from_recent = is_room & (recent_occupied >= need)
+    from_any = is_room & ~from_recent & (any_occupied >= need)
+    unoccupied = {int(str(m)) for m in is_room.index[is_room & ~from_recent & ~from_any]}
+    use = (basis & ~meters.map(from_recent | from_any).astype(bool)) | (
+        occupied & ((basis & meters.map(from_recent).astype(bool)) | meters.map(from_any).astype(bool))
+    )
+    return valid[use], unoccupied
+
+
+def occupied_like_peers(
+    scales: dict, profiles: dict[int, list[float]], unoccupied: set[int], bed_type: pd.Series
+) -> None:
+    """Rooms nobody lived in all window take the occupied level and daily shape of their peers (same beds).
+
+    Changes `scales` and `profiles` in place; a room keeps its own where no occupied room has its bed type.
+    """
+    peers = [m for m in profiles if int(str(m)) not in unoccupied and int(str(m)) in bed_type.index]
+    for meter_id in unoccupied:
+        same = [m for m in peers if bed_type.get(m) == bed_type.get(meter_id) and m in scales]
+        if not same or meter_id not in profiles:
+            continue
+        level = float(np.median([scales[m] for m in same]))
+        shape = np.median([np.asarray(profiles[m]) / scales[m] for m in same], axis=0)
+        if level > scales.get(meter_id, 0.0):
+            scales[meter_id] = level
+            profiles[meter_id] = [float(x) * level for x in shape]
+
+
 def _cohort_key(is_main: float, bed_type: float) -> str:
     return f"{int(is_main)}:{int(bed_type)}"
 

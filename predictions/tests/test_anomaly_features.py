@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from predictions.ml.anomaly_features import PEER_MINIMUM, _common_mode
+from predictions.ml.anomaly_peers import peer_usual_fit, peer_weather_kw
 
 
 def _frame(rows: list[tuple[int, int, str]]) -> pd.DataFrame:
@@ -47,3 +48,79 @@ def test_moments_are_matched_as_instants_whatever_zone_they_are_written_in() -> 
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     shift = _common_mode(frame, np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0]))
     assert np.allclose(shift, 2.0)
+
+
+def _rooms_frame(present: list[bool], *, hostel: int = 1, main: bool = True) -> pd.DataFrame:
+    """One moment of a hostel: rooms (capacity 2, occupied or not), then its main meter."""
+    n = len(present)
+    return pd.DataFrame(
+        {
+            "hostel_id": [hostel] * (n + int(main)),
+            "is_main": [0.0] * n + [1.0] * int(main),
+            "ts": pd.to_datetime(["2025-06-20T15:00:00+00:00"] * (n + int(main)), utc=True),
+            "capacity": [2.0] * n + [0.0] * int(main),
+            "occupants": [2.0 if p else 0.0 for p in present] + [0.0] * int(main),
+        }
+    )
+
+
+def test_rooms_rising_together_in_kw_are_weather_and_a_room_far_above_them_keeps_its_excess() -> None:
+    # Eight occupied rooms: six air conditioners draw 0.6-0.8 kW more than the baseline knows, two rooms
+    # have none; one of the conditioned rooms also has a 2 kW fault. An empty room runs 0.5 kW.
+    present = [True] * 8 + [False]
+    resid = np.array([0.6, 0.65, 0.7, 0.75, 0.8, 2.7, 0.0, 0.02, 0.5, 0.0])
+    frame = _rooms_frame(present)
+    resid[-1] = resid[:9].sum()  # the main sees its rooms
+    allowance = peer_weather_kw(frame, resid)
+    # The upper quantile, but with at least two rooms above it: the fault does not set it.
+    shared = 0.75
+    assert np.allclose(allowance[:8], shared)
+    assert resid[5] - allowance[5] >= 1.9  # the fault stands out
+    assert max(resid[i] - allowance[i] for i in (0, 1, 2, 3, 4)) <= 0.1  # weather does not
+    assert allowance[8] == 0.0  # an empty room gets no allowance for weather
+    # The main is allowed what the shared rise explains in its rooms, not the fault or the empty room.
+    explained = np.clip(resid[:8], 0.0, shared).sum()
+    assert np.isclose(allowance[-1], explained)
+    assert resid[-1] - allowance[-1] >= (resid[5] - shared) + 0.5 - 1e-9  # the fault beyond the rise, the empty room
+
+
+def test_a_main_is_never_allowed_more_than_its_own_excess_and_too_few_occupied_rooms_allow_nothing() -> None:
+    frame = _rooms_frame([True] * 6)
+    resid = np.array([0.7] * 6 + [0.3])
+    allowance = peer_weather_kw(frame, resid)
+    assert np.isclose(allowance[-1], 0.3)
+    few = _rooms_frame([True] * (PEER_MINIMUM - 1) + [False] * 4)
+    resid = np.array([0.7] * (PEER_MINIMUM - 1) + [0.7] * 4 + [5.0])
+    assert np.allclose(peer_weather_kw(few, resid), 0.0)
+
+
+def test_hostels_are_peers_only_of_themselves() -> None:
+    frame = pd.concat([_rooms_frame([True] * 6, hostel=1), _rooms_frame([True] * 6, hostel=2)], ignore_index=True)
+    resid = np.array([1.0] * 6 + [6.0] + [0.0] * 6 + [0.0])
+    allowance = peer_weather_kw(frame, resid)
+    assert np.allclose(allowance[:6], 1.0)
+    assert np.allclose(allowance[7:], 0.0)
+
+
+def test_only_the_rise_above_the_hostels_usual_spread_at_that_hour_is_shared_weather() -> None:
+    # Training: at 15:00 the rooms' upper quantile is usually 0.3 kW above baseline (people using things).
+    days = pd.date_range("2025-05-01T15:00:00+00:00", periods=10, freq="1D")
+    rows = []
+    for day in days:
+        frame = _rooms_frame([True] * 20, main=False)
+        frame["ts"] = day
+        rows.append(frame)
+    training = pd.concat(rows, ignore_index=True)
+    training["hour"] = 15.0
+    resid = np.tile(np.linspace(-0.3, 0.4, 20), len(days))
+    usual = peer_usual_fit(training, resid)
+    assert set(usual) == {1}
+    assert len(usual[1]) == 24
+    assert 0.25 <= usual[1][15] <= 0.4
+    # A hot afternoon: every room 0.8 kW higher than usual; only the 0.8 kW is allowed, not the usual spread.
+    hot = _rooms_frame([True] * 20, main=False)
+    hot["hour"] = 15.0
+    allowance = peer_weather_kw(hot, np.linspace(-0.3, 0.4, 20) + 0.8, usual)
+    assert np.allclose(allowance, 0.8, atol=0.01)
+    # An ordinary afternoon: nothing is allowed.
+    assert np.allclose(peer_weather_kw(hot, np.linspace(-0.3, 0.4, 20), usual), 0.0)

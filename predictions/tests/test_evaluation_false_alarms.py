@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from predictions.detection.evaluation import Span, score_spans
+from predictions.detection.evaluation import Span, false_spans, score_spans
 
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
@@ -26,3 +26,20 @@ def test_false_alarms_are_counted_by_the_kind_of_anomaly_raised() -> None:
     assert score.false_alarms == 3
     assert score.false_alarms_by_kind == {"spike": 1, "sustained_excess": 2}
     assert score.as_dict()["false_alarms_by_kind"] == {"spike": 1, "sustained_excess": 2}
+
+
+def test_the_false_alarms_listed_are_those_the_score_counts_and_a_main_matches_its_rooms_incidents() -> None:
+    truth = [_span(1, (10, 14), "sustained_excess")]
+    detected = [
+        _span(1, (11, 12), "sustained_excess"),
+        _span(9, (12, 13), "sustained_excess"),  # room 1's main saw the same excess: true
+        _span(8, (12, 13), "sustained_excess"),  # another main: false
+        _span(1, (50, 51), "spike"),
+    ]
+    main_of = {1: 9}
+    false = false_spans(detected=detected, truth=truth, main_of=main_of)
+    assert false == [detected[2], detected[3]]
+    score = score_spans(
+        detected=detected, truth=truth, meters=3, window=(T0, T0 + dt.timedelta(days=3)), main_of=main_of
+    )
+    assert score.false_alarms == len(false)
