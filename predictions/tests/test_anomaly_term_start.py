@@ -69,7 +69,8 @@ def test_rooms_empty_all_vacation_are_expected_at_their_occupied_level_when_resi
     window = frame[frame["ts"] >= back].reset_index(drop=True)
     pred = model.predict(window, with_iforest=False)
     window["expected"] = pred.expected
-    ratio = window.groupby("meter_id")[["kwh", "expected"]].sum().eval("expected / kwh")
+    sums = window.groupby("meter_id")[["kwh", "expected"]].sum()
+    ratio: pd.Series = sums["expected"] / sums["kwh"]
     returning = ratio.drop(index=[r + 1 for r in STAY] + [ROOMS + 1])
     assert returning.between(0.7, 1.3).all(), ratio.round(2).to_dict()
     # Their level is an occupied room's, not the vacation's standby.

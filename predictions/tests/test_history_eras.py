@@ -11,8 +11,8 @@ import pytest
 from predictions.detection import baseline_train
 from predictions.detection.history import history_scan_create, history_scan_step
 from predictions.detection.history_eras import ERA_DAYS, eras_plan
-from predictions.tests.synthetic_detection import synthetic_campus_build
 from predictions.models import Anomaly, HistoryScan, ModelVersion, ScannedHour
+from predictions.tests.synthetic_detection import synthetic_campus_build
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)

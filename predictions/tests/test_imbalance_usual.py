@@ -29,7 +29,7 @@ def test_term_days_are_compared_with_term_days_and_vacation_days_with_vacation_d
     assert np.nanmax(np.abs(residual[day < 14])) < 0.15
     assert np.nanmax(np.abs(residual[day >= 15])) < 0.15
     # Compared with every day alike, the first week of term would read as ~0.8 kW no room meter sees.
-    hod = common.index.tz_convert("Europe/Madrid").hour
+    hod = pd.DatetimeIndex(common.index).tz_convert("Europe/Madrid").hour
     naive = common.to_numpy() - common.groupby(hod).median().reindex(hod).to_numpy()
     assert np.max(naive[day >= 15]) > 0.6
 
