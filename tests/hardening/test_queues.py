@@ -1,4 +1,4 @@
-"""Live work and long jobs go to separate Celery queues, each with a worker of its own."""
+"""Issue 25: live alerts never wait behind detection, training or imports: separate Celery queues, each with a worker of its own."""
 
 from __future__ import annotations
 
