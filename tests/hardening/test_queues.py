@@ -1,4 +1,4 @@
-"""Issue 25: live alerts never wait behind detection, training or imports: separate Celery queues, each with a worker of its own."""
+"""Issue 25: live alerts never wait behind detection, training or imports (separate queues and workers)."""
 
 from __future__ import annotations
 

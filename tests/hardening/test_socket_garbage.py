@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from alerts.consumers import AlertStreamConsumer
@@ -52,17 +52,20 @@ class Recorded(AlertStreamConsumer):
 
 
 async def _member(channel: str, groups: list[str]) -> bool:
+    """Whether the channel is in any of the groups, as the layer in use keeps it."""
     layer = get_channel_layer()
-    if hasattr(layer, "groups"):  # in memory
+    if isinstance(layer, InMemoryChannelLayer):
         return any(channel in layer.groups.get(group, {}) for group in groups)
     import redis.asyncio as redis
 
+    # channels_redis's pub/sub layer: a group is a Redis pub/sub channel this process subscribes to
+    # while any of its channels is in the group (this test's socket is the only one).
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:
-        scores = [await client.zscore(f"{layer.prefix}:group:{group}", channel) for group in groups]
+        counts = await client.pubsub_numsub(*[f"{layer.prefix}__group__{group}" for group in groups])
     finally:
         await client.aclose()
-    return any(score is not None for score in scores)
+    return any(count > 0 for _, count in counts)
 
 
 async def _open(user: Any, path: str = "/ws/alerts/") -> tuple[WebsocketCommunicator, Recorded]:
