@@ -110,12 +110,7 @@ def failure_train(*, now: dt.datetime | None = None) -> ModelVersion:
     version.save()
     name = f"failure-v{version.pk}.pkl"
     model.save(name)
-    ModelVersion.objects.filter(family=FAMILY, status=ModelVersion.Status.CURRENT).update(
-        status=ModelVersion.Status.RETIRED
-    )
-    version.artifact = name
-    version.status = ModelVersion.Status.CURRENT
-    version.save(update_fields=["artifact", "status"])
+    version.make_current(artifact=name)
     return version
 
 

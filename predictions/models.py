@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from customers.roles import scope_for
 
@@ -57,6 +57,17 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         subject = f" {self.subject}" if self.subject else ""
         return f"{self.get_family_display()}{subject} v{self.pk} ({self.status})"
+
+    def make_current(self, *, artifact: str) -> None:
+        """Record the saved artifact and make this version its family's (and subject's) current one,
+        retiring the one before, in one transaction."""
+        with transaction.atomic():
+            ModelVersion.objects.filter(
+                family=self.family, subject=self.subject, status=ModelVersion.Status.CURRENT
+            ).exclude(pk=self.pk).update(status=ModelVersion.Status.RETIRED)
+            self.artifact = artifact
+            self.status = ModelVersion.Status.CURRENT
+            self.save(update_fields=["artifact", "status"])
 
 
 # --- Forecasting, segmentation and failure risk (issue 7) ---------------------------------------

@@ -137,12 +137,7 @@ def segments_train(*, now: dt.datetime | None = None) -> ModelVersion:
         version.save()
         name = f"segmentation-v{version.pk}.pkl"
         segmenter.save(name)
-        ModelVersion.objects.filter(family=FAMILY, status=ModelVersion.Status.CURRENT).update(
-            status=ModelVersion.Status.RETIRED
-        )
-        version.artifact = name
-        version.status = ModelVersion.Status.CURRENT
-        version.save(update_fields=["artifact", "status"])
+        version.make_current(artifact=name)
     return version
 
 

@@ -88,12 +88,7 @@ def forecaster_train(*, subject: Subject, now: dt.datetime | None = None) -> Mod
         version.save()
         name = f"forecast-{subject.kind}-{subject.pk}-v{version.pk}.pkl"
         model.save(name)
-        version.artifact = name
-        ModelVersion.objects.filter(family=FAMILY, subject=subject.key, status=ModelVersion.Status.CURRENT).update(
-            status=ModelVersion.Status.RETIRED
-        )
-        version.status = ModelVersion.Status.CURRENT
-        version.save(update_fields=["artifact", "status"])
+        version.make_current(artifact=name)
     return version
 
 
