@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
-from predictions.detection.frames import MeterInfo
-from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_features import weather_response_fit
+from predictions.tests.weather_rooms import SHAPE, STEPS, consumption_alarms, room_rows
 
 ROOMS = 8
 HEATERS = (1, 2, 3)  # three rooms of eight heat: too few for the hostel's median to absorb it
 TRAIN_DAYS, COLD_DAYS = 56, 7
-STEPS = 96
-SHAPE = np.array([3, 2, 1.5, 1, 1, 1, 1.5, 3, 4, 3, 2.5, 2.5, 3, 3, 2.5, 2.5, 3, 4, 5, 6, 6, 5.5, 5, 4]) / 3.2
 
 
 def _temperature(days: int, rng: np.random.Generator) -> np.ndarray:
@@ -42,57 +38,19 @@ def _campus(*, excess_room: int | None = None) -> tuple[pd.DataFrame, pd.Timesta
         if room == excess_room:  # a heater left on full in an empty afternoon: 1.5 kW for 12 hours
             at = TRAIN_DAYS * STEPS + 3 * STEPS + 40
             kw[at : at + 48] += 1.5
-        parts.append(
-            pd.DataFrame(
-                {
-                    "meter_id": room + 1,
-                    "hostel_id": 1,
-                    "ts": ts,
-                    "kwh": kw / 4,
-                    "interval_h": 0.25,
-                    "hour": hour,
-                    "dow": ts.day_of_week.to_numpy().astype(float),
-                    "temp": np.round(temp, 1),
-                    "occupants": 2.0,
-                    "capacity": 2.0,
-                    "bed_type": 2.0,
-                    "is_main": 0.0,
-                    "calendar": 1.0,
-                    "voltage": 230.0,
-                    "current": kw / 0.23,
-                    "pf": 0.97,
-                }
-            )
-        )
+        parts.append(room_rows(room=room, ts=ts, hour=hour, temp=temp, kw=kw))
     return pd.concat(parts, ignore_index=True), cold_from
-
-
-def _consumption_alarms(frame: pd.DataFrame, cold_from: pd.Timestamp) -> dict[int, list[str]]:
-    model = AnomalyBaseline(n_estimators=60)
-    model.train(frame[frame["ts"] < cold_from].reset_index(drop=True))
-    window = frame[frame["ts"] >= cold_from - pd.Timedelta(hours=24)].reset_index(drop=True)
-    pred = model.predict(window, with_iforest=False, peers=True)
-    infos = {
-        m: MeterInfo(m, f"R{m}", "room", 1, m, f"Room {m}", 2, 2, 15, 230.0, 10.0, 1, "UTC")
-        for m in range(1, ROOMS + 1)
-    }
-    found = frame_candidates(frame=window, pred=pred, infos=infos, policies={}, config=DetectorConfig())
-    alarms: dict[int, list[str]] = {}
-    for candidate in found:
-        if candidate.kind in CONSUMPTION_KINDS and window["ts"].iloc[candidate.end_idx] >= cold_from:
-            alarms.setdefault(candidate.meter_id, []).append(candidate.kind)
-    return alarms
 
 
 def test_heating_that_grows_as_it_gets_colder_than_the_training_window_is_not_flagged() -> None:
     frame, cold_from = _campus()
     assert frame.loc[frame["ts"] >= cold_from, "temp"].max() < frame.loc[frame["ts"] < cold_from, "temp"].min()
-    assert _consumption_alarms(frame, cold_from) == {}
+    assert consumption_alarms(frame, cold_from, rooms=ROOMS) == {}
 
 
 def test_a_real_excess_on_a_heated_room_in_the_cold_is_still_flagged() -> None:
     frame, cold_from = _campus(excess_room=HEATERS[0])
-    alarms = _consumption_alarms(frame, cold_from)
+    alarms = consumption_alarms(frame, cold_from, rooms=ROOMS)
     assert set(alarms) == {HEATERS[0] + 1}
     assert "sustained_excess" in alarms[HEATERS[0] + 1]
 
