@@ -42,6 +42,13 @@ def schedules() -> list[Schedule]:
             description="Deletes quarantined rows older than QUARANTINE_RETENTION_DAYS (90 by default).",
         ),
         Schedule(
+            name="Model artifacts retention",
+            task="predictions.tasks.model_artifacts_prune",
+            crontab="50 3 * * *",
+            description="Removes artifacts of model versions nobody will load again: retired ones past the "
+            "MODEL_ARTIFACTS_KEEP_RETIRED newest (2), unused candidates, era baselines of ended history scans.",
+        ),
+        Schedule(
             name="Stale meters",
             task="meters.tasks.meters_check_stale",
             every_seconds=15 * 60,

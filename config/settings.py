@@ -306,6 +306,7 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.baseline_drift_check",
         "predictions.tasks.history_scan_step",
         "predictions.tasks.initial_training",
+        "predictions.tasks.model_artifacts_prune",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -470,6 +471,8 @@ UPLOAD_STAGED_HOURS = env_int("UPLOAD_STAGED_HOURS", 24, minimum=1, maximum=24 *
 # rows are counted and logged, not kept), and rows are deleted this many days after they arrived.
 QUARANTINE_MAX_PER_SENDER = env_int("QUARANTINE_MAX_PER_SENDER", 100_000, minimum=1)
 QUARANTINE_RETENTION_DAYS = env_int("QUARANTINE_RETENTION_DAYS", 90, minimum=1)
+# Retired model versions per family and subject whose artifacts are kept for a rollback (rows are kept for good).
+MODEL_ARTIFACTS_KEEP_RETIRED = env_int("MODEL_ARTIFACTS_KEEP_RETIRED", 2, minimum=0, maximum=100)
 
 LOGGING = {
     "version": 1,

@@ -365,6 +365,22 @@ class HistoryScan(models.Model):
         help_text="[start, end, model version id or null for the current baseline]: which baseline judges which span.",
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    site = models.ForeignKey(
+        "meters.Site",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An import scan's site: scans of one site still running share one summary.",
+    )
+    summary_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="summed_up_here",
+        help_text="A later scan of the same site that was still running: this scan's findings are in its summary.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ from predictions.failure_risk import failure_risks_compute
 from predictions.forecasting.runs import job_run
 from predictions.forecasting.services import forecasts_fill_actuals, forecasts_produce
 from predictions.initial_training import initial_training_run
+from predictions.retention import model_artifacts_prune
 from predictions.segmentation import segments_train
 from predictions.training import models_train
 
@@ -147,3 +148,9 @@ def history_scan_step_task(self: Any, *, scan_id: int) -> dict[str, Any]:
 def initial_training_task(*, family: str) -> dict[str, Any]:
     """The first training of one model family (forecast, segmentation, failure) and its first output."""
     return initial_training_run(family=family)
+
+
+@shared_task(name="predictions.tasks.model_artifacts_prune", acks_late=True)
+def model_artifacts_prune_task() -> dict[str, Any]:
+    """Daily: remove model artifacts nobody will load again (predictions.retention)."""
+    return model_artifacts_prune()

@@ -18,7 +18,7 @@ from typing import Any
 from celery import signature
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from predictions.detection.history_eras import era_baseline, history_eras
 from predictions.detection.services import anomalies_detect
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.models import Anomaly, HistoryScan, ModelVersion
+from predictions.retention import era_artifacts_release
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ CHUNK_METERS = 45  # about one demo hostel per task: 15 s of a worker for 120 da
 SLICE = dt.timedelta(days=30)  # one detection call's span: long enough to amortise its 24 h of context
 STALE_AFTER = dt.timedelta(minutes=15)  # a running scan not advanced for this long is queued again
 PENDING_IMPORT = "import:pending:"  # key prefix of a site's pending import scan, renamed when it starts
+UNFINISHED = (HistoryScan.Status.PENDING, HistoryScan.Status.RUNNING)
 
 
 def history_cutoff(*, now: dt.datetime | None = None) -> dt.datetime:
@@ -159,35 +161,78 @@ def history_judges(
 
 
 def history_scan_finish(*, scan_id: int) -> dict[str, Any]:
-    """Mark the scan done and send one summary per hostel (each at most once, whatever re-runs)."""
-    from alerts.services import history_summary_record
+    """Mark the scan done and send one summary per hostel (each at most once, whatever re-runs).
 
+    An import scan that ends while another scan of its site is still pending or running (a gateway's
+    catch-up that outlasted the quiet spell) hands its findings to that scan instead: the last scan of
+    the site to end sends one summary for all of them.
+    """
+    site_id = HistoryScan.objects.values_list("site_id", flat=True).get(pk=scan_id)
     with transaction.atomic():
-        scan = HistoryScan.objects.select_for_update().get(pk=scan_id)
+        # The scan and its site's unfinished scans, locked in one order: two ending at once take turns.
+        unfinished = Q(reason=HistoryScan.Reason.IMPORT, site_id=site_id, status__in=UNFINISHED)
+        locked = {s.pk: s for s in HistoryScan.objects.select_for_update().filter(Q(pk=scan_id) | unfinished)}
+        scan = locked.pop(scan_id)
         if scan.status == HistoryScan.Status.DONE:
             return {"scan": scan.pk, "skipped": "done"}
         scan.status = HistoryScan.Status.DONE
         scan.finished_at = timezone.now()
-        scan.save(update_fields=["status", "finished_at", "updated_at"])
-        for key, findings in sorted(scan.findings_by_hostel.items()):
-            if findings or scan.reason == HistoryScan.Reason.FIRST_RUN:
-                history_summary_record(
-                    key=f"history-scan:{scan.pk}:{key}",
-                    hostel_id=None if key == "-" else int(key),
-                    findings=findings,
-                    start=scan.start,
-                    end=scan.end,
-                )
-    return {"scan": scan.pk, "status": "done", "findings": scan.findings, "meters": scan.meters_total}
+        successor = min(locked) if scan.reason == HistoryScan.Reason.IMPORT and locked else None
+        scan.summary_to_id = successor
+        scan.save(update_fields=["status", "finished_at", "summary_to", "updated_at"])
+        if successor is None:
+            _summaries_send(scan=scan)
+    era_artifacts_release(scan=scan)
+    report = {"scan": scan.pk, "status": "done", "findings": scan.findings, "meters": scan.meters_total}
+    return report | ({"summed_up_in": successor} if successor else {})
+
+
+def _summed_up(scan: HistoryScan) -> list[HistoryScan]:
+    """The scan and every earlier scan that handed its findings to it (directly or through another)."""
+    chain, frontier = [scan], [scan.pk]
+    while frontier:
+        earlier = list(HistoryScan.objects.filter(summary_to_id__in=frontier))
+        chain += earlier
+        frontier = [s.pk for s in earlier]
+    return chain
+
+
+def _summaries_send(*, scan: HistoryScan) -> None:
+    """One summary per hostel for the scan and the scans summed up in it."""
+    from alerts.services import history_summary_record
+
+    chain = _summed_up(scan)
+    by_hostel: dict[str, int] = {}
+    for each in chain:
+        for key, findings in each.findings_by_hostel.items():
+            by_hostel[key] = by_hostel.get(key, 0) + findings
+    start, end = min(s.start for s in chain), max(s.end for s in chain)
+    for key, findings in sorted(by_hostel.items()):
+        if findings or scan.reason == HistoryScan.Reason.FIRST_RUN:
+            history_summary_record(
+                key=f"history-scan:{scan.pk}:{key}",
+                hostel_id=None if key == "-" else int(key),
+                findings=findings,
+                start=start,
+                end=end,
+            )
 
 
 def history_scan_fail(*, scan_id: int, error: BaseException) -> None:
-    """Record why a scan stopped (after its retries); the next start of the server queues it again."""
-    HistoryScan.objects.filter(pk=scan_id).exclude(status=HistoryScan.Status.DONE).update(
-        status=HistoryScan.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
-    )
-    # A failed scan takes no more batches: the next batch of its site starts a pending scan of its own.
-    HistoryScan.objects.filter(pk=scan_id, key__startswith=PENDING_IMPORT).update(key=f"import:{scan_id}")
+    """Record why a scan stopped (after its retries); the next start of the server queues it again.
+
+    What it and the scans summed up in it found so far is told now: their alerts are in the inbox.
+    """
+    with transaction.atomic():
+        failed = (
+            HistoryScan.objects.filter(pk=scan_id)
+            .exclude(status=HistoryScan.Status.DONE)
+            .update(status=HistoryScan.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000])
+        )
+        # A failed scan takes no more batches: the next batch of its site starts a pending scan of its own.
+        HistoryScan.objects.filter(pk=scan_id, key__startswith=PENDING_IMPORT).update(key=f"import:{scan_id}")
+        if failed:
+            _summaries_send(scan=HistoryScan.objects.get(pk=scan_id))
 
 
 def history_scan_request(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[HistoryScan]:
@@ -218,7 +263,7 @@ def _pending_scan_join(
     key = f"{PENDING_IMPORT}{site_id if site_id is not None else '-'}"
     with transaction.atomic():
         _, created = HistoryScan.objects.get_or_create(
-            key=key, defaults={"reason": HistoryScan.Reason.IMPORT, "start": start, "end": end}
+            key=key, defaults={"reason": HistoryScan.Reason.IMPORT, "start": start, "end": end, "site_id": site_id}
         )
         scan = HistoryScan.objects.select_for_update().get(key=key)  # a starting step waits for this batch
         ordered = _scan_order(sorted(set(scan.meter_ids) | set(meter_ids)))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from predictions.detection import baseline_train
 from predictions.detection.history import history_scan_create, history_scan_step
@@ -59,6 +61,12 @@ def test_a_scan_judges_older_weeks_with_a_baseline_trained_up_to_a_week_after_th
     era = ModelVersion.objects.get(pk=old_version)
     assert era.status == ModelVersion.Status.CANDIDATE  # never made current
     assert era.note.startswith("Judges history from ")
+    # Once the scan has ended nothing will load its era baseline again: the file goes, the row and metrics stay.
+    assert era.artifact == ""
+    assert era.note.endswith(f"Artifact removed when history scan {scan.pk} ended.")
+    assert era.metrics
+    assert not list(Path(settings.ML_MODELS_DIR).glob(f"anomaly-baseline-v{era.pk}.*"))
+    assert (Path(settings.ML_MODELS_DIR) / current.artifact).exists()
     assert era.train_end is not None
     assert abs(era.train_end - (dt.datetime.fromisoformat(old_end) + 7 * DAY)) <= DAY
     assert ModelVersion.objects.get(pk=current.pk).status == ModelVersion.Status.CURRENT

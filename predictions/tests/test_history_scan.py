@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from alerts import realtime
 from alerts.models import Alert, AlertEvent, EmailDelivery, HistorySummary, WebhookDelivery
@@ -306,3 +307,81 @@ def test_gateway_batches_of_old_readings_join_one_pending_scan_with_one_summary(
     assert HistoryScan.objects.filter(status="pending").count() == 1
     assert HistoryScan.objects.count() == 2
     assert queued[-1]["countdown"] == 60
+
+
+def test_a_catch_up_that_outlasts_the_quiet_spell_still_ends_in_one_summary_per_hostel(
+    syn: SyntheticCampus,
+    pushed: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    monkeypatch: Any,
+) -> None:
+    from predictions import tasks
+
+    campus = syn
+    settings.HISTORY_SCAN_QUIET_SECONDS = 60
+    monkeypatch.setattr(tasks.history_scan_step_task, "apply_async", lambda *a, **kw: None)
+    hit = [incident.meter_id for incident in campus.incidents]
+    assert len(set(hit)) >= 2
+    early = [m for m in campus.meters if m.pk == hit[0] or (m.pk not in hit and m.pk % 2)]
+    late = [m for m in campus.meters if m not in early]  # the other incident's meter among them
+    week = campus.end - dt.timedelta(days=7)
+
+    def batch(meters: list[Any], day: int) -> None:
+        start = week + dt.timedelta(days=day)
+        with django_capture_on_commit_callbacks(execute=True):
+            readings_ingested.send(sender=None, meter_ids=[m.pk for m in meters], start=start, end=campus.end)
+
+    def quiet_passes(scan: HistoryScan) -> None:
+        HistoryScan.objects.filter(pk=scan.pk).update(updated_at=timezone.now() - dt.timedelta(seconds=61))
+
+    batch(early, 0)
+    first = HistoryScan.objects.get()
+    quiet_passes(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        history_scan_step(scan_id=first.pk, chunk=1)  # the gateway paused longer than the quiet spell
+    assert HistoryScan.objects.get(pk=first.pk).status == "running"
+    batch(late, 0)  # and then went on sending
+    second = HistoryScan.objects.get(status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        while (first := HistoryScan.objects.get(pk=first.pk)).status != "done":
+            history_scan_step(scan_id=first.pk)
+    assert first.summary_to_id == second.pk  # its findings wait for the scan still going
+    assert not HistorySummary.objects.exists()
+    assert pushed == []
+    quiet_passes(second)
+    with django_capture_on_commit_callbacks(execute=True):
+        while (second := HistoryScan.objects.get(pk=second.pk)).status != "done":
+            history_scan_step(scan_id=second.pk)
+    assert second.summary_to_id is None
+    assert first.findings >= 1
+    assert second.findings >= 1
+    summaries = list(HistorySummary.objects.all())
+    assert len({s.hostel_id for s in summaries}) == len(summaries) >= 1  # one per hostel, for both scans
+    assert sum(s.findings for s in summaries) == first.findings + second.findings
+    assert {(s.start, s.end) for s in summaries} == {(min(first.start, second.start), max(first.end, second.end))}
+    assert [e["type"] for e in pushed] == ["history.scanned"] * len(summaries)
+
+
+def test_a_scan_that_fails_still_tells_what_it_and_the_scans_handed_to_it_found(
+    syn: SyntheticCampus, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+) -> None:
+    from predictions.detection.history import history_scan_fail
+
+    site = syn.hostels[0].site
+    earlier = HistoryScan.objects.create(
+        key="import:1001", reason="import", site=site, start=syn.start, end=syn.end, status="running",
+        findings_by_hostel={str(syn.hostels[0].pk): 2}, findings=2,
+    )  # fmt: skip
+    later = HistoryScan.objects.create(
+        key="import:1002", reason="import", site=site, start=syn.start, end=syn.end, status="running",
+        findings_by_hostel={str(syn.hostels[0].pk): 1}, findings=1,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        from predictions.detection.history import history_scan_finish
+
+        assert history_scan_finish(scan_id=earlier.pk)["summed_up_in"] == later.pk
+        assert not HistorySummary.objects.exists()
+        history_scan_fail(scan_id=later.pk, error=RuntimeError("disk full"))
+    summary = HistorySummary.objects.get()
+    assert (summary.hostel, summary.findings) == (syn.hostels[0], 3)
