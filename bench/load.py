@@ -12,8 +12,9 @@ their indexes, which the original never sees), uses Redis `--redis` (default db 
 production processes with production settings and a connection pool each, served as docker-compose
 serves them: `--web-workers` gunicorn processes with a uvicorn worker (ASGI) for people,
 `--ingest-workers` (niced) gunicorn processes with a gthread worker (WSGI, `--ingest-concurrency`
-threads) for gateways (0: gateways share the web ones), each on its own port with clients spread over
-them as a balancer would, and a niced Celery worker; then for
+threads) for gateways (0: gateways share the web ones), and with `--http-workers` gthread processes
+(one thread) for pages and API, the uvicorn ones then keeping only sockets; each on its own port with
+clients spread over them as a balancer would, and a niced Celery worker; then for
 `--seconds`:
 - `--senders` gateway processes post batches of their own meters' readings, paced to `--rate`
   readings/s in total (each batch is new data);
@@ -66,6 +67,9 @@ DB = os.environ.get("BENCH_DATABASE", "wattwatch_ingest_load")
 GUNICORN = (sys.executable, "-m", "gunicorn", "--workers", "1", "--log-level", "warning")
 WEB_SERVER = (*GUNICORN, "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker")
 INGEST_SERVER = (*GUNICORN, "config.wsgi:application", "--worker-class", "gthread")
+# With --http-workers: pages and API on sync processes (gthread, one thread: one request at a time per
+# process), the ASGI web processes keeping only ws/ (docker-compose's web-http and web services).
+HTTP_SERVER = (*GUNICORN, "config.wsgi:application", "--worker-class", "gthread", "--threads", "1")
 WORKER_OPTIONS = ("--concurrency", "1", "--loglevel", "INFO")
 
 
@@ -84,6 +88,12 @@ def main() -> None:
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"))
     parser.add_argument("--template", help="Copy this database (a simulated campus) instead of starting empty.")
     parser.add_argument("--web-workers", type=int, default=2, help="Web processes (uvicorn workers): one per core.")
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        default=0,
+        help="Processes for pages and API only (gthread, one request at a time each); 0: the web ones serve them.",
+    )
     parser.add_argument(
         "--ingest-workers", type=int, default=0, help="Web processes for gateways only (nice 5); 0: gateways share."
     )
@@ -146,6 +156,7 @@ def main() -> None:
     ports = [_free_port() for _ in range(args.web_workers)]
     # Gateways on web processes of their own (niced: people first), when asked; else on the same ones.
     ingest_ports = [_free_port() for _ in range(args.ingest_workers)]
+    http_ports = [_free_port() for _ in range(args.http_workers)]
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -164,7 +175,13 @@ def main() -> None:
     servers = [
         subprocess.Popen(
             [
-                *(_ingest_command(args.ingest_concurrency) if port in ingest_ports else WEB_SERVER),
+                *(
+                    _ingest_command(args.ingest_concurrency)
+                    if port in ingest_ports
+                    else HTTP_SERVER
+                    if port in http_ports
+                    else WEB_SERVER
+                ),
                 "--bind",
                 f"127.0.0.1:{port}",
             ],
@@ -173,7 +190,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=open(f"{args.server_log}-{port}.log", "w") if args.server_log else subprocess.DEVNULL,  # noqa: SIM115
         )
-        for port in ports + ingest_ports
+        for port in ports + ingest_ports + http_ports
     ]
     gateway_ports = ingest_ports or ports
     worker = None
@@ -191,7 +208,7 @@ def main() -> None:
     cpu: dict[str, float] = {}
     setup_seconds = time.perf_counter() - started_setup
     try:
-        for port in ports + ingest_ports:
+        for port in ports + ingest_ports + http_ports:
             _wait_for_port(port)
         results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
         procs = [
@@ -210,17 +227,17 @@ def main() -> None:
         ]
         procs.append(
             multiprocessing.Process(
-                target=api_clients, args=(ports, cookie, args.api_clients, args.think, args.seconds, results)
+                target=api_clients,
+                args=(http_ports or ports, cookie, args.api_clients, args.think, args.seconds, results),
             )
         )
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                watched = {
-                    (f"web-{i}" if i < len(ports) else f"ingest-{i - len(ports)}"): _gunicorn_worker(server.pid)
-                    for i, server in enumerate(servers)
-                }
+                names = [f"web-{i}" for i in range(len(ports))] + [f"ingest-{i}" for i in range(len(ingest_ports))]
+                names += [f"http-{i}" for i in range(len(http_ports))]
+                watched = {name: _gunicorn_worker(server.pid) for name, server in zip(names, servers, strict=True)}
                 if worker is not None:
                     watched |= {f"worker-{i}": p for i, p in enumerate(process_tree(worker.pid))}
                 watched["bench"] = os.getpid()
@@ -279,6 +296,7 @@ def main() -> None:
         "batch_errors": sum(item["errors"] for item in sent),
         "batch_latency_p50_s": round(statistics.median(batch_latencies), 3) if batch_latencies else None,
         "batch_latency_p95_s": round(pct(batch_latencies, 0.95), 3),
+        "http_workers": args.http_workers,
         "api_clients": args.api_clients,
         "api_requests": len(api["latencies"]),
         "api_errors": len(api["errors"]),
