@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: turns a sign-in refused for a lockout into its answer (customers/auth.py).
     "axes.middleware.AxesMiddleware",
+    # Pages and exports in the site's local time (the API stays UTC): analytics/middleware.py.
+    "analytics.middleware.SiteTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -129,6 +131,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "customers.context_processors.role",
@@ -374,7 +377,10 @@ SIMPLE_JWT = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wattwatch API",
-    "DESCRIPTION": "Electricity of student hostels and campus estates: meters, readings, alerts, forecasts.",
+    "DESCRIPTION": (
+        "Electricity of student hostels and campus estates: meters, readings, alerts, forecasts. "
+        "Times are ISO 8601 in UTC. [← Back to Wattwatch](/) · [ReDoc](/api/redoc/) · [Schema](/api/schema/)"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and Redoc assets are served from our own static files, not a CDN.
@@ -406,6 +412,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "customers.api.schema.add_error_responses",
+        "customers.api.schema.group_by_tag",
     ],
 }
 
