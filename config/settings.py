@@ -329,7 +329,7 @@ FIRST_RUN = env_bool("FIRST_RUN", True)
 # the `detection` throttle below.
 DETECTION_RUNS_QUEUED_MAX = env_int("DETECTION_RUNS_QUEUED_MAX", 3, minimum=1, maximum=1000)
 
-# API tokens are JWTs (access + rotating refresh); see the README's API section for why.
+# API tokens are JWTs (access + rotating refresh); see docs/operations.md (The API) for why.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its `WWW-Authenticate: Bearer` makes anonymous calls a 401, not a 403.
