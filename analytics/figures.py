@@ -16,11 +16,12 @@ from plotly.utils import PlotlyJSONEncoder
 from analytics.selectors.overview import HostelComparison
 
 _LAYOUT: dict[str, Any] = {
-    "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-    "height": 320,
+    "margin": {"l": 50, "r": 10, "t": 60, "b": 40},
+    "height": 340,
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
-    "legend": {"orientation": "h", "y": -0.2},
+    # Above the plot: below it, the axis title and a phone's rotated date ticks run into it.
+    "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
     "font": {"family": "system-ui, sans-serif", "size": 12},
 }
 
@@ -357,7 +358,15 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
     figure.update_layout(
         title=label(title),
         yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero", "hoverformat": ",.3f"},
-        yaxis2={"overlaying": "y", "side": "right", "title": {"text": "°C"}, "showgrid": False, "hoverformat": ".1f"},
+        # Its own round ticks ("sync" would align them with the kWh grid: 0.2, 4.08, 7.96 °C).
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "title": {"text": "°C"},
+            "showgrid": False,
+            "tickmode": "auto",
+            "hoverformat": ".1f",
+        },
         xaxis=_time_axis(zone),
         **_LAYOUT,
     )
@@ -464,7 +473,7 @@ def transformer_condition_figure(
     figure.update_layout(
         title=label(title),
         yaxis_title="°C",
-        yaxis2={"overlaying": "y", "side": "right", "title": "ppm", "showgrid": False},
+        yaxis2={"overlaying": "y", "side": "right", "title": {"text": "ppm"}, "showgrid": False, "tickmode": "auto"},
         **_LAYOUT,
     )
     return figure
