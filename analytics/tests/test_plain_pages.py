@@ -55,9 +55,9 @@ def test_site_total_and_the_hostels_rooms_reconcile_with_common_areas_as_the_dif
         HostelComparison(1, "Hostel A", 12.5, 3.0, "EUR", 4, 4, 0.2),
         HostelComparison(2, "B", 7.25, 1, "EUR", 1, 2, 1),
     ]
-    daily = [
+    daily: list[dict[str, Any]] = [
         {"day": dt.date(2026, 12, 6), "hostel": "Hostel A", "kwh": 20.0},
-        {"day": None, "hostel": "B", "kwh": 7.25},
+        {"day": dt.date(2026, 12, 6), "hostel": "B", "kwh": 7.25},
     ]
     result = reconcile(daily=daily, comparison=rows)
     assert result.site_kwh == 27.25
