@@ -29,7 +29,7 @@ from alerts.selectors import (
     alerts_for_user,
     history_summaries_for_user,
 )
-from alerts.templatetags.alert_times import alert_zone, duration_text, span_text
+from alerts.templatetags.alert_times import alert_zone, duration_text, local_text, span_text
 from customers.roles import Role, role_of
 from meters.models import Hostel
 from meters.services import calendar_closure_add
@@ -154,25 +154,36 @@ def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
     _require_role(request)
     alert = _alert_or_404(request, alert_id)
     user = request.user
-    done = f"Alert #{alert.pk}: {action} done."
+    done = ""
     try:
         if action == "acknowledge":
             services.alert_acknowledge(alert=alert, user=user)
+            done = f"Alert #{alert.pk} acknowledged."
         elif action == "resolve":
             services.alert_resolve(alert=alert, user=user, note=request.POST.get("note", ""))
+            done = f"Alert #{alert.pk} resolved."
         elif action == "snooze":
             minutes = int(request.POST.get("minutes", "60"))
             if minutes not in dict(SNOOZE_CHOICES):
                 raise services.AlertTransitionError("Choose how long to snooze.")
-            services.alert_snooze(alert=alert, user=user, until=timezone.now() + dt.timedelta(minutes=minutes))
+            until = timezone.now() + dt.timedelta(minutes=minutes)
+            services.alert_snooze(alert=alert, user=user, until=until)
+            done = f"Alert #{alert.pk} snoozed until {local_text(until, alert_zone(alert))}."
         elif action == "comment":
             services.alert_comment(alert=alert, user=user, body=request.POST.get("body", ""))
+            done = f"Comment added to alert #{alert.pk}."
         elif action == "assign":
             chosen = request.POST.get("assignee", "")
             people = {person.pk: person for person in alert_assignable_users(alert=alert)}
             if chosen and (not chosen.isdigit() or int(chosen) not in people):
                 raise services.AlertTransitionError("Choose someone who can see this alert.")
-            services.alert_assign(alert=alert, user=user, assignee=people[int(chosen)] if chosen else None)
+            assignee = people[int(chosen)] if chosen else None
+            services.alert_assign(alert=alert, user=user, assignee=assignee)
+            done = (
+                f"Alert #{alert.pk} assigned to {assignee.get_username()}."
+                if assignee is not None
+                else f"Alert #{alert.pk} is assigned to nobody now."
+            )
         elif action == "feedback":
             true_alarm = request.POST.get("true_alarm") == "true"
             was_resolved = alert.status == Alert.Status.RESOLVED

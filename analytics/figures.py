@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import textwrap
@@ -15,11 +16,12 @@ from plotly.utils import PlotlyJSONEncoder
 from analytics.selectors.overview import HostelComparison
 
 _LAYOUT: dict[str, Any] = {
-    "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-    "height": 320,
+    "margin": {"l": 50, "r": 10, "t": 60, "b": 40},
+    "height": 340,
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
-    "legend": {"orientation": "h", "y": -0.2},
+    # Above the plot: below it, the axis title and a phone's rotated date ticks run into it.
+    "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
     "font": {"family": "system-ui, sans-serif", "size": 12},
 }
 
@@ -45,15 +47,61 @@ def daily_consumption_figure(rows: Sequence[dict[str, Any]], *, title: str = "Co
     figure = go.Figure(
         [go.Bar(name=label(name), x=days, y=values) for name, (days, values) in sorted(by_hostel.items())]
     )
-    figure.update_layout(barmode="stack", title=label(title), yaxis_title="kWh", **_LAYOUT)
+    figure.update_layout(
+        barmode="stack",
+        title=label(title),
+        yaxis={"title": {"text": "kWh per day"}, "rangemode": "tozero", "hoverformat": ",.1f"},
+        xaxis={"title": {"text": "Local day"}},
+        **_LAYOUT,
+    )
     return figure
 
 
-def hourly_load_figure(rows: Sequence[dict[str, Any]], *, title: str = "Load, last 48 hours") -> go.Figure:
-    figure = go.Figure(
-        go.Scatter(x=[row["hour"] for row in rows], y=[round(row["kwh"], 2) for row in rows], mode="lines", name="kWh")
+def _time_axis(zone: Any) -> dict[str, Any]:
+    """An x axis of local times that names its zone."""
+    return {"title": {"text": f"Local time ({label(zone)})"}, "hoverformat": "%a %-d %b %H:%M"}
+
+
+KWH_HOVER = "%{y:,.3f} kWh<extra>%{fullData.name}</extra>"
+
+
+def hourly_load_figure(
+    rows: Sequence[dict[str, Any]], *, now: Any, zone: Any, title: str = "Load, last 48 hours"
+) -> go.Figure:
+    """kWh per hour in local time; an hour still running is drawn apart and says how much of it has passed."""
+    complete = [row for row in rows if row["hour"] + dt.timedelta(hours=1) <= now]
+    partial = [row for row in rows if row["hour"] + dt.timedelta(hours=1) > now]
+    traces = [
+        go.Scatter(
+            x=_local([row["hour"] for row in complete], zone),
+            y=[round(row["kwh"], 3) for row in complete],
+            mode="lines",
+            name="kWh per hour",
+            hovertemplate=KWH_HOVER,
+        )
+    ]
+    if partial:
+        last = partial[-1]
+        minutes = int((now - last["hour"]).total_seconds() // 60)
+        joined = [*complete[-1:], last]
+        traces.append(
+            go.Scatter(
+                x=_local([row["hour"] for row in joined], zone),
+                y=[round(row["kwh"], 3) for row in joined],
+                mode="lines+markers",
+                line={"dash": "dot", "color": "#6b7280"},
+                marker={"symbol": ["circle", "circle-open"][-len(joined) :], "size": [0, 9][-len(joined) :]},
+                name=f"This hour so far ({minutes} min)",
+                hovertemplate=KWH_HOVER,
+            )
+        )
+    figure = go.Figure(traces)
+    figure.update_layout(
+        title=label(title),
+        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero", "tickformat": ",~r"},
+        xaxis=_time_axis(zone),
+        **_LAYOUT,
     )
-    figure.update_layout(title=label(title), yaxis_title="kWh per hour", **_LAYOUT)
     return figure
 
 
@@ -79,13 +127,18 @@ def hostel_comparison_figure(rows: Sequence[HostelComparison]) -> go.Figure:
             )
         )
     figure = go.Figure(bars)
-    figure.update_layout(title="kWh per occupied bed per day", yaxis_title="kWh", barmode="group", **_LAYOUT)
+    figure.update_layout(
+        title="kWh per occupied bed per day",
+        yaxis={"title": {"text": "kWh per occupied bed per day"}, "rangemode": "tozero", "hoverformat": ".3f"},
+        barmode="group",
+        **_LAYOUT,
+    )
     return figure
 
 
-def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
-    """Forecast with its 5-95 % interval as a shaded band, and the actual where known."""
-    targets = [p.target for p in points]
+def forecast_band_figure(points: Sequence[Any], *, title: str, zone: Any) -> go.Figure:
+    """Forecast with its 5-95 % interval as a shaded band, and the actual where known, in local time."""
+    targets = _local([p.target for p in points], zone)
     figure = go.Figure(
         [
             go.Scatter(
@@ -114,7 +167,7 @@ def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
                 line={"color": "#2563eb"},
             ),
             go.Scatter(
-                x=[p.target for p in points if p.actual is not None],
+                x=_local([p.target for p in points if p.actual is not None], zone),
                 y=[round(p.actual, 2) for p in points if p.actual is not None],
                 mode="lines+markers",
                 marker={"size": 3},
@@ -123,7 +176,12 @@ def forecast_band_figure(points: Sequence[Any], *, title: str) -> go.Figure:
             ),
         ]
     )
-    figure.update_layout(title=label(title), yaxis_title="kWh per hour", **_LAYOUT)
+    figure.update_layout(
+        title=label(title),
+        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero", "hoverformat": ",.3f"},
+        xaxis=_time_axis(zone),
+        **_LAYOUT,
+    )
     return figure
 
 
@@ -235,14 +293,16 @@ def _wrap(sentence: str, width: int = 60) -> str:
     return "<br>".join(textwrap.wrap(sentence, width)) if sentence else ""
 
 
-def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title: str) -> go.Figure:
-    """A room's hourly kWh against its expected band, anomalies marked, outdoor temperature on a second axis."""
-    hours = [p.hour for p in points]
+def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title: str, zone: Any) -> go.Figure:
+    """A room's hourly kWh against its expected band, anomalies marked, outdoor temperature on a second axis; in
+    the site's local time."""
+    hours = _local([p.hour for p in points], zone)
     band = [p for p in points if p.low is not None]
+    band_hours = _local([p.hour for p in band], zone)
     figure = go.Figure(
         [
             go.Scatter(
-                x=[p.hour for p in band],
+                x=band_hours,
                 y=[round(p.high, 3) for p in band],
                 mode="lines",
                 line={"width": 0},
@@ -251,7 +311,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
                 name="highest",
             ),
             go.Scatter(
-                x=[p.hour for p in band],
+                x=band_hours,
                 y=[round(p.low, 3) for p in band],
                 mode="lines",
                 line={"width": 0},
@@ -260,7 +320,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
                 name="Expected band (prior weeks)",
             ),
             go.Scatter(
-                x=[p.hour for p in band],
+                x=band_hours,
                 y=[round(p.expected, 3) for p in band],
                 mode="lines",
                 line={"color": "#2563eb", "dash": "dot"},
@@ -274,7 +334,7 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
                 name="Actual",
             ),
             go.Scatter(
-                x=[a.start for a in anomalies],
+                x=_local([a.start for a in anomalies], zone),
                 y=[0 for _ in anomalies],
                 mode="markers",
                 marker={"symbol": "triangle-up", "size": 12, "color": "#dc2626"},
@@ -297,8 +357,17 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
         )
     figure.update_layout(
         title=label(title),
-        yaxis_title="kWh per hour",
-        yaxis2={"overlaying": "y", "side": "right", "title": "°C", "showgrid": False},
+        yaxis={"title": {"text": "kWh per hour"}, "rangemode": "tozero", "hoverformat": ",.3f"},
+        # Its own round ticks ("sync" would align them with the kWh grid: 0.2, 4.08, 7.96 °C).
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "title": {"text": "°C"},
+            "showgrid": False,
+            "tickmode": "auto",
+            "hoverformat": ".1f",
+        },
+        xaxis=_time_axis(zone),
         **_LAYOUT,
     )
     return figure
@@ -404,7 +473,7 @@ def transformer_condition_figure(
     figure.update_layout(
         title=label(title),
         yaxis_title="°C",
-        yaxis2={"overlaying": "y", "side": "right", "title": "ppm", "showgrid": False},
+        yaxis2={"overlaying": "y", "side": "right", "title": {"text": "ppm"}, "showgrid": False, "tickmode": "auto"},
         **_LAYOUT,
     )
     return figure

@@ -35,8 +35,15 @@ from analytics.selectors.insights import (
     alert_queue_for_user,
     forecast_series_for_user,
     forecast_subjects_for_user,
+    open_alerts_by_severity_for_user,
     segment_rows_for_user,
     transformer_risk_rows_for_user,
+)
+from analytics.selectors.overview import (
+    hour_so_far,
+    reconcile,
+    rooms_energy_past_for_user,
+    today_against_usual_for_user,
 )
 from analytics.selectors.rooms import (
     PROFILE_WEEKS,
@@ -48,13 +55,24 @@ from analytics.selectors.rooms import (
     room_occupancy,
 )
 from customers.roles import Role, role_of
-from meters.selectors import hostel_for_user, hostels_for_user, readings_latest_for_user, rooms_for_user
+from meters.selectors import (
+    hostel_for_user,
+    hostels_for_user,
+    meters_silent_for_user,
+    readings_latest_for_user,
+    rooms_for_user,
+)
 from predictions.detection.streaming import detection_backlog
 
 
 def _require_admin(request: HttpRequest) -> None:
     if role_of(request.user) is not Role.ADMIN:
         raise PermissionDenied("System health is for administrators.")
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if _require_role(request) is Role.WARDEN:
+        raise PermissionDenied("Transformer risk and customer segments are for facility managers and administrators.")
 
 
 def _require_role(request: HttpRequest) -> Role:
@@ -64,13 +82,27 @@ def _require_role(request: HttpRequest) -> Role:
     return role
 
 
+HOME_WINDOW = dt.timedelta(hours=6)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Every hostel the user may see, and the latest readings from them."""
+    """What needs attention first (open alerts by severity, rooms above expected, silent meters, today against a
+    usual day), then the hostels the user may see."""
     role = _require_role(request)
+    now = timezone.now()
+    silent_count, silent = meters_silent_for_user(user=request.user, now=now)
+    deviations = room_deviations_for_user(user=request.user, hostel_id=None, now=now, window=HOME_WINDOW)
     context = {
         "hostels": hostels_for_user(user=request.user),
-        "latest": readings_latest_for_user(user=request.user, limit=15),
+        "severities": open_alerts_by_severity_for_user(user=request.user),
+        "alert_queue": alert_queue_for_user(user=request.user, limit=5),
+        "above": rooms_above_expected(deviations)[:10],
+        "above_hours": int(HOME_WINDOW.total_seconds() // 3600),
+        "far_above_pct": round(100 * FAR_ABOVE_SHARE),
+        "silent_count": silent_count,
+        "silent": silent,
+        "today": today_against_usual_for_user(user=request.user, now=now),
         "role": role,
     }
     return render(request, "analytics/home.html", context)
@@ -83,6 +115,7 @@ def hostel_detail(request: HttpRequest, hostel_id: int) -> HttpResponse:
     hostel = hostel_for_user(user=request.user, hostel_id=hostel_id)
     if hostel is None:
         raise Http404("No such hostel.")
+    timezone.activate(hostel.site.tz)
     rooms = rooms_for_user(user=request.user, hostel_id=hostel.id)
     floors: dict[int, list] = {}
     for room in rooms:
@@ -94,11 +127,18 @@ def hostel_detail(request: HttpRequest, hostel_id: int) -> HttpResponse:
         "not_scanned": [d.number for d in deviations if d.why == Why.NOT_SCANNED],
         "no_readings": [d.number for d in deviations if d.why == Why.NO_READINGS],
         "above": rooms_above_expected(deviations),
+        "deviation_floors": _by_floor(deviations),
         "far_above_pct": round(100 * FAR_ABOVE_SHARE),
         "floors": sorted(floors.items()),
-        "latest": readings_latest_for_user(user=request.user, limit=10, hostel_id=hostel.id),
     }
     return render(request, "analytics/hostel_detail.html", context)
+
+
+def _by_floor(deviations: list[Any]) -> list[tuple[int, list[Any]]]:
+    floors: dict[int, list[Any]] = {}
+    for cell in deviations:
+        floors.setdefault(cell.floor, []).append(cell)
+    return sorted(floors.items(), reverse=True)  # the top floor first, as a building stands
 
 
 ROOM_MAX_DAYS = 31
@@ -122,6 +162,20 @@ def _room_window(request: HttpRequest, room: Any) -> tuple[DateRangeForm, DateRa
     )
 
 
+def _local_iso(moment: dt.datetime | None) -> str:
+    """A time in a CSV: ISO 8601 in the page's (the site's) local time, with its UTC offset."""
+    return "" if moment is None else timezone.localtime(moment).isoformat()
+
+
+def _round(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def _kwh(value: float | None) -> float | None:
+    """kWh as people read them: to the watt-hour, never 15 decimals."""
+    return _round(value, 3)
+
+
 def _bad_range(form: DateRangeForm) -> HttpResponse:
     """An export asked for a range that is not valid: say why, in plain text."""
     reasons = "; ".join(str(message) for messages in form.errors.values() for message in messages)
@@ -140,6 +194,7 @@ def _room_or_404(request: HttpRequest, room_id: int) -> Any:
 def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
     """One room: hourly kWh against its expected band with anomalies, occupancy, temperature, alert history."""
     room = _room_or_404(request, room_id)
+    timezone.activate(room.hostel.site.tz)  # the room's own site (the middleware deactivates it after)
     form, period, start, end = _room_window(request, room)
     meter = room_meter(room=room)
     points = room_hours(room=room, meter=meter, start=start, end=end)
@@ -153,7 +208,11 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
         "has_expected": has_expected,
         "profile_weeks": PROFILE_WEEKS,
         "hours_figure": (
-            figures.to_json(figures.room_hours_figure(points, anomalies, title=f"Room {room.number}, kWh per hour"))
+            figures.to_json(
+                figures.room_hours_figure(
+                    points, anomalies, title=f"Room {room.number}, kWh per hour", zone=room.hostel.site.tz
+                )
+            )
             if points
             else None
         ),
@@ -161,6 +220,7 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
         "occupancy": room_occupancy(room=room),
         "latest_temperature": next((p for p in reversed(points) if p.temperature_c is not None), None),
         "alerts": room_alerts_for_user(user=request.user, room=room),
+        "latest": readings_latest_for_user(user=request.user, limit=10, room_id=room.pk),
     }
     return render(request, "analytics/room_detail.html", context, status=form.status)
 
@@ -168,6 +228,7 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
 @login_required
 def room_hours_csv(request: HttpRequest, room_id: int) -> HttpResponse:
     room = _room_or_404(request, room_id)
+    timezone.activate(room.hostel.site.tz)
     form, _, start, end = _room_window(request, room)
     if form.status == 400:
         return _bad_range(form)
@@ -175,47 +236,74 @@ def room_hours_csv(request: HttpRequest, room_id: int) -> HttpResponse:
     return csv_response(
         filename=f"room_{room.number}_{start:%Y%m%d}_{end:%Y%m%d}.csv",
         actor=request.user,
-        header=["hour_utc", "kwh", "expected_kwh", "expected_low_kwh", "expected_high_kwh", "outdoor_c"],
-        rows=([p.hour.isoformat(), p.actual, p.expected, p.low, p.high, p.temperature_c] for p in points),
+        header=["hour", "kwh", "expected_kwh", "expected_low_kwh", "expected_high_kwh", "outdoor_c"],
+        rows=(
+            [
+                _local_iso(p.hour),
+                _kwh(p.actual),
+                _kwh(p.expected),
+                _kwh(p.low),
+                _kwh(p.high),
+                _round(p.temperature_c, 1),
+            ]
+            for p in points
+        ),
     )
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Site overview: energy and cost over a date range, grid health, hostels compared per occupied bed."""
-    _require_role(request)
+    """Energy and cost over a date range, grid health, the alert queue; managers and admins also compare hostels
+    and see transformer risk and segments, a warden sees their hostel against its own past."""
+    role = _require_role(request)
     form = DateRangeForm(request.GET or None)
     period = form.period()
     if not form.is_bound:
         form = DateRangeForm(initial={"start": period.start, "end": period.end})
     now = timezone.now()
+    zone = timezone.get_current_timezone()
     daily = daily_consumption_for_user(user=request.user, period=period)
     comparison = hostel_comparison_for_user(user=request.user, period=period, now=now)
     hourly = hourly_load_for_user(user=request.user, start=now - dt.timedelta(hours=48), end=now)
     subjects = forecast_subjects_for_user(user=request.user)
     subject = _forecast_subject(request, subjects)
     forecast = _forecast_points(request, subject, now)
+    grid = grid_health_for_user(user=request.user, now=now)
+    warden = role is Role.WARDEN
     context = {
+        "warden": warden,
+        "title": ", ".join(row.name for row in comparison) if warden and comparison else "Site overview",
+        "past": (
+            rooms_energy_past_for_user(user=request.user, hostel_id=comparison[0].id, period=period)
+            if warden and len(comparison) == 1
+            else []
+        ),
         "forecast_subjects": subjects,
         "forecast_subject": subject,
         "forecast_figure": (
-            figures.to_json(figures.forecast_band_figure(forecast, title=f"Forecast against actual: {subject.label}"))
+            figures.to_json(
+                figures.forecast_band_figure(forecast, title=f"Forecast against actual: {subject.label}", zone=zone)
+            )
             if subject and forecast
             else None
         ),
-        "risks": transformer_risk_rows_for_user(user=request.user),
-        "segments": segment_rows_for_user(user=request.user),
+        "risks": [] if warden else transformer_risk_rows_for_user(user=request.user),
+        "segments": [] if warden else segment_rows_for_user(user=request.user),
         "alert_queue": alert_queue_for_user(user=request.user),
         "form": form,
         "period": period,
-        "grid": grid_health_for_user(user=request.user, now=now),
-        "total_kwh": sum(row["kwh"] for row in daily),
+        "grid": grid,
+        "hour_so_far": hour_so_far(grid.hour, now),
+        "hour_end": grid.hour + dt.timedelta(hours=1) if grid.hour else None,
+        "reconciliation": reconcile(daily=daily, comparison=comparison),
         "total_cost": sum(row.cost for row in comparison),
         "currency": comparison[0].currency if comparison else "",
         "comparison": comparison,
         "daily_figure": figures.to_json(figures.daily_consumption_figure(daily)),
-        "hourly_figure": figures.to_json(figures.hourly_load_figure(hourly)),
-        "comparison_figure": figures.to_json(figures.hostel_comparison_figure(comparison)),
+        "hourly_figure": figures.to_json(figures.hourly_load_figure(hourly, now=now, zone=zone)),
+        "comparison_figure": figures.to_json(figures.hostel_comparison_figure(comparison))
+        if len(comparison) > 1
+        else None,
     }
     return render(request, "analytics/dashboard.html", context, status=form.status)
 
@@ -249,11 +337,11 @@ def dashboard_forecast_csv(request: HttpRequest) -> HttpResponse:
     return csv_response(
         filename=f"forecast_{subject.key if subject else 'none'}.csv",
         actor=request.user,
-        header=["subject", "hour_utc", "forecast_kwh", "lower_kwh", "upper_kwh", "actual_kwh"],
+        header=["subject", "hour", "forecast_kwh", "lower_kwh", "upper_kwh", "actual_kwh"],
         rows=(
             [
                 subject.label if subject else "",
-                p.target.isoformat(),
+                _local_iso(p.target),
                 round(p.yhat, 3),
                 round(p.lower, 3),
                 round(p.upper, 3),
@@ -266,13 +354,13 @@ def dashboard_forecast_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_risks_csv(request: HttpRequest) -> HttpResponse:
-    _require_role(request)
+    _require_manager(request)
     return csv_response(
         filename="transformer_risk.csv",
         actor=request.user,
         header=["transformer", "name", "probability", "computed_at", "top_factors"],
         rows=(
-            [r.code, r.name, round(r.probability, 4), r.computed_at.isoformat(), "; ".join(r.factors)]
+            [r.code, r.name, round(r.probability, 4), _local_iso(r.computed_at), "; ".join(r.factors)]
             for r in transformer_risk_rows_for_user(user=request.user)
         ),
     )
@@ -280,7 +368,7 @@ def dashboard_risks_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_segments_csv(request: HttpRequest) -> HttpResponse:
-    _require_role(request)
+    _require_manager(request)
     return csv_response(
         filename="segments.csv",
         actor=request.user,
@@ -313,7 +401,7 @@ def dashboard_alerts_csv(request: HttpRequest) -> HttpResponse:
                 a.title,
                 a.hostel.name if a.hostel else "",
                 a.room.number if a.room else "",
-                a.last_seen_at.isoformat(),
+                _local_iso(a.last_seen_at),
                 a.occurrences,
             ]
             for a in alert_queue_for_user(user=request.user, limit=1000)
@@ -351,9 +439,9 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
                 r.currency,
                 r.occupied_beds,
                 r.beds,
-                r.kwh_per_occupied_bed_day,
-                None if r.kwh_weather_normalized is None else round(r.kwh_weather_normalized, 3),
-                r.kwh_per_occupied_bed_day_weather,
+                _kwh(r.kwh_per_occupied_bed_day),
+                _kwh(r.kwh_weather_normalized),
+                _kwh(r.kwh_per_occupied_bed_day_weather),
             ]
             for r in rows
         ),
@@ -395,7 +483,7 @@ def system_freshness_csv(request: HttpRequest) -> HttpResponse:
                 r.hostel,
                 r.room,
                 r.interval_minutes,
-                r.last_reading_at.isoformat() if r.last_reading_at else "",
+                _local_iso(r.last_reading_at),
                 r.stale,
             ]
             for r in rows

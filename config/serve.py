@@ -2,7 +2,7 @@
 
 `python -m config.serve` is what `make run` calls: one uvicorn process, because the embedded mode's
 Celery threads and in-memory broker and channel layer live in it. With REDIS_URL set it serves only
-the web process; the worker and beat run as their own processes (see README). Production serves with
+the web process; the worker and beat run as their own processes (see docs/operations.md). Production serves with
 gunicorn instead (docker-compose.yml, gunicorn.conf.py). With REPLAY=1 (the
 `make run` default, development only) a thread keeps the simulated campus delivering readings.
 """

@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: turns a sign-in refused for a lockout into its answer (customers/auth.py).
     "axes.middleware.AxesMiddleware",
+    # Pages and exports in the site's local time (the API stays UTC): analytics/middleware.py.
+    "analytics.middleware.SiteTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -129,6 +131,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "customers.context_processors.role",
@@ -327,7 +330,7 @@ FIRST_RUN = env_bool("FIRST_RUN", True)
 # the `detection` throttle below.
 DETECTION_RUNS_QUEUED_MAX = env_int("DETECTION_RUNS_QUEUED_MAX", 3, minimum=1, maximum=1000)
 
-# API tokens are JWTs (access + rotating refresh); see the README's API section for why.
+# API tokens are JWTs (access + rotating refresh); see docs/operations.md (The API) for why.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its `WWW-Authenticate: Bearer` makes anonymous calls a 401, not a 403.
@@ -375,7 +378,10 @@ SIMPLE_JWT = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wattwatch API",
-    "DESCRIPTION": "Electricity of student hostels and campus estates: meters, readings, alerts, forecasts.",
+    "DESCRIPTION": (
+        "Electricity of student hostels and campus estates: meters, readings, alerts, forecasts. "
+        "Times are ISO 8601 in UTC. [← Back to Wattwatch](/) · [ReDoc](/api/redoc/) · [Schema](/api/schema/)"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and Redoc assets are served from our own static files, not a CDN.
@@ -407,6 +413,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "customers.api.schema.add_error_responses",
+        "customers.api.schema.group_by_tag",
     ],
 }
 

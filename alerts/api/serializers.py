@@ -15,15 +15,15 @@ from meters.models import Hostel, Meter, Room
 ALERT_EXAMPLE = {
     "id": 42,
     "kind": "anomaly",
-    "title": "Room A-101 used 3.2 times its usual night energy",
+    "title": "Room A-107 used 3.2 times its usual night energy",
     "explanation": "4.1 kWh between 00:00 and 06:00; expected 1.3 kWh for 4 occupants at 6 °C.",
     "severity": "high",
     "status": "open",
     "hostel": 1,
     "hostel_name": "Hostel A",
     "room": 7,
-    "room_number": "A-101",
-    "meter": 9,
+    "room_number": "107",
+    "meter": 8,
     "score": 0.87,
     "excess_cost": "2.40",
     "occurrences": 3,
@@ -151,7 +151,7 @@ class AssignSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "Manual alert for a room",
-            value={"kind": "manual", "title": "Smell of burning in A-101", "room": 7, "dedupe_key": "manual:a101"},
+            value={"kind": "manual", "title": "Smell of burning in A-107", "room": 7, "dedupe_key": "manual:a107"},
             request_only=True,
         )
     ]

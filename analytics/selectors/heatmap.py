@@ -62,12 +62,27 @@ class RoomDeviation:
     alert: RoomAlert | None = None
     why: Why | None = None
     reason: str = ""
+    hostel: str = ""
 
     @property
     def deviation_pct(self) -> float | None:
         if self.actual_kwh is None or not self.expected_kwh:
             return None
         return 100.0 * (self.actual_kwh - self.expected_kwh) / self.expected_kwh
+
+    @property
+    def band(self) -> str:
+        """A colour band for the phone's tappable grid: far-high, high, near, low, far-low, or none (grey)."""
+        deviation = self.deviation_pct
+        if deviation is None:
+            return "none"
+        if deviation >= 100.0 * FAR_ABOVE_SHARE:
+            return "far-high"
+        if deviation >= 15.0:
+            return "high"
+        if deviation > -15.0:
+            return "near"
+        return "low" if deviation > -50.0 else "far-low"
 
     @property
     def far_above(self) -> bool:
@@ -122,17 +137,23 @@ def _why_not(*, scan: _Scan, policy: MeterBaseline | None, muted_kinds: set[str]
     return Why.NOT_FLAGGED, "Scanned: no stretch of readings stood out for long enough to raise an alert."
 
 
-def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | None = None) -> list[RoomDeviation]:
-    """Each visible room of a hostel: its last 24 h against the detector's expected, with its alert or why none."""
+def room_deviations_for_user(
+    *, user: Any, hostel_id: int | None, now: dt.datetime | None = None, window: dt.timedelta = WINDOW
+) -> list[RoomDeviation]:
+    """Each visible room of a hostel (of every hostel the user may see with None): its last `window` of
+    complete hours against the detector's expected, with its alert or why none. The queries do not grow
+    with the number of hostels."""
     now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
-    since = now - WINDOW
+    since = now - window
+    window_hours = int(window.total_seconds() // 3600)
+    min_hours = max(1, window_hours * MIN_SCANNED_HOURS // 24)
+    visible = Room.objects.visible_to(user)
+    if hostel_id is not None:
+        visible = visible.filter(hostel_id=hostel_id)
     rooms = list(
-        Room.objects.visible_to(user)
-        .filter(hostel_id=hostel_id)
-        .order_by("floor", "number")
-        .values_list("pk", "number", "floor")
+        visible.order_by("hostel__name", "floor", "number").values_list("pk", "number", "floor", "hostel__name")
     )
-    room_ids = [pk for pk, _, _ in rooms]
+    room_ids = [pk for pk, _, _, _ in rooms]
     meters = list(
         Meter.objects.filter(room_id__in=room_ids, kind=Meter.Kind.ROOM)
         .order_by("room_id", "pk")
@@ -174,17 +195,20 @@ def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | No
             label = Alert.Status(status).label.lower()
             alerts[room_id] = RoomAlert(pk, title, label, reverse("alert-detail", args=[pk]))
     cells = []
-    for pk, number, floor in rooms:
+    for pk, number, floor, hostel_name in rooms:
         scan = scans.get(pk)
         alert = alerts.get(pk)
         why: Why | None = None
         reason = ""
-        if scan is None or scan.hours < MIN_SCANNED_HOURS:
+        if scan is None or scan.hours < min_hours:
             if pk in reporting:
                 seen = f"only {scan.hours} of" if scan else "none of"
-                why, reason = Why.NOT_SCANNED, f"Not yet scanned: detection has seen {seen} the last 24 hours."
+                why, reason = (
+                    Why.NOT_SCANNED,
+                    f"Not yet scanned: detection has seen {seen} the last {window_hours} hours.",
+                )
             else:
-                why, reason = Why.NO_READINGS, "No readings in the last 24 hours."
+                why, reason = Why.NO_READINGS, f"No readings in the last {window_hours} hours."
             scan = None
         if alert is not None:
             why, reason = Why.ALERT, f"Alert #{alert.id} ({alert.status}): {alert.title}"
@@ -199,6 +223,7 @@ def room_deviations_for_user(*, user: Any, hostel_id: int, now: dt.datetime | No
                 alert=alert,
                 why=why,
                 reason=reason,
+                hostel=hostel_name,
             )
         )
     # Only a room far above expected with no alert needs the detector's reasons: read them for those alone.

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from alerts.models import Alert
+from alerts.models import Alert, Severity
 from alerts.selectors import alerts_for_user
 from customers.models import Customer, Transformer
 from meters.models import Hostel
@@ -153,3 +153,23 @@ def alert_queue_for_user(*, user: Any, limit: int = 15) -> list[Alert]:
     alerts = alerts_for_user(user=user).filter(status=Alert.Status.OPEN).order_by("-last_seen_at", "-id")
     rows = list(alerts[:limit])
     return sorted(rows, key=lambda a: (-a.severity_rank, -a.last_seen_at.timestamp()))
+
+
+@dataclass(frozen=True)
+class SeverityCount:
+    severity: str
+    label: str
+    count: int
+
+
+def open_alerts_by_severity_for_user(*, user: Any) -> list[SeverityCount]:
+    """Alerts needing attention (open, acknowledged or snoozed) the user may see, per severity, most severe first."""
+    counts = dict(
+        alerts_for_user(user=user)
+        .filter(status__in=Alert.ACTIVE)
+        .values("severity")
+        .annotate(n=Count("id"))
+        .values_list("severity", "n")
+        .order_by()
+    )
+    return [SeverityCount(value, label, int(counts.get(value, 0))) for value, label in reversed(Severity.choices)]

@@ -230,3 +230,117 @@ def _overview(*, user: Any, period: DateRange, now: dt.datetime | None) -> dict[
         "grid": asdict(grid),
         "daily": daily,
     }
+
+
+def hour_so_far(hour: dt.datetime | None, now: dt.datetime) -> int | None:
+    """Minutes of `hour` gone by when it has not ended yet (a partial figure), None for a complete hour."""
+    if hour is None or hour + dt.timedelta(hours=1) <= now:
+        return None
+    return max(0, int((now - hour).total_seconds() // 60))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The site total against the sum of the hostels' rooms: the difference is what mains measure beyond
+    the rooms (corridors, kitchens, laundries, lighting, losses) and meters outside any hostel."""
+
+    site_kwh: float
+    rooms_kwh: float
+
+    @property
+    def common_kwh(self) -> float:
+        return self.site_kwh - self.rooms_kwh
+
+
+def reconcile(*, daily: list[dict[str, Any]], comparison: list[HostelComparison]) -> Reconciliation:
+    return Reconciliation(
+        site_kwh=float(sum(row["kwh"] or 0.0 for row in daily)),
+        rooms_kwh=float(sum(row.kwh for row in comparison)),
+    )
+
+
+@dataclass(frozen=True)
+class TodayAgainstUsual:
+    """Energy since local midnight (complete hours) against the mean of the same hours of the same weekday."""
+
+    since: dt.datetime
+    until: dt.datetime
+    kwh: float | None
+    usual_kwh: float | None
+    weeks: int
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.kwh is None or not self.usual_kwh:
+            return None
+        return 100.0 * (self.kwh - self.usual_kwh) / self.usual_kwh
+
+
+USUAL_WEEKS = 4
+
+
+def today_against_usual_for_user(*, user: Any, now: dt.datetime | None = None) -> TodayAgainstUsual:
+    """Today's use so far (whole hours since local midnight, in the active time zone) against a usual day: the
+    same hours of the same weekday in the previous USUAL_WEEKS weeks, averaged over the weeks that have data."""
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    local_now = now.astimezone(zone)
+    until = local_now.replace(minute=0, second=0, microsecond=0)
+    midnight = dt.datetime.combine(local_now.date(), dt.time.min, tzinfo=zone)
+    windows = [(midnight.astimezone(dt.UTC), until.astimezone(dt.UTC))]
+    for weeks in range(1, USUAL_WEEKS + 1):
+        day = local_now.date() - dt.timedelta(weeks=weeks)
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(day, until.time(), tzinfo=zone)
+        windows.append((start.astimezone(dt.UTC), end.astimezone(dt.UTC)))
+    meters = _energy_meters(user).values("id")
+    earliest = min(start for start, _ in windows)
+    hours = HourlyRollup.objects.filter(meter_id__in=meters, hour__gte=earliest, hour__lt=windows[0][1])
+    totals: list[float | None] = [None] * len(windows)
+    for hour, kwh in hours.values("hour").annotate(total=Sum("kwh")).values_list("hour", "total").order_by():
+        for i, (start, end) in enumerate(windows):
+            if start <= hour < end:
+                totals[i] = (totals[i] or 0.0) + float(kwh)
+    past = [value for value in totals[1:] if value is not None]
+    return TodayAgainstUsual(
+        since=midnight,
+        until=until,
+        kwh=totals[0] if until > midnight else None,
+        usual_kwh=sum(past) / len(past) if past else None,
+        weeks=len(past),
+    )
+
+
+@dataclass(frozen=True)
+class PastPeriod:
+    label: str
+    start: dt.date
+    end: dt.date
+    kwh: float
+
+    @property
+    def kwh_per_day(self) -> float:
+        return self.kwh / ((self.end - self.start).days + 1)
+
+
+def rooms_energy_past_for_user(*, user: Any, hostel_id: int, period: DateRange) -> list[PastPeriod]:
+    """A hostel against its own past: its rooms' kWh in the period, the period before it and a year before."""
+    year = dt.timedelta(days=364)  # whole weeks: the same weekdays a year ago
+    length = dt.timedelta(days=period.days)
+    spans = [
+        ("This period", period.start, period.end),
+        ("The period before", period.start - length, period.end - length),
+        ("A year before", period.start - year, period.end - year),
+    ]
+    rollups = DailyRollup.objects.filter(
+        meter__in=Meter.objects.visible_to(user).filter(hostel_id=hostel_id, kind=Meter.Kind.ROOM),
+        day__gte=min(start for _, start, _ in spans),
+        day__lte=period.end,
+    )
+    by_day = dict(rollups.values("day").annotate(total=Sum("kwh")).values_list("day", "total").order_by())
+    result = []
+    for name, start, end in spans:
+        days = [value for day, value in by_day.items() if start <= day <= end]
+        if days:
+            result.append(PastPeriod(name, start, end, float(sum(days))))
+    return result

@@ -118,23 +118,26 @@ def test_manager_sees_site_forecast_band_risks_segments_and_queue(outputs: None,
     assert "Room B-101 drawing" in body
     assert "/alerts/" in body
     forecast_csv = client.get(reverse("dashboard-forecast-csv")).content.decode().splitlines()
-    assert forecast_csv[0].startswith("subject,hour_utc,forecast_kwh,lower_kwh,upper_kwh")
+    assert forecast_csv[0].startswith("subject,hour,forecast_kwh,lower_kwh,upper_kwh")
     assert len(forecast_csv) == 7
     segments_csv = client.get(reverse("dashboard-segments-csv")).content.decode()
     assert "'=cmd" in segments_csv  # formula neutralised
 
 
 @pytest.mark.django_db
-def test_warden_sees_only_their_hostel_forecast_risk_and_alerts(outputs: None, campus: Any, warden_b: Any) -> None:
+def test_warden_sees_only_their_hostel_forecast_and_alerts_not_risk_or_segments(
+    outputs: None, campus: Any, warden_b: Any
+) -> None:
     client = client_for(warden_b)
     with CaptureQueriesContext(connection) as queries:
         body = client.get(reverse("dashboard")).content.decode()
     assert len(queries) <= 22
     assert "Whole site" not in body
     assert "Forecast against actual: Hostel B" in body
-    assert "TX-B" in body
+    # Transformer risk and customer segments are for managers and admins: not on a warden's dashboard.
+    assert "TX-B" not in body
     assert "TX-A" not in body
-    assert "Early birds" in body
+    assert "Early birds" not in body
     assert "Night owls" not in body
     assert "Room B-101 drawing" in body
     assert "Room A-101" not in body
@@ -144,7 +147,8 @@ def test_warden_sees_only_their_hostel_forecast_risk_and_alerts(outputs: None, c
     assert "Forecast against actual: Hostel B" in body
     export = client.get(reverse("dashboard-forecast-csv"), {"forecast": f"hostel-{campus.hostel_a.pk}"})
     assert "Hostel A" not in export.content.decode()
-    assert "TX-A" not in client.get(reverse("dashboard-risks-csv")).content.decode()
+    assert client.get(reverse("dashboard-risks-csv")).status_code == 403
+    assert client.get(reverse("dashboard-segments-csv")).status_code == 403
     alerts_csv = client.get(reverse("dashboard-alerts-csv")).content.decode()
     assert "B-101" in alerts_csv
     assert "A-101" not in alerts_csv

@@ -75,7 +75,7 @@ def test_warden_room_detail_shows_band_anomaly_occupancy_and_own_alerts(
     assert "A-101 double" in body
     assert "B-101 odd" not in body
     export = client.get(reverse("room-hours-csv", args=[campus.room_a.pk])).content.decode().splitlines()
-    assert export[0] == "hour_utc,kwh,expected_kwh,expected_low_kwh,expected_high_kwh,outdoor_c"
+    assert export[0] == "hour,kwh,expected_kwh,expected_low_kwh,expected_high_kwh,outdoor_c"
     last_full = [line for line in export[1:] if re.match(r"^[^,]+,1\.0,0\.5,0\.5,0\.5,", line)]
     assert len(last_full) >= 20
 

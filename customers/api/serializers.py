@@ -15,9 +15,9 @@ from customers.models import Customer, Tariff, TariffBand, Transformer, Transfor
         OpenApiExample(
             "A room account",
             value={
-                "id": 12,
-                "account_code": "ACC-00012",
-                "name": "Room A-101",
+                "id": 8,
+                "account_code": "R-A107",
+                "name": "Hostel A room 107",
                 "kind": "hostel_room",
                 "tariff": 1,
                 "tariff_name": "Student flat",

@@ -78,15 +78,16 @@ def batch_structure_errors(data: object) -> dict[str, object] | None:
 
 # --- The estate: sites, hostels, rooms, meters, weather, occupancy, and time series. ---
 
+# Examples are the demo campus's own rows (`make run`): room 7 is A-107, measured by meter 8, RM-A107.
 SITE_EXAMPLE = {
     "id": 1,
-    "code": "north",
-    "name": "North Campus",
-    "timezone": "Africa/Nairobi",
-    "latitude": -1.28,
-    "longitude": 36.82,
-    "currency": "KES",
-    "hostels": 4,
+    "code": "sim",
+    "name": "Simulated Campus (Madrid)",
+    "timezone": "Europe/Madrid",
+    "latitude": 40.45,
+    "longitude": -3.73,
+    "currency": "EUR",
+    "hostels": 3,
 }
 
 
@@ -105,15 +106,15 @@ class SiteSerializer(serializers.ModelSerializer):
         OpenApiExample(
             "A hostel",
             value={
-                "id": 3,
+                "id": 1,
                 "code": "A",
                 "name": "Hostel A",
                 "site": 1,
-                "site_name": "North Campus",
+                "site_name": "Simulated Campus (Madrid)",
                 "floors": 4,
-                "timezone": "Africa/Nairobi",
-                "rooms": 120,
-                "beds": 480,
+                "timezone": "Europe/Madrid",
+                "rooms": 40,
+                "beds": 126,
             },
             response_only=True,
         )
@@ -137,13 +138,13 @@ class HostelSerializer(serializers.ModelSerializer):
             "A four-bed room",
             value={
                 "id": 7,
-                "number": "A-101",
-                "hostel": 3,
+                "number": "107",
+                "hostel": 1,
                 "hostel_name": "Hostel A",
-                "floor": 1,
+                "floor": 0,
                 "bed_type": 4,
                 "capacity": 4,
-                "customer": 12,
+                "customer": 8,
             },
             response_only=True,
         )
@@ -163,22 +164,22 @@ class RoomSerializer(serializers.ModelSerializer):
         OpenApiExample(
             "A room meter",
             value={
-                "id": 9,
-                "serial": "RM-A-101",
+                "id": 8,
+                "serial": "RM-A107",
                 "kind": "room",
                 "status": "active",
-                "hostel": 3,
+                "hostel": 1,
                 "room": 7,
-                "room_number": "A-101",
-                "customer": 12,
-                "transformer": 2,
+                "room_number": "107",
+                "customer": 8,
+                "transformer": 1,
                 "interval_minutes": 15,
                 "register": "interval",
-                "rated_kw": 7.0,
+                "rated_kw": 10.0,
                 "nominal_voltage": 230.0,
-                "installed_at": "2024-01-01T00:00:00Z",
+                "installed_at": "2024-02-01T22:00:00Z",
                 "removed_at": None,
-                "last_reading_at": "2025-01-14T05:45:00Z",
+                "last_reading_at": "2026-12-06T07:45:00Z",
             },
             response_only=True,
         )
@@ -231,7 +232,7 @@ class WeatherSerializer(serializers.ModelSerializer):
     examples=[
         OpenApiExample(
             "Three students from September",
-            value={"room": 7, "start": "2025-09-01T00:00:00+03:00", "end": None, "occupants": 3},
+            value={"room": 7, "start": "2026-09-01T00:00:00+02:00", "end": None, "occupants": 3},
             request_only=True,
         ),
         OpenApiExample(
@@ -239,7 +240,7 @@ class WeatherSerializer(serializers.ModelSerializer):
             value={
                 "id": 51,
                 "room": 7,
-                "start": "2025-09-01T00:00:00+03:00",
+                "start": "2026-09-01T00:00:00+02:00",
                 "end": None,
                 "occupants": 3,
                 "source": "manual",
@@ -291,7 +292,7 @@ class SeriesQuerySerializer(serializers.Serializer):
         OpenApiExample(
             "An hourly point",
             value={
-                "meter": 9,
+                "meter": 8,
                 "start": "2025-01-14T05:00:00Z",
                 "end": "2025-01-14T06:00:00Z",
                 "kwh": 0.42,

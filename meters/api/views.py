@@ -35,8 +35,8 @@ class CanPostReadings(permissions.BasePermission):
 
 
 _EXAMPLE_IN = [
-    {"meter": "RM-A-101", "timestamp": "2025-01-01T00:00:00Z", "kwh": 0.31, "voltage": 231.2, "power_factor": 0.96},
-    {"meter": "RM-A-101", "timestamp": "2025-01-01T00:15:00+00:00", "kwh": 0.28},
+    {"meter": "RM-A107", "timestamp": "2025-01-01T00:00:00Z", "kwh": 0.31, "voltage": 231.2, "power_factor": 0.96},
+    {"meter": "RM-A107", "timestamp": "2025-01-01T00:15:00+00:00", "kwh": 0.28},
 ]
 _EXAMPLE_OUT = {
     "accepted": 1,
@@ -44,7 +44,7 @@ _EXAMPLE_OUT = {
     "unchanged": 0,
     "rejected": 1,
     "duplicates": 0,
-    "rejections": [{"index": 1, "meter": "RM-A-101", "reason": "negative energy"}],
+    "rejections": [{"index": 1, "meter": "RM-A107", "reason": "negative energy"}],
 }
 
 

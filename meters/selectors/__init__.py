@@ -23,8 +23,10 @@ from meters.selectors.estate import (
     hostel_rooms_total,
     hostels_for_user,
     meter_gaps_for_user,
+    meters_silent_for_user,
     readings_latest_for_user,
     rooms_for_user,
+    zone_for_user,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "meter_for_user",
     "meter_gaps_for_user",
     "meters_queryset_for_user",
+    "meters_silent_for_user",
     "occupancy_queryset_for_user",
     "readings_latest_for_user",
     "readings_series",
@@ -50,4 +53,5 @@ __all__ = [
     "series_page_rows",
     "sites_queryset_for_user",
     "weather_queryset_for_user",
+    "zone_for_user",
 ]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Q, Sum
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from meters.ingest.gaps import gaps_find
 from meters.ingest.types import Gap
-from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Reading, Room
+from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Reading, Room, Site
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,18 @@ def hostels_for_user(*, user: Any, now: dt.datetime | None = None) -> list[Hoste
     return summaries
 
 
+def zone_for_user(*, user: Any) -> ZoneInfo:
+    """The time zone people read times in: that of the sites the user may see when they share one (every demo
+    and most estates), else the project's own (`TIME_ZONE`), which pages then name."""
+    zones = list(
+        Site.objects.filter(hostels__in=Hostel.objects.visible_to(user))
+        .values_list("timezone", flat=True)
+        .distinct()
+        .order_by()[:2]
+    )
+    return ZoneInfo(zones[0]) if len(zones) == 1 else ZoneInfo(settings.TIME_ZONE)
+
+
 def hostel_for_user(*, user: Any, hostel_id: int) -> Hostel | None:
     return Hostel.objects.visible_to(user).select_related("site").filter(pk=hostel_id).first()
 
@@ -139,11 +153,15 @@ def rooms_for_user(*, user: Any, hostel_id: int, now: dt.datetime | None = None)
     return rows
 
 
-def readings_latest_for_user(*, user: Any, limit: int = 20, hostel_id: int | None = None) -> list[Reading]:
-    """The most recent readings the user may see, newest first."""
+def readings_latest_for_user(
+    *, user: Any, limit: int = 20, hostel_id: int | None = None, room_id: int | None = None
+) -> list[Reading]:
+    """The most recent readings the user may see (of one hostel or one room), newest first."""
     readings = Reading.objects.visible_to(user).select_related("meter", "meter__room__hostel", "meter__hostel")
     if hostel_id is not None:
         readings = readings.filter(meter__hostel_id=hostel_id)
+    if room_id is not None:
+        readings = readings.filter(meter__room_id=room_id)
     return list(readings.order_by("-timestamp", "meter_id")[:limit])
 
 
@@ -204,3 +222,22 @@ def meter_gaps_for_user(*, user: Any, meter_id: int, start: dt.datetime, end: dt
     if meter is None:
         return None
     return gaps_find(meter_id=meter.id, start=start, end=end, step=dt.timedelta(minutes=meter.interval_minutes))
+
+
+def meters_silent_for_user(*, user: Any, now: dt.datetime | None = None, limit: int = 5) -> tuple[int, list[Meter]]:
+    """Active meters the user may see that have sent nothing for three of their intervals (or ever): how many,
+    and the longest silent first."""
+    now = now or timezone.now()
+    meters = (
+        Meter.objects.visible_to(user)
+        .filter(removed_at__isnull=True, status=Meter.Status.ACTIVE)
+        .exclude(kind=Meter.Kind.VIRTUAL)
+        .select_related("room", "hostel")
+    )
+    silent = [
+        meter
+        for meter in meters.order_by(F("last_reading_at").asc(nulls_first=True), "serial")
+        if meter.last_reading_at is None
+        or now - meter.last_reading_at > dt.timedelta(minutes=3 * meter.interval_minutes)
+    ]
+    return len(silent), silent[:limit]

@@ -163,9 +163,9 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "Night usage in a room",
             value={
                 "id": 311,
-                "meter": 9,
-                "meter_serial": "RM-A-101",
-                "hostel": 3,
+                "meter": 8,
+                "meter_serial": "RM-A107",
+                "hostel": 1,
                 "room": 7,
                 "kind": "night_usage",
                 "start": "2025-01-14T00:15:00Z",

@@ -81,7 +81,7 @@ def test_plotly_labels_built_from_admin_set_names_are_escaped() -> None:
     text = json.dumps(figure.to_plotly_json(), default=str)
     assert "<a href" not in text
     assert "&lt;a href" in text
-    hours = figures.room_hours_figure([], [], title=f"Room {HOSTILE_NAME}")
+    hours = figures.room_hours_figure([], [], title=f"Room {HOSTILE_NAME}", zone=dt.UTC)
     assert "<a href" not in json.dumps(hours.to_plotly_json(), default=str)
 
 
