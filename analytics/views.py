@@ -16,6 +16,7 @@ from analytics.exports import csv_response
 from analytics.forms import DateRangeForm
 from analytics.selectors import (
     DateRange,
+    carbon_kg_for_user,
     daily_consumption_for_user,
     grid_health_for_user,
     health_checks,
@@ -211,6 +212,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "grid": grid_health_for_user(user=request.user, now=now),
         "total_kwh": sum(row["kwh"] for row in daily),
         "total_cost": sum(row.cost for row in comparison),
+        "total_carbon_kg": carbon_kg_for_user(user=request.user, period=period),
         "currency": comparison[0].currency if comparison else "",
         "comparison": comparison,
         "daily_figure": figures.to_json(figures.daily_consumption_figure(daily)),
@@ -342,6 +344,7 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
             "kwh_per_occupied_bed_day",
             "kwh_weather_normalized",
             "kwh_per_occupied_bed_day_weather_normalized",
+            "kg_co2",
         ],
         rows=(
             [
@@ -354,6 +357,7 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
                 r.kwh_per_occupied_bed_day,
                 None if r.kwh_weather_normalized is None else round(r.kwh_weather_normalized, 3),
                 r.kwh_per_occupied_bed_day_weather,
+                None if r.carbon_kg is None else round(r.carbon_kg, 3),
             ]
             for r in rows
         ),

@@ -89,13 +89,19 @@ def savings_inputs_for_meter(*, serial: str) -> SavingsInputs:
 
 
 def _load_for(meter_ids: list[int], label: str) -> pd.Series:
+    """Hourly kWh summed over the meters: from rollups, or (none yet, e.g. right after a bulk import) from
+    each meter's readings, an hour counting only when every meter has it."""
     if not meter_ids:
         raise SavingsError(f"{label} has no meters")
     span = HourlyRollup.objects.filter(meter_id__in=meter_ids).order_by("hour").values_list("hour", flat=True)
     first, last = span.first(), span.last()
-    if first is None or last is None:
-        raise SavingsError(f"{label} has no hourly rollups")
-    return rollup_sum(meter_ids=meter_ids, start=first, end=last + dt.timedelta(hours=1))
+    if first is not None and last is not None:
+        return rollup_sum(meter_ids=meter_ids, start=first, end=last + dt.timedelta(hours=1))
+    series = [meter_hourly(meter=meter) for meter in Meter.objects.filter(pk__in=meter_ids)]
+    series = [s for s in series if not s.empty]
+    if not series:
+        raise SavingsError(f"{label} has no readings")
+    return pd.concat(series, axis=1).sum(axis=1, min_count=len(meter_ids)).astype(float)
 
 
 def savings_inputs_for_hostel(*, hostel_id: int) -> SavingsInputs:

@@ -100,7 +100,7 @@ class SavingsResult:
             "fraction_low": round(self.fraction_low, 5),
             "fraction_high": round(self.fraction_high, 5),
             "baseline_cv_rmse": round(self.baseline_cv_rmse, 5),
-            "baseline_nmbe": round(self.baseline_nmbe, 6),
+            "baseline_nmbe": round(self.baseline_nmbe, 6) + 0.0,
             "baseline_r2": round(self.baseline_r2, 4),
             "heating_balance_c": self.heating_balance_c,
             "cooling_balance_c": self.cooling_balance_c,
