@@ -122,6 +122,7 @@ class Incident(models.Model):
         VOLTAGE_SWELL = "voltage_swell", "Voltage swell"
         LOW_POWER_FACTOR = "low_power_factor", "Low power factor"
         MAIN_IMBALANCE = "main_imbalance", "Main meter above the sum of its rooms"
+        INTERVENTION = "intervention", "Intervention (load cut by a known share)"
 
     class Source(models.TextChoices):
         SIMULATOR = "simulator", "Simulator"
