@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -68,8 +69,8 @@ class InterventionViewSet(ReadOnlyViewSet):
         data = dict(InterventionSerializer(intervention).data)
         data["daily"] = (
             [
-                {"day": day.date(), **{k: round(float(v), 3) for k, v in row.items()}}
-                for day, row in result.daily.iterrows()
+                {"day": day.date(), **{str(k): round(float(v), 3) for k, v in row.items()}}
+                for day, row in zip(pd.DatetimeIndex(result.daily.index), result.daily.to_dict("records"), strict=True)
             ]
             if result
             else []

@@ -284,14 +284,15 @@ def savings_measure(
         raise SavingsError(f"--until {until} is after the last day with data of {inputs.label} ({last})")
     start = intervention - dt.timedelta(days=baseline_days)
     usable = with_data.dropna(subset=["temp"]) if inputs.temperature is not None else with_data
-    before = usable[(usable.index.date >= start) & (usable.index.date < intervention)]
+    dates = np.asarray(pd.DatetimeIndex(usable.index).date)
+    before = usable[(dates >= start) & (dates < intervention)]
     if len(before) < MIN_BASELINE_DAYS:
         raise SavingsError(
             f"too little baseline data for {inputs.label}: {len(before)} days with readings"
             f"{' and weather' if inputs.temperature is not None else ''} from {start} to "
             f"{intervention - dt.timedelta(days=1)}; at least {MIN_BASELINE_DAYS} are needed"
         )
-    after = usable[(usable.index.date >= intervention) & (usable.index.date <= until)]
+    after = usable[(dates >= intervention) & (dates <= until)]
     if after.empty:
         raise SavingsError(f"no days with readings for {inputs.label} from {intervention} to {until}")
     if inputs.occupancy is not None and after["occupancy"].isna().any():

@@ -28,11 +28,13 @@ def savings_inputs_for(
 
 
 def intervention_inputs(intervention: Intervention) -> SavingsInputs:
-    if intervention.meter_id:
+    if intervention.meter is not None:
         return savings_inputs_for(meter=intervention.meter.serial)
-    if intervention.hostel_id:
+    if intervention.hostel_id is not None:
         return savings_inputs_for(hostel=intervention.hostel_id)
-    return savings_inputs_for(site=intervention.site.code)
+    if intervention.site is not None:
+        return savings_inputs_for(site=intervention.site.code)
+    raise SavingsError(f"intervention {intervention.pk} names no meter, hostel or site")
 
 
 def intervention_create(

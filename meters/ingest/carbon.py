@@ -80,7 +80,10 @@ def carbon_import_file(*, path: Path, site: Site, timezone_name: str | None = No
     hourly = values[good].groupby(stamps[good].dt.floor("h")).mean()
     with transaction.atomic():
         CarbonIntensity.objects.bulk_create(
-            [CarbonIntensity(site=site, timestamp=at.to_pydatetime(), kg_per_kwh=float(v)) for at, v in hourly.items()],
+            [
+                CarbonIntensity(site=site, timestamp=pd.Timestamp(at).to_pydatetime(), kg_per_kwh=float(v))
+                for at, v in hourly.items()
+            ],
             update_conflicts=True,
             unique_fields=["site", "timestamp"],
             update_fields=["kg_per_kwh"],
