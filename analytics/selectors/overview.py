@@ -156,7 +156,10 @@ def hostel_comparison_for_user(
         .values_list("room__hostel_id", "n")
     )
     carbon = carbon_kg_by_hostel(
-        meters=Meter.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM), start=period.start, end=period.end
+        meters=Meter.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
+        start=period.start,
+        end=period.end,
+        zones={hostel.site_id: hostel.site.timezone for hostel in hostels},
     )
     fits, period_weather = (
         weather_fits(hostels=hostels, today=timezone.localdate(now), period=(period.start, period.end))

@@ -49,14 +49,25 @@ def carbon_kg_between(*, meters: Any, start: dt.datetime, end: dt.datetime) -> d
     return _by_hostel(meters=meters, first=start, after=end)
 
 
-def carbon_kg_by_hostel(*, meters: Any, start: dt.date, end: dt.date) -> dict[int | None, float | None]:
+def carbon_kg_by_hostel(
+    *, meters: Any, start: dt.date, end: dt.date, zones: dict[int, str] | None = None
+) -> dict[int | None, float | None]:
     """kg CO2 per hostel of the given meters over local days start..end (inclusive), each site's days
-    in its own time zone. None for a hostel whose site has no intensity (unknown, not zero)."""
+    in its own time zone. None for a hostel whose site has no intensity (unknown, not zero).
+
+    One query per time zone among the sites, plus one to find them unless `zones` ({site id: zone})
+    already says."""
+    if zones is None:
+        zones = dict(
+            Site.objects.filter(pk__in=meters.values("hostel__site_id")).values_list("pk", "timezone").distinct()
+        )
+    by_zone: dict[str, list[int]] = {}
+    for site_id, zone in zones.items():
+        by_zone.setdefault(zone, []).append(site_id)
     result: dict[int | None, float | None] = {}
-    site_ids = meters.values_list("hostel__site_id", flat=True).distinct()
-    for site in Site.objects.filter(pk__in=site_ids):
-        first, after = _local_bounds(site.timezone, start, end)
-        result.update(_by_hostel(meters=meters.filter(hostel__site=site), first=first, after=after))
+    for zone, site_ids in by_zone.items():
+        first, after = _local_bounds(zone, start, end)
+        result.update(_by_hostel(meters=meters.filter(hostel__site_id__in=site_ids), first=first, after=after))
     return result
 
 
