@@ -78,6 +78,27 @@ class Intervention(models.Model):
             return f"hostel {self.hostel}"
         return f"site {self.site}"
 
+    @property
+    def savings_percent(self) -> float | None:
+        return None if self.savings_fraction is None else 100 * self.savings_fraction
+
+    @property
+    def interval_percent(self) -> tuple[float, float] | None:
+        if self.fraction_low is None or self.fraction_high is None:
+            return None
+        return 100 * self.fraction_low, 100 * self.fraction_high
+
+    @property
+    def baseline_percent(self) -> tuple[float, float] | None:
+        """CV(RMSE) and NMBE of the baseline, in percent."""
+        if self.baseline_cv_rmse is None or self.baseline_nmbe is None:
+            return None
+        return 100 * self.baseline_cv_rmse, 100 * self.baseline_nmbe
+
+    @property
+    def expected_percent(self) -> float | None:
+        return None if self.expected_saving_fraction is None else 100 * self.expected_saving_fraction
+
     def clean(self) -> None:
         chosen = [name for name in ("meter", "hostel", "site") if getattr(self, f"{name}_id")]
         if len(chosen) != 1:
