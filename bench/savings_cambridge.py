@@ -252,7 +252,7 @@ def main() -> None:
     }
     # Cases whose baseline fits its own year well (chosen before looking at the errors: it depends on
     # the baseline alone): the noise alone then moves a 91-day fraction by well under 3 points.
-    steady = [case for case in measured if float(case["baseline_cv_rmse"]) <= STEADY_CV]  # type: ignore[arg-type]
+    steady = [case for case in measured if float(case["baseline_cv_rmse"]) <= STEADY_CV]
     print(
         json.dumps(
             {

@@ -81,8 +81,8 @@ def carbon_import_file(*, path: Path, site: Site, timezone_name: str | None = No
     with transaction.atomic():
         CarbonIntensity.objects.bulk_create(
             [
-                CarbonIntensity(site=site, timestamp=pd.Timestamp(at).to_pydatetime(), kg_per_kwh=float(v))
-                for at, v in hourly.items()
+                CarbonIntensity(site=site, timestamp=at.to_pydatetime(), kg_per_kwh=float(v))
+                for at, v in zip(pd.DatetimeIndex(hourly.index), hourly.to_numpy(), strict=True)
             ],
             update_conflicts=True,
             unique_fields=["site", "timestamp"],
