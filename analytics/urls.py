@@ -1,6 +1,7 @@
 from django.urls import path
 
 from analytics import views
+from analytics.savings import views as savings_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +14,9 @@ urlpatterns = [
     path("dashboard/risks.csv", views.dashboard_risks_csv, name="dashboard-risks-csv"),
     path("dashboard/segments.csv", views.dashboard_segments_csv, name="dashboard-segments-csv"),
     path("dashboard/alerts.csv", views.dashboard_alerts_csv, name="dashboard-alerts-csv"),
+    path("interventions/", savings_views.intervention_list, name="intervention-list"),
+    path("interventions/new/", savings_views.intervention_new, name="intervention-new"),
+    path("interventions/<int:pk>/", savings_views.intervention_detail, name="intervention-detail"),
     path("system/", views.system, name="system"),
     path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
 ]

@@ -16,6 +16,7 @@ from analytics.exports import csv_response
 from analytics.forms import DateRangeForm
 from analytics.selectors import (
     DateRange,
+    carbon_kg_for_user,
     daily_consumption_for_user,
     grid_health_for_user,
     health_checks,
@@ -297,6 +298,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "hour_end": grid.hour + dt.timedelta(hours=1) if grid.hour else None,
         "reconciliation": reconcile(daily=daily, comparison=comparison),
         "total_cost": sum(row.cost for row in comparison),
+        "total_carbon_kg": carbon_kg_for_user(user=request.user, period=period),
         "currency": comparison[0].currency if comparison else "",
         "comparison": comparison,
         "daily_figure": figures.to_json(figures.daily_consumption_figure(daily)),
@@ -430,6 +432,7 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
             "kwh_per_occupied_bed_day",
             "kwh_weather_normalized",
             "kwh_per_occupied_bed_day_weather_normalized",
+            "kg_co2",
         ],
         rows=(
             [
@@ -442,6 +445,7 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
                 _kwh(r.kwh_per_occupied_bed_day),
                 _kwh(r.kwh_weather_normalized),
                 _kwh(r.kwh_per_occupied_bed_day_weather),
+                _kwh(r.carbon_kg),
             ]
             for r in rows
         ),

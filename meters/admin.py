@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 
 from meters.models import (
     AcademicPeriod,
+    CarbonIntensity,
     DailyRollup,
     GatewayToken,
     Hostel,
@@ -86,7 +87,7 @@ class BigTableAdmin(admin.ModelAdmin):
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "timezone", "latitude", "longitude", "currency"]
+    list_display = ["code", "name", "timezone", "latitude", "longitude", "currency", "carbon_kg_per_kwh"]
     search_fields = ["code", "name"]
 
 
@@ -307,3 +308,12 @@ class IncidentAdmin(BigTableAdmin):
     date_hierarchy = "start"
     raw_id_fields = ["meter"]
     list_select_related = ["meter"]
+
+
+@admin.register(CarbonIntensity)
+class CarbonIntensityAdmin(BigTableAdmin):
+    list_display = ["site", "timestamp", "kg_per_kwh"]
+    list_filter = ["site"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["site"]
+    ordering = ["-timestamp"]

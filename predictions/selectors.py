@@ -126,6 +126,7 @@ def detection_kpis_for_user(*, user: Any, start: dt.datetime, end: dt.datetime) 
         Span(meter_id=i.meter_id, start=i.start, end=i.end, kind=i.kind)
         for i in Incident.objects.visible_to(user)
         .filter(start__lt=end, end__gt=start)
+        .exclude(kind=Incident.Kind.INTERVENTION)  # a saving, not an anomaly to detect
         .only("meter_id", "start", "end", "kind")
     ]
     main_of = dict(

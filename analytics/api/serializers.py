@@ -84,6 +84,11 @@ class HostelComparisonSerializer(serializers.Serializer):
         "null without 60 days of energy and weather.",
     )
     kwh_per_occupied_bed_day_weather = serializers.FloatField(allow_null=True)
+    carbon_kg = serializers.FloatField(
+        allow_null=True,
+        help_text="kg CO2 of the room consumption at the site's grid intensity (hourly, else its constant); "
+        "null when the site has none.",
+    )
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -112,5 +117,8 @@ class OverviewSerializer(serializers.Serializer):
     kwh = serializers.FloatField(help_text="Consumption of the hostels you see (main meters, else rooms).")
     cost = serializers.FloatField(help_text="Room consumption at each account's tariff.")
     currency = serializers.CharField(allow_null=True)
+    carbon_kg = serializers.FloatField(
+        allow_null=True, help_text="kg CO2 of the consumption (kwh) at each site's grid intensity; null when unknown."
+    )
     grid = GridHealthSerializer()
     daily = DailyConsumptionSerializer(many=True)

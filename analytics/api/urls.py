@@ -1,5 +1,7 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from analytics.api.savings import InterventionViewSet
 from analytics.api.views import GridHealthView, HealthView, HostelComparisonView, OverviewView
 
 urlpatterns = [
@@ -8,3 +10,6 @@ urlpatterns = [
     path("analytics/grid-health", GridHealthView.as_view(), name="api-grid-health"),
     path("analytics/hostel-comparison", HostelComparisonView.as_view(), name="api-hostel-comparison"),
 ]
+router = SimpleRouter(trailing_slash=False)
+router.register("analytics/interventions", InterventionViewSet, basename="api-intervention")
+urlpatterns += router.urls

@@ -17,6 +17,7 @@ from django.utils import timezone
 from analytics.selectors.weather import weather_fits, weather_normalized_kwh
 from customers.roles import scope_for
 from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy
+from meters.selectors.carbon import carbon_kg_by_hostel, carbon_kg_for
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ def _energy_meters(user: Any) -> Any:
     visible = Meter.objects.visible_to(user)
     with_main = visible.filter(kind=Meter.Kind.HOSTEL_MAIN).values("hostel_id")
     return visible.filter(Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main))
+
+
+def carbon_kg_for_user(*, user: Any, period: DateRange) -> float | None:
+    """kg CO2 of the consumption the user sees over the period (the meters of `daily_consumption_for_user`)."""
+    return carbon_kg_for(meters=_energy_meters(user), start=period.start, end=period.end)
 
 
 def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHealth:
@@ -120,6 +126,7 @@ class HostelComparison:
     kwh_per_occupied_bed_day: float | None
     kwh_weather_normalized: float | None = None  # in the site's average weather of the last year
     kwh_per_occupied_bed_day_weather: float | None = None
+    carbon_kg: float | None = None  # of the room consumption (kwh), at the site's grid intensity
 
 
 def hostel_comparison_for_user(
@@ -148,6 +155,12 @@ def hostel_comparison_for_user(
         .annotate(n=Sum("occupants"))
         .values_list("room__hostel_id", "n")
     )
+    carbon = carbon_kg_by_hostel(
+        meters=Meter.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
+        start=period.start,
+        end=period.end,
+        zones={hostel.site_id: hostel.site.timezone for hostel in hostels},
+    )
     fits, period_weather = (
         weather_fits(hostels=hostels, today=timezone.localdate(now), period=(period.start, period.end))
         if weather
@@ -175,6 +188,7 @@ def hostel_comparison_for_user(
                 kwh_per_occupied_bed_day_weather=(
                     normalized / beds_occupied / period.days if beds_occupied and normalized is not None else None
                 ),
+                carbon_kg=carbon.get(hostel.id),
             )
         )
     return result
@@ -227,6 +241,7 @@ def _overview(*, user: Any, period: DateRange, now: dt.datetime | None) -> dict[
         "kwh": float(sum(row["kwh"] or 0.0 for row in daily)),
         "cost": float(sum(hostel.cost for hostel in hostels)),
         "currency": currencies.pop() if len(currencies) == 1 else None,
+        "carbon_kg": carbon_kg_for_user(user=user, period=period),
         "grid": asdict(grid),
         "daily": daily,
     }

@@ -3,7 +3,7 @@
 A package of modules with explicit re-exports: import from `meters.models`.
 """
 
-from meters.models.context import Incident, Occupancy, Weather
+from meters.models.context import CarbonIntensity, Incident, Occupancy, Weather
 from meters.models.estate import AcademicPeriod, Hostel, Room, Site, validate_timezone
 from meters.models.metering import (
     DailyRollup,
@@ -19,6 +19,7 @@ from meters.models.metering import (
 
 __all__ = [
     "AcademicPeriod",
+    "CarbonIntensity",
     "DailyRollup",
     "GatewayToken",
     "Hostel",

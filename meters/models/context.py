@@ -41,6 +41,28 @@ class Weather(models.Model):
         return f"{self.site.code} {self.timestamp:%Y-%m-%d %H:%M} {self.temperature_c:.1f} °C"
 
 
+class CarbonIntensity(models.Model):
+    """Grid carbon intensity at a site in one hour (kg CO2 per kWh), imported like weather."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="carbon")
+    timestamp = models.DateTimeField()
+    kg_per_kwh = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(2)])
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "timestamp"], name="one_carbon_row_per_site_hour"),
+            models.CheckConstraint(
+                condition=models.Q(kg_per_kwh__gte=0, kg_per_kwh__lte=2), name="carbon_intensity_in_range"
+            ),
+        ]
+        verbose_name_plural = "carbon intensity"
+
+    def __str__(self) -> str:
+        return f"{self.site.code} {self.timestamp:%Y-%m-%d %H:%M} {self.kg_per_kwh:.3f} kg/kWh"
+
+
 class Occupancy(models.Model):
     """How many people live in a room from `start` until `end` (open-ended when end is empty)."""
 
@@ -100,6 +122,7 @@ class Incident(models.Model):
         VOLTAGE_SWELL = "voltage_swell", "Voltage swell"
         LOW_POWER_FACTOR = "low_power_factor", "Low power factor"
         MAIN_IMBALANCE = "main_imbalance", "Main meter above the sum of its rooms"
+        INTERVENTION = "intervention", "Intervention (load cut by a known share)"
 
     class Source(models.TextChoices):
         SIMULATOR = "simulator", "Simulator"

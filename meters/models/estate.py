@@ -29,6 +29,12 @@ class Site(models.Model):
     latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
     longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
     currency = models.CharField(max_length=3, default="EUR")
+    carbon_kg_per_kwh = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(2)],
+        help_text="Grid carbon intensity (kg CO2 per kWh) for hours without an imported hourly value.",
+    )
 
     objects = SiteQuerySet.as_manager()
 

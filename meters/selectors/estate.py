@@ -14,6 +14,7 @@ from django.utils import timezone
 from meters.ingest.gaps import gaps_find
 from meters.ingest.types import Gap
 from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Reading, Room, Site
+from meters.selectors.carbon import carbon_kg_between
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class HostelSummary:
     meters: int
     kwh_last_24h: float
     last_reading_at: dt.datetime | None
+    carbon_kg_last_24h: float | None = None
 
 
 def hostels_for_user(*, user: Any, now: dt.datetime | None = None) -> list[HostelSummary]:
@@ -62,6 +64,11 @@ def hostels_for_user(*, user: Any, now: dt.datetime | None = None) -> list[Hoste
         .annotate(kwh=Sum("kwh"))
         .values_list("meter__hostel_id", "kwh")
     )
+    carbon = carbon_kg_between(
+        meters=Meter.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
+        start=now - dt.timedelta(hours=24),
+        end=now,
+    )
     summaries = []
     for hostel in hostels:
         stats = meter_stats.get(hostel.id, {})
@@ -78,6 +85,7 @@ def hostels_for_user(*, user: Any, now: dt.datetime | None = None) -> list[Hoste
                 meters=stats.get("n", 0),
                 kwh_last_24h=float(energy.get(hostel.id) or 0.0),
                 last_reading_at=stats.get("last"),
+                carbon_kg_last_24h=carbon.get(hostel.id),
             )
         )
     return summaries

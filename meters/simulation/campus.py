@@ -19,6 +19,7 @@ from meters.simulation.calendar import Roster, day_kinds, roster_build
 from meters.simulation.condition import ConditionPlan, condition_readings
 from meters.simulation.estate import EstatePlan, estate_plan
 from meters.simulation.incidents import CONSUMPTION_KINDS, IncidentPlan, apply_consumption, apply_faults, incidents_plan
+from meters.simulation.interventions import InterventionSpec, interventions_apply
 from meters.simulation.network import TransformerEventPlan, transformer_history
 from meters.simulation.physics import common_areas_kw, electrical, feeder_load_kw, rooms_load_kw, supply_voltage
 from meters.simulation.scales import SCALES
@@ -78,8 +79,11 @@ class _Run:
         meter_ids: list[int],
         rollups: bool,
         progress: bool,
+        interventions: list[InterventionSpec] | None = None,
     ) -> None:
         self.seed = seed
+        self.interventions = interventions or []
+        self.intervention_truth: list[IncidentPlan] = []
         self.plan = plan
         self.timeline = timeline
         self.sink = sink
@@ -165,6 +169,15 @@ class _Run:
             share = roster.present[rooms].sum(axis=0) / max(int(capacities[rooms].sum()), 1)
             common = common_areas_kw(
                 seed=seed, serial=hostel.code, timeline=timeline, dark=dark, rooms=len(rooms), occupancy_share=share
+            )
+            self.intervention_truth += interventions_apply(
+                specs=self.interventions,
+                hostel=h,
+                rooms_kw=kw,
+                common_kw=common,
+                timeline=timeline,
+                main_slot=main,
+                room_slots=slots,
             )
             main_kw = 1.01 * (common + kw.sum(axis=0))
             apply_consumption(main_kw, self.by_slot.get(main, []), timeline)
@@ -262,11 +275,13 @@ def campus_simulate(
     sink: Sink | None = None,
     progress: bool = True,
     log: Callable[[str], None] = lambda _: None,
+    interventions: list[InterventionSpec] | None = None,
 ) -> Summary:
     """Simulate a whole campus into the database.
 
     With csv_path, a few room meters go to a CSV file instead; with sink, every chunk goes to that
-    sink (tests keep them in memory). Neither touches the database.
+    sink (tests keep them in memory). Neither touches the database. Interventions cut a hostel's or a
+    room's load by a known share from a day on, recorded as "intervention" incidents (ground truth).
     """
     clock = time.monotonic()
     spec = SCALES[scale]
@@ -305,6 +320,7 @@ def campus_simulate(
         meter_ids=meter_ids,
         rollups=ids is not None,
         progress=progress,
+        interventions=interventions,
     )
     try:
         with bulk_load_mode(tables):
@@ -314,6 +330,7 @@ def campus_simulate(
         run.bar.close()
         sink.close()
     events, failed, conditions = run.transformer_events(temperature=temperature)
+    planned = planned + run.intervention_truth
     if ids is not None:
         summary.weather_rows = persist.weather_save(site=ids.site, weather=weather)
         persist.incidents_save(incidents=planned, meter_ids=meter_ids, timeline=timeline)

@@ -73,7 +73,9 @@ def evaluate_history_scan(*, eras: bool = True, days: int | None = None) -> dict
                 cursor = stop
     truth = [
         Span(i.meter_id, i.start, i.end, i.kind)
-        for i in Incident.objects.filter(meter_id__in=ids, end__gt=start, start__lt=end)
+        for i in Incident.objects.filter(meter_id__in=ids, end__gt=start, start__lt=end).exclude(
+            kind=Incident.Kind.INTERVENTION
+        )
     ]
     main_of = _main_of()
     score = score_spans(detected=detected, truth=truth, meters=len(ids), window=(start, end), main_of=main_of)

@@ -100,7 +100,9 @@ def evaluate_simulated(
 
     truth = [
         Span(i.meter_id, i.start, i.end, i.kind)
-        for i in Incident.objects.filter(meter_id__in=ids, end__gt=split, start__lt=last)
+        for i in Incident.objects.filter(meter_id__in=ids, end__gt=split, start__lt=last).exclude(
+            kind=Incident.Kind.INTERVENTION
+        )
     ]
     main_of = _main_of()
     window = (split, last)

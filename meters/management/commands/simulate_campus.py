@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from meters.models import Site
 from meters.services import demo_users_ensure
 from meters.simulation import SCALES, Summary, campus_simulate
+from meters.simulation.interventions import InterventionSpec
 
 
 def summary_lines(summary: Summary) -> list[str]:
@@ -35,6 +36,16 @@ def summary_lines(summary: Summary) -> list[str]:
     return lines
 
 
+def _intervention(text: str) -> InterventionSpec:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"{text!r} is not HOSTEL:YYYY-MM-DD:SHARE")
+    try:
+        return InterventionSpec(hostel=int(parts[0]), start=dt.date.fromisoformat(parts[1]), share=float(parts[2]))
+    except ValueError as error:
+        raise ValueError(f"{text!r}: {error}") from None
+
+
 class Command(BaseCommand):
     help = "Simulate a campus (tiny for tests, demo for `make run`, large for benchmarks) with labelled incidents."
 
@@ -49,6 +60,14 @@ class Command(BaseCommand):
         parser.add_argument("--csv", type=Path, help="Write a few room meters to this CSV instead of the database.")
         parser.add_argument("--csv-meters", type=int, default=4, help="How many room meters go into --csv.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
+        parser.add_argument(
+            "--intervention",
+            action="append",
+            default=[],
+            metavar="HOSTEL:YYYY-MM-DD:SHARE",
+            help="Cut hostel number HOSTEL (0-based) by SHARE (e.g. 0.15) from that local day on; repeatable. "
+            "Recorded as an 'intervention' incident on its main meter (ground truth for measure_savings).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"]
@@ -56,6 +75,10 @@ class Command(BaseCommand):
             raise CommandError("--days must be between 1 and 800.")
         if options["csv"] is None and Site.objects.filter(code="sim").exists():
             raise CommandError("This database already has a simulated campus; use a fresh database.")
+        try:
+            interventions = [_intervention(text) for text in options["intervention"]]
+        except ValueError as error:
+            raise CommandError(f"--intervention: {error}") from error
         summary = campus_simulate(
             scale=options["scale"],
             seed=options["seed"],
@@ -66,6 +89,7 @@ class Command(BaseCommand):
             csv_meters=options["csv_meters"],
             progress=not options["no_progress"],
             log=self.stdout.write,
+            interventions=interventions,
         )
         if options["csv"] is not None:
             self.stdout.write(f"Wrote {summary.readings:,} readings to {options['csv']}")

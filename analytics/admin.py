@@ -1,0 +1,54 @@
+"""Interventions in the admin: logged by managers, measured on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+
+from analytics.models import Intervention
+from analytics.savings.services import intervention_measure
+
+
+@admin.register(Intervention)
+class InterventionAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "where",
+        "start",
+        "expected_saving_fraction",
+        "savings_fraction",
+        "fraction_low",
+        "fraction_high",
+        "baseline_cv_rmse",
+        "measured_at",
+    ]
+    list_filter = ["site", "hostel"]
+    search_fields = ["title", "description", "meter__serial", "hostel__name", "site__code"]
+    autocomplete_fields = ["meter", "hostel", "site"]
+    readonly_fields = [
+        "savings_kwh",
+        "savings_fraction",
+        "fraction_low",
+        "fraction_high",
+        "baseline_cv_rmse",
+        "baseline_nmbe",
+        "measured_at",
+        "measured_until",
+        "measure_error",
+        "created_by",
+        "created_at",
+    ]
+    actions = ["measure"]
+
+    def save_model(self, request: Any, obj: Intervention, form: Any, change: bool) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Measure the savings now")
+    def measure(self, request: Any, queryset: Any) -> None:
+        for intervention in queryset:
+            if intervention_measure(intervention=intervention) is None:
+                self.message_user(request, f"{intervention}: {intervention.measure_error}", messages.WARNING)
+        self.message_user(request, f"Measured {queryset.count()} intervention(s).")

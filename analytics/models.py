@@ -1,0 +1,105 @@
+"""Interventions: a change a manager made to save energy, and what it measurably saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from customers.roles import scope_for
+from meters.models import Hostel, Meter, Site
+
+
+class InterventionQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> InterventionQuerySet:
+        """Managers and admins: all. Wardens: those on their hostels or their hostels' meters (a
+        site-wide intervention covers other hostels, so it is not theirs to see)."""
+        scope = scope_for(user)
+        if scope.everything:
+            return self
+        return self.filter(models.Q(hostel_id__in=scope.hostel_ids) | models.Q(meter__hostel_id__in=scope.hostel_ids))
+
+
+class Intervention(models.Model):
+    """A change made on a meter, a hostel or a whole site from a day on, with the saving expected of it."""
+
+    title = models.CharField(max_length=120, help_text="What was changed, e.g. 'LED lighting in corridors'.")
+    description = models.TextField(blank=True)
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, null=True, blank=True, related_name="interventions")
+    hostel = models.ForeignKey(Hostel, on_delete=models.CASCADE, null=True, blank=True, related_name="interventions")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="interventions")
+    start = models.DateField(help_text="First local day with the change in place.")
+    expected_saving_fraction = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-1), MaxValueValidator(1)],
+        help_text="Expected share of the energy saved (0.1 = 10 %).",
+    )
+    expected_kwh_per_year = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The latest measurement (intervention_measure), so lists need no fit.
+    measured_at = models.DateTimeField(null=True, blank=True, editable=False)
+    measured_until = models.DateField(null=True, blank=True, editable=False)
+    savings_kwh = models.FloatField(null=True, blank=True, editable=False)
+    savings_fraction = models.FloatField(null=True, blank=True, editable=False)
+    fraction_low = models.FloatField(null=True, blank=True, editable=False)
+    fraction_high = models.FloatField(null=True, blank=True, editable=False)
+    baseline_cv_rmse = models.FloatField(null=True, blank=True, editable=False)
+    baseline_nmbe = models.FloatField(null=True, blank=True, editable=False)
+    measure_error = models.CharField(max_length=300, blank=True, editable=False)
+
+    objects = InterventionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(meter__isnull=False, hostel__isnull=True, site__isnull=True)
+                    | models.Q(meter__isnull=True, hostel__isnull=False, site__isnull=True)
+                    | models.Q(meter__isnull=True, hostel__isnull=True, site__isnull=False)
+                ),
+                name="intervention_on_one_meter_hostel_or_site",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.where}, from {self.start})"
+
+    @property
+    def where(self) -> str:
+        if self.meter_id:
+            return f"meter {self.meter}"
+        if self.hostel_id:
+            return f"hostel {self.hostel}"
+        return f"site {self.site}"
+
+    @property
+    def savings_percent(self) -> float | None:
+        return None if self.savings_fraction is None else 100 * self.savings_fraction
+
+    @property
+    def interval_percent(self) -> tuple[float, float] | None:
+        if self.fraction_low is None or self.fraction_high is None:
+            return None
+        return 100 * self.fraction_low, 100 * self.fraction_high
+
+    @property
+    def baseline_percent(self) -> tuple[float, float] | None:
+        """CV(RMSE) and NMBE of the baseline, in percent."""
+        if self.baseline_cv_rmse is None or self.baseline_nmbe is None:
+            return None
+        return 100 * self.baseline_cv_rmse, 100 * self.baseline_nmbe
+
+    @property
+    def expected_percent(self) -> float | None:
+        return None if self.expected_saving_fraction is None else 100 * self.expected_saving_fraction
+
+    def clean(self) -> None:
+        chosen = [name for name in ("meter", "hostel", "site") if getattr(self, f"{name}_id")]
+        if len(chosen) != 1:
+            raise ValidationError("Choose exactly one of meter, hostel or site.")

@@ -1,0 +1,331 @@
+"""Measured savings: a daily baseline fitted before an intervention, avoided energy after it.
+
+CalTRACK-style daily model (see docs/savings.md for why this one): daily kWh against heating and
+cooling degree days whose balance points are searched on a grid, with day-of-week, public holiday,
+academic calendar and occupancy terms. Uncertainty is ASHRAE Guideline 14's fractional savings
+uncertainty with the lag-1 autocorrelation correction. Pure functions: series in, numbers out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+BASELINE_DAYS = 365
+MIN_BASELINE_DAYS = 180
+MIN_HOURS_PER_DAY = 22  # a day with fewer readings is left out (its sum would be too low)
+HEATING_BALANCE_POINTS = tuple(float(t) for t in range(8, 21))
+COOLING_BALANCE_POINTS = tuple(float(t) for t in range(16, 27))
+CONFIDENCE = 0.90
+# Calendar kinds we give a term each (AcademicPeriod kinds); "holiday" is a public holiday.
+CALENDAR_KINDS = ("term", "exams", "vacation", "holiday")
+
+
+class SavingsError(ValueError):
+    """The data cannot give a baseline or a reporting period; the message says what and where."""
+
+
+@dataclass
+class SavingsInputs:
+    """Hourly load (kWh, UTC index, NaN = missing) with what the baseline may use."""
+
+    load: pd.Series
+    timezone: str = "UTC"
+    temperature: pd.Series | None = None  # hourly °C, UTC index
+    occupancy: pd.Series | None = None  # hourly share of beds occupied (0..1), UTC index
+    calendar: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)  # (kind, first, last day)
+    label: str = "the series"  # named in error messages: "meter M1", "hostel 3", "site north"
+
+
+@dataclass
+class Baseline:
+    """A fitted daily model: which terms, their coefficients and how well it fits the baseline."""
+
+    columns: list[str]
+    coefficients: np.ndarray
+    heating_balance_c: float | None
+    cooling_balance_c: float | None
+    n: int
+    p: int
+    cv_rmse: float
+    nmbe: float
+    r2: float
+    autocorrelation: float
+
+    def predict(self, days: pd.DataFrame) -> np.ndarray:
+        return design(days, self.columns, self.heating_balance_c, self.cooling_balance_c) @ self.coefficients
+
+
+@dataclass
+class SavingsResult:
+    """Avoided energy over the reporting period, as kWh and as a fraction of the baseline with its interval."""
+
+    label: str
+    intervention: dt.date
+    until: dt.date
+    baseline_start: dt.date
+    baseline_days: int
+    reporting_days: int
+    baseline_kwh: float  # the baseline's prediction over the reporting days with data
+    actual_kwh: float
+    savings_kwh: float
+    savings_fraction: float
+    fraction_low: float
+    fraction_high: float
+    baseline_cv_rmse: float
+    baseline_nmbe: float
+    baseline_r2: float
+    heating_balance_c: float | None
+    cooling_balance_c: float | None
+    terms: list[str]
+    daily: pd.DataFrame  # per reporting day: baseline, actual, cumulative savings
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "intervention": self.intervention.isoformat(),
+            "until": self.until.isoformat(),
+            "baseline_start": self.baseline_start.isoformat(),
+            "baseline_days": self.baseline_days,
+            "reporting_days": self.reporting_days,
+            "baseline_kwh": round(self.baseline_kwh, 3),
+            "actual_kwh": round(self.actual_kwh, 3),
+            "savings_kwh": round(self.savings_kwh, 3),
+            "savings_fraction": round(self.savings_fraction, 5),
+            "fraction_low": round(self.fraction_low, 5),
+            "fraction_high": round(self.fraction_high, 5),
+            "baseline_cv_rmse": round(self.baseline_cv_rmse, 5),
+            "baseline_nmbe": round(self.baseline_nmbe, 6) + 0.0,
+            "baseline_r2": round(self.baseline_r2, 4),
+            "heating_balance_c": self.heating_balance_c,
+            "cooling_balance_c": self.cooling_balance_c,
+            "terms": self.terms,
+        }
+
+
+def cv_rmse(actual: np.ndarray, predicted: np.ndarray, *, parameters: int) -> float:
+    """ASHRAE Guideline 14: sqrt(sum((y - yhat)^2) / (n - p)) / mean(y)."""
+    n = len(actual)
+    return float(math.sqrt(np.sum((actual - predicted) ** 2) / (n - parameters)) / np.mean(actual))
+
+
+def nmbe(actual: np.ndarray, predicted: np.ndarray, *, parameters: int) -> float:
+    """ASHRAE Guideline 14: sum(y - yhat) / ((n - p) * mean(y))."""
+    n = len(actual)
+    return float(np.sum(actual - predicted) / ((n - parameters) * np.mean(actual)))
+
+
+def lag1_autocorrelation(residuals: np.ndarray) -> float:
+    if len(residuals) < 3:
+        return 0.0
+    centred = residuals - residuals.mean()
+    denominator = float(np.sum(centred**2))
+    if denominator == 0:
+        return 0.0
+    return float(np.sum(centred[1:] * centred[:-1]) / denominator)
+
+
+def fraction_uncertainty(
+    *, cv: float, n: int, m: int, p: int, autocorrelation: float, confidence: float = CONFIDENCE
+) -> float:
+    """Half-width of the savings fraction's interval (ASHRAE Guideline 14, Annex B, Reddy and Claridge):
+
+    t * 1.26 * CV * sqrt((n / n') * (1 + 2 / n) / m), with n' = n (1 - rho) / (1 + rho) the baseline's
+    effective number of independent days (rho: lag-1 autocorrelation of its residuals, at least 0).
+    This is Guideline 14's delta-E/E times the fraction F, so it does not depend on F.
+    """
+    rho = min(max(autocorrelation, 0.0), 0.95)
+    effective = n * (1 - rho) / (1 + rho)
+    dof = max(effective - p, 1.0)
+    t = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    return t * 1.26 * cv * math.sqrt((n / effective) * (1 + 2 / n) / m)
+
+
+def daily_frame(inputs: SavingsInputs) -> pd.DataFrame:
+    """Local days with kWh (None when under MIN_HOURS_PER_DAY hours), mean °C, occupancy and calendar flags."""
+    load = inputs.load.astype(float)
+    if load.empty:
+        return pd.DataFrame(columns=["kwh", "temp", "occupancy", "dow", *CALENDAR_KINDS])
+    frame = pd.DataFrame({"load": load})
+    index = pd.DatetimeIndex(frame.index)
+    frame["temp"] = inputs.temperature.reindex(index).astype(float) if inputs.temperature is not None else np.nan
+    frame["occupancy"] = inputs.occupancy.reindex(index).astype(float) if inputs.occupancy is not None else np.nan
+    frame["day"] = index.tz_convert(inputs.timezone).tz_localize(None).normalize()
+    grouped = frame.groupby("day")
+    hours = grouped["load"].count()
+    kwh = grouped["load"].sum(min_count=1) * 24.0 / hours.where(hours > 0)
+    days = pd.DataFrame(
+        {
+            "kwh": kwh.where(hours >= MIN_HOURS_PER_DAY),
+            "temp": grouped["temp"].mean(),
+            "occupancy": grouped["occupancy"].mean(),
+        }
+    )
+    days.index = pd.DatetimeIndex(days.index)
+    days["dow"] = days.index.day_of_week
+    dates = days.index.date
+    for kind in CALENDAR_KINDS:
+        flag = np.zeros(len(days))
+        for name, first, last in inputs.calendar:
+            if name == kind:
+                flag[(dates >= first) & (dates <= last)] = 1.0
+        days[kind] = flag
+    return days
+
+
+def design(days: pd.DataFrame, columns: list[str], heating: float | None, cooling: float | None) -> np.ndarray:
+    """The regression matrix for the named columns (intercept, hdd, cdd, dow_k, calendar flags, occupancy)."""
+    out = np.empty((len(days), len(columns)))
+    temp = days["temp"].to_numpy(dtype=float)
+    for j, name in enumerate(columns):
+        if name == "intercept":
+            out[:, j] = 1.0
+        elif name == "hdd":
+            out[:, j] = np.maximum((heating or 0.0) - temp, 0.0)
+        elif name == "cdd":
+            out[:, j] = np.maximum(temp - (cooling or 0.0), 0.0)
+        elif name.startswith("dow_"):
+            out[:, j] = (days["dow"].to_numpy() == int(name[4:])).astype(float)
+        else:
+            out[:, j] = days[name].to_numpy(dtype=float)
+    return out
+
+
+def _candidate_columns(days: pd.DataFrame, *, calendar: bool, occupancy: bool, day_of_week: bool) -> list[str]:
+    columns = ["intercept"]
+    if day_of_week:
+        columns += [f"dow_{k}" for k in range(1, 7) if (days["dow"] == k).any() and (days["dow"] != k).any()]
+    if calendar:
+        # A flag enters only where the baseline holds days with and without it (else it cannot be estimated).
+        columns += [kind for kind in CALENDAR_KINDS if 3 <= days[kind].sum() <= len(days) - 3]
+    if occupancy and days["occupancy"].notna().all() and float(days["occupancy"].std()) > 0.01:
+        columns.append("occupancy")
+    return columns
+
+
+def baseline_fit(
+    days: pd.DataFrame, *, calendar: bool = True, occupancy: bool = True, day_of_week: bool = True
+) -> Baseline:
+    """Least squares over every (heating, cooling) balance point pair and the models without either;
+    the lowest BIC wins, and a heating or cooling slope must be positive (CalTRACK's rule)."""
+    base = _candidate_columns(days, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week)
+    y = days["kwh"].to_numpy(dtype=float)
+    n = len(y)
+    options: list[tuple[float | None, float | None]] = [(None, None)]
+    has_temp = days["temp"].notna().all()
+    if has_temp:
+        options += [(h, None) for h in HEATING_BALANCE_POINTS]
+        options += [(None, c) for c in COOLING_BALANCE_POINTS]
+        options += [(h, c) for h in HEATING_BALANCE_POINTS for c in COOLING_BALANCE_POINTS if c >= h]
+    best: tuple[float, list[str], np.ndarray, float | None, float | None] | None = None
+    for heating, cooling in options:
+        columns = base + (["hdd"] if heating is not None else []) + (["cdd"] if cooling is not None else [])
+        x = design(days, columns, heating, cooling)
+        coefficients, *_ = np.linalg.lstsq(x, y, rcond=None)
+        if heating is not None and coefficients[columns.index("hdd")] <= 0:
+            continue
+        if cooling is not None and coefficients[columns.index("cdd")] <= 0:
+            continue
+        sse = float(np.sum((y - x @ coefficients) ** 2))
+        bic = n * math.log(max(sse, 1e-12) / n) + len(columns) * math.log(n)
+        if best is None or bic < best[0]:
+            best = (bic, columns, coefficients, heating, cooling)
+    assert best is not None  # the (None, None) model always fits
+    _, columns, coefficients, heating, cooling = best
+    predicted = design(days, columns, heating, cooling) @ coefficients
+    p = len(columns)
+    residuals = y - predicted
+    total = float(np.sum((y - y.mean()) ** 2))
+    return Baseline(
+        columns=columns,
+        coefficients=coefficients,
+        heating_balance_c=heating,
+        cooling_balance_c=cooling,
+        n=n,
+        p=p,
+        cv_rmse=cv_rmse(y, predicted, parameters=p),
+        nmbe=nmbe(y, predicted, parameters=p),
+        r2=1 - float(np.sum(residuals**2)) / total if total > 0 else 0.0,
+        autocorrelation=lag1_autocorrelation(residuals),
+    )
+
+
+def savings_measure(
+    inputs: SavingsInputs,
+    *,
+    intervention: dt.date,
+    until: dt.date | None = None,
+    baseline_days: int = BASELINE_DAYS,
+    calendar: bool = True,
+    occupancy: bool = True,
+    day_of_week: bool = True,
+) -> SavingsResult:
+    """Fit the baseline on the `baseline_days` before `intervention` and measure savings from it to `until`
+    (inclusive; default: the last day with data)."""
+    days = daily_frame(inputs)
+    with_data = days.dropna(subset=["kwh"])
+    if with_data.empty:
+        raise SavingsError(f"{inputs.label} has no readings")
+    first, last = with_data.index.min().date(), with_data.index.max().date()
+    if not first < intervention <= last:
+        raise SavingsError(
+            f"intervention {intervention} is outside the data of {inputs.label} ({first} to {last}): "
+            "it needs days with readings before and after it"
+        )
+    until = until or last
+    if until < intervention:
+        raise SavingsError(f"--until {until} is before the intervention {intervention}")
+    if until > last:
+        raise SavingsError(f"--until {until} is after the last day with data of {inputs.label} ({last})")
+    start = intervention - dt.timedelta(days=baseline_days)
+    usable = with_data.dropna(subset=["temp"]) if inputs.temperature is not None else with_data
+    dates = np.asarray(pd.DatetimeIndex(usable.index).date)
+    before = usable[(dates >= start) & (dates < intervention)]
+    if len(before) < MIN_BASELINE_DAYS:
+        raise SavingsError(
+            f"too little baseline data for {inputs.label}: {len(before)} days with readings"
+            f"{' and weather' if inputs.temperature is not None else ''} from {start} to "
+            f"{intervention - dt.timedelta(days=1)}; at least {MIN_BASELINE_DAYS} are needed"
+        )
+    after = usable[(dates >= intervention) & (dates <= until)]
+    if after.empty:
+        raise SavingsError(f"no days with readings for {inputs.label} from {intervention} to {until}")
+    if inputs.occupancy is not None and after["occupancy"].isna().any():
+        occupancy = False  # the roster does not cover the reporting period
+    baseline = baseline_fit(before, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week)
+    predicted = baseline.predict(after)
+    actual = after["kwh"].to_numpy(dtype=float)
+    baseline_kwh = float(predicted.sum())
+    savings = baseline_kwh - float(actual.sum())
+    fraction = savings / baseline_kwh if baseline_kwh > 0 else float("nan")
+    half = fraction_uncertainty(
+        cv=baseline.cv_rmse, n=baseline.n, m=len(after), p=baseline.p, autocorrelation=baseline.autocorrelation
+    )
+    daily = pd.DataFrame({"baseline_kwh": predicted, "actual_kwh": actual}, index=after.index)
+    daily["cumulative_savings_kwh"] = (daily["baseline_kwh"] - daily["actual_kwh"]).cumsum()
+    return SavingsResult(
+        label=inputs.label,
+        intervention=intervention,
+        until=until,
+        baseline_start=start,
+        baseline_days=baseline.n,
+        reporting_days=len(after),
+        baseline_kwh=baseline_kwh,
+        actual_kwh=float(actual.sum()),
+        savings_kwh=savings,
+        savings_fraction=fraction,
+        fraction_low=fraction - half,
+        fraction_high=fraction + half,
+        baseline_cv_rmse=baseline.cv_rmse,
+        baseline_nmbe=baseline.nmbe,
+        baseline_r2=baseline.r2,
+        heating_balance_c=baseline.heating_balance_c,
+        cooling_balance_c=baseline.cooling_balance_c,
+        terms=baseline.columns,
+        daily=daily,
+    )

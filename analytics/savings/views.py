@@ -1,0 +1,75 @@
+"""Pages: interventions listed, one intervention with its measured savings, and the form to log one."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from analytics import figures
+from analytics.savings.figures import savings_figure
+from analytics.savings.forms import InterventionForm
+from analytics.savings.services import (
+    intervention_create,
+    intervention_for_user,
+    intervention_measure,
+    interventions_for_user,
+)
+from customers.roles import Role, role_of
+
+
+def _role(request: HttpRequest) -> Role:
+    role = role_of(request.user)
+    if role is Role.NONE:
+        raise PermissionDenied("Your account has no Wattwatch role yet; ask an administrator to assign one.")
+    return role
+
+
+@login_required
+def intervention_list(request: HttpRequest) -> HttpResponse:
+    """Interventions the user may see, with the savings last measured."""
+    role = _role(request)
+    context = {"interventions": interventions_for_user(user=request.user), "can_log": role is not Role.WARDEN}
+    return render(request, "analytics/interventions.html", context)
+
+
+@login_required
+def intervention_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One intervention: baseline against actual, cumulative savings, uncertainty and baseline quality."""
+    _role(request)
+    intervention = intervention_for_user(user=request.user, pk=pk)
+    if intervention is None:
+        raise Http404("No such intervention.")
+    result = intervention_measure(intervention=intervention)
+    context = {
+        "intervention": intervention,
+        "result": result,
+        "figure": figures.to_json(savings_figure(result, title=f"{intervention.title}: baseline against actual"))
+        if result
+        else None,
+    }
+    return render(request, "analytics/intervention_detail.html", context)
+
+
+@login_required
+def intervention_new(request: HttpRequest) -> HttpResponse:
+    """Managers and admins log a change."""
+    if _role(request) is Role.WARDEN:
+        raise PermissionDenied("Facility managers log interventions.")
+    form = InterventionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        intervention = intervention_create(
+            title=data["title"],
+            description=data["description"],
+            start=data["start"],
+            meter=data["meter"],
+            hostel=data["hostel"],
+            site=data["site"],
+            expected_saving_fraction=data["expected_saving_fraction"],
+            expected_kwh_per_year=data["expected_kwh_per_year"],
+            created_by=request.user,
+        )
+        return redirect("intervention-detail", pk=intervention.pk)
+    return render(request, "analytics/intervention_form.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,0 +1,123 @@
+"""Measured savings on synthetic series with known answers (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.savings.model import (
+    SavingsError,
+    SavingsInputs,
+    cv_rmse,
+    fraction_uncertainty,
+    nmbe,
+    savings_measure,
+)
+
+START = dt.date(2024, 1, 1)
+DAYS = 540
+INTERVENTION = dt.date(2025, 3, 1)
+
+
+def synthetic(
+    *, seed: int, cut: float = 0.0, noise: float = 0.04, at: dt.date = INTERVENTION, days: int = DAYS
+) -> SavingsInputs:
+    """Hourly load of a building heated below 15 °C, quieter at weekends and in vacations, with
+    independent day-to-day noise, cut by `cut` from `at` (local midnight, UTC here)."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(pd.Timestamp(START, tz="UTC"), periods=24 * days, freq="h")
+    day_number = np.arange(days)
+    temperature_day = 11 + 9 * np.sin(2 * np.pi * (day_number - 110) / 365) + rng.normal(0, 2.5, days)
+    dates = pd.date_range(pd.Timestamp(START), periods=days, freq="D")
+    weekend = dates.day_of_week >= 5
+    vacation = (dates.month == 8) | ((dates.month == 12) & (dates.day >= 20))
+    daily = 1000 + 40 * np.maximum(15 - temperature_day, 0) - 250 * weekend - 150 * vacation
+    daily = daily * (1 + rng.normal(0, noise, days))
+    shape = 0.6 + 0.8 * np.sin(np.pi * np.arange(24) / 24) ** 2
+    shape = shape / shape.sum()
+    load = np.repeat(daily, 24) * np.tile(shape, days)
+    after = np.asarray(index.date >= at)
+    load[after] *= 1 - cut
+    temperature = np.repeat(temperature_day, 24) + np.tile(3 * np.sin(2 * np.pi * np.arange(24) / 24), days)
+    calendar = [("vacation", d.date(), d.date()) for d in dates[vacation]]
+    return SavingsInputs(
+        load=pd.Series(load, index=index),
+        timezone="UTC",
+        temperature=pd.Series(temperature, index=index),
+        calendar=calendar,
+        label="synthetic building",
+    )
+
+
+def test_cv_rmse_and_nmbe_follow_guideline_14_by_hand() -> None:
+    actual = np.array([10.0, 12.0, 14.0, 16.0])
+    # residuals +1 each: SSE 4, n - p = 3, mean 13
+    predicted = np.array([9.0, 11.0, 13.0, 15.0])
+    assert cv_rmse(actual, predicted, parameters=1) == pytest.approx((4 / 3) ** 0.5 / 13)
+    assert nmbe(actual, predicted, parameters=1) == pytest.approx(4 / (3 * 13))
+    # residuals -1, +1, -1, +1: same CV(RMSE), no bias
+    alternating = np.array([11.0, 11.0, 15.0, 15.0])
+    assert cv_rmse(actual, alternating, parameters=1) == pytest.approx(0.0888231, abs=1e-6)
+    assert nmbe(actual, alternating, parameters=1) == 0.0
+
+
+def test_fraction_uncertainty_matches_the_guideline_formula_by_hand() -> None:
+    # t(0.95, 355) = 1.649157; 1.26 * 0.1 * sqrt((1 + 2/365) / 91) = 0.0132446
+    assert fraction_uncertainty(cv=0.1, n=365, m=91, p=10, autocorrelation=0.0) == pytest.approx(0.021842, abs=1e-5)
+    # autocorrelation 0.5: n' = 365 / 3 = 121.67 days, t(0.95, 111.67) = 1.658614
+    assert fraction_uncertainty(cv=0.1, n=365, m=91, p=10, autocorrelation=0.5) == pytest.approx(0.038049, abs=1e-5)
+    # negative autocorrelation never narrows the interval below the independent case
+    assert fraction_uncertainty(cv=0.1, n=365, m=91, p=10, autocorrelation=-0.4) == pytest.approx(0.021842, abs=1e-5)
+
+
+@pytest.mark.parametrize("cut", [0.10, 0.20])
+def test_a_known_cut_is_recovered_within_a_point_and_inside_the_interval(cut: float) -> None:
+    result = savings_measure(synthetic(seed=7, cut=cut), intervention=INTERVENTION)
+    assert result.savings_fraction == pytest.approx(cut, abs=0.01)
+    assert result.fraction_low <= cut <= result.fraction_high
+    assert result.savings_kwh == pytest.approx(result.baseline_kwh - result.actual_kwh)
+    assert result.daily["cumulative_savings_kwh"].iloc[-1] == pytest.approx(result.savings_kwh)
+
+
+def test_an_untouched_building_measures_zero_with_zero_in_the_interval() -> None:
+    result = savings_measure(synthetic(seed=11), intervention=INTERVENTION, until=dt.date(2025, 5, 31))
+    assert abs(result.savings_fraction) < 0.01
+    assert result.fraction_low <= 0 <= result.fraction_high
+    assert result.reporting_days == 92
+
+
+def test_the_baseline_finds_the_heating_balance_point_and_the_calendar() -> None:
+    result = savings_measure(synthetic(seed=3, noise=0.01), intervention=INTERVENTION)
+    assert result.heating_balance_c is not None
+    assert abs(result.heating_balance_c - 15) <= 1
+    assert "vacation" in result.terms
+    assert "dow_5" in result.terms
+    assert result.baseline_cv_rmse < 0.03
+    assert abs(result.baseline_nmbe) < 1e-9  # least squares with an intercept has no in-sample bias
+
+
+def test_the_90_percent_interval_covers_the_truth_about_nine_times_in_ten() -> None:
+    covered = 0
+    runs = 60
+    for seed in range(runs):
+        result = savings_measure(synthetic(seed=100 + seed, cut=0.1, noise=0.06), intervention=INTERVENTION)
+        covered += result.fraction_low <= 0.1 <= result.fraction_high
+    assert 0.8 * runs <= covered <= 0.99 * runs
+
+
+def test_an_intervention_outside_the_data_says_so() -> None:
+    with pytest.raises(SavingsError, match=r"intervention 2030-01-01 is outside the data of synthetic building"):
+        savings_measure(synthetic(seed=1), intervention=dt.date(2030, 1, 1))
+
+
+def test_too_little_baseline_says_how_many_days_and_where() -> None:
+    with pytest.raises(SavingsError, match=r"too little baseline data for synthetic building: 90 days"):
+        savings_measure(synthetic(seed=1, at=dt.date(2024, 3, 31)), intervention=dt.date(2024, 3, 31))
+
+
+def test_until_before_the_intervention_is_refused() -> None:
+    with pytest.raises(SavingsError, match=r"--until 2025-02-01 is before the intervention 2025-03-01"):
+        savings_measure(synthetic(seed=1), intervention=INTERVENTION, until=dt.date(2025, 2, 1))

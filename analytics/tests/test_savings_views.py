@@ -1,0 +1,194 @@
+"""measure_savings, the intervention pages and API: known answers and who sees what."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+
+from analytics.models import Intervention
+from analytics.savings.services import intervention_create
+from conftest import Campus, client_for
+from meters.models import Reading, Weather
+
+START = dt.date(2023, 6, 1)
+DAYS = 520
+INTERVENTION = dt.date(2024, 8, 1)
+CUT = 0.15
+KEYS = {"savings_kwh", "savings_fraction", "fraction_low", "fraction_high", "baseline_cv_rmse", "baseline_nmbe"}
+
+
+def _history(campus: Campus) -> None:
+    """Hourly readings of room meter RM-A-101 (heated below 16 °C, quieter at weekends, 3 % daily
+    noise) cut by CUT from INTERVENTION, with the site's hourly weather."""
+    rng = np.random.default_rng(5)
+    tz = campus.hostel_a.site.timezone
+    index = pd.date_range(pd.Timestamp(START, tz=tz), periods=24 * DAYS, freq="h").tz_convert("UTC")
+    day = np.arange(DAYS)
+    temperature = 12 + 8 * np.sin(2 * np.pi * (day - 100) / 365) + rng.normal(0, 2, DAYS)
+    dates = pd.date_range(pd.Timestamp(START), periods=DAYS, freq="D")
+    daily = (8 + 0.5 * np.maximum(16 - temperature, 0) - 2 * (dates.day_of_week >= 5)) * (1 + rng.normal(0, 0.03, DAYS))
+    kwh = np.repeat(daily / 24, 24)[: len(index)]
+    local_dates = np.asarray(index.tz_convert(tz).date)
+    kwh = np.where(local_dates >= INTERVENTION, kwh * (1 - CUT), kwh)
+    Reading.objects.bulk_create(
+        [
+            Reading(meter=campus.meter_a, timestamp=at.to_pydatetime(), kwh=float(v))
+            for at, v in zip(index, kwh, strict=False)
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    Weather.objects.bulk_create(
+        [
+            Weather(site=campus.hostel_a.site, timestamp=at.to_pydatetime(), temperature_c=float(t))
+            for at, t in zip(index, np.repeat(temperature, 24)[: len(index)], strict=False)
+        ],
+        batch_size=5000,
+    )
+
+
+@pytest.fixture
+def history(campus: Campus) -> Campus:
+    _history(campus)
+    return campus
+
+
+def _last_json(out: StringIO) -> dict[str, Any]:
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def test_measure_savings_json_recovers_the_cut_with_every_key(history: Campus) -> None:
+    out = StringIO()
+    call_command(
+        "measure_savings", "--meter", "RM-A-101", "--intervention", INTERVENTION.isoformat(), "--json", stdout=out
+    )
+    summary = _last_json(out)
+    assert summary.keys() >= KEYS
+    assert summary["savings_fraction"] == pytest.approx(CUT, abs=0.02)
+    assert summary["fraction_low"] <= CUT <= summary["fraction_high"]
+    assert 0 < summary["baseline_cv_rmse"] < 0.1
+    assert summary["savings_kwh"] > 0
+
+
+def test_measure_savings_before_the_cut_finds_nothing(history: Campus) -> None:
+    out = StringIO()
+    call_command(
+        "measure_savings",
+        "--meter",
+        "RM-A-101",
+        "--intervention",
+        "2024-06-01",
+        "--until",
+        "2024-07-31",
+        "--json",
+        stdout=out,
+    )
+    summary = _last_json(out)
+    assert abs(summary["savings_fraction"]) < 0.03
+    assert summary["fraction_low"] <= 0 <= summary["fraction_high"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--meter", "NOPE", "--intervention", "2024-08-01"], "unknown meter 'NOPE'"),
+        (["--hostel", "999999", "--intervention", "2024-08-01"], "unknown hostel id 999999"),
+        (["--site", "nowhere", "--intervention", "2024-08-01"], "unknown site code 'nowhere'"),
+        (["--meter", "RM-A-101", "--intervention", "01/08/2024"], "is not a date (YYYY-MM-DD)"),
+    ],
+)
+def test_measure_savings_explains_unknown_subjects_and_bad_dates(
+    campus: Campus, arguments: list[str], message: str
+) -> None:
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call_command("measure_savings", *arguments)
+
+
+def test_measure_savings_explains_dates_the_data_cannot_serve(history: Campus) -> None:
+    with pytest.raises(CommandError, match="intervention 2031-01-01 is outside the data of meter RM-A-101"):
+        call_command("measure_savings", "--meter", "RM-A-101", "--intervention", "2031-01-01")
+    with pytest.raises(CommandError, match="too little baseline data for meter RM-A-101: 92 days"):
+        call_command("measure_savings", "--meter", "RM-A-101", "--intervention", "2023-09-01")
+
+
+@pytest.fixture
+def interventions(campus: Campus) -> dict[str, Intervention]:
+    return {
+        "a": intervention_create(
+            title="Timers on corridor heaters", start=INTERVENTION, meter=campus.meter_a, expected_saving_fraction=0.1
+        ),
+        "b": intervention_create(title="LED lighting", start=INTERVENTION, hostel=campus.hostel_b),
+        "site": intervention_create(title="Campus setpoints", start=INTERVENTION, site=campus.hostel_a.site),
+    }
+
+
+def test_warden_lists_only_interventions_of_their_hostel(
+    interventions: dict[str, Intervention], warden_a: Any, manager: Any
+) -> None:
+    ids = {row["id"] for row in client_for(warden_a).get("/api/v1/analytics/interventions").json()["results"]}
+    assert ids == {interventions["a"].pk}
+    everything = {row["id"] for row in client_for(manager).get("/api/v1/analytics/interventions").json()["results"]}
+    assert everything == {i.pk for i in interventions.values()}
+
+
+def test_warden_cannot_read_another_hostels_or_the_sites_intervention(
+    interventions: dict[str, Intervention], warden_b: Any
+) -> None:
+    client = client_for(warden_b)
+    assert client.get(f"/api/v1/analytics/interventions/{interventions['a'].pk}").status_code == 404
+    assert client.get(f"/api/v1/analytics/interventions/{interventions['site'].pk}").status_code == 404
+    assert client.get(f"/interventions/{interventions['a'].pk}/").status_code == 404
+    assert b"Timers on corridor heaters" not in client.get("/interventions/").content
+
+
+def test_intervention_api_detail_measures_the_cut_with_its_days(
+    history: Campus, interventions: dict[str, Intervention], warden_a: Any
+) -> None:
+    body = client_for(warden_a).get(f"/api/v1/analytics/interventions/{interventions['a'].pk}").json()
+    assert body["savings_fraction"] == pytest.approx(CUT, abs=0.02)
+    assert body["fraction_low"] <= CUT <= body["fraction_high"]
+    assert body["daily"][-1]["cumulative_savings_kwh"] == pytest.approx(body["savings_kwh"], rel=1e-3)
+    assert body["measure_error"] == ""
+
+
+def test_intervention_page_draws_baseline_actual_and_cumulative_savings(
+    history: Campus, interventions: dict[str, Intervention], warden_a: Any
+) -> None:
+    response = client_for(warden_a).get(f"/interventions/{interventions['a'].pk}/")
+    assert response.status_code == 200
+    figure = json.loads(response.context["figure"])
+    names = [trace["name"] for trace in figure["data"]]
+    assert names == ["Baseline (expected)", "Actual", "Savings so far"]
+    assert figure["data"][2]["y"][-1] == pytest.approx(response.context["result"].savings_kwh, rel=1e-3)
+
+
+def test_hostel_without_readings_shows_why_it_has_no_measurement(
+    interventions: dict[str, Intervention], manager: Any
+) -> None:
+    response = client_for(manager).get(f"/interventions/{interventions['b'].pk}/")
+    assert response.status_code == 200
+    assert "has no" in Intervention.objects.get(pk=interventions["b"].pk).measure_error
+
+
+def test_manager_logs_an_intervention_and_a_warden_may_not(campus: Campus, manager: Any, warden_a: Any) -> None:
+    form = {"title": "Boiler schedule", "hostel": campus.hostel_a.pk, "start": "2025-01-10"}
+    assert client_for(warden_a).post("/interventions/new/", form).status_code == 403
+    response = client_for(manager).post("/interventions/new/", form)
+    assert response.status_code == 302
+    logged = Intervention.objects.get(title="Boiler schedule")
+    assert logged.created_by == manager
+    assert logged.hostel == campus.hostel_a
+
+
+def test_an_intervention_names_exactly_one_place(campus: Campus, manager: Any) -> None:
+    form = {"title": "Both", "hostel": campus.hostel_a.pk, "meter": campus.meter_a.pk, "start": "2025-01-10"}
+    response = client_for(manager).post("/interventions/new/", form)
+    assert response.status_code == 400
+    assert "exactly one of meter, hostel or site" in response.content.decode()
