@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -29,6 +30,11 @@ class Site(models.Model):
     latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
     longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
     currency = models.CharField(max_length=3, default="EUR")
+    # Opening hours of the site's non-residential buildings (local time): use outside them is "out of
+    # hours". Hostels are lived in around the clock and are judged by day and night instead.
+    opens_at = models.TimeField(default=dt.time(8), help_text="Buildings open (local time).")
+    closes_at = models.TimeField(default=dt.time(18), help_text="Buildings close (local time).")
+    open_weekends = models.BooleanField(default=False, help_text="Buildings are open on Saturdays and Sundays.")
 
     objects = SiteQuerySet.as_manager()
 
@@ -37,6 +43,16 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.opens_at is not None and self.closes_at is not None and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "Buildings must close after they open (same local day)."})
+
+    def is_open(self, local: dt.datetime) -> bool:
+        """Whether the site's buildings are open at this local time."""
+        if local.weekday() >= 5 and not self.open_weekends:
+            return False
+        return self.opens_at <= local.time() < self.closes_at
 
     @property
     def tz(self) -> ZoneInfo:
