@@ -1,0 +1,528 @@
+"""Insights per hostel, site and room: baseload, out-of-hours use, vacation against term, week-on-week and
+year-on-year change, each with what it costs and emits in a year.
+
+The figures are pure functions of hourly or daily kWh (tested with known answers); `insights_for` loads
+rollups of one subject, normalizes for weather and occupancy where that applies, and prices the result
+with the subject's tariffs and carbon intensity. How each figure is made: docs/insights.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, FloatField, Q, Sum
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from analytics.selectors.weather import degree_days, weather_fits
+from meters.models import AcademicPeriod, DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Room, Site
+
+NIGHT_HOURS = range(0, 6)  # local 00:00-05:59: where a day's floor is found
+HOSTEL_DAY = (dt.time(7), dt.time(23))  # hostels: use outside these hours is night use
+WINDOW_DAYS = 28  # baseload and out-of-hours: the last four whole weeks
+HOURS_PER_YEAR = 8760.0
+
+
+# ---- carbon and price -----------------------------------------------------------------------------
+
+
+def carbon_intensity_for(*, site: Site) -> float:
+    """kg CO2 per kWh at a site: its own grid intensity where the site has one, else the default setting."""
+    own = getattr(site, "grid_carbon_kg_per_kwh", None)
+    return float(own) if own is not None else float(settings.DEFAULT_GRID_CARBON_KG_PER_KWH)
+
+
+def carbon_kg_for(*, kwh: float, site: Site) -> float:
+    """kg CO2 of this much energy at this site (the hook carbon accounting replaces with hourly intensities)."""
+    return kwh * carbon_intensity_for(site=site)
+
+
+def price_per_kwh_for(*, meter_ids: Sequence[int], hostel: Hostel | None = None) -> float | None:
+    """The mean energy price of these meters' tariffs; the hostel's tariff when they have none; None if no tariff."""
+    price = (
+        Meter.objects.filter(pk__in=list(meter_ids), customer__tariff__isnull=False)
+        .aggregate(p=Avg(Cast("customer__tariff__price_per_kwh", FloatField())))
+        .get("p")
+    )
+    if price is None and hostel is not None and hostel.customer_id:
+        tariff = hostel.customer.tariff if hostel.customer else None
+        price = float(tariff.price_per_kwh) if tariff else None
+    return float(price) if price is not None else None
+
+
+# ---- pure figures ---------------------------------------------------------------------------------
+
+Hour = tuple[dt.datetime, float]  # (local start of the hour, kWh in it = mean kW over it)
+
+
+@dataclass(frozen=True)
+class Baseload:
+    kw: float  # the median of the nightly floors
+    share: float  # of all energy in the hours given
+    nights: int
+
+
+def baseload_of(hours: Sequence[Hour]) -> Baseload | None:
+    """The night-time floor: each night's lowest hour between 00:00 and 06:00, the median over nights,
+    and its share of all the energy (floor kW x hours / kWh). None without a night of at least 4 hours."""
+    nights: dict[dt.date, list[float]] = defaultdict(list)
+    total = 0.0
+    for at, kwh in hours:
+        total += kwh
+        if at.hour in NIGHT_HOURS:
+            nights[at.date()].append(kwh)
+    floors = [min(values) for values in nights.values() if len(values) >= 4]
+    if not floors or total <= 0:
+        return None
+    kw = statistics.median(floors)
+    return Baseload(kw=kw, share=min(kw * len(hours) / total, 1.0), nights=len(floors))
+
+
+@dataclass(frozen=True)
+class OutOfHours:
+    share: float
+    kwh_out: float
+    kwh_total: float
+
+
+def out_of_hours_of(hours: Sequence[Hour], *, is_open: Callable[[dt.datetime], bool]) -> OutOfHours | None:
+    """The share of energy used while closed (`is_open` false at the hour's local start)."""
+    total = sum(kwh for _, kwh in hours)
+    if total <= 0:
+        return None
+    out = sum(kwh for at, kwh in hours if not is_open(at))
+    return OutOfHours(share=out / total, kwh_out=out, kwh_total=total)
+
+
+def hostel_is_day(at: dt.datetime) -> bool:
+    """Hostels are lived in all week: their "hours" are 07:00 to 23:00 every day."""
+    return HOSTEL_DAY[0] <= at.time() < HOSTEL_DAY[1]
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class VacationComparison:
+    vacation: Period
+    kwh_per_day: float
+    days: int
+    term: Period | None
+    term_kwh_per_day: float | None
+    last_year: Period | None
+    last_year_kwh_per_day: float | None
+
+    @property
+    def against_term(self) -> float | None:
+        """Vacation use per day as a fraction of term use per day."""
+        return self.kwh_per_day / self.term_kwh_per_day if self.term_kwh_per_day else None
+
+    @property
+    def against_last_year(self) -> float | None:
+        """Change per day against the same vacation a year before (0.1 = 10 % more)."""
+        return self.kwh_per_day / self.last_year_kwh_per_day - 1 if self.last_year_kwh_per_day else None
+
+
+def _mean_per_day(daily: dict[dt.date, float], start: dt.date, end: dt.date) -> tuple[float | None, int]:
+    values = [kwh for day, kwh in daily.items() if start <= day <= end]
+    return (sum(values) / len(values), len(values)) if values else (None, 0)
+
+
+VACATION_KINDS = (AcademicPeriod.Kind.VACATION, AcademicPeriod.Kind.HOLIDAY)
+
+
+def vacation_comparison_of(
+    daily: dict[dt.date, float], periods: Sequence[Period], *, today: dt.date
+) -> VacationComparison | None:
+    """The latest vacation or holiday that has begun (its days up to yesterday) against the term before it
+    and against the vacation of the same kind that began 11 to 13 months earlier, in kWh per day."""
+    ordered = sorted(periods, key=lambda p: p.start)
+    begun = [p for p in ordered if p.kind in VACATION_KINDS and p.start < today]
+    for vacation in reversed(begun):
+        per_day, days = _mean_per_day(daily, vacation.start, min(vacation.end, today - dt.timedelta(days=1)))
+        if per_day is None:
+            continue
+        terms = [p for p in ordered if p.kind == AcademicPeriod.Kind.TERM and p.end < vacation.start]
+        term = terms[-1] if terms else None
+        term_per_day = _mean_per_day(daily, term.start, term.end)[0] if term else None
+        last = [
+            p
+            for p in ordered
+            if p.kind == vacation.kind and 330 <= (vacation.start - p.start).days <= 400 and p is not vacation
+        ]
+        last_year = last[-1] if last else None
+        last_per_day = _mean_per_day(daily, last_year.start, last_year.end)[0] if last_year else None
+        return VacationComparison(vacation, per_day, days, term, term_per_day, last_year, last_per_day)
+    return None
+
+
+@dataclass(frozen=True)
+class Week:
+    """Energy of whole local days, with the same corrected to average weather and the occupied bed-days."""
+
+    start: dt.date
+    end: dt.date
+    kwh: float
+    kwh_weather: float | None
+    bed_days: float | None
+
+    @property
+    def normalized(self) -> float | None:
+        """kWh per occupied bed-day in average weather (weather alone when occupancy is unknown)."""
+        kwh = self.kwh_weather if self.kwh_weather is not None else None
+        if kwh is None:
+            return None
+        return kwh / self.bed_days if self.bed_days else None
+
+
+@dataclass(frozen=True)
+class Change:
+    current: Week
+    previous: Week
+
+    @property
+    def raw(self) -> float | None:
+        return self.current.kwh / self.previous.kwh - 1 if self.previous.kwh > 0 else None
+
+    @property
+    def normalized(self) -> float | None:
+        cur, prev = self.current.normalized, self.previous.normalized
+        return cur / prev - 1 if cur is not None and prev else None
+
+    @property
+    def kwh_per_year(self) -> float | None:
+        """What the change would add in a year at the current occupancy (weather removed), else raw."""
+        change = self.normalized
+        if change is not None and self.current.kwh_weather is not None:
+            return self.current.kwh_weather * change / (1 + change) * 365 / 7
+        raw = self.raw
+        return (self.current.kwh - self.previous.kwh) * 365 / 7 if raw is not None else None
+
+
+# ---- loading a subject ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an insight is about: a hostel, a room, or a site's visible hostels together."""
+
+    kind: str  # "hostel" | "room" | "site"
+    id: int
+    label: str
+    site: Site
+    meter_ids: list[int]
+    hostels: list[Hostel]
+    occupancy: Q  # Occupancy rows of the subject's rooms
+    is_open: Callable[[dt.datetime], bool]
+    hours_label: str
+    tariff_hostel: Hostel | None = None
+
+
+def energy_meter_ids(hostel_ids: Sequence[int]) -> list[int]:
+    """Meters whose sum is these hostels' energy without double counting: the main meter, else the rooms."""
+    meters = Meter.objects.filter(hostel_id__in=list(hostel_ids))
+    with_main = set(meters.filter(kind=Meter.Kind.HOSTEL_MAIN).values_list("hostel_id", flat=True))
+    return list(
+        meters.filter(
+            Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main)
+        ).values_list("pk", flat=True)
+    )
+
+
+def subject_for_hostel(hostel: Hostel) -> Subject:
+    return Subject(
+        kind="hostel",
+        id=hostel.pk,
+        label=hostel.name,
+        site=hostel.site,
+        meter_ids=energy_meter_ids([hostel.pk]),
+        hostels=[hostel],
+        occupancy=Q(room__hostel_id=hostel.pk),
+        is_open=hostel_is_day,
+        hours_label="night (23:00 to 07:00)",
+        tariff_hostel=hostel,
+    )
+
+
+def subject_for_room(room: Room) -> Subject:
+    return Subject(
+        kind="room",
+        id=room.pk,
+        label=f"Room {room.number}",
+        site=room.hostel.site,
+        meter_ids=list(Meter.objects.filter(room_id=room.pk, kind=Meter.Kind.ROOM).values_list("pk", flat=True)),
+        hostels=[],
+        occupancy=Q(room_id=room.pk),
+        is_open=hostel_is_day,
+        hours_label="night (23:00 to 07:00)",
+        tariff_hostel=room.hostel,
+    )
+
+
+def subject_for_site(site: Site, hostels: Sequence[Hostel]) -> Subject:
+    ids = [h.pk for h in hostels]
+    return Subject(
+        kind="site",
+        id=site.pk,
+        label=site.name,
+        site=site,
+        meter_ids=energy_meter_ids(ids),
+        hostels=list(hostels),
+        occupancy=Q(room__hostel_id__in=ids),
+        is_open=site.is_open,
+        hours_label=f"outside opening hours ({site.opens_at:%H:%M} to {site.closes_at:%H:%M}"
+        + (", every day)" if site.open_weekends else ", weekdays)"),
+        tariff_hostel=hostels[0] if hostels else None,
+    )
+
+
+def _local_bounds(site: Site, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = site.tz
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz).astimezone(dt.UTC),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz).astimezone(dt.UTC),
+    )
+
+
+def subject_hours(subject: Subject, start: dt.date, end: dt.date) -> list[Hour]:
+    """Hourly kWh of the subject's meters over whole local days, as (local hour, kWh), oldest first."""
+    first, last = _local_bounds(subject.site, start, end)
+    rows = (
+        HourlyRollup.objects.filter(meter_id__in=subject.meter_ids, hour__gte=first, hour__lt=last)
+        .values("hour")
+        .annotate(kwh=Sum("kwh"))
+        .order_by("hour")
+    )
+    tz = subject.site.tz
+    return [(row["hour"].astimezone(tz), float(row["kwh"] or 0.0)) for row in rows]
+
+
+def subject_daily(subject: Subject, start: dt.date, end: dt.date) -> dict[dt.date, float]:
+    rows = (
+        DailyRollup.objects.filter(meter_id__in=subject.meter_ids, day__gte=start, day__lte=end)
+        .values("day")
+        .annotate(kwh=Sum("kwh"))
+        .order_by()
+    )
+    return {row["day"]: float(row["kwh"] or 0.0) for row in rows}
+
+
+def bed_days(occupancy: Q, start: dt.date, end: dt.date) -> float:
+    """Occupied beds counted at noon UTC of each day in [start, end], summed over the days."""
+    total = 0.0
+    first = dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC)
+    last = dt.datetime.combine(end, dt.time(12), tzinfo=dt.UTC)
+    rows = Occupancy.objects.filter(occupancy, start__lte=last).filter(Q(end__isnull=True) | Q(end__gt=first))
+    for begin, finish, occupants in rows.values_list("start", "end", "occupants"):
+        day = start
+        while day <= end:
+            noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+            if begin <= noon and (finish is None or finish > noon):
+                total += occupants
+            day += dt.timedelta(days=1)
+    return total
+
+
+def subject_week(subject: Subject, start: dt.date, *, today: dt.date) -> Week:
+    """Seven local days from `start`: energy, the same in average weather (hostels and sites), bed-days."""
+    end = start + dt.timedelta(days=6)
+    kwh = sum(subject_daily(subject, start, end).values())
+    weather: float | None = None
+    if subject.hostels:
+        fits, _ = weather_fits(hostels=subject.hostels, today=today, period=(start, end))
+        days = degree_days(site_id=subject.site.pk, timezone=subject.site.timezone, start=start, end=end)
+        values = [days[d] for d in sorted(days)]
+        # Each hostel's degree-day slopes, applied to the site's degree-days of the week, summed.
+        hostel_fits = [fits.get(h.pk) for h in subject.hostels]
+        if values and all(fit is not None for fit in hostel_fits):
+            hdd, cdd, n = sum(h for h, _ in values), sum(c for _, c in values), len(values)
+            correction = sum(
+                fit.kwh_per_heating_degree_day * (hdd - n * fit.mean_hdd)
+                + fit.kwh_per_cooling_degree_day * (cdd - n * fit.mean_cdd)
+                for fit in hostel_fits
+                if fit is not None
+            )
+            weather = max(kwh - correction, 0.0)
+    else:
+        weather = kwh  # a room: no weather model of its own, occupancy only
+    beds = bed_days(subject.occupancy, start, end)
+    return Week(start=start, end=end, kwh=kwh, kwh_weather=weather, bed_days=beds or None)
+
+
+def subject_periods(subject: Subject) -> list[Period]:
+    return [
+        Period(kind=p.kind, name=p.name, start=p.start, end=p.end)
+        for p in AcademicPeriod.objects.filter(site_id=subject.site.pk).order_by("start")
+    ]
+
+
+# ---- insights -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Insight:
+    """One finding about a subject, with what it is worth in a year."""
+
+    key: str  # baseload | out_of_hours | vacation | week_on_week | year_on_year
+    title: str
+    summary: str
+    value: float | None
+    unit: str
+    kwh_per_year: float | None
+    cost_per_year: float | None
+    currency: str
+    kg_co2_per_year: float | None
+    normalized: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _priced(subject: Subject, kwh_per_year: float | None, price: float | None) -> dict[str, Any]:
+    return {
+        "kwh_per_year": kwh_per_year,
+        "cost_per_year": kwh_per_year * price if kwh_per_year is not None and price is not None else None,
+        "currency": subject.site.currency,
+        "kg_co2_per_year": carbon_kg_for(kwh=kwh_per_year, site=subject.site) if kwh_per_year is not None else None,
+    }
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:+.0f} %"
+
+
+def insights_for(*, subject: Subject, today: dt.date | None = None) -> list[Insight]:
+    """Every insight of one subject, computed up to yesterday (local); one missing for lack of data is left out."""
+    today = today or timezone.localdate(timezone.now(), subject.site.tz)
+    yesterday = today - dt.timedelta(days=1)
+    start = today - dt.timedelta(days=WINDOW_DAYS)
+    hours = subject_hours(subject, start, yesterday)
+    price = price_per_kwh_for(meter_ids=subject.meter_ids, hostel=subject.tariff_hostel)
+    result: list[Insight] = []
+    beds = bed_days(subject.occupancy, start, yesterday) / WINDOW_DAYS
+    base = baseload_of(hours)
+    if base is not None:
+        per_bed = f"; {base.kw / beds * 1000:.0f} W per occupied bed" if beds else ""
+        result.append(
+            Insight(
+                key="baseload",
+                title="Baseload",
+                summary=f"The night-time floor is {base.kw:.2f} kW, {base.share:.0%} of all use{per_bed}.",
+                value=base.kw,
+                unit="kW",
+                normalized="per occupied bed" if beds else "",
+                evidence={
+                    "kw": round(base.kw, 3),
+                    "share": round(base.share, 4),
+                    "nights": base.nights,
+                    "occupied_beds": round(beds, 1),
+                    "window": [start.isoformat(), yesterday.isoformat()],
+                },
+                **_priced(subject, base.kw * HOURS_PER_YEAR, price),
+            )
+        )
+    ooh = out_of_hours_of(hours, is_open=subject.is_open)
+    if ooh is not None:
+        days = len({at.date() for at, _ in hours}) or 1
+        result.append(
+            Insight(
+                key="out_of_hours",
+                title="Out of hours",
+                summary=f"{ooh.share:.0%} of the energy is used {subject.hours_label}.",
+                value=ooh.share,
+                unit="share",
+                evidence={
+                    "kwh_out": round(ooh.kwh_out, 1),
+                    "kwh_total": round(ooh.kwh_total, 1),
+                    "hours": subject.hours_label,
+                    "days": days,
+                },
+                **_priced(subject, ooh.kwh_out * 365 / days, price),
+            )
+        )
+    daily = subject_daily(subject, today - dt.timedelta(days=430), yesterday)
+    vacation = vacation_comparison_of(daily, subject_periods(subject), today=today)
+    if vacation is not None:
+        parts = [f"{vacation.vacation.name}: {vacation.kwh_per_day:.0f} kWh a day"]
+        if vacation.against_term is not None and vacation.term:
+            parts.append(f"{vacation.against_term:.0%} of {vacation.term.name} ({vacation.term_kwh_per_day:.0f})")
+        if vacation.against_last_year is not None:
+            parts.append(f"{_pct(vacation.against_last_year)} against last year")
+        else:
+            parts.append("no record of the same vacation last year")
+        length = (vacation.vacation.end - vacation.vacation.start).days + 1
+        result.append(
+            Insight(
+                key="vacation",
+                title="Vacation and holiday use",
+                summary="; ".join(parts) + ".",
+                value=vacation.against_term,
+                unit="of term",
+                normalized="per day (occupants are away: what remains is the building's)",
+                evidence={
+                    "vacation": vacation.vacation.name,
+                    "days_measured": vacation.days,
+                    "kwh_per_day": round(vacation.kwh_per_day, 2),
+                    "term": vacation.term.name if vacation.term else None,
+                    "term_kwh_per_day": _round(vacation.term_kwh_per_day),
+                    "last_year": vacation.last_year.name if vacation.last_year else None,
+                    "last_year_kwh_per_day": _round(vacation.last_year_kwh_per_day),
+                },
+                **_priced(subject, vacation.kwh_per_day * length, price),
+            )
+        )
+    # The last whole week (Monday to Sunday) against the one before and the same week 52 weeks before.
+    monday = today - dt.timedelta(days=today.weekday() + 7)
+    current = subject_week(subject, monday, today=today)
+    for key, title, back in (("week_on_week", "Week on week", 7), ("year_on_year", "Year on year", 364)):
+        previous = subject_week(subject, monday - dt.timedelta(days=back), today=today)
+        change = Change(current=current, previous=previous)
+        if current.kwh <= 0 or change.raw is None:
+            continue
+        normalized = change.normalized
+        shown = normalized if normalized is not None else change.raw
+        how = "weather and occupied beds" if subject.hostels else "occupied beds"
+        result.append(
+            Insight(
+                key=key,
+                title=title,
+                summary=(
+                    f"Week of {current.start:%d %b}: {current.kwh:.0f} kWh, {_pct(change.raw)} against {previous.start:%d %b %Y}"
+                    + (f"; {_pct(normalized)} per occupied bed in average weather." if normalized is not None else ".")
+                ),
+                value=shown,
+                unit="change",
+                normalized=how if normalized is not None else "",
+                evidence={
+                    "current": _week(current),
+                    "previous": _week(previous),
+                    "raw_change": round(change.raw, 4),
+                    "normalized_change": _round(normalized, 4),
+                },
+                **_priced(subject, change.kwh_per_year, price),
+            )
+        )
+    return result
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _week(week: Week) -> dict[str, Any]:
+    return {
+        "start": week.start.isoformat(),
+        "end": week.end.isoformat(),
+        "kwh": round(week.kwh, 1),
+        "kwh_weather_normalized": _round(week.kwh_weather, 1),
+        "occupied_bed_days": week.bed_days,
+    }
