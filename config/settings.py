@@ -307,6 +307,8 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.baseline_drift_check",
         "predictions.tasks.history_scan_step",
         "predictions.tasks.initial_training",
+        "analytics.tasks.digests_send_due",
+        "analytics.tasks.meter_health_check",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -9,10 +9,12 @@ with the subject's tariffs and carbon intensity. How each figure is made: docs/i
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -178,8 +180,7 @@ def subject_week(subject: Subject, start: dt.date, *, today: dt.date) -> Week:
                 if fit is not None
             )
             weather = max(kwh - correction, 0.0)
-    else:
-        weather = kwh  # a room: no weather model of its own, occupancy only
+
     beds = bed_days(subject.occupancy, start, end)
     return Week(start=start, end=end, kwh=kwh, kwh_weather=weather, bed_days=beds or None)
 
@@ -224,9 +225,24 @@ def _pct(value: float) -> str:
     return f"{value * 100:+.0f} %"
 
 
+INSIGHTS_CACHE_SECONDS = 3600  # they read whole days only: an hour old is as good as new
+
+
 def insights_for(*, subject: Subject, today: dt.date | None = None) -> list[Insight]:
-    """Every insight of one subject, computed up to yesterday (local); one missing for lack of data is left out."""
+    """Every insight of one subject, computed up to yesterday (local); one missing for lack of data is left out.
+
+    Kept for an hour per subject, its meters and day (pages, API, league and digest share it)."""
     today = today or timezone.localdate(timezone.now(), subject.site.tz)
+    meters = hashlib.sha256(",".join(map(str, sorted(subject.meter_ids))).encode()).hexdigest()[:16]
+    key = f"analytics:insights:{subject.kind}:{subject.id}:{meters}:{today.isoformat()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _insights(subject=subject, today=today)
+        cache.set(key, cached, INSIGHTS_CACHE_SECONDS)
+    return list(cached)
+
+
+def _insights(*, subject: Subject, today: dt.date) -> list[Insight]:
     yesterday = today - dt.timedelta(days=1)
     start = today - dt.timedelta(days=WINDOW_DAYS)
     hours = subject_hours(subject, start, yesterday)
@@ -314,7 +330,8 @@ def insights_for(*, subject: Subject, today: dt.date | None = None) -> list[Insi
             continue
         normalized = change.normalized
         shown = normalized if normalized is not None else change.raw
-        how = "weather and occupied beds" if subject.hostels else "occupied beds"
+        weathered = current.kwh_weather is not None and previous.kwh_weather is not None and subject.kind != "room"
+        how = "weather and occupied beds" if weathered else "occupied beds"
         result.append(
             Insight(
                 key=key,
@@ -322,7 +339,11 @@ def insights_for(*, subject: Subject, today: dt.date | None = None) -> list[Insi
                 summary=(
                     f"Week of {current.start:%d %b}: {current.kwh:.0f} kWh, "
                     f"{_pct(change.raw)} against {previous.start:%d %b %Y}"
-                    + (f"; {_pct(normalized)} per occupied bed in average weather." if normalized is not None else ".")
+                    + (
+                        f"; {_pct(normalized)} per occupied bed" + (" in average weather." if weathered else ".")
+                        if normalized is not None
+                        else "."
+                    )
                 ),
                 value=shown,
                 unit="change",

@@ -90,8 +90,12 @@ class VacationComparison:
         return self.kwh_per_day / self.last_year_kwh_per_day - 1 if self.last_year_kwh_per_day else None
 
 
-def _mean_per_day(daily: dict[dt.date, float], start: dt.date, end: dt.date) -> tuple[float | None, int]:
-    values = [kwh for day, kwh in daily.items() if start <= day <= end]
+def _mean_per_day(
+    daily: dict[dt.date, float], start: dt.date, end: dt.date, skip: Sequence[Period] = ()
+) -> tuple[float | None, int]:
+    values = [
+        kwh for day, kwh in daily.items() if start <= day <= end and not any(p.start <= day <= p.end for p in skip)
+    ]
     return (sum(values) / len(values), len(values)) if values else (None, 0)
 
 
@@ -101,17 +105,22 @@ VACATION_KINDS = (AcademicPeriod.Kind.VACATION, AcademicPeriod.Kind.HOLIDAY)
 def vacation_comparison_of(
     daily: dict[dt.date, float], periods: Sequence[Period], *, today: dt.date
 ) -> VacationComparison | None:
-    """The latest vacation or holiday that has begun (its days up to yesterday) against the term before it
-    and against the vacation of the same kind that began 11 to 13 months earlier, in kWh per day."""
+    """The latest vacation or holiday that has begun (its days up to yesterday) against the latest term that
+    began before it (its days up to yesterday, without vacation and holiday days) and against the period of
+    the same kind that began 11 to 13 months earlier, in kWh per day."""
     ordered = sorted(periods, key=lambda p: p.start)
     begun = [p for p in ordered if p.kind in VACATION_KINDS and p.start < today]
     for vacation in reversed(begun):
         per_day, days = _mean_per_day(daily, vacation.start, min(vacation.end, today - dt.timedelta(days=1)))
         if per_day is None:
             continue
-        terms = [p for p in ordered if p.kind == AcademicPeriod.Kind.TERM and p.end < vacation.start]
+        terms = [p for p in ordered if p.kind == AcademicPeriod.Kind.TERM and p.start < vacation.start]
         term = terms[-1] if terms else None
-        term_per_day = _mean_per_day(daily, term.start, term.end)[0] if term else None
+        term_per_day = (
+            _mean_per_day(daily, term.start, min(term.end, today - dt.timedelta(days=1)), skip=begun)[0]
+            if term
+            else None
+        )
         last = [
             p
             for p in ordered
@@ -135,10 +144,8 @@ class Week:
 
     @property
     def normalized(self) -> float | None:
-        """kWh per occupied bed-day in average weather (weather alone when occupancy is unknown)."""
-        kwh = self.kwh_weather if self.kwh_weather is not None else None
-        if kwh is None:
-            return None
+        """kWh per occupied bed-day, in average weather where a weather model exists; None without occupants."""
+        kwh = self.kwh_weather if self.kwh_weather is not None else self.kwh
         return kwh / self.bed_days if self.bed_days else None
 
 
@@ -160,7 +167,8 @@ class Change:
     def kwh_per_year(self) -> float | None:
         """What the change would add in a year at the current occupancy (weather removed), else raw."""
         change = self.normalized
-        if change is not None and self.current.kwh_weather is not None:
-            return self.current.kwh_weather * change / (1 + change) * 365 / 7
+        if change is not None:
+            kwh = self.current.kwh_weather if self.current.kwh_weather is not None else self.current.kwh
+            return kwh * change / (1 + change) * 365 / 7
         raw = self.raw
         return (self.current.kwh - self.previous.kwh) * 365 / 7 if raw is not None else None
