@@ -205,9 +205,8 @@ def opportunities_of(*, hostels: list[Hostel], today: dt.date) -> list[Opportuni
         week = by_key.get("week_on_week")
         if week and week.value is not None and week.value > MIN_GAP and week.kwh_per_year:
             o = _opportunity(f, "week_on_week", "", week.kwh_per_year, week.evidence)
-            title = f"{f.hostel.name} rose {week.value:.0%} week on week ({week.normalized or 'raw'}): " + _money(
-                o.cost_per_year, o.currency
-            )
+            how = f" (normalized for {week.normalized})" if week.normalized else ""
+            title = f"{f.hostel.name} rose {week.value:.0%} week on week{how}: " + _money(o.cost_per_year, o.currency)
             found.append(Opportunity(**{**o.__dict__, "title": title}))
     for row in league_of(hostels=hostels, today=today):
         f = next(f for f in figures if f.hostel.pk == row.hostel_id)

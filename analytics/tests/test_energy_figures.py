@@ -47,7 +47,8 @@ def test_baseload_takes_the_median_night_so_one_busy_night_does_not_move_it() ->
     hours = _hours(7)
     hours = [(at, 3.0 if at.date() == dt.date(2026, 3, 4) and at.hour < 7 else kwh) for at, kwh in hours]
     base = baseload_of(hours)
-    assert base is not None and base.kw == pytest.approx(0.5)
+    assert base is not None
+    assert base.kw == pytest.approx(0.5)
 
 
 def test_baseload_needs_a_night_of_four_hours() -> None:
@@ -96,7 +97,8 @@ def test_vacation_is_compared_with_its_term_and_the_same_vacation_last_year() ->
     assert result.kwh_per_day == pytest.approx(40.0)
     assert result.term_kwh_per_day == pytest.approx(100.0)
     assert result.against_term == pytest.approx(0.4)
-    assert result.last_year is not None and result.last_year.name == "Winter 2025"
+    assert result.last_year is not None
+    assert result.last_year.name == "Winter 2025"
     assert result.against_last_year == pytest.approx(-0.2)
 
 
