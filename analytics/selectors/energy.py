@@ -29,7 +29,7 @@ from analytics.selectors.energy_figures import (
     out_of_hours_of,
     vacation_comparison_of,
 )
-from analytics.selectors.weather import degree_days, weather_fits
+from analytics.selectors.weather import WeatherFit, degree_days, weather_fits
 from meters.models import AcademicPeriod, DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Room, Site
 
 WINDOW_DAYS = 28  # baseload and out-of-hours: the last four whole weeks
@@ -57,13 +57,13 @@ class Subject:
 
 def energy_meter_ids(hostel_ids: Sequence[int]) -> list[int]:
     """Meters whose sum is these hostels' energy without double counting: the main meter, else the rooms."""
-    meters = Meter.objects.filter(hostel_id__in=list(hostel_ids))
-    with_main = set(meters.filter(kind=Meter.Kind.HOSTEL_MAIN).values_list("hostel_id", flat=True))
-    return list(
-        meters.filter(
-            Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main)
-        ).values_list("pk", flat=True)
+    rows = list(
+        Meter.objects.filter(
+            hostel_id__in=list(hostel_ids), kind__in=[Meter.Kind.HOSTEL_MAIN, Meter.Kind.ROOM]
+        ).values_list("pk", "kind", "hostel_id")
     )
+    with_main = {hostel for _, kind, hostel in rows if kind == Meter.Kind.HOSTEL_MAIN}
+    return [pk for pk, kind, hostel in rows if kind == Meter.Kind.HOSTEL_MAIN or hostel not in with_main]
 
 
 def subject_for_hostel(hostel: Hostel) -> Subject:
@@ -144,13 +144,20 @@ def subject_daily(subject: Subject, start: dt.date, end: dt.date) -> dict[dt.dat
     return {row["day"]: float(row["kwh"] or 0.0) for row in rows}
 
 
-def bed_days(occupancy: Q, start: dt.date, end: dt.date) -> float:
-    """Occupied beds counted at noon UTC of each day in [start, end], summed over the days."""
-    total = 0.0
+OccupancyRow = tuple[dt.datetime, dt.datetime | None, int]
+
+
+def occupancy_rows(occupancy: Q, start: dt.date, end: dt.date) -> list[OccupancyRow]:
     first = dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC)
     last = dt.datetime.combine(end, dt.time(12), tzinfo=dt.UTC)
     rows = Occupancy.objects.filter(occupancy, start__lte=last).filter(Q(end__isnull=True) | Q(end__gt=first))
-    for begin, finish, occupants in rows.values_list("start", "end", "occupants"):
+    return list(rows.values_list("start", "end", "occupants"))
+
+
+def bed_days_of(rows: Sequence[OccupancyRow], start: dt.date, end: dt.date) -> float:
+    """Occupied beds counted at noon UTC of each day in [start, end], summed over the days."""
+    total = 0.0
+    for begin, finish, occupants in rows:
         day = start
         while day <= end:
             noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
@@ -160,18 +167,40 @@ def bed_days(occupancy: Q, start: dt.date, end: dt.date) -> float:
     return total
 
 
-def subject_week(subject: Subject, start: dt.date, *, today: dt.date) -> Week:
-    """Seven local days from `start`: energy, the same in average weather (hostels and sites), bed-days."""
-    end = start + dt.timedelta(days=6)
-    kwh = sum(subject_daily(subject, start, end).values())
-    weather: float | None = None
-    if subject.hostels:
-        fits, _ = weather_fits(hostels=subject.hostels, today=today, period=(start, end))
-        days = degree_days(site_id=subject.site.pk, timezone=subject.site.timezone, start=start, end=end)
-        values = [days[d] for d in sorted(days)]
-        # Each hostel's degree-day slopes, applied to the site's degree-days of the week, summed.
-        hostel_fits = [fits.get(h.pk) for h in subject.hostels]
-        if values and all(fit is not None for fit in hostel_fits):
+def bed_days(occupancy: Q, start: dt.date, end: dt.date) -> float:
+    """Occupied bed-days of the subject's rooms in [start, end] (one query)."""
+    return bed_days_of(occupancy_rows(occupancy, start, end), start, end)
+
+
+HISTORY_DAYS = 430  # a year and a vacation: enough for year-on-year and last year's vacation
+
+
+@dataclass(frozen=True)
+class SubjectHistory:
+    """A subject's daily energy, occupancy and weather over HISTORY_DAYS before `today`, loaded once."""
+
+    subject: Subject
+    today: dt.date
+    daily: dict[dt.date, float]
+    occupancy: list[OccupancyRow]
+    fits: dict[int, WeatherFit | None]
+    degree_days: dict[dt.date, tuple[float, float]]
+
+    def kwh(self, start: dt.date, end: dt.date) -> float:
+        return sum(kwh for day, kwh in self.daily.items() if start <= day <= end)
+
+    def bed_days(self, start: dt.date, end: dt.date) -> float:
+        return bed_days_of(self.occupancy, start, end)
+
+    def week(self, start: dt.date) -> Week:
+        """Seven local days from `start`: energy, the same in average weather (hostels and sites), bed-days."""
+        end = start + dt.timedelta(days=6)
+        kwh = self.kwh(start, end)
+        weather: float | None = None
+        values = [value for day, value in sorted(self.degree_days.items()) if start <= day <= end]
+        hostel_fits = [self.fits.get(h.pk) for h in self.subject.hostels]
+        if self.subject.hostels and values and all(fit is not None for fit in hostel_fits):
+            # Each hostel's degree-day slopes, applied to the site's degree-days of the week, summed.
             hdd, cdd, n = sum(h for h, _ in values), sum(c for _, c in values), len(values)
             correction = sum(
                 fit.kwh_per_heating_degree_day * (hdd - n * fit.mean_hdd)
@@ -180,9 +209,32 @@ def subject_week(subject: Subject, start: dt.date, *, today: dt.date) -> Week:
                 if fit is not None
             )
             weather = max(kwh - correction, 0.0)
+        beds = self.bed_days(start, end)
+        return Week(start=start, end=end, kwh=kwh, kwh_weather=weather, bed_days=beds or None)
 
-    beds = bed_days(subject.occupancy, start, end)
-    return Week(start=start, end=end, kwh=kwh, kwh_weather=weather, bed_days=beds or None)
+
+def subject_history(subject: Subject, *, today: dt.date) -> SubjectHistory:
+    """Load a subject's history in a handful of queries whatever the number of weeks asked of it."""
+    yesterday = today - dt.timedelta(days=1)
+    start = today - dt.timedelta(days=HISTORY_DAYS)
+    fits: dict[int, WeatherFit | None] = {}
+    degree: dict[dt.date, tuple[float, float]] = {}
+    if subject.hostels:
+        fits, _ = weather_fits(hostels=subject.hostels, today=today, period=(yesterday, yesterday))
+        degree = degree_days(site_id=subject.site.pk, timezone=subject.site.timezone, start=start, end=yesterday)
+    return SubjectHistory(
+        subject=subject,
+        today=today,
+        daily=subject_daily(subject, start, yesterday),
+        occupancy=occupancy_rows(subject.occupancy, start, yesterday),
+        fits=fits,
+        degree_days=degree,
+    )
+
+
+def subject_week(subject: Subject, start: dt.date, *, today: dt.date) -> Week:
+    """One week of a subject (loads its history: use subject_history for several weeks)."""
+    return subject_history(subject, today=today).week(start)
 
 
 def subject_periods(subject: Subject) -> list[Period]:
@@ -248,7 +300,8 @@ def _insights(*, subject: Subject, today: dt.date) -> list[Insight]:
     hours = subject_hours(subject, start, yesterday)
     price = price_per_kwh_for(meter_ids=subject.meter_ids, hostel=subject.tariff_hostel)
     result: list[Insight] = []
-    beds = bed_days(subject.occupancy, start, yesterday) / WINDOW_DAYS
+    history = subject_history(subject, today=today)
+    beds = history.bed_days(start, yesterday) / WINDOW_DAYS
     base = baseload_of(hours)
     if base is not None:
         per_bed = f"; {base.kw / beds * 1000:.0f} W per occupied bed" if beds else ""
@@ -289,8 +342,7 @@ def _insights(*, subject: Subject, today: dt.date) -> list[Insight]:
                 **_priced(subject, ooh.kwh_out * 365 / days, price),
             )
         )
-    daily = subject_daily(subject, today - dt.timedelta(days=430), yesterday)
-    vacation = vacation_comparison_of(daily, subject_periods(subject), today=today)
+    vacation = vacation_comparison_of(history.daily, subject_periods(subject), today=today)
     if vacation is not None:
         parts = [f"{vacation.vacation.name}: {vacation.kwh_per_day:.0f} kWh a day"]
         if vacation.against_term is not None and vacation.term:
@@ -322,9 +374,9 @@ def _insights(*, subject: Subject, today: dt.date) -> list[Insight]:
         )
     # The last whole week (Monday to Sunday) against the one before and the same week 52 weeks before.
     monday = today - dt.timedelta(days=today.weekday() + 7)
-    current = subject_week(subject, monday, today=today)
+    current = history.week(monday)
     for key, title, back in (("week_on_week", "Week on week", 7), ("year_on_year", "Year on year", 364)):
-        previous = subject_week(subject, monday - dt.timedelta(days=back), today=today)
+        previous = history.week(monday - dt.timedelta(days=back))
         change = Change(current=current, previous=previous)
         if current.kwh <= 0 or change.raw is None:
             continue

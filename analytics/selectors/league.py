@@ -23,10 +23,9 @@ from analytics.selectors.energy import (
     bed_days,
     insights_for,
     out_of_hours_of,
-    subject_daily,
     subject_for_hostel,
+    subject_history,
     subject_hours,
-    subject_week,
 )
 from meters.models import Hostel
 
@@ -56,8 +55,9 @@ def league_of(*, hostels: list[Hostel], today: dt.date) -> list[LeagueRow]:
     rows = []
     for hostel in hostels:
         subject = subject_for_hostel(hostel)
-        week = subject_week(subject, monday, today=today)
-        previous = subject_week(subject, monday - dt.timedelta(days=7), today=today)
+        history = subject_history(subject, today=today)
+        week = history.week(monday)
+        previous = history.week(monday - dt.timedelta(days=7))
         per_bed = _per_bed_day(week) if week.kwh > 0 else None
         target = targets.get(hostel.pk)
         rows.append(
@@ -270,10 +270,11 @@ def resident_summary_for(*, hostel: Hostel, today: dt.date | None = None) -> Res
     if days == 0:
         monday, days = monday - dt.timedelta(days=7), 7
     before = monday - dt.timedelta(days=7)
-    this_kwh = sum(subject_daily(subject, monday, monday + dt.timedelta(days=days - 1)).values())
-    last_kwh = sum(subject_daily(subject, before, before + dt.timedelta(days=days - 1)).values())
-    this_beds = bed_days(subject.occupancy, monday, monday + dt.timedelta(days=days - 1))
-    last_beds = bed_days(subject.occupancy, before, before + dt.timedelta(days=days - 1))
+    history = subject_history(subject, today=today)
+    this_kwh = history.kwh(monday, monday + dt.timedelta(days=days - 1))
+    last_kwh = history.kwh(before, before + dt.timedelta(days=days - 1))
+    this_beds = history.bed_days(monday, monday + dt.timedelta(days=days - 1))
+    last_beds = history.bed_days(before, before + dt.timedelta(days=days - 1))
     change = None
     if last_kwh > 0 and this_beds and last_beds:
         change = (this_kwh / this_beds) / (last_kwh / last_beds) - 1

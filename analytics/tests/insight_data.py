@@ -59,3 +59,10 @@ def load(
         daily.append(DailyRollup(meter=meter, day=day, kwh=total, readings=24 * readings_per_hour))
     HourlyRollup.objects.bulk_create(hourly)
     DailyRollup.objects.bulk_create(daily)
+
+
+# What the insights panel adds to a page computed cold (then kept for an hour), whatever the number of rooms:
+# a hostel's meters, tariff, hourly and daily rollups, occupancy, calendar, weather fit (3) and degree-days,
+# its residents' page; a room's the same without weather, plus its meter's health (4).
+HOSTEL_INSIGHTS_QUERIES = 11
+ROOM_INSIGHTS_QUERIES = 7
