@@ -16,11 +16,20 @@ from django.utils import timezone
 from alerts.realtime import HeartbeatEvent, broadcast
 from analytics.digest import digest_render, digest_timezone
 from analytics.models import DigestSubscription, HostelTarget
+from analytics.selectors.health import HEARTBEAT_KEY
 from analytics.selectors.meter_health import meter_health_of
 from customers.roles import Role, role_of
 from meters.models import Hostel, Meter
 
-HEARTBEAT_KEY = "wattwatch:heartbeat:worker"
+__all__ = [
+    "HEARTBEAT_KEY",
+    "digest_send",
+    "digest_unsubscribe",
+    "digests_send_due",
+    "heartbeat_record",
+    "hostel_target_set",
+    "meter_health_alerts_raise",
+]
 
 
 def heartbeat_record(*, worker: str | None = None) -> HeartbeatEvent:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -96,7 +97,9 @@ def test_digest_is_sent_on_monday_morning_local_time_once(week: Any, manager: An
     assert digests_send_due(now=MONDAY_MORNING) == 2
     assert digests_send_due(now=MONDAY_MORNING + dt.timedelta(minutes=20)) == 0  # once a week
     assert sorted(m.to[0] for m in mail.outbox) == ["manager@example.org", "warden_a@example.org"]
-    assert mail.outbox[0].alternatives  # HTML beside the text
+    message = mail.outbox[0]
+    assert isinstance(message, EmailMultiAlternatives)
+    assert message.alternatives  # HTML beside the text
 
 
 @pytest.mark.django_db

@@ -70,7 +70,9 @@ def test_building_out_of_hours_follows_the_sites_opening_hours_and_weekends() ->
     assert ooh is not None
     assert ooh.share == pytest.approx(1 - 5 * 10 / (7 * 24))
     site.open_weekends = True
-    assert out_of_hours_of(flat, is_open=site.is_open).share == pytest.approx(1 - 7 * 10 / (7 * 24))
+    every_day = out_of_hours_of(flat, is_open=site.is_open)
+    assert every_day is not None
+    assert every_day.share == pytest.approx(1 - 7 * 10 / (7 * 24))
 
 
 def _daily(start: dt.date, end: dt.date, kwh: float) -> dict[dt.date, float]:

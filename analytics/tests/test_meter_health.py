@@ -26,8 +26,8 @@ def test_score_weighs_communication_quality_agreement_and_trend() -> None:
     assert health_score_of(communication=100, quality=100, agreement=100, trend_points=-10) == 94
 
 
-def test_recommendation_names_the_weakest_part() -> None:
-    ok = {
+def _advice(**change: Any) -> str:
+    parts: dict[str, Any] = {
         "communication": 100.0,
         "quality": 100.0,
         "agreement": 100.0,
@@ -35,11 +35,15 @@ def test_recommendation_names_the_weakest_part() -> None:
         "late_hours": 0.1,
         "resets": 0,
     }
-    assert recommendation_for(**ok) == "Healthy: no action needed."
-    assert "gateway link" in recommendation_for(**{**ok, "communication": 0.0, "late_hours": 48.0})
-    assert "register reset" in recommendation_for(**{**ok, "resets": 2})
-    assert "CT ratio" in recommendation_for(**{**ok, "agreement": 40.0})
-    assert "Getting worse" in recommendation_for(**{**ok, "trend": "degrading"})
+    return recommendation_for(**{**parts, **change})
+
+
+def test_recommendation_names_the_weakest_part() -> None:
+    assert _advice() == "Healthy: no action needed."
+    assert "gateway link" in _advice(communication=0.0, late_hours=48.0)
+    assert "register reset" in _advice(resets=2)
+    assert "CT ratio" in _advice(agreement=40.0)
+    assert "Getting worse" in _advice(trend="degrading")
 
 
 def _today() -> dt.date:
