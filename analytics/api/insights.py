@@ -48,7 +48,8 @@ class InsightsQuerySerializer(serializers.Serializer):
 class LeagueRowSerializer(serializers.Serializer):
     hostel_id = serializers.IntegerField()
     name = serializers.CharField()
-    place = serializers.IntegerField(allow_null=True)
+    place = serializers.IntegerField(allow_null=True, help_text="Place among every hostel of its site(s).")
+    of = serializers.IntegerField(help_text="Hostels ranked.")
     kwh_per_bed_day = serializers.FloatField(allow_null=True, help_text="Last week, weather-normalized.")
     previous_kwh_per_bed_day = serializers.FloatField(allow_null=True)
     target = serializers.FloatField(allow_null=True)

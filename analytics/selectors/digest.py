@@ -15,7 +15,7 @@ from django.utils import timezone
 from alerts.models import Alert
 from alerts.selectors import alerts_for_user
 from analytics.selectors.carbon import carbon_kg_for, price_per_kwh_for
-from analytics.selectors.energy import energy_meter_ids
+from analytics.selectors.energy import energy_meter_ids, insights_for, subject_for_hostel
 from analytics.selectors.league import Opportunity, opportunities_for_user
 from meters.models import DailyRollup, Hostel
 
@@ -30,6 +30,9 @@ class HostelWeek:
     cost: float | None
     currency: str
     kg_co2: float
+    # Last week against the week before per occupied bed, in average weather (the week-on-week insight).
+    normalized_change: float | None = None
+    normalized_for: str = ""
 
     @property
     def change(self) -> float | None:
@@ -117,6 +120,9 @@ def digest_for(*, user: Any, now: dt.datetime | None = None) -> Digest:
             seen[index] = True
         usual = [totals[i] for i in range(1, USUAL_WEEKS + 1) if seen[i]]
         price = price_per_kwh_for(meter_ids=meter_ids, hostel=hostel)
+        week = next(
+            (i for i in insights_for(subject=subject_for_hostel(hostel), today=today) if i.key == "week_on_week"), None
+        )
         weeks.append(
             HostelWeek(
                 name=hostel.name,
@@ -125,6 +131,8 @@ def digest_for(*, user: Any, now: dt.datetime | None = None) -> Digest:
                 cost=totals[0] * price if price is not None else None,
                 currency=hostel.site.currency,
                 kg_co2=carbon_kg_for(kwh=totals[0], site=hostel.site),
+                normalized_change=week.value if week and week.normalized else None,
+                normalized_for=week.normalized if week else "",
             )
         )
     open_alerts = alerts_for_user(user=user).filter(status=Alert.Status.OPEN)

@@ -42,6 +42,7 @@ class LeagueRow:
     target: float | None
     against_target: float | None  # 0.12 = 12 % above target
     week: Week
+    of: int = 0  # hostels ranked
 
 
 def _per_bed_day(week: Week) -> float | None:
@@ -75,15 +76,20 @@ def league_of(*, hostels: list[Hostel], today: dt.date) -> list[LeagueRow]:
     ranked = sorted((r for r in rows if r.kwh_per_bed_day is not None), key=lambda r: (r.kwh_per_bed_day, r.name))
     places = {row.hostel_id: i + 1 for i, row in enumerate(ranked)}
     return sorted(
-        (LeagueRow(**{**row.__dict__, "place": places.get(row.hostel_id)}) for row in rows),
+        (LeagueRow(**{**row.__dict__, "place": places.get(row.hostel_id), "of": len(ranked)}) for row in rows),
         key=lambda r: (r.place is None, r.place or 0, r.name),
     )
 
 
 def league_for_user(*, user: Any, today: dt.date | None = None) -> list[LeagueRow]:
-    """The league of the hostels the user may see."""
-    hostels = list(Hostel.objects.visible_to(user).select_related("site", "customer__tariff"))
-    return league_of(hostels=hostels, today=today or timezone.localdate())
+    """The rows of the hostels the user may see, with their places in their sites' whole league (as the
+    residents' page shows them): a warden learns where their hostel stands, never another's figures."""
+    visible = set(Hostel.objects.visible_to(user).values_list("pk", flat=True))
+    hostels = list(
+        Hostel.objects.filter(site__hostels__in=visible).distinct().select_related("site", "customer__tariff")
+    )
+    rows = league_of(hostels=hostels, today=today or timezone.localdate())
+    return [row for row in rows if row.hostel_id in visible]
 
 
 # ---- opportunities ---------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ Over the last 28 local days, from daily rollups, the quarantine and the meter's 
 - communication (35 %): readings received against those expected, times a lateness factor (full
   within two intervals of now, none after a day without a reading);
 - data quality (25 %): 100 less the estimated and quarantined shares (in points) and 15 per register reset;
-- agreement (25 %): room meters, the share of days whose kWh per bed lies between a tenth and five times the
-  median of their hostel's room meters; main meters, the share of days whose energy is at least the
+- agreement (25 %): room meters, the share of occupied days whose kWh per occupant lies between a tenth and
+  five times the median of their hostel's room meters; main meters, the share of days whose energy is at least the
   sum of its rooms (less 2 %) and at most three times it;
 - trend (15 %): communication and quality of the last 7 days against the 21 before; 100 when stable or
   improving, less 4 per point lost.
@@ -19,10 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from meters.models import DailyRollup, Meter, MeterEvent, QuarantinedReading
+from meters.models import DailyRollup, Meter, MeterEvent, Occupancy, QuarantinedReading
 
 DAYS = 28
 RECENT = 7
@@ -171,6 +171,24 @@ def meter_health_of(*, meters: list[Meter], now: dt.datetime | None = None) -> l
     return sorted(result, key=lambda h: (h.score, h.serial))
 
 
+def _occupants_by_day(hostel_ids: set[int], start: dt.date, end: dt.date) -> dict[tuple[int, dt.date], int]:
+    """Occupants of each room of these hostels at noon UTC of each day in [start, end)."""
+    first = dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC)
+    last = dt.datetime.combine(end, dt.time(12), tzinfo=dt.UTC)
+    rows = Occupancy.objects.filter(room__hostel_id__in=hostel_ids, start__lt=last).filter(
+        Q(end__isnull=True) | Q(end__gt=first)
+    )
+    out: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for room_id, begin, finish, people in rows.values_list("room_id", "start", "end", "occupants"):
+        day = start
+        while day < end:
+            noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+            if begin <= noon and (finish is None or finish > noon):
+                out[(room_id, day)] += people
+            day += dt.timedelta(days=1)
+    return out
+
+
 def _peer_agreement(meters: list[Meter], start: dt.date, end: dt.date) -> dict[int, float]:
     """Agreement (0-100) of room meters with their hostel's rooms and of main meters with their rooms."""
     hostel_ids = {m.hostel_id for m in meters if m.hostel_id}
@@ -178,16 +196,19 @@ def _peer_agreement(meters: list[Meter], start: dt.date, end: dt.date) -> dict[i
         DailyRollup.objects.filter(
             meter__hostel_id__in=hostel_ids, meter__kind=Meter.Kind.ROOM, day__gte=start, day__lt=end
         )
-        .values_list("meter_id", "meter__hostel_id", "meter__room__capacity", "day", "kwh")
+        .values_list("meter_id", "meter__hostel_id", "meter__room_id", "day", "kwh")
         .order_by()
     )
+    occupants = _occupants_by_day(hostel_ids, start, end)
     per_bed: dict[tuple[int, dt.date], list[float]] = defaultdict(list)
     own: dict[int, dict[dt.date, float]] = defaultdict(dict)
     room_sum: dict[tuple[int, dt.date], float] = defaultdict(float)
-    for meter_id, hostel_id, capacity, day, kwh in rooms:
-        per_bed[(hostel_id, day)].append(kwh / (capacity or 1))
-        own[meter_id][day] = kwh / (capacity or 1)
+    for meter_id, hostel_id, room_id, day, kwh in rooms:
         room_sum[(hostel_id, day)] += kwh
+        people = occupants.get((room_id, day), 0)
+        if people:  # an empty room uses what it uses: it is compared on the days someone lives there
+            per_bed[(hostel_id, day)].append(kwh / people)
+            own[meter_id][day] = kwh / people
     medians = {key: statistics.median(values) for key, values in per_bed.items() if len(values) >= 3}
     result: dict[int, float] = {}
     for meter in meters:

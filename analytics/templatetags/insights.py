@@ -11,3 +11,21 @@ def signed_pct(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value * 100:+.0f} %"
+
+
+SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+
+
+@register.filter
+def money(value: float | None, currency: str) -> str:
+    """1234.5, "EUR" -> "€1,235"; an unknown currency is written before the number; None -> "-"."""
+    if value is None:
+        return "-"
+    symbol = SYMBOLS.get(currency, f"{currency} " if currency else "")
+    return f"{symbol}{value:,.0f}"
+
+
+@register.filter
+def words(value: str) -> str:
+    """An evidence key in words: "best_per_occupied_bed" -> "best per occupied bed"."""
+    return str(value).replace("_", " ")

@@ -63,6 +63,6 @@ def load(
 
 # What the insights panel adds to a page computed cold (then kept for an hour), whatever the number of rooms:
 # a hostel's meters, tariff, hourly and daily rollups, occupancy, calendar, weather fit (3) and degree-days,
-# its residents' page; a room's the same without weather, plus its meter's health (4).
+# its residents' page; a room's the same without weather, plus its meter's health (5).
 HOSTEL_INSIGHTS_QUERIES = 11
-ROOM_INSIGHTS_QUERIES = 7
+ROOM_INSIGHTS_QUERIES = 8

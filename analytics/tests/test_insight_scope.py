@@ -31,6 +31,7 @@ def test_warden_insights_page_shows_their_hostel_only(data: Any, warden_a: Any) 
     body = client_for(warden_a).get("/insights/").content.decode()
     assert "Hostel A" in body
     assert "Hostel B" not in body
+    assert "1 of 2" in body  # its place in the site's whole league, as its residents see it
     assert "Set target" not in body  # managers set targets
 
 
@@ -58,7 +59,8 @@ def test_hostel_and_room_pages_show_insights_with_cost_and_carbon(data: Any, war
     client = client_for(warden_a)
     hostel = client.get(f"/hostels/{data.hostel_a.pk}/").content.decode()
     assert 'data-insight="baseload"' in hostel
-    assert "kg CO2 a year" in hostel
+    assert "kg CO2" in hostel
+    assert "A year: 4,380 kWh, €876, 1,095 kg CO2" in hostel  # the 0.5 kW floor: 8,760 h at €0.20 and 0.25 kg
     room = client.get(f"/rooms/{data.room_a.pk}/").content.decode()
     assert 'data-insight="out_of_hours"' in room
     assert 'data-meter="RM-A-101"' in room  # its health
@@ -93,7 +95,8 @@ def test_warden_api_answers_for_their_hostel_only(data: Any, warden_a: Any) -> N
     baseload = next(i for i in own if i["key"] == "baseload")
     assert baseload["value"] == pytest.approx(0.5)
     assert baseload["cost_per_year"] == pytest.approx(0.5 * 8760 * 0.2)
-    assert [r["name"] for r in client.get("/api/v1/analytics/league").json()] == ["Hostel A"]
+    league = client.get("/api/v1/analytics/league").json()
+    assert [(r["name"], r["place"], r["of"]) for r in league] == [("Hostel A", 1, 2)]
     assert all(o["hostel"] == "Hostel A" for o in client.get("/api/v1/analytics/opportunities").json())
     assert [h["serial"] for h in client.get("/api/v1/analytics/meter-health").json()] == ["RM-A-101"]
     assert client.get(f"/api/v1/analytics/meter-health?meter={data.meter_b.pk}").json() == []

@@ -12,7 +12,7 @@ from alerts.models import Alert
 from alerts.selectors import alerts_for_user
 from analytics.selectors.meter_health import health_score_of, meter_health_for_user, meter_health_of, recommendation_for
 from analytics.services import meter_health_alerts_raise
-from analytics.tests.insight_data import load
+from analytics.tests.insight_data import load, occupy
 from meters.models import MeterEvent, QuarantinedReading
 from meters.tests.factories import MeterFactory, RoomFactory
 
@@ -85,11 +85,16 @@ def test_a_room_meter_far_from_its_peers_disagrees(campus: Any) -> None:
     peers = [MeterFactory.create(room=RoomFactory.create(hostel=campus.hostel_a, bed_type=2)) for _ in range(3)]
     for meter in peers:
         load(meter, start=start, days=28)
+        occupy(meter.room, 2)
     odd = MeterFactory.create(room=RoomFactory.create(hostel=campus.hostel_a, bed_type=2))
     load(odd, start=start, days=28, scale=lambda day: 8.0)
-    health = {h.serial: h for h in meter_health_of(meters=[*peers, odd])}
+    occupy(odd.room, 2)
+    empty = MeterFactory.create(room=RoomFactory.create(hostel=campus.hostel_a, bed_type=2))
+    load(empty, start=start, days=28, scale=lambda day: 0.02)  # nobody lives there: standby only
+    health = {h.serial: h for h in meter_health_of(meters=[*peers, odd, empty])}
     assert health[odd.serial].agreement == 0.0
     assert health[peers[0].serial].agreement == 100.0
+    assert health[empty.serial].agreement is None  # an empty room is not a faulty meter
 
 
 @pytest.mark.django_db
