@@ -82,13 +82,14 @@ def test_quarantined_rows_and_register_resets_lower_data_quality(campus: Any) ->
 @pytest.mark.django_db
 def test_a_room_meter_far_from_its_peers_disagrees(campus: Any) -> None:
     start = _today() - dt.timedelta(days=28)
-    peers = [MeterFactory.create(room=RoomFactory.create(hostel=campus.hostel_a, bed_type=2)) for _ in range(3)]
+    rooms = [RoomFactory.create(hostel=campus.hostel_a, bed_type=2) for _ in range(4)]
+    for room in rooms:
+        occupy(room, 2)
+    peers = [MeterFactory.create(room=room) for room in rooms[:3]]
     for meter in peers:
         load(meter, start=start, days=28)
-        occupy(meter.room, 2)
-    odd = MeterFactory.create(room=RoomFactory.create(hostel=campus.hostel_a, bed_type=2))
+    odd = MeterFactory.create(room=rooms[3])
     load(odd, start=start, days=28, scale=lambda day: 8.0)
-    occupy(odd.room, 2)
     empty = MeterFactory.create(room=RoomFactory.create(hostel=campus.hostel_a, bed_type=2))
     load(empty, start=start, days=28, scale=lambda day: 0.02)  # nobody lives there: standby only
     health = {h.serial: h for h in meter_health_of(meters=[*peers, odd, empty])}
