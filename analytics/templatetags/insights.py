@@ -18,11 +18,12 @@ SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
 
 @register.filter
 def money(value: float | None, currency: str) -> str:
-    """1234.5, "EUR" -> "€1,235"; an unknown currency is written before the number; None -> "-"."""
+    """1234.6, "EUR" -> "€1,235"; -319.2 -> "-€319"; an unknown currency is written before the number; None -> "-"."""
     if value is None:
         return "-"
     symbol = SYMBOLS.get(currency, f"{currency} " if currency else "")
-    return f"{symbol}{value:,.0f}"
+    sign = "-" if round(value) < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.0f}"
 
 
 @register.filter

@@ -135,3 +135,15 @@ def test_carbon_uses_the_sites_own_intensity_else_the_default(settings: pytest.F
     assert carbon_kg_for(kwh=1000.0, site=Site(code="s", name="S")) == pytest.approx(300.0)
     own = SimpleNamespace(grid_carbon_kg_per_kwh=0.05)
     assert carbon_kg_for(kwh=1000.0, site=own) == pytest.approx(50.0)  # type: ignore[arg-type]
+
+
+def test_money_and_percentages_read_as_people_write_them() -> None:
+    from analytics.templatetags.insights import money, signed_pct, words
+
+    assert money(1234.5, "EUR") == "€1,234"
+    assert money(-319.2, "EUR") == "-€319"
+    assert money(12.0, "CHF") == "CHF 12"
+    assert money(None, "EUR") == "-"
+    assert signed_pct(0.123) == "+12 %"
+    assert signed_pct(-0.05) == "-5 %"
+    assert words("best_per_occupied_bed") == "best per occupied bed"
