@@ -29,6 +29,7 @@ class AlertKind(models.TextChoices):
     TRANSFORMER_CAPACITY = "transformer_capacity", "Transformer near capacity"
     TRANSFORMER_CONDITION = "transformer_condition", "Transformer running hot or gassing"
     MODEL_UNFIT = "model_unfit", "Model no longer fits"
+    METER_HEALTH = "meter_health", "Meter health below threshold"
     MANUAL = "manual", "Raised by hand"
 
 

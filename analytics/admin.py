@@ -1,4 +1,4 @@
-"""Interventions in the admin: logged by managers, measured on demand."""
+"""Interventions (logged by managers, measured on demand), targets, residents' pages and digest subscriptions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 
-from analytics.models import Intervention
+from analytics.models import DigestSubscription, HostelTarget, Intervention, PublicHostelPage
 from analytics.savings.services import intervention_measure
 
 
@@ -52,3 +52,26 @@ class InterventionAdmin(admin.ModelAdmin):
             if intervention_measure(intervention=intervention) is None:
                 self.message_user(request, f"{intervention}: {intervention.measure_error}", messages.WARNING)
         self.message_user(request, f"Measured {queryset.count()} intervention(s).")
+
+
+@admin.register(HostelTarget)
+class HostelTargetAdmin(admin.ModelAdmin):
+    list_display = ["hostel", "kwh_per_bed_day", "set_by", "updated_at"]
+    readonly_fields = ["set_by", "updated_at"]
+
+
+@admin.register(PublicHostelPage)
+class PublicHostelPageAdmin(admin.ModelAdmin):
+    list_display = ["hostel", "enabled", "address", "updated_at"]
+    list_editable = ["enabled"]
+    readonly_fields = ["address", "updated_at"]
+
+    @admin.display(description="Address")
+    def address(self, page: PublicHostelPage) -> str:
+        return f"/residents/{page.token}/"
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "subscribed", "last_sent_week", "updated_at"]
+    list_filter = ["subscribed"]

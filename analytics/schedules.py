@@ -114,6 +114,23 @@ def schedules() -> list[Schedule]:
             every_seconds=5 * 60,
             description="Enqueues again emails and webhooks left pending while the broker was down.",
         ),
+        Schedule(
+            name="Weekly digest",
+            task="analytics.tasks.digests_send_due",
+            crontab="0 * * * *",
+            description=(
+                "Hourly: emails the weekly digest to each user whose Monday DIGEST_LOCAL_HOUR (07:00) it is in "
+                "their site's time zone, once per week."
+            ),
+        ),
+        Schedule(
+            name="Meter health daily",
+            task="analytics.tasks.meter_health_check",
+            crontab="30 4 * * *",
+            description=(
+                "Scores every meter's health; one below METER_HEALTH_ALERT_BELOW raises a low alert for managers."
+            ),
+        ),
     ]
 
 

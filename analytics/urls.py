@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import views
+from analytics import insight_views, views
 from analytics.savings import views as savings_views
 
 urlpatterns = [
@@ -17,6 +17,13 @@ urlpatterns = [
     path("interventions/", savings_views.intervention_list, name="intervention-list"),
     path("interventions/new/", savings_views.intervention_new, name="intervention-new"),
     path("interventions/<int:pk>/", savings_views.intervention_detail, name="intervention-detail"),
+    path("hostels/<int:hostel_id>/insights.csv", insight_views.hostel_insights_csv, name="hostel-insights-csv"),
+    path("hostels/<int:hostel_id>/target", insight_views.target_set, name="hostel-target-set"),
+    path("sites/<int:site_id>/", insight_views.site_insights, name="site-insights"),
+    path("insights/", insight_views.insights, name="insights"),
+    path("insights/opportunities.csv", insight_views.opportunities_csv, name="opportunities-csv"),
+    path("residents/<str:token>/", insight_views.resident_page, name="resident-page"),
+    path("digest/unsubscribe/<str:token>/", insight_views.digest_unsubscribe_view, name="digest-unsubscribe"),
     path("system/", views.system, name="system"),
     path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from analytics import figures
 from analytics.exports import csv_response
 from analytics.forms import DateRangeForm
+from analytics.models import PublicHostelPage
 from analytics.selectors import (
     DateRange,
     carbon_kg_for_user,
@@ -30,6 +32,7 @@ from analytics.selectors import (
     queue_depth,
     schedules_status,
 )
+from analytics.selectors.energy import insights_for, subject_for_hostel, subject_for_room
 from analytics.selectors.heatmap import FAR_ABOVE_SHARE, Why, room_deviations_for_user, rooms_above_expected
 from analytics.selectors.insights import (
     ForecastSubject,
@@ -40,6 +43,7 @@ from analytics.selectors.insights import (
     segment_rows_for_user,
     transformer_risk_rows_for_user,
 )
+from analytics.selectors.meter_health import meter_health_for_user, meter_health_of
 from analytics.selectors.overview import (
     hour_so_far,
     reconcile,
@@ -131,6 +135,8 @@ def hostel_detail(request: HttpRequest, hostel_id: int) -> HttpResponse:
         "deviation_floors": _by_floor(deviations),
         "far_above_pct": round(100 * FAR_ABOVE_SHARE),
         "floors": sorted(floors.items()),
+        "insights": insights_for(subject=subject_for_hostel(hostel)),
+        "public_page": PublicHostelPage.objects.filter(hostel=hostel, enabled=True).first(),
     }
     return render(request, "analytics/hostel_detail.html", context)
 
@@ -222,6 +228,8 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
         "latest_temperature": next((p for p in reversed(points) if p.temperature_c is not None), None),
         "alerts": room_alerts_for_user(user=request.user, room=room),
         "latest": readings_latest_for_user(user=request.user, limit=10, room_id=room.pk),
+        "insights": insights_for(subject=subject_for_room(room)),
+        "health": meter_health_of(meters=[meter]) if meter else [],
     }
     return render(request, "analytics/room_detail.html", context, status=form.status)
 
@@ -468,6 +476,8 @@ def system(request: HttpRequest) -> HttpResponse:
         "versions": model_versions_latest(),
         "history_scans": history_scans_latest(),
         "initial_trainings": initial_trainings(),
+        "meter_health": meter_health_for_user(user=request.user)[:25],
+        "health_threshold": settings.METER_HEALTH_ALERT_BELOW,
     }
     return render(request, "analytics/system.html", context)
 

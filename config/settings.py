@@ -13,6 +13,7 @@ from config.env import (
     ConfigError,
     env_bool,
     env_database,
+    env_float,
     env_int,
     env_list,
     env_optional,
@@ -310,6 +311,8 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.history_scan_step",
         "predictions.tasks.initial_training",
         "predictions.tasks.model_artifacts_prune",
+        "analytics.tasks.digests_send_due",
+        "analytics.tasks.meter_health_check",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -489,3 +492,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Insights, league, digest and meter health (analytics)
+# kg CO2 per kWh where a site has no grid carbon intensity of its own (0.25: a European grid average).
+DEFAULT_GRID_CARBON_KG_PER_KWH = env_float("DEFAULT_GRID_CARBON_KG_PER_KWH", 0.25, minimum=0.0, maximum=2.0)
+# A meter whose health score (0-100) falls below this raises a low-severity alert for managers.
+METER_HEALTH_ALERT_BELOW = env_int("METER_HEALTH_ALERT_BELOW", 50, minimum=0, maximum=100)
+# The weekly digest leaves at this local hour on Mondays, in the time zone of the user's (first) site.
+DIGEST_LOCAL_HOUR = env_int("DIGEST_LOCAL_HOUR", 7, minimum=0, maximum=23)

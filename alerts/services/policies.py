@@ -19,6 +19,7 @@ DEFAULT_KIND_SEVERITY = {
     AlertKind.ANOMALY: "low",
     AlertKind.STALE_METER: "low",
     AlertKind.MODEL_UNFIT: "low",
+    AlertKind.METER_HEALTH: "low",
     AlertKind.MAIN_IMBALANCE: "medium",
     AlertKind.TRANSFORMER_CAPACITY: "high",
     AlertKind.TRANSFORMER_CONDITION: "high",

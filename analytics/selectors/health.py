@@ -25,11 +25,12 @@ from health_check.contrib.redis import Redis
 from health_check.exceptions import HealthCheckException, ServiceUnavailable
 from redis.asyncio import Redis as AsyncRedis
 
-from analytics.services import HEARTBEAT_KEY
 from meters.models import Meter
 from predictions.selectors import model_artifacts_problems
 
 ESSENTIAL = frozenset({"database", "redis"})  # either down: the answer is 503
+
+HEARTBEAT_KEY = "wattwatch:heartbeat:worker"  # written by analytics.services.heartbeat_record
 
 
 @dataclasses.dataclass(frozen=True)

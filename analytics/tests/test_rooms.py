@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.services import alert_raise
+from analytics.tests.insight_data import HOSTEL_INSIGHTS_QUERIES, ROOM_INSIGHTS_QUERIES
 from conftest import client_for
 from meters.models import HourlyRollup, Occupancy
 from predictions.models import Anomaly
@@ -53,7 +54,7 @@ def test_warden_hostel_page_has_heatmap_and_links_rooms(
     history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(warden_a)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(16 + HOSTEL_INSIGHTS_QUERIES):
         response = client.get(reverse("hostel-detail", args=[campus.hostel_a.pk]))
     body = response.content.decode()
     assert 'id="fig-heatmap"' in body
@@ -65,7 +66,7 @@ def test_warden_room_detail_shows_band_anomaly_occupancy_and_own_alerts(
     history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(warden_a)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(16 + ROOM_INSIGHTS_QUERIES):
         response = client.get(reverse("room-detail", args=[campus.room_a.pk]))
     assert response.status_code == 200
     body = response.content.decode()

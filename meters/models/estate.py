@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -35,6 +36,11 @@ class Site(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(2)],
         help_text="Grid carbon intensity (kg CO2 per kWh) for hours without an imported hourly value.",
     )
+    # Opening hours of the site's non-residential buildings (local time): use outside them is "out of
+    # hours". Hostels are lived in around the clock and are judged by day and night instead.
+    opens_at = models.TimeField(default=dt.time(8), help_text="Buildings open (local time).")
+    closes_at = models.TimeField(default=dt.time(18), help_text="Buildings close (local time).")
+    open_weekends = models.BooleanField(default=False, help_text="Buildings are open on Saturdays and Sundays.")
 
     objects = SiteQuerySet.as_manager()
 
@@ -43,6 +49,16 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.opens_at is not None and self.closes_at is not None and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "Buildings must close after they open (same local day)."})
+
+    def is_open(self, local: dt.datetime) -> bool:
+        """Whether the site's buildings are open at this local time."""
+        if local.weekday() >= 5 and not self.open_weekends:
+            return False
+        return self.opens_at <= local.time() < self.closes_at
 
     @property
     def tz(self) -> ZoneInfo:

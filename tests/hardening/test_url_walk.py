@@ -52,6 +52,10 @@ FILLERS: dict[str, Filler] = {
     "content_type_id": lambda t: "1",
     "id": lambda t: "1",
     "url": lambda t: "meters/hostel/",
+    "site_id": lambda t: str(t.campus.hostel_b.site_id),  # shared with Hostel A: a warden sees their part only
+    # Residents' pages and digest unsubscribe links are reached by an unguessable token, not by role (tested
+    # in analytics/tests/test_insight_scope.py and test_digest.py): a walker holds none.
+    "token": lambda t: "no-such-token",
 }
 # Extra values tried for parameters with a fixed set of meanings.
 VARIANTS: dict[str, tuple[str, ...]] = {
