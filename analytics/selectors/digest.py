@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from alerts.models import Alert
+from analytics.models import Intervention
 from alerts.selectors import alerts_for_user
 from analytics.selectors.carbon import carbon_kg_for, price_per_kwh_for
 from analytics.selectors.energy import energy_meter_ids, insights_for, subject_for_hostel
@@ -81,10 +82,21 @@ class Digest:
 
 
 def savings_so_far_for(*, user: Any) -> list[str]:
-    """Measured savings of the interventions in the user's scope, one line each (none logged yet: empty).
-
-    The hook the interventions app fills: the digest prints what this returns."""
-    return []
+    """Measured savings of the interventions in the user's scope, one line each (none measured yet: empty)."""
+    lines = []
+    measured = Intervention.objects.visible_to(user).filter(savings_kwh__isnull=False).order_by("-start")[:10]
+    for item in measured.select_related("meter", "hostel", "site"):
+        share = f"{100 * item.savings_fraction:+.0f} %" if item.savings_fraction is not None else "–"
+        interval = (
+            f" (90 % interval {100 * item.fraction_low:.0f} to {100 * item.fraction_high:.0f} %)"
+            if item.fraction_low is not None and item.fraction_high is not None
+            else ""
+        )
+        lines.append(
+            f"{item.title}, {item.where}, since {item.start:%d %b %Y}: "
+            f"{item.savings_kwh:,.0f} kWh saved, {share} of the baseline{interval}"
+        )
+    return lines
 
 
 def digest_timezone(*, user: Any) -> ZoneInfo:

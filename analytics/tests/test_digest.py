@@ -111,3 +111,23 @@ def test_unsubscribe_link_stops_the_digest(week: Any, warden_a: Any) -> None:
     assert DigestSubscription.objects.get(user=warden_a).subscribed is False
     assert digest_send(user=warden_a, now=MONDAY_MORNING) is False
     assert client.get("/digest/unsubscribe/3:forged:signature/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_savings_so_far_lists_the_measured_interventions_in_the_users_scope(
+    week: Any, manager: Any, warden_a: Any
+) -> None:
+    from analytics.models import Intervention
+
+    measured = {"savings_kwh": 1234.0, "savings_fraction": 0.12, "fraction_low": 0.08, "fraction_high": 0.16}
+    Intervention.objects.create(title="LED corridors", hostel=week.hostel_a, start=dt.date(2026, 10, 1), **measured)
+    Intervention.objects.create(title="Boiler timer", hostel=week.hostel_b, start=dt.date(2026, 10, 5), **measured)
+    Intervention.objects.create(title="Not measured yet", hostel=week.hostel_a, start=dt.date(2026, 11, 1))
+    assert savings_so_far_for(user=warden_a) == [
+        "LED corridors, hostel Hostel A, since 01 Oct 2026: 1,234 kWh saved, +12 % of the baseline "
+        "(90 % interval 8 to 16 %)"
+    ]
+    assert [line.split(",")[0] for line in savings_so_far_for(user=manager)] == ["Boiler timer", "LED corridors"]
+    _, text, _ = digest_render(user=warden_a, now=MONDAY_MORNING)
+    assert "LED corridors" in text
+    assert "Boiler timer" not in text
