@@ -47,7 +47,7 @@ from analytics.selectors.rooms import (
     room_meter,
     room_occupancy,
 )
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 from meters.selectors import hostel_for_user, hostels_for_user, readings_latest_for_user, rooms_for_user
 from predictions.detection.streaming import detection_backlog
 

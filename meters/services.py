@@ -66,7 +66,7 @@ def demo_users_ensure() -> list[str]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from customers.roles import MANAGER_GROUP, WARDEN_GROUP
+    from core.roles import MANAGER_GROUP, WARDEN_GROUP
     from meters.models import Hostel
 
     if not settings.DEBUG:
