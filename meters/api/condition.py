@@ -19,9 +19,9 @@ from customers.models import AuditEntry
 from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH
 from meters.authentication import GatewayTokenAuthentication
-from meters.ingest.condition import conditions_ingest
 from meters.ingest.senders import Sender
 from meters.models import GatewayToken
+from meters.services import conditions_ingest
 
 
 class CanPostCondition(permissions.BasePermission):

@@ -19,8 +19,8 @@ from customers.models import AuditEntry
 from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
-from meters.ingest import readings_ingest
 from meters.models import GatewayToken
+from meters.services import readings_ingest
 
 
 class CanPostReadings(permissions.BasePermission):

@@ -23,8 +23,8 @@ from core.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, UtcDateTimeFil
 from core.api.throttling import ScopedThrottle
 from predictions import selectors
 from predictions.api import serializers as s
-from predictions.detection.ondemand import detection_run_request
 from predictions.models import Anomaly
+from predictions.services import detection_run_request
 
 
 class AnomalyFilter(django_filters.FilterSet):
