@@ -45,3 +45,53 @@ def test_warden_sees_customers_and_transformers_of_their_hostel_only(campus: Any
     Meter.objects.filter(pk=campus.meter_b.pk).update(transformer=tx_b)
     assert list(customers_visible_to(warden_b)) == [customer_b]
     assert list(transformers_visible_to(warden_b)) == [tx_b]
+
+
+@pytest.mark.django_db
+def test_warden_counts_only_their_own_meters_on_a_transformer_shared_with_another_hostel(
+    campus: Any, warden_b: Any, manager: Any
+) -> None:
+    from customers.tests.factories import TransformerFactory
+    from meters.selectors.accounts import transformers_queryset_for_user
+
+    shared = TransformerFactory.create()
+    Meter.objects.filter(pk__in=[campus.meter_a.pk, campus.meter_b.pk]).update(transformer=shared)
+    assert [(tx, tx.n_meters) for tx in transformers_queryset_for_user(user=warden_b)] == [(shared, 1)]
+    assert [(tx, tx.n_meters) for tx in transformers_queryset_for_user(user=manager)] == [(shared, 2)]
+
+
+@pytest.mark.django_db
+def test_warden_sees_condition_readings_events_and_tariffs_of_their_hostel_only(
+    campus: Any, warden_b: Any, manager: Any
+) -> None:
+    import datetime as dt
+
+    from customers.models import TransformerCondition, TransformerEvent
+    from customers.tests.factories import CustomerFactory, TariffFactory, TransformerFactory
+    from meters.selectors.accounts import (
+        tariffs_queryset_for_user,
+        transformer_conditions_visible_to,
+        transformer_events_visible_to,
+    )
+
+    at = dt.datetime(2025, 7, 1, 12, tzinfo=dt.UTC)
+    tx_a, tx_b = TransformerFactory.create(), TransformerFactory.create()
+    Meter.objects.filter(pk=campus.meter_a.pk).update(transformer=tx_a)
+    Meter.objects.filter(pk=campus.meter_b.pk).update(transformer=tx_b)
+    conditions = {
+        tx: TransformerCondition.objects.create(transformer=tx, measured_at=at, top_oil_c=60) for tx in (tx_a, tx_b)
+    }
+    events = {
+        tx: TransformerEvent.objects.create(transformer=tx, kind="failure", occurred_at=at) for tx in (tx_a, tx_b)
+    }
+    tariff_a, tariff_b = TariffFactory.create(name="A"), TariffFactory.create(name="B")
+    campus.room_a.customer = CustomerFactory.create(tariff=tariff_a)
+    campus.room_a.save()
+    campus.room_b.customer = CustomerFactory.create(tariff=tariff_b)
+    campus.room_b.save()
+
+    assert list(transformer_conditions_visible_to(warden_b)) == [conditions[tx_b]]
+    assert list(transformer_events_visible_to(warden_b)) == [events[tx_b]]
+    assert list(tariffs_queryset_for_user(user=warden_b)) == [tariff_b]
+    assert set(transformer_conditions_visible_to(manager)) == set(conditions.values())
+    assert set(tariffs_queryset_for_user(user=manager)) >= {tariff_a, tariff_b}
