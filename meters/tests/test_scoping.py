@@ -56,8 +56,10 @@ def test_warden_counts_only_their_own_meters_on_a_transformer_shared_with_anothe
 
     shared = TransformerFactory.create()
     Meter.objects.filter(pk__in=[campus.meter_a.pk, campus.meter_b.pk]).update(transformer=shared)
-    assert [(tx, tx.n_meters) for tx in transformers_queryset_for_user(user=warden_b)] == [(shared, 1)]
-    assert [(tx, tx.n_meters) for tx in transformers_queryset_for_user(user=manager)] == [(shared, 2)]
+    listed: dict[Any, Any] = {user: transformers_queryset_for_user(user=user) for user in (warden_b, manager)}
+    counted = {user: [(tx.pk, tx.n_meters) for tx in rows] for user, rows in listed.items()}
+    assert counted[warden_b] == [(shared.pk, 1)]
+    assert counted[manager] == [(shared.pk, 2)]
 
 
 @pytest.mark.django_db
