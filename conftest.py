@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from customers.roles import MANAGER_GROUP, WARDEN_GROUP
+from core.roles import MANAGER_GROUP, WARDEN_GROUP
 from meters.models import Hostel, Meter, Room
 from meters.tests.factories import HostelFactory, MeterFactory, ReadingFactory, RoomFactory
 
@@ -141,7 +141,7 @@ def client_for(user: Any) -> Client:
 
 def assert_fast_list_is_the_serializers(client: Any, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The list at `path`, rendered from values() rows, says exactly what its serializer would."""
-    from customers.api import fastlist
+    from core.api import fastlist
 
     fast = client.get(path)
     with monkeypatch.context() as patch:

@@ -25,7 +25,8 @@ from alerts.selectors import (
     last_event_id_for_user,
     parse_since,
 )
-from customers.roles import Role, Scope, scope_for
+from core.roles import Role
+from meters.scoping import Scope, scope_for
 
 SENT_REMEMBERED = 5000  # event ids a socket remembers sending, so none goes twice
 MAX_MESSAGE_CHARS = 4096  # a client sends pings and resumes; nothing longer is needed

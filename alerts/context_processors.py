@@ -3,7 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from alerts.selectors import alerts_open_count, last_event_id_for_user
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 
 
 def open_alerts(request: HttpRequest) -> dict[str, Any]:

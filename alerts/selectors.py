@@ -15,7 +15,8 @@ from django.utils.dateparse import parse_datetime
 
 from alerts.models import Alert, AlertComment, AlertEvent, HistorySummary
 from alerts.realtime import AlertEvent as LiveAlertEvent
-from customers.roles import MANAGER_GROUP, Role, scope_for
+from core.roles import MANAGER_GROUP, Role
+from meters.scoping import scope_for
 
 LIVE_TYPES: dict[str, str] = {
     AlertEvent.Action.RAISED: "alert.raised",

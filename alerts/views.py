@@ -30,7 +30,7 @@ from alerts.selectors import (
     history_summaries_for_user,
 )
 from alerts.templatetags.alert_times import alert_zone, duration_text, local_text, span_text
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 from meters.models import Hostel
 from meters.services import calendar_closure_add
 

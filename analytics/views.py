@@ -59,7 +59,7 @@ from analytics.selectors.rooms import (
     room_meter,
     room_occupancy,
 )
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 from meters.selectors import (
     hostel_for_user,
     hostels_for_user,

@@ -4,11 +4,13 @@
     .venv/bin/python bench/ingest_http.py --url http://host:8000 --key GATEWAYKEY --serials S1,S2,...
 
 Without --url it creates (and drops) the database wattwatch_ingest_bench_http, makes meters and
-a gateway token, and starts `python -m config.serve` (uvicorn, production settings, DEBUG off)
-on a free port. Bodies are generated before the clock starts; each batch is new data (10
-consecutive 15-minute intervals for 1,000 meters, split between the clients: each client is one
-gateway with its own meters, as a hostel's gateway would be). Reports readings/s sustained over
-all batches and the batch latency percentiles.
+a gateway token, and starts the production topology's ingest server on a free port, as
+docker-compose's `ingest` service runs it (gunicorn gthread workers on config.wsgi, one thread each,
+niced; gunicorn.conf.py; production settings, DEBUG off; `--server-workers` processes). Bodies
+are generated before the clock starts; each batch is new data (10 consecutive 15-minute
+intervals for 1,000 meters, split between the clients: each client is one gateway with its own
+meters, as a hostel's gateway would be). Reports readings/s sustained over all batches and the
+batch latency percentiles.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -92,18 +94,25 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
         "LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen([sys.executable, "-m", "config.serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.time() + 60
+    # gunicorn reads gunicorn.conf.py from the working directory, as in production.
+    command = ["nice", "-n", "5", sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+    command += ["--worker-class", "gthread", "--threads", "1", "--workers", str(workers)]
+    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    # Until it answers HTTP: a gunicorn master listens before its worker has imported Django.
+    deadline = time.time() + 120
     while time.time() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
+            connection.request("GET", "/accounts/login/")  # any answer will do; /health logs the absent worker
+            connection.getresponse().read()
+            return server
+        except (OSError, http.client.HTTPException):
             time.sleep(0.3)
+        finally:
+            connection.close()
     server.kill()
     raise SystemExit("server did not start")
 
@@ -116,6 +125,7 @@ def main() -> None:
     parser.add_argument(
         "--server", default=os.environ.get("BENCH_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
     )
+    parser.add_argument("--server-workers", type=int, default=2, help="Ingest processes (docker-compose: 2).")
     parser.add_argument("--url", help="A running server; then --key and --serials are required.")
     parser.add_argument("--key")
     parser.add_argument("--serials")
@@ -134,7 +144,7 @@ def main() -> None:
         _, key = gateway_token_create(name="bench", meter_ids=[meter_id for meter_id, _ in meters])
         serials = [serial for _, serial in meters]
         port = free_port()
-        server = start_server(database, port)
+        server = start_server(database, port, args.server_workers)
         url = f"http://127.0.0.1:{port}"
     try:
         # One warm-up batch (imports, first connection), not counted.

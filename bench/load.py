@@ -129,7 +129,7 @@ def main() -> None:
     from django.contrib.auth.models import Group, User
     from django.test import Client
 
-    from customers.roles import MANAGER_GROUP
+    from core.roles import MANAGER_GROUP
     from meters.models import Hostel
     from meters.services import gateway_token_create
     from predictions.detection.baselines import baseline_current

@@ -1,6 +1,7 @@
 """Mean time to alert: from a triggering action accepted over HTTP to the alert on N WebSockets.
 
-Starts web (uvicorn config.asgi), worker (celery -A config worker) and beat as separate processes
+Starts web (gunicorn with a uvicorn worker on config.asgi, as docker-compose runs it, with
+gunicorn.conf.py), worker (celery -A config worker) and beat as separate processes
 against DATABASE_URL and REDIS_URL, signs in N sockets as a facility manager, fires alerts and
 times each socket's receipt of each alert.
 
@@ -56,7 +57,7 @@ PASSWORD = "bench-password-123"
 SETUP = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from customers.roles import MANAGER_GROUP
+from core.roles import MANAGER_GROUP
 from meters.models import Hostel, Room, Site
 User = get_user_model()
 admin, _ = User.objects.get_or_create(username="bench_admin", defaults={"is_staff": True, "is_superuser": True})
@@ -121,8 +122,8 @@ def percentile(values: list[float], fraction: float) -> float:
 def processes(env: dict[str, str], port: int, log_dir: Path, concurrency: int) -> Iterator[None]:
     """Web, worker and beat as three process groups; all stopped on exit."""
     commands = {
-        "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                "--lifespan", "off", "--log-level", "warning"],
+        "web": [PYTHON, "-m", "gunicorn", "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker",
+                "--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
                    "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "-n", "bench@%h"],
         "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "core",
     "customers",
     "meters",
     "predictions",
@@ -110,7 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After authentication: turns a sign-in refused for a lockout into its answer (customers/auth.py).
+    # After authentication: turns a sign-in refused for a lockout into its answer (core/auth.py).
     "axes.middleware.AxesMiddleware",
     # Pages and exports in the site's local time (the API stays UTC): analytics/middleware.py.
     "analytics.middleware.SiteTimeZoneMiddleware",
@@ -135,7 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "customers.context_processors.role",
+                "core.context_processors.role",
                 "alerts.context_processors.open_alerts",
             ],
         },
@@ -151,27 +152,27 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in lockout: django-axes on the shared cache. Failures are counted per (username, address),
 # so nobody can lock a user out from elsewhere, and per address, with a higher limit (a campus NAT
 # signs many people in); either count at its limit refuses every attempt, even a right password.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "customers.auth.CachedUserBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "core.auth.CachedUserBackend"]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
-# Signed-in users and their role groups are kept this long in the shared cache (customers/user_cache.py,
+# Signed-in users and their role groups are kept this long in the shared cache (core/user_cache.py,
 # docs/decisions/0003-user-cache.md); changes through the ORM or the admin take effect at once, a
 # queryset update() within this time. 0: off.
 USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 60, minimum=0, maximum=3600)
 # Proxies in front of the web processes whose X-Forwarded-For is trusted (0: none, the peer's
 # address is the client's). Throttles and the lockout count the address this names.
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
-AXES_HANDLER = "customers.auth.PairAndAddressCacheHandler"
+AXES_HANDLER = "core.auth.PairAndAddressCacheHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = dt.timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
 # A refused attempt during a lockout does not restart it, and is flagged so the answer says why.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_LOCKOUT_CALLABLE = "customers.auth.lockout_response"
+AXES_LOCKOUT_CALLABLE = "core.auth.lockout_response"
 # The address is DRF's rule (the throttles'), not django-ipware's: ipware's proxy count expects the
 # proxies themselves listed in X-Forwarded-For and finds no client behind a single reverse proxy.
-AXES_CLIENT_IP_CALLABLE = "customers.auth.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_address"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # its admin pages list the database handler's records; the cache handler keeps none
 # Transformer condition readings at or past these raise a "running hot or gassing" alert.
@@ -337,25 +338,25 @@ DETECTION_RUNS_QUEUED_MAX = env_int("DETECTION_RUNS_QUEUED_MAX", 3, minimum=1, m
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its `WWW-Authenticate: Bearer` makes anonymous calls a 401, not a 403.
-        "customers.api.jwt.CachedUserJWTAuthentication",
+        "core.api.jwt.CachedUserJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["customers.api.permissions.HasRole"],
-    # DRF's defaults, with JSON read by orjson first (customers/api/parsers.py).
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasRole"],
+    # DRF's defaults, with JSON read by orjson first (core/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "customers.api.parsers.FastJSONParser",
+        "core.api.parsers.FastJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "customers.api.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "customers.api.base.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.base.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
     "DEFAULT_THROTTLE_CLASSES": [
-        "customers.api.throttling.UserThrottle",
-        "customers.api.throttling.AnonymousThrottle",
+        "core.api.throttling.UserThrottle",
+        "core.api.throttling.AnonymousThrottle",
         "meters.throttling.GatewayThrottle",
     ],
     # Per user (session or JWT), per anonymous address, per gateway key; a rate is "<n>/<second|minute|hour|day>".
@@ -415,8 +416,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "customers.api.schema.add_error_responses",
-        "customers.api.schema.group_by_tag",
+        "core.api.schema.add_error_responses",
+        "core.api.schema.group_by_tag",
     ],
 }
 

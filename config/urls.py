@@ -4,8 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from analytics.api.views import HealthView
-from customers.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
-from customers.auth import LockoutAuthenticationForm
+from core.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
+from core.auth import LockoutAuthenticationForm
 
 admin.site.site_header = "Wattwatch administration"
 admin.site.site_title = "Wattwatch admin"
@@ -23,7 +23,6 @@ urlpatterns = [
     path("api/v1/", include("meters.api.urls")),
     path("meters/", include("meters.urls")),
     path("api/v1/", include("alerts.api.urls")),
-    path("api/v1/", include("customers.api.urls")),
     path("api/v1/", include("predictions.api.urls")),
     path("api/v1/auth/token", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/auth/token/refresh", TokenRefreshView.as_view(), name="api-token-refresh"),

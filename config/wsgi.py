@@ -13,8 +13,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_wsgi_app = get_wsgi_application()
 
 from config.bodylimit import WSGIBodyLimit  # noqa: E402
-from config.memory import startup_objects_freeze  # noqa: E402
 
 application = WSGIBodyLimit(django_wsgi_app)
-
-startup_objects_freeze()  # as in config.asgi (config/memory.py)

@@ -8,7 +8,5 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.services import role_groups_ensure
-        from customers.user_cache import user_cache_signals_connect
 
         post_migrate.connect(role_groups_ensure, sender=self, dispatch_uid="customers.role_groups")
-        user_cache_signals_connect()

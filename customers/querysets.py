@@ -1,4 +1,9 @@
-"""Scoped querysets: every page, API view, export and socket asks these what a user may see."""
+"""Querysets of accounts and transformers.
+
+`customers` knows nothing of hostels (they live in `meters`, above it), so what a user may see of
+these is decided beside `Hostel` (`meters.scoping`), which hands the rooms, meters or transformers
+in scope to the methods here.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,24 @@ from typing import Any
 
 from django.db import models
 
-from customers.roles import scope_for
-
 
 class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> CustomerQuerySet:
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        # A warden sees the accounts of rooms and meters in their hostels.
-        ids = scope.hostel_ids
-        return self.filter(models.Q(rooms__hostel__in=ids) | models.Q(meters__hostel__in=ids)).distinct()
+    def billed_for(self, *, rooms: models.QuerySet[Any], meters: models.QuerySet[Any]) -> CustomerQuerySet:
+        """Accounts of these rooms or meters (querysets with a `customer_id`)."""
+        return self.filter(models.Q(pk__in=rooms.values("customer_id")) | models.Q(pk__in=meters.values("customer_id")))
 
 
 class TransformerQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> TransformerQuerySet:
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        return self.filter(meters__hostel__in=scope.hostel_ids).distinct()
+    def feeding(self, *, meters: models.QuerySet[Any]) -> TransformerQuerySet:
+        """Transformers feeding any of these meters (a queryset with a `transformer_id`)."""
+        return self.filter(pk__in=meters.values("transformer_id"))
 
 
 class TransformerEventQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> TransformerEventQuerySet:
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        return self.filter(transformer__meters__hostel__in=scope.hostel_ids).distinct()
+    def of_transformers(self, transformers: models.QuerySet[Any]) -> TransformerEventQuerySet:
+        return self.filter(transformer__in=transformers)
 
 
 class TransformerConditionQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> TransformerConditionQuerySet:
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        return self.filter(transformer__meters__hostel__in=scope.hostel_ids).distinct()
+    def of_transformers(self, transformers: models.QuerySet[Any]) -> TransformerConditionQuerySet:
+        return self.filter(transformer__in=transformers)

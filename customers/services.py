@@ -6,8 +6,8 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 
+from core.roles import MANAGER_GROUP, WARDEN_GROUP
 from customers.models import AuditEntry
-from customers.roles import MANAGER_GROUP, WARDEN_GROUP
 
 
 def role_groups_ensure(**_: Any) -> list[Group]:

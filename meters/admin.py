@@ -223,7 +223,7 @@ class QuarantinedReadingAdmin(BigTableAdmin):
 
     @admin.action(description="Re-process the selected rows")
     def reprocess(self, request: HttpRequest, queryset: QuerySet[QuarantinedReading]) -> None:
-        from meters.ingest import quarantine_reprocess
+        from meters.services import quarantine_reprocess
 
         result = quarantine_reprocess(ids=list(queryset.values_list("id", flat=True)))
         self.message_user(

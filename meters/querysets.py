@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from customers.roles import scope_for
+from meters.scoping import scope_for
 
 
 class _HostelScoped(models.QuerySet):

@@ -1,4 +1,9 @@
-"""Writes to the estate and its readings."""
+"""Writes to the estate and its readings.
+
+Readings, weather, occupancy and transformer condition come in through ingestion (`meters.ingest`:
+parse, validate, upsert, rollups, quarantine); its entry points are re-exported here, so every
+write of this app is entered from `meters.services`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,29 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Max
 
+from meters.ingest import quarantine_reprocess, readings_ingest, readings_ingest_file
+from meters.ingest.condition import conditions_ingest
+from meters.ingest.occupancy import occupancy_import_file
+from meters.ingest.weather import weather_fetch_open_meteo, weather_import_file
 from meters.models import AcademicPeriod, GatewayToken, Meter, Occupancy, Reading, Room, Site
+
+__all__ = [
+    "calendar_closure_add",
+    "conditions_ingest",
+    "demo_users_ensure",
+    "gateway_token_create",
+    "gateway_token_rotate",
+    "occupancy_import_file",
+    "occupancy_record",
+    "quarantine_reprocess",
+    "readings_ingest",
+    "readings_ingest_file",
+    "rollups_rebuild",
+    "site_get_or_create",
+    "uploads_clean_stale",
+    "weather_fetch_open_meteo",
+    "weather_import_file",
+]
 
 
 def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0) -> Site:
@@ -66,7 +93,7 @@ def demo_users_ensure() -> list[str]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from customers.roles import MANAGER_GROUP, WARDEN_GROUP
+    from core.roles import MANAGER_GROUP, WARDEN_GROUP
     from meters.models import Hostel
 
     if not settings.DEBUG:

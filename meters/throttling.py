@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from customers.api.throttling import Throttle
+from core.api.throttling import Throttle
 from meters.models import GatewayToken
 
 

@@ -13,12 +13,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.roles import Role, role_of
 from customers.models import AuditEntry
-from customers.roles import Role, role_of
 from customers.services import audit_record
-from meters.ingest import FileFormatError, preview_rows, readings_ingest_file
+from meters.ingest import FileFormatError, preview_rows
 from meters.ingest.parse import FileLimits
 from meters.ingest.service import timezone_parse
+from meters.services import readings_ingest_file
 
 UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models, transaction
 
-from customers.roles import scope_for
+from predictions.querysets import AnomalyQuerySet, ForecastQuerySet
 
 
 class ModelVersion(models.Model):
@@ -71,18 +69,6 @@ class ModelVersion(models.Model):
 
 
 # --- Forecasting, segmentation and failure risk (issue 7) ---------------------------------------
-
-
-class ForecastQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> ForecastQuerySet:
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        # Site totals include every hostel: only roles that see everything get them.
-        return self.filter(
-            models.Q(subject_kind="hostel", hostel__in=scope.hostel_ids)
-            | models.Q(subject_kind="transformer", transformer__meters__hostel__in=scope.hostel_ids)
-        ).distinct()
 
 
 class Forecast(models.Model):
@@ -184,14 +170,6 @@ class JobRun(models.Model):
 
 
 # --- Detection (issue 5) -------------------------------------------------------------------------
-
-
-class AnomalyQuerySet(models.QuerySet["Anomaly"]):
-    def visible_to(self, user: Any) -> AnomalyQuerySet:
-        scope = scope_for(user)
-        if scope.everything:
-            return self
-        return self.filter(hostel__in=scope.hostel_ids)
 
 
 class Anomaly(models.Model):

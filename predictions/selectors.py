@@ -10,8 +10,9 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from alerts.models import Alert, AlertKind
-from customers.models import Customer, Segment, Transformer
+from customers.models import Customer, Segment
 from meters.models import Incident, Meter
+from meters.selectors.accounts import customers_visible_to, transformers_visible_to
 from predictions.ml.artifacts import artifact_problem
 from predictions.models import Anomaly, Forecast, JobRun, ModelVersion, TransformerRisk
 
@@ -40,17 +41,17 @@ def forecasts_for_user(
 
 def segments_for_user(*, user: Any) -> QuerySet[Segment]:
     """Segments with at least one customer the user may see (all segments for managers and admins)."""
-    customers = Customer.objects.visible_to(user)
+    customers = customers_visible_to(user)
     return Segment.objects.filter(customers__in=customers).distinct().order_by("name")
 
 
 def customers_with_segments_for_user(*, user: Any) -> QuerySet[Customer]:
-    return Customer.objects.visible_to(user).select_related("segment").order_by("account_code")
+    return customers_visible_to(user).select_related("segment").order_by("account_code")
 
 
 def transformer_risks_for_user(*, user: Any) -> list[TransformerRisk]:
     """The latest risk score of each transformer the user may see, highest first."""
-    visible = Transformer.objects.visible_to(user).values("pk")
+    visible = transformers_visible_to(user).values("pk")
     latest: dict[int, TransformerRisk] = {}
     for risk in TransformerRisk.objects.filter(transformer__in=visible).order_by("transformer_id", "-computed_at"):
         latest.setdefault(risk.transformer_id, risk)
@@ -85,7 +86,7 @@ def model_artifacts_problems() -> tuple[int, list[str]]:
 
 def transformer_risks_latest_for_user(*, user: Any) -> QuerySet[TransformerRisk]:
     """The latest risk row of each transformer the user may see, as a queryset (for paging)."""
-    visible = Transformer.objects.visible_to(user).values("pk")
+    visible = transformers_visible_to(user).values("pk")
     newest = (
         TransformerRisk.objects.filter(transformer_id=OuterRef("transformer_id"))
         .order_by("-computed_at", "-id")

@@ -7,18 +7,27 @@ from typing import Any
 
 from celery import shared_task
 
-from predictions.detection import anomalies_detect, baseline_drift_check, baseline_train, detection_sweep
-from predictions.detection.baselines import feedback_sync_from_alerts
-from predictions.detection.history import history_scan_fail, history_scan_step
-from predictions.detection.ondemand import detection_run_started
-from predictions.detection.streaming import detection_slices, pending_claim, pending_finish
-from predictions.failure_risk import failure_risks_compute
-from predictions.forecasting.runs import job_run
-from predictions.forecasting.services import forecasts_fill_actuals, forecasts_produce
-from predictions.initial_training import initial_training_run
-from predictions.retention import model_artifacts_prune
-from predictions.segmentation import segments_train
-from predictions.training import models_train
+from predictions.services import (
+    anomalies_detect,
+    baseline_drift_check,
+    baseline_train,
+    detection_run_started,
+    detection_slices,
+    detection_sweep,
+    failure_risks_compute,
+    feedback_sync_from_alerts,
+    forecasts_fill_actuals,
+    forecasts_produce,
+    history_scan_fail,
+    history_scan_step,
+    initial_training_run,
+    job_run,
+    model_artifacts_prune,
+    models_train,
+    pending_claim,
+    pending_finish,
+    segments_train,
+)
 
 
 @shared_task(name="predictions.tasks.forecasts_hourly", acks_late=True)

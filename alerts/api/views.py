@@ -21,8 +21,8 @@ from alerts import services
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertComment, AlertEvent, AlertKind, Severity
 from alerts.selectors import alert_assignee_find, alerts_for_user
-from customers.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, UtcDateTimeFilter, errors
-from customers.api.fastlist import FastListMixin
+from core.api.base import Conflict, HasRole, IdFilter, StableOrderingFilter, UtcDateTimeFilter, errors
+from core.api.fastlist import FastListMixin
 
 
 class AlertFilter(django_filters.FilterSet):

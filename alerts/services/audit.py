@@ -14,9 +14,10 @@ from alerts.models import (
 from alerts.realtime import broadcast
 from alerts.selectors import alert_live_event
 from alerts.services.notifications import _queue_webhooks
+from core.roles import Role
 from customers.models import AuditEntry
-from customers.roles import Role, scope_for
 from customers.services import audit_record
+from meters.scoping import scope_for
 
 WEBHOOK_ACTIONS = {
     AlertEvent.Action.RAISED,

@@ -15,7 +15,8 @@ from alerts.models import (
     AlertEvent,
 )
 from alerts.services.audit import _may_act, _record
-from customers.roles import Role, scope_for
+from core.roles import Role
+from meters.scoping import scope_for
 
 
 class AlertTransitionError(Exception):

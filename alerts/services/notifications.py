@@ -29,7 +29,7 @@ from alerts.models import (
     NotificationRule,
     WebhookDelivery,
 )
-from customers.roles import MANAGER_GROUP
+from core.roles import MANAGER_GROUP
 
 SIGNATURE_HEADER = "X-Wattwatch-Signature"
 TIMESTAMP_HEADER = "X-Wattwatch-Timestamp"

@@ -146,7 +146,7 @@ def test_the_alert_list_from_rows_says_what_its_serializer_says(
     import datetime as dt
     from decimal import Decimal
 
-    from customers.api import fastlist
+    from core.api import fastlist
 
     services.alert_raise(kind="anomaly", title="A-101 night", meter=campus.meter_a, score=0.87, excess_cost=2.4)
     services.alert_raise(kind="manual", title="Estate-wide", source_payload={"why": ["a", 1, None], "n": 1.5})

@@ -20,7 +20,7 @@ from analytics.selectors import (
     hostel_comparison_for_user,
     overview_for_user,
 )
-from customers.api.base import READ_ERRORS, errors
+from core.api.base import READ_ERRORS, errors
 
 _check = inline_serializer(
     "HealthCheck",

@@ -10,8 +10,9 @@ from django.db.models import Count, Q
 
 from alerts.models import Alert, Severity
 from alerts.selectors import alerts_for_user
-from customers.models import Customer, Transformer
+from customers.models import Transformer
 from meters.models import Hostel
+from meters.selectors.accounts import customers_visible_to
 from predictions.ml.failure import factor_label
 from predictions.models import Forecast
 from predictions.selectors import forecasts_for_user, segments_for_user, transformer_risks_for_user
@@ -131,7 +132,7 @@ def transformer_risk_rows_for_user(*, user: Any, factors: int = 3) -> list[RiskR
 
 def segment_rows_for_user(*, user: Any) -> list[SegmentRow]:
     """Customer segments the user may see, with how many of their visible customers fall in each."""
-    visible = Customer.objects.visible_to(user).values("pk")
+    visible = customers_visible_to(user).values("pk")
     segments = segments_for_user(user=user).annotate(
         visible_customers=Count("customers", filter=Q(customers__in=visible), distinct=True)
     )

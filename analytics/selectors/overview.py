@@ -15,8 +15,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from analytics.selectors.weather import weather_fits, weather_normalized_kwh
-from customers.roles import scope_for
 from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy
+from meters.scoping import scope_for
 from meters.selectors.carbon import carbon_kg_by_hostel, carbon_kg_for
 
 log = logging.getLogger(__name__)

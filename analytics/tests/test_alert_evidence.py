@@ -17,10 +17,10 @@ from conftest import client_for
 from customers.models import TransformerCondition
 from customers.tests.factories import TransformerFactory
 from meters.models import Reading
+from meters.simulation.labelled import labelled_campus_build
 from predictions.detection import anomalies_detect, baseline_train
 from predictions.detection.handoff import anomalies_to_alerts
 from predictions.models import Anomaly
-from predictions.tests.synthetic_detection import synthetic_campus_build
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2025, 3, 3, 22, 0, tzinfo=dt.UTC)  # 23:00 in Madrid, the test site's zone
@@ -58,7 +58,7 @@ def raise_on_a(
 def test_a_detected_incident_is_charted_against_the_baselines_expected_band_with_its_span_shaded(
     manager: Any,
 ) -> None:
-    campus = synthetic_campus_build(days=14, incident_days=7, seed=3, kinds=("sustained_excess",))
+    campus = labelled_campus_build(days=14, incident_days=7, seed=3, kinds=("sustained_excess",))
     baseline_train(end=campus.end - dt.timedelta(days=7))
     anomalies_detect(start=campus.end - dt.timedelta(days=7), end=campus.end, handoff=False)
     anomaly = Anomaly.objects.filter(kind="sustained_excess", status="open").select_related("meter").first()

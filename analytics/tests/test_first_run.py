@@ -78,15 +78,15 @@ class _FlatForecaster:
 def test_every_dashboard_panel_is_filled_after_the_first_run_without_waiting_for_the_schedules(
     eager: None, manager: Any, settings: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:
+    from meters.simulation.fleets import failing_fleet_build, habit_campus_build
     from predictions import initial_training as initial
     from predictions.forecasting import services
     from predictions.models import ModelVersion
-    from predictions.tests.synthetic import build_campus, build_failing_fleet
 
     settings.ML_MODELS_DIR = tmp_path
     end = timezone.now().replace(minute=0, second=0, microsecond=0)
-    build_campus(days=28, rooms_per_hostel=8, hostels=1, end=end)
-    build_failing_fleet(end=end)
+    habit_campus_build(days=28, rooms_per_hostel=8, hostels=1, end=end)
+    failing_fleet_build(end=end)
     # Segmentation and failure risk train for real; the forecaster's fit is stood in for (minutes of CPU).
     monkeypatch.setattr(
         initial,

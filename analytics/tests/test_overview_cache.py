@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from analytics.selectors.overview import DateRange, overview_for_user
-from customers.roles import WARDEN_GROUP
+from core.roles import WARDEN_GROUP
 from meters.models import DailyRollup
 
 UNREACHABLE_REDIS = {

@@ -12,16 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.api.base import body_size_check, errors
-from customers.api.jwt import CachedUserJWTAuthentication
+from core.api.base import body_size_check, errors
+from core.api.jwt import CachedUserJWTAuthentication
+from core.roles import Role, role_of
 from customers.models import AuditEntry
-from customers.roles import Role, role_of
 from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH
 from meters.authentication import GatewayTokenAuthentication
-from meters.ingest.condition import conditions_ingest
 from meters.ingest.senders import Sender
 from meters.models import GatewayToken
+from meters.services import conditions_ingest
 
 
 class CanPostCondition(permissions.BasePermission):

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from customers.api.base import (
+from core.api.base import (
     IdFilter,
     IsManager,
     ReadOnlyViewSet,
@@ -31,7 +31,7 @@ from customers.api.base import (
     errors,
     scoped_views,
 )
-from customers.api.fastlist import FastListMixin
+from core.api.fastlist import FastListMixin
 from meters import selectors
 from meters.api import serializers as s
 from meters.models import Hostel, Meter, Occupancy, Room, Site, Weather

@@ -12,15 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.api.base import body_size_check, errors
-from customers.api.jwt import CachedUserJWTAuthentication
+from core.api.base import body_size_check, errors
+from core.api.jwt import CachedUserJWTAuthentication
+from core.roles import Role, role_of
 from customers.models import AuditEntry
-from customers.roles import Role, role_of
 from customers.services import audit_record
 from meters.api.serializers import MAX_BATCH, BatchResultSerializer, ReadingInSerializer, batch_structure_errors
 from meters.authentication import GatewayTokenAuthentication
-from meters.ingest import readings_ingest
 from meters.models import GatewayToken
+from meters.services import readings_ingest
 
 
 class CanPostReadings(permissions.BasePermission):

@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Transformer
-from customers.roles import scope_for
 from meters.ingest.validate import MeterDirectory
 from meters.models import GatewayToken, QuarantinedReading
+from meters.scoping import scope_for
 
 Kind = QuarantinedReading.Sender
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from customers.text import unicode_escaped
+from core.text import unicode_escaped
 from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, Rejection
 from meters.models import Meter
 

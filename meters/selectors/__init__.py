@@ -1,5 +1,15 @@
 """Reads of the estate for pages and APIs, always through the user's scope (re-exported here)."""
 
+from meters.selectors.accounts import (
+    customers_queryset_for_user,
+    customers_visible_to,
+    tariffs_queryset_for_user,
+    transformer_conditions_queryset_for_user,
+    transformer_conditions_visible_to,
+    transformer_events_visible_to,
+    transformers_queryset_for_user,
+    transformers_visible_to,
+)
 from meters.selectors.api import (
     Resolution,
     hostels_queryset_for_user,
@@ -35,6 +45,8 @@ __all__ = [
     "HostelSummary",
     "Resolution",
     "RoomRow",
+    "customers_queryset_for_user",
+    "customers_visible_to",
     "hostel_balance",
     "hostel_for_user",
     "hostel_rooms_total",
@@ -52,6 +64,12 @@ __all__ = [
     "rooms_queryset_for_user",
     "series_page_rows",
     "sites_queryset_for_user",
+    "tariffs_queryset_for_user",
+    "transformer_conditions_queryset_for_user",
+    "transformer_conditions_visible_to",
+    "transformer_events_visible_to",
+    "transformers_queryset_for_user",
+    "transformers_visible_to",
     "weather_queryset_for_user",
     "zone_for_user",
 ]

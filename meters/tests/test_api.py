@@ -124,7 +124,7 @@ def test_gateway_key_is_stored_only_as_a_hash(campus: Any) -> None:
 def test_a_value_orjson_refuses_is_one_rejected_row_not_a_refused_batch(
     campus: Any, manager: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from customers.api import parsers
+    from core.api import parsers
 
     fast: list[int] = []
     loads = parsers.orjson.loads

@@ -19,12 +19,12 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from customers.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, errors, scoped_views
-from customers.api.throttling import ScopedThrottle
+from core.api.base import READ_ERRORS, IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, errors, scoped_views
+from core.api.throttling import ScopedThrottle
 from predictions import selectors
 from predictions.api import serializers as s
-from predictions.detection.ondemand import detection_run_request
 from predictions.models import Anomaly
+from predictions.services import detection_run_request
 
 
 class AnomalyFilter(django_filters.FilterSet):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from customers.api.base import IdFilter, IsManager, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
+from core.api.base import IdFilter, IsManager, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
 from customers.models import Segment
 from predictions import selectors
 from predictions.api import serializers as s

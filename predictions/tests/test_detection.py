@@ -12,28 +12,28 @@ from django.core.management import call_command
 from django.db import connection
 
 from meters.models import Meter, Reading
+from meters.simulation.labelled import LabelledCampus, labelled_campus_build
 from predictions.detection import anomalies_detect, baseline_current, baseline_train, detector_feedback_record
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.models import Anomaly, MeterBaseline, ModelVersion
-from predictions.tests.synthetic_detection import SyntheticCampus, synthetic_campus_build
 
 pytestmark = pytest.mark.django_db
 
 
-def _campus(**kwargs: Any) -> SyntheticCampus:
-    return synthetic_campus_build(days=kwargs.pop("days", 14), incident_days=kwargs.pop("incident_days", 7), **kwargs)
+def _campus(**kwargs: Any) -> LabelledCampus:
+    return labelled_campus_build(days=kwargs.pop("days", 14), incident_days=kwargs.pop("incident_days", 7), **kwargs)
 
 
-def _train(campus: SyntheticCampus) -> ModelVersion:
+def _train(campus: LabelledCampus) -> ModelVersion:
     """Train on the history before the last week, then detect in that week, as in production."""
     return baseline_train(end=campus.end - dt.timedelta(days=7))
 
 
-def _detect(campus: SyntheticCampus, **kwargs: Any) -> Any:
+def _detect(campus: LabelledCampus, **kwargs: Any) -> Any:
     return anomalies_detect(start=campus.end - dt.timedelta(days=7), end=campus.end, handoff=False, **kwargs)
 
 
-def _matches(anomaly: Anomaly, incident: Any, campus: SyntheticCampus) -> bool:
+def _matches(anomaly: Anomaly, incident: Any, campus: LabelledCampus) -> bool:
     mains = {m.hostel_id: m.id for m in campus.meters if m.kind == Meter.Kind.HOSTEL_MAIN}
     same = anomaly.meter_id == incident.meter_id or (
         incident.meter.kind == Meter.Kind.ROOM and anomaly.meter_id == mains.get(incident.meter.hostel_id)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from meters.simulation.fleets import failing_fleet_build, gassing_fleet_build
 from predictions.failure_risk import failure_risks_compute, failure_train
 from predictions.ml.artifacts import IncompatibleArtifact, artifact_write
 from predictions.ml.failure import FAMILY, FailureRiskModel
 from predictions.models import ModelVersion, TransformerRisk
 from predictions.selectors import transformer_risks_for_user
-from predictions.tests.synthetic import build_failing_fleet, build_gassing_fleet
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +20,7 @@ def test_failure_model_trains_scores_and_explains_each_transformer() -> None:
     import datetime as dt
 
     end = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-    build_failing_fleet(end=end)
+    failing_fleet_build(end=end)
     version = failure_train(now=end)
     assert version.status == ModelVersion.Status.CURRENT, version.note
     for key in ("roc_auc", "brier", "precision_at_10pct"):
@@ -41,7 +41,7 @@ def test_gas_in_oil_gives_warning_the_load_cannot_and_is_named_as_the_factor() -
     import datetime as dt
 
     end = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-    fleet = build_gassing_fleet(end=end)
+    fleet = gassing_fleet_build(end=end)
     version = failure_train(now=end)
     assert version.status == ModelVersion.Status.CURRENT, version.note
     metrics = version.metrics

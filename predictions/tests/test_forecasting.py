@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from alerts.models import Alert
 from meters.models import Meter, Reading
+from meters.simulation.fleets import habit_campus_build
 from meters.tests.factories import MeterFactory
 from predictions.forecasting.series import Subject, zeros_as_missing
 from predictions.forecasting.services import (
@@ -30,7 +31,6 @@ from predictions.ml.forecasting import (
 )
 from predictions.models import Forecast, ModelVersion
 from predictions.selectors import forecasts_for_user
-from predictions.tests.synthetic import build_campus
 
 
 @pytest.fixture(autouse=True)
@@ -180,7 +180,7 @@ def test_backtest_forecast_on_a_meter_with_no_readings_gives_a_status() -> None:
 
 @pytest.mark.django_db
 def test_training_a_subject_without_history_records_a_failed_version() -> None:
-    campus = build_campus(days=3, rooms_per_hostel=2, hostels=1)
+    campus = habit_campus_build(days=3, rooms_per_hostel=2, hostels=1)
     hostel = campus.hostels[0]
     version = forecaster_train(subject=Subject("hostel", hostel.pk, hostel.code, hostel.site_id), now=campus.end)
     assert version.status == ModelVersion.Status.FAILED
@@ -189,7 +189,7 @@ def test_training_a_subject_without_history_records_a_failed_version() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_hourly_run_stores_forecasts_fills_actuals_and_raises_capacity_alerts(settings) -> None:
-    campus = build_campus(days=45, rooms_per_hostel=4, hostels=1)
+    campus = habit_campus_build(days=45, rooms_per_hostel=4, hostels=1)
     settings.FORECAST_CAPACITY_SHARE = 0.5
     summary = forecasts_produce(now=campus.end - dt.timedelta(days=2))
     assert summary["ok"] == summary["subjects"] == 3  # hostel, transformer, site
@@ -212,7 +212,7 @@ def test_hourly_run_stores_forecasts_fills_actuals_and_raises_capacity_alerts(se
 
 @pytest.mark.django_db
 def test_an_unreadable_artifact_means_retraining_not_a_crash() -> None:
-    campus = build_campus(days=30, rooms_per_hostel=2, hostels=1)
+    campus = habit_campus_build(days=30, rooms_per_hostel=2, hostels=1)
     hostel = campus.hostels[0]
     subject = Subject("hostel", hostel.pk, hostel.code, hostel.site_id)
     version = forecaster_train(subject=subject, now=campus.end)

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from meters.simulation.labelled import labelled_campus_build
 from predictions.detection import baseline_train
 from predictions.detection.history import history_scan_create, history_scan_step
 from predictions.detection.history_eras import ERA_DAYS, eras_plan
 from predictions.models import Anomaly, HistoryScan, ModelVersion, ScannedHour
-from predictions.tests.synthetic_detection import synthetic_campus_build
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -40,7 +40,7 @@ def test_a_scan_judges_older_weeks_with_a_baseline_trained_up_to_a_week_after_th
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    campus = synthetic_campus_build(
+    campus = labelled_campus_build(
         seed=5, days=49, hostels=1, rooms_per_hostel=4, kinds=("sustained_excess",), start=today - 49 * DAY
     )
     current = baseline_train(end=campus.end)

@@ -18,10 +18,10 @@ from alerts import realtime
 from alerts.models import Alert, AlertEvent, EmailDelivery, HistorySummary, WebhookDelivery
 from config.celery import app
 from meters.signals import readings_ingested
+from meters.simulation.labelled import LabelledCampus, labelled_campus_build
 from predictions.detection import baseline_train
 from predictions.detection.history import first_run_scan_ensure, history_scan_create, history_scan_step
 from predictions.models import Anomaly, HistoryScan
-from predictions.tests.synthetic_detection import SyntheticCampus, synthetic_campus_build
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def models_dir(settings: Any, models_root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(django_db_setup: None, django_db_blocker: Any, models_root: Path) -> Iterator[SyntheticCampus]:
+def built(django_db_setup: None, django_db_blocker: Any, models_root: Path) -> Iterator[LabelledCampus]:
     """A small campus whose last week holds a few incidents, its baseline trained on the week before.
 
     Built once for the module inside a transaction that each test's own (a savepoint) rolls back to,
@@ -65,7 +65,7 @@ def built(django_db_setup: None, django_db_blocker: Any, models_root: Path) -> I
     """
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with django_db_blocker.unblock(), override_settings(ML_MODELS_DIR=models_root), transaction.atomic():
-        campus = synthetic_campus_build(
+        campus = labelled_campus_build(
             seed=3,
             days=14,
             incident_days=7,
@@ -81,7 +81,7 @@ def built(django_db_setup: None, django_db_blocker: Any, models_root: Path) -> I
 
 
 @pytest.fixture
-def syn(built: SyntheticCampus) -> SyntheticCampus:
+def syn(built: LabelledCampus) -> LabelledCampus:
     """The module's campus, its rows as each test found them (refreshed: a test may have changed them)."""
     for meter in built.meters:
         meter.refresh_from_db()
@@ -89,7 +89,7 @@ def syn(built: SyntheticCampus) -> SyntheticCampus:
 
 
 def test_the_first_run_scan_raises_history_alerts_quietly_and_sends_one_summary_per_hostel(
-    syn: SyntheticCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: LabelledCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
     campus = syn
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,7 +118,7 @@ def test_the_first_run_scan_raises_history_alerts_quietly_and_sends_one_summary_
 
 
 def test_running_a_scan_again_duplicates_no_alert_and_tells_nobody_twice(
-    syn: SyntheticCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: LabelledCampus, eager: None, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
     campus = syn
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,7 +143,7 @@ def test_running_a_scan_again_duplicates_no_alert_and_tells_nobody_twice(
 
 
 def test_an_interrupted_scan_carries_on_from_the_meters_it_had_done(
-    syn: SyntheticCampus,
+    syn: LabelledCampus,
     eager: None,
     pushed: list[dict[str, Any]],
     django_capture_on_commit_callbacks: Any,
@@ -163,7 +163,7 @@ def test_an_interrupted_scan_carries_on_from_the_meters_it_had_done(
 
 
 def test_an_import_of_history_is_scanned_and_summed_up_in_one_notification(
-    syn: SyntheticCampus,
+    syn: LabelledCampus,
     eager: None,
     pushed: list[dict[str, Any]],
     django_capture_on_commit_callbacks: Any,
@@ -210,7 +210,7 @@ def test_a_batch_spanning_the_history_cutoff_is_scanned_up_to_it_and_detected_li
     assert live[0]["end"] == now + dt.timedelta(hours=1)
 
 
-def _history_csv(path: Any, campus: SyntheticCampus, *, hostel_index: int, since: dt.datetime) -> tuple[list[int], int]:
+def _history_csv(path: Any, campus: LabelledCampus, *, hostel_index: int, since: dt.datetime) -> tuple[list[int], int]:
     """Move one hostel's readings since `since` out of the database into a long-format CSV, as an export would."""
     from meters.models import Reading
 
@@ -226,7 +226,7 @@ def _history_csv(path: Any, campus: SyntheticCampus, *, hostel_index: int, since
 
 
 def test_an_import_larger_than_one_chunk_gives_one_scan_and_one_summary(
-    syn: SyntheticCampus,
+    syn: LabelledCampus,
     eager: None,
     pushed: list[dict[str, Any]],
     django_capture_on_commit_callbacks: Any,
@@ -255,7 +255,7 @@ def test_an_import_larger_than_one_chunk_gives_one_scan_and_one_summary(
 
 
 def test_gateway_batches_of_old_readings_join_one_pending_scan_with_one_summary(
-    syn: SyntheticCampus,
+    syn: LabelledCampus,
     pushed: list[dict[str, Any]],
     django_capture_on_commit_callbacks: Any,
     settings: Any,

@@ -4,12 +4,12 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from customers.models import Customer, Segment
+from meters.simulation.fleets import habit_campus_build
 from predictions.ml.artifacts import IncompatibleArtifact, artifact_write
 from predictions.ml.segmentation import FAMILY, CustomerSegmenter
 from predictions.models import ModelVersion
 from predictions.segmentation import segments_train
 from predictions.selectors import segments_for_user
-from predictions.tests.synthetic import build_campus
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +19,7 @@ def _models_dir(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_segmentation_recovers_the_habit_groups_and_names_them_from_their_profiles() -> None:
-    campus = build_campus(days=21, rooms_per_hostel=12, hostels=2)
+    campus = habit_campus_build(days=21, rooms_per_hostel=12, hostels=2)
     version = segments_train(now=campus.end)
     assert version.status == ModelVersion.Status.CURRENT
     assert set(version.metrics["silhouette_by_k"]) >= {2, 3, 4}
@@ -36,7 +36,7 @@ def test_segmentation_recovers_the_habit_groups_and_names_them_from_their_profil
 
 @pytest.mark.django_db
 def test_segment_ids_and_names_stay_stable_when_retrained() -> None:
-    campus = build_campus(days=21, rooms_per_hostel=8, hostels=1)
+    campus = habit_campus_build(days=21, rooms_per_hostel=8, hostels=1)
     segments_train(now=campus.end)
     before = dict(Customer.objects.filter(pk__in=campus.truth).values_list("pk", "segment__code"))
     names_before = dict(Segment.objects.values_list("code", "name"))
@@ -48,7 +48,7 @@ def test_segment_ids_and_names_stay_stable_when_retrained() -> None:
 
 @pytest.mark.django_db
 def test_segmenter_saves_loads_and_refuses_an_incompatible_artifact() -> None:
-    campus = build_campus(days=14, rooms_per_hostel=8, hostels=1)
+    campus = habit_campus_build(days=14, rooms_per_hostel=8, hostels=1)
     version = segments_train(now=campus.end)
     model = CustomerSegmenter.load(version.artifact)
     assert len(model.profiles) == version.metrics["k"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from conftest import assert_fast_list_is_the_serializers, client_for
-from customers.api.fastlist import list_plan
+from core.api.fastlist import list_plan
 from customers.tests.factories import TransformerFactory
 from meters.api.serializers import MeterSerializer
 from meters.models import Meter

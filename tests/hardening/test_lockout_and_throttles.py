@@ -21,7 +21,7 @@ from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from conftest import PASSWORD
-from customers.auth import lockout_message
+from core.auth import lockout_message
 from predictions.detection.ondemand import detection_runs_queued
 from predictions.tasks import detect_requested
 from tests.api.conftest import api_for

@@ -20,13 +20,13 @@ from django.test import override_settings
 from django.utils import timezone
 
 from alerts.models import Alert
+from meters.simulation.fleets import habit_campus_build
+from meters.simulation.labelled import labelled_campus_build
 from predictions.detection import anomalies_detect, baseline_train
 from predictions.detection.streaming import detection_request
 from predictions.ml.segmentation import CustomerSegmenter
 from predictions.models import Anomaly, JobRun, ModelVersion
 from predictions.tasks import detect_meters, segmentation_daily
-from predictions.tests.synthetic import build_campus
-from predictions.tests.synthetic_detection import synthetic_campus_build
 from tests.hardening.faults import start_worker, stop, subprocess_env, wait_for
 
 
@@ -80,7 +80,7 @@ def test_worker_killed_mid_detection_redelivers_and_records_each_anomaly_once(tm
     models = tmp_path / "models"
     models.mkdir()
     with override_settings(ML_MODELS_DIR=models):
-        campus = synthetic_campus_build(seed=3, days=14, incident_days=7, kinds=("sustained_excess", "voltage_sag"))
+        campus = labelled_campus_build(seed=3, days=14, incident_days=7, kinds=("sustained_excess", "voltage_sag"))
         baseline_train(end=campus.end - dt.timedelta(days=7))
         start, end = campus.end - dt.timedelta(days=7), campus.end
         meter_ids = [meter.pk for meter in campus.meters]
@@ -118,7 +118,7 @@ def test_worker_killed_mid_training_redelivers_and_leaves_one_current_version(tm
     models = tmp_path / "models"
     models.mkdir()
     with override_settings(ML_MODELS_DIR=models):
-        build_campus(
+        habit_campus_build(
             days=21, rooms_per_hostel=8, hostels=1, end=timezone.now().replace(minute=0, second=0, microsecond=0)
         )
 

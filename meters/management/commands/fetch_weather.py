@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from meters.ingest.weather import WeatherSourceError, weather_fetch_open_meteo
+from meters.ingest.weather import WeatherSourceError
 from meters.models import Site
+from meters.services import weather_fetch_open_meteo
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from meters.ingest.occupancy import occupancy_import_file
+from meters.services import occupancy_import_file
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from customers.models import AuditEntry
 from customers.services import audit_record
-from meters.ingest import ColumnMap, FileFormatError, readings_ingest_file
-from meters.services import site_get_or_create
+from meters.ingest import ColumnMap, FileFormatError
+from meters.services import readings_ingest_file, site_get_or_create
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from meters.ingest.weather import WeatherSourceError, weather_import_file
-from meters.services import site_get_or_create
+from meters.ingest.weather import WeatherSourceError
+from meters.services import site_get_or_create, weather_import_file
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from predictions.firstrun import first_run_queue
+from predictions.services import first_run_queue
 
 
 class Command(BaseCommand):

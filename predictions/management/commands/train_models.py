@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from predictions.training import FAMILIES, models_train
+from predictions.services import FAMILIES, models_train
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ Every request of a signed-in person (page, API call, socket) loads its user: Dja
 authentication reads the user row, then the role check reads the user's groups, two PostgreSQL
 round trips before the view does anything. Under load the web processes wait for PostgreSQL on the
 same cores as ingestion (py-spy on the load bench: 10 % of a web process's samples in the user
-query alone). Here the user, with its group names attached as `customers.roles` reads them, is kept
+query alone). Here the user, with its group names attached as `core.roles` reads them, is kept
 in the cache (Redis in production, shared by all web processes) for USER_CACHE_SECONDS.
 
 What changes a user's access forgets the entry, in every process: saving or deleting the user
@@ -31,7 +31,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
-from customers.roles import group_names_attach
+from core.roles import group_names_attach
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +120,8 @@ def _membership_changed(sender: Any, instance: Any, action: str, reverse: bool, 
 
 def user_cache_signals_connect() -> None:
     model = get_user_model()
-    post_save.connect(_user_changed, sender=model, dispatch_uid="customers.user_cache.saved")
-    post_delete.connect(_user_changed, sender=model, dispatch_uid="customers.user_cache.deleted")
-    post_save.connect(_group_changed, sender=Group, dispatch_uid="customers.user_cache.group_saved")
-    pre_delete.connect(_group_changed, sender=Group, dispatch_uid="customers.user_cache.group_deleted")
-    m2m_changed.connect(
-        _membership_changed, sender=model.groups.through, dispatch_uid="customers.user_cache.membership"
-    )
+    post_save.connect(_user_changed, sender=model, dispatch_uid="core.user_cache.saved")
+    post_delete.connect(_user_changed, sender=model, dispatch_uid="core.user_cache.deleted")
+    post_save.connect(_group_changed, sender=Group, dispatch_uid="core.user_cache.group_saved")
+    pre_delete.connect(_group_changed, sender=Group, dispatch_uid="core.user_cache.group_deleted")
+    m2m_changed.connect(_membership_changed, sender=model.groups.through, dispatch_uid="core.user_cache.membership")

@@ -26,8 +26,8 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from customers.api.exceptions import too_large
-from customers.text import unicode_escaped
+from core.api.exceptions import too_large
+from core.text import unicode_escaped
 
 
 class FastJSONParser(JSONParser):

@@ -1,7 +1,7 @@
 """API tokens for integrations: JWT access tokens with rotating, revocable refresh tokens.
 
 Why JWT rather than stored personal tokens: an access token is checked from its signature alone, and
-its user comes from the user cache (`customers.api.jwt`), so integrations cost no database query per
+its user comes from the user cache (`core.api.jwt`), so integrations cost no database query per
 request for who they are; it expires in minutes. The
 long-lived secret is the refresh token: each refresh returns a new one and blacklists the old
 (`ROTATE_REFRESH_TOKENS`, `BLACKLIST_AFTER_ROTATION`), so a leaked refresh token works at most once,
@@ -18,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
-from customers.api.base import errors
-from customers.api.throttling import ScopedThrottle
-from customers.auth import lockout_message
+from core.api.base import errors
+from core.api.throttling import ScopedThrottle
+from core.auth import lockout_message
 
 
 class SignInLocked(exceptions.APIException):

@@ -11,7 +11,7 @@ from typing import Any
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 
 
 class HasRole(IsAuthenticated):

@@ -30,14 +30,14 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
-from customers.user_cache import user_cached
+from core.user_cache import user_cached
 
 logger = logging.getLogger(__name__)
 _CACHE_DOWN = (ConnectionInterrupted, RedisError, OSError)
 
 
 class CachedUserBackend(ModelBackend):
-    """Django's model backend, reading a session's user through the user cache (`customers.user_cache`)."""
+    """Django's model backend, reading a session's user through the user cache (`core.user_cache`)."""
 
     def get_user(self, user_id: Any) -> Any:
         user = user_cached(user_id)

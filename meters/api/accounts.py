@@ -1,15 +1,19 @@
-"""Customers, tariffs and transformers, read-only (edited in the admin), in the user's scope."""
+"""Customers, tariffs and transformers, read-only (edited in the admin), in the user's scope.
+
+Served here, beside `Hostel`, because their scope is the rooms and meters of the user's hostels
+(`meters.selectors.accounts`); their serializers are `customers.api.serializers`.
+"""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
 
-from customers import selectors
+from core.api.base import IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
+from core.api.fastlist import FastListMixin
 from customers.api import serializers as s
-from customers.api.base import IdFilter, ReadOnlyViewSet, UtcDateTimeFilter, scoped_views
-from customers.api.fastlist import FastListMixin
 from customers.models import Customer, Tariff, Transformer, TransformerCondition
+from meters.selectors import accounts as selectors
 
 
 class CustomerFilter(django_filters.FilterSet):

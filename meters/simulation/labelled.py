@@ -1,9 +1,10 @@
-"""A small synthetic campus with injected incidents, for detection tests (test support, not product).
+"""A compact labelled campus: one incident of each asked kind, each on a meter of its own.
 
-The simulator (`meters.simulation`) builds the demo campuses and the benches' campuses; this is a
-compact, fast stand-in that writes the same tables (readings, occupancy, weather, calendar,
-`meters.Incident` ground truth) with one incident of each asked kind on its own meter, at a fixed
-size, so detection tests can assert on each kind.
+`campus_simulate` draws incidents at their real rates over a realistic estate; this builds a fixed,
+small campus (a few rooms per hostel and a main meter each, 15-minute readings, weather, occupancy,
+term) where every asked kind happens exactly once, in the last `incident_days`, and is recorded
+as `meters.Incident` ground truth, so detection can be checked kind by kind in seconds. It writes
+the tables `campus_simulate` writes and names its incidents as `meters.simulation.incidents` does.
 """
 
 from __future__ import annotations
@@ -17,26 +18,17 @@ import numpy as np
 from customers.models import Customer, Tariff
 from meters.models import AcademicPeriod, Hostel, Incident, Meter, Occupancy, Reading, Room, Site, Weather
 from meters.services import rollups_rebuild
+from meters.simulation.incidents import ALL_KINDS, DAY
+from meters.simulation.timeline import STEP_SECONDS
 
-ALL_KINDS = (
-    "spike",
-    "sustained_excess",
-    "vacant_usage",
-    "night_usage",
-    "drift",
-    "flat_line",
-    "dead_meter",
-    "voltage_sag",
-    "voltage_swell",
-    "low_power_factor",
-    "main_imbalance",
-)
-STEP = dt.timedelta(minutes=15)
+# Every kind the simulator knows but the two that change the meter's register or the meter itself.
+LABELLED_KINDS = tuple(kind for kind in ALL_KINDS if kind not in ("register_reset", "meter_replacement"))
+STEP = dt.timedelta(seconds=STEP_SECONDS)
 HOURLY_SHAPE = np.array([3, 2, 1.5, 1, 1, 1, 1.5, 3, 4, 3, 2.5, 2.5, 3, 3, 2.5, 2.5, 3, 4, 5, 6, 6, 5.5, 5, 4]) / 3.2
 
 
 @dataclass
-class SyntheticCampus:
+class LabelledCampus:
     """What was built."""
 
     site: Site
@@ -47,22 +39,22 @@ class SyntheticCampus:
     incidents: list[Incident]
 
 
-def synthetic_campus_build(
+def labelled_campus_build(
     *,
     seed: int = 1,
     days: int = 21,
     hostels: int = 2,
     rooms_per_hostel: int = 6,
     incident_days: int = 7,
-    kinds: tuple[str, ...] = ALL_KINDS,
+    kinds: tuple[str, ...] = LABELLED_KINDS,
     start: dt.datetime | None = None,
     code: str = "syn",
-) -> SyntheticCampus:
+) -> LabelledCampus:
     """Build the campus; incidents (one of each kind, on different meters) fall in the last `incident_days`."""
     rng = np.random.default_rng(seed)
     start = start or dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
     end = start + dt.timedelta(days=days)
-    n = days * 96
+    n = days * DAY
     ts = [start + STEP * i for i in range(n)]
     site = Site.objects.create(
         code=code, name=f"Synthetic {code}", timezone="Europe/Madrid", latitude=40.4, longitude=-3.7
@@ -143,7 +135,7 @@ def synthetic_campus_build(
         batch_size=5000,
     )
     rollups_rebuild(meter_ids=[m.id for m in meters], start=start, end=end)
-    return SyntheticCampus(site=site, hostels=built_hostels, meters=meters, start=start, end=end, incidents=incidents)
+    return LabelledCampus(site=site, hostels=built_hostels, meters=meters, start=start, end=end, incidents=incidents)
 
 
 def _inject(
@@ -162,7 +154,7 @@ def _inject(
     mains = [m for m in meters if m.kind == Meter.Kind.HOSTEL_MAIN]
     vacant = [m for m in rooms if not Occupancy.objects.filter(room_id=m.room_id or 0, occupants__gt=0).exists()]
     occupied = [m for m in rooms if m not in vacant]
-    first = n - incident_days * 96
+    first = n - incident_days * DAY
     incidents = []
     used: list[int] = []
 
@@ -173,7 +165,7 @@ def _inject(
         return meter
 
     def local_step(day_offset: int, local_hour: int) -> int:
-        return first + day_offset * 96 + ((local_hour - 1) % 24) * 4
+        return first + day_offset * DAY + ((local_hour - 1) % 24) * 4
 
     for number, kind in enumerate(kinds):
         day = 1 + number % max(incident_days - 4, 1)
@@ -202,7 +194,7 @@ def _inject(
                 length, magnitude = 14, 0.35
                 kwh[s : s + length] += magnitude
             elif kind == "drift":
-                s, length, magnitude = local_step(day, 0), 4 * 96, 2.0
+                s, length, magnitude = local_step(day, 0), 4 * DAY, 2.0
                 kwh[s : s + length] *= np.linspace(1.0, magnitude, length)
             elif kind == "flat_line":
                 length = 24

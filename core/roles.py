@@ -1,13 +1,12 @@
 """Who a user is in Wattwatch: admin, facility manager, warden, or nobody.
 
-Roles are Django groups (plus staff for admins); wardens are assigned to hostels in `meters`.
-Every scoped queryset asks `scope_for(user)` which hostels the user may see.
+Roles are Django groups (plus staff for admins). Which hostels a role may see is `meters.scoping`
+(`scope_for`), beside `Hostel`, since wardens are assigned to hostels there.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 MANAGER_GROUP = "Facility managers"
@@ -46,33 +45,7 @@ def _group_names(user: Any) -> frozenset[str]:
 
 
 def group_names_attach(user: Any) -> frozenset[str]:
-    """Read the user's group names and keep them on the user (`customers.user_cache` caches both)."""
+    """Read the user's group names and keep them on the user (`core.user_cache` caches both)."""
     names = frozenset(user.groups.values_list("name", flat=True))
     user._wattwatch_groups = names
     return names
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a user may see: everything, or only these hostels (possibly none)."""
-
-    role: Role
-    everything: bool
-    hostel_ids: frozenset[int]
-
-
-def scope_for(user: Any) -> Scope:
-    cached = getattr(user, "_wattwatch_scope", None)
-    if cached is not None:
-        return cached
-    role = role_of(user)
-    if role in (Role.ADMIN, Role.MANAGER):
-        scope = Scope(role=role, everything=True, hostel_ids=frozenset())
-    elif role is Role.WARDEN:
-        ids = frozenset(user.warden_hostels.values_list("id", flat=True))
-        scope = Scope(role=role, everything=False, hostel_ids=ids)
-    else:
-        scope = Scope(role=role, everything=False, hostel_ids=frozenset())
-    if user is not None and user.is_authenticated:
-        user._wattwatch_scope = scope
-    return scope

@@ -1,6 +1,6 @@
 """API plumbing every app shares: error bodies, roles, pagination.
 
-It lives in `customers`, the bottom app, because imports point downward: every app may use it.
+It lives in `core`, below every app, because imports point downward: every app may use it.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from customers.api.exceptions import RequestTooLarge, too_large
-from customers.api.pagination import PagePagination, TimeCursorPagination
-from customers.api.permissions import HasRole, IsManager
-from customers.api.throttling import refusal_throttled
+from core.api.exceptions import RequestTooLarge, too_large
+from core.api.pagination import PagePagination, TimeCursorPagination
+from core.api.permissions import HasRole, IsManager
+from core.api.throttling import refusal_throttled
 
 
 class Conflict(exceptions.APIException):

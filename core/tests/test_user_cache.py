@@ -12,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from conftest import client_for
-from customers.roles import MANAGER_GROUP, Role, role_of
-from customers.user_cache import user_cached
+from core.roles import MANAGER_GROUP, Role, role_of
+from core.user_cache import user_cached
 
 PATH = "/api/v1/hostels"  # managers may read it, a user without a role may not
 
@@ -139,7 +139,7 @@ def test_a_reader_that_filled_the_cache_before_the_commit_cannot_keep_the_old_ac
     from django.core.cache import cache
     from django.db import transaction
 
-    from customers.user_cache import GENERATION, KEY
+    from core.user_cache import GENERATION, KEY
 
     stale = user_cached(manager.pk)  # the manager, as another request read them before the change
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():

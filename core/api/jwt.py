@@ -14,7 +14,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
-from customers.user_cache import user_cached
+from core.user_cache import user_cached
 
 
 class CachedUserJWTAuthentication(JWTAuthentication):
@@ -39,4 +39,4 @@ class CachedUserJWTAuthentication(JWTAuthentication):
 class CachedUserJWTScheme(SimpleJWTScheme):
     """The schema documents it as simplejwt's bearer scheme (`jwtAuth`), which it is."""
 
-    target_class = "customers.api.jwt.CachedUserJWTAuthentication"
+    target_class = "core.api.jwt.CachedUserJWTAuthentication"

@@ -1,17 +1,22 @@
-"""A small synthetic campus written straight into rollups: habit groups of room customers, hostels,
-transformers with failures that follow overloads. For tests (benches use `meters.simulation`)."""
+"""Small campuses written straight into hourly rollups, each with a known answer: room customers in
+habit groups (for segmentation and forecasting), and transformer fleets whose failures follow
+overloads or are announced only by gas in oil (for failure risk).
+
+`campus_simulate` builds a realistic estate where these signals are mixed with everything else;
+these isolate one signal each, at a size a model trains on in seconds, so a model that cannot find
+it fails its check.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 
-from customers.models import Customer, Transformer, TransformerCondition, TransformerEvent
-from customers.tests.factories import CustomerFactory, TransformerFactory
-from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Room, Weather
-from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
+from customers.models import Customer, Tariff, Transformer, TransformerCondition, TransformerEvent
+from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Room, Site, Weather
 
 HABITS: dict[str, list[int]] = {
     "evening": [18, 19, 20, 21, 22],
@@ -22,11 +27,30 @@ HABITS: dict[str, list[int]] = {
 
 
 @dataclass
-class SyntheticCampus:
+class HabitCampus:
+    """What was built, and each room customer's habit (the segmentation's right answer)."""
+
     hostels: list[Hostel]
     end: dt.datetime
     truth: dict[int, str] = field(default_factory=dict)  # customer id -> habit
     transformers: list[Transformer] = field(default_factory=list)
+
+    def customers(self) -> list[Customer]:
+        return list(Customer.objects.filter(pk__in=self.truth))
+
+
+def _tariff() -> Tariff:
+    return Tariff.objects.get_or_create(name="Synthetic flat", defaults={"price_per_kwh": Decimal("0.20")})[0]
+
+
+def _transformer(*, code: str, capacity_kva: int, installed_year: int = 2010) -> Transformer:
+    return Transformer.objects.create(code=code, capacity_kva=capacity_kva, installed_year=installed_year)
+
+
+def _feeder(*, serial: str, transformer: Transformer, installed_at: dt.datetime) -> Meter:
+    return Meter.objects.create(
+        serial=serial, kind=Meter.Kind.FEEDER, room=None, transformer=transformer, installed_at=installed_at
+    )
 
 
 def _profile(habit: str, hours: np.ndarray, weekend: np.ndarray, rng: np.random.Generator, level: float) -> np.ndarray:
@@ -37,7 +61,7 @@ def _profile(habit: str, hours: np.ndarray, weekend: np.ndarray, rng: np.random.
     return level * base * rng.lognormal(0, 0.15, len(hours))
 
 
-def build_campus(
+def habit_campus_build(
     *,
     days: int = 60,
     rooms_per_hostel: int = 8,
@@ -45,11 +69,16 @@ def build_campus(
     end: dt.datetime | None = None,
     seed: int = 7,
     hostel_codes: tuple[str, ...] = ("SA", "SB", "SC", "SD"),
-) -> SyntheticCampus:
+) -> HabitCampus:
+    """Hostels of one-bed-pair rooms whose customers follow one of HABITS each, in hourly rollups over
+    `days` to `end`, with weather and a reading week."""
     rng = np.random.default_rng(seed)
     end = end or dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     start = end - dt.timedelta(days=days)
-    site = SiteFactory.create(code="syn", timezone="Europe/London")
+    site = Site.objects.get_or_create(
+        code="syn",
+        defaults={"name": "Synthetic campus", "timezone": "Europe/London", "latitude": 40.4, "longitude": -3.7},
+    )[0]
     hours = [start + dt.timedelta(hours=i) for i in range(days * 24)]
     hour_of_day = np.array([h.hour for h in hours])
     weekend = np.array([h.weekday() >= 5 for h in hours], dtype=float)
@@ -64,21 +93,28 @@ def build_campus(
         start=(start + dt.timedelta(days=20)).date(),
         end=(start + dt.timedelta(days=26)).date(),
     )
-    campus = SyntheticCampus(hostels=[], end=end)
+    campus = HabitCampus(hostels=[], end=end)
+    tariff = _tariff()
     rollups: list[HourlyRollup] = []
     habits = list(HABITS)
     for h_index in range(hostels):
-        hostel = HostelFactory.create(site=site, code=hostel_codes[h_index], name=f"Synthetic {hostel_codes[h_index]}")
-        transformer = TransformerFactory.create(code=f"TX-{hostel.code}", capacity_kva=3)
+        code = hostel_codes[h_index]
+        hostel = Hostel.objects.create(site=site, code=code, name=f"Synthetic {code}", floors=3)
+        transformer = _transformer(code=f"TX-{hostel.code}", capacity_kva=3)
         campus.hostels.append(hostel)
         campus.transformers.append(transformer)
         for r in range(rooms_per_hostel):
             habit = habits[r % len(habits)]
-            room = RoomFactory.create(hostel=hostel, number=f"{hostel.code}-{r:03d}")
-            customer = CustomerFactory.create(name=f"Room {room.number}")
-            room.customer = customer
-            room.save(update_fields=["customer"])
-            meter = MeterFactory.create(
+            customer = Customer.objects.create(
+                account_code=f"SYN-{hostel.code}-{r:03d}",
+                name=f"Room {hostel.code}-{r:03d}",
+                kind=Customer.Kind.HOSTEL_ROOM,
+                tariff=tariff,
+            )
+            room = Room.objects.create(
+                hostel=hostel, number=f"{hostel.code}-{r:03d}", floor=0, bed_type=2, capacity=2, customer=customer
+            )
+            meter = Meter.objects.create(
                 serial=f"SYN-{hostel.code}-{r:03d}",
                 room=room,
                 customer=customer,
@@ -105,21 +141,19 @@ def build_campus(
     return campus
 
 
-def build_failing_fleet(
+def failing_fleet_build(
     *, transformers: int = 12, days: int = 400, seed: int = 3, end: dt.datetime | None = None
 ) -> list[Transformer]:
     """Transformers with a feeder meter each; overload spells precede failures (daily rollups at noon only)."""
     rng = np.random.default_rng(seed)
     end = end or dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     start = end - dt.timedelta(days=days)
-    fleet = []
+    fleet: list[Transformer] = []
     rollups: list[HourlyRollup] = []
     events: list[TransformerEvent] = []
     for i in range(transformers):
-        transformer = TransformerFactory.create(code=f"FX-{i:02d}", capacity_kva=100, installed_year=1990 + 2 * i)
-        meter = MeterFactory.create(
-            serial=f"FEED-{i:02d}", kind=Meter.Kind.FEEDER, room=None, transformer=transformer, installed_at=start
-        )
+        transformer = _transformer(code=f"FX-{i:02d}", capacity_kva=100, installed_year=1990 + 2 * i)
+        meter = _feeder(serial=f"FEED-{i:02d}", transformer=transformer, installed_at=start)
         fleet.append(transformer)
         load = rng.uniform(40, 70)
         day = 0
@@ -155,7 +189,7 @@ def build_failing_fleet(
     return fleet
 
 
-def build_gassing_fleet(
+def gassing_fleet_build(
     *, transformers: int = 12, days: int = 400, seed: int = 5, end: dt.datetime | None = None
 ) -> list[Transformer]:
     """Transformers under the same steady load whose failures are announced only by gas in oil.
@@ -166,12 +200,13 @@ def build_gassing_fleet(
     rng = np.random.default_rng(seed)
     end = end or dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     start = end - dt.timedelta(days=days)
-    fleet, rollups, events, readings = [], [], [], []
+    fleet: list[Transformer] = []
+    rollups: list[HourlyRollup] = []
+    events: list[TransformerEvent] = []
+    readings: list[TransformerCondition] = []
     for i in range(transformers):
-        transformer = TransformerFactory.create(code=f"GX-{i:02d}", capacity_kva=100, installed_year=2000)
-        meter = MeterFactory.create(
-            serial=f"GFEED-{i:02d}", kind=Meter.Kind.FEEDER, room=None, transformer=transformer, installed_at=start
-        )
+        transformer = _transformer(code=f"GX-{i:02d}", capacity_kva=100, installed_year=2000)
+        meter = _feeder(serial=f"GFEED-{i:02d}", transformer=transformer, installed_at=start)
         fleet.append(transformer)
         failures = sorted(int(d) for d in rng.choice(np.arange(60, days - 40), size=int(rng.integers(1, 4))))
         if i == transformers - 1:
@@ -213,11 +248,3 @@ def build_gassing_fleet(
     TransformerEvent.objects.bulk_create(events)
     TransformerCondition.objects.bulk_create(readings, batch_size=5000)
     return fleet
-
-
-def customers_of(campus: SyntheticCampus) -> list[Customer]:
-    return list(Customer.objects.filter(pk__in=campus.truth))
-
-
-def room_of(customer: Customer) -> Room:
-    return Room.objects.get(customer=customer)

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from customers.roles import role_of
+from core.roles import role_of
 
 
 def role(request: HttpRequest) -> dict[str, Any]:
