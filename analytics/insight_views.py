@@ -18,7 +18,7 @@ from analytics.models import PublicHostelPage
 from analytics.selectors.energy import Insight, insights_for, subject_for_hostel, subject_for_site
 from analytics.selectors.league import league_for_user, opportunities_for_user, resident_summary_for
 from analytics.services import digest_unsubscribe, hostel_target_set
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 from meters.models import Hostel, Site
 from meters.selectors import hostel_for_user
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 from meters.selectors import zone_for_user
 
 UTC_PATHS = ("/api/", "/health")

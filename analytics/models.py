@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from customers.roles import scope_for
 from meters.models import Hostel, Meter, Site
+from meters.scoping import scope_for
 
 
 class InterventionQuerySet(models.QuerySet):

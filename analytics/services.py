@@ -18,7 +18,7 @@ from analytics.digest import digest_render, digest_timezone
 from analytics.models import DigestSubscription, HostelTarget
 from analytics.selectors.health import HEARTBEAT_KEY
 from analytics.selectors.meter_health import meter_health_of
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 from meters.models import Hostel, Meter
 
 __all__ = [

@@ -22,7 +22,6 @@ from predictions.segmentation import segments_train
 from predictions.training import FAMILIES, models_train
 
 __all__ = [
-    "model_artifacts_prune",
     "FAMILIES",
     "anomalies_detect",
     "baseline_drift_check",
@@ -44,6 +43,7 @@ __all__ = [
     "initial_training_ensure",
     "initial_training_run",
     "job_run",
+    "model_artifacts_prune",
     "models_train",
     "pending_claim",
     "pending_finish",

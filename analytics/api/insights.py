@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from analytics.selectors.energy import insights_for, subject_for_hostel, subject_for_room, subject_for_site
 from analytics.selectors.league import league_for_user, opportunities_for_user
 from analytics.selectors.meter_health import meter_health_for_user
-from customers.api.base import READ_ERRORS, errors
+from core.api.base import READ_ERRORS, errors
 from meters.models import Hostel
 from meters.selectors import hostel_for_user
 from meters.selectors.api import room_for_user

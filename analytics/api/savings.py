@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.savings.services import intervention_measure, interventions_for_user
-from customers.api.base import DETAIL_ERRORS, ReadOnlyViewSet, scoped_views
+from core.api.base import DETAIL_ERRORS, ReadOnlyViewSet, scoped_views
 
 
 class InterventionSerializer(serializers.Serializer):

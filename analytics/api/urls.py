@@ -1,11 +1,11 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from analytics.api.insights import InsightsView, LeagueView, MeterHealthView, OpportunitiesView
 from analytics.api.savings import InterventionViewSet
 from analytics.api.views import GridHealthView, HealthView, HostelComparisonView, OverviewView
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("health", HealthView.as_view(), name="api-health"),
     path("analytics/overview", OverviewView.as_view(), name="api-overview"),
     path("analytics/grid-health", GridHealthView.as_view(), name="api-grid-health"),

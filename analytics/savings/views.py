@@ -16,7 +16,7 @@ from analytics.savings.services import (
     intervention_measure,
     interventions_for_user,
 )
-from customers.roles import Role, role_of
+from core.roles import Role, role_of
 
 
 def _role(request: HttpRequest) -> Role:

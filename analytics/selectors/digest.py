@@ -13,8 +13,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from alerts.models import Alert
-from analytics.models import Intervention
 from alerts.selectors import alerts_for_user
+from analytics.models import Intervention
 from analytics.selectors.carbon import carbon_kg_for, price_per_kwh_for
 from analytics.selectors.energy import energy_meter_ids, insights_for, subject_for_hostel
 from analytics.selectors.league import Opportunity, opportunities_for_user
@@ -86,7 +86,7 @@ def savings_so_far_for(*, user: Any) -> list[str]:
     lines = []
     measured = Intervention.objects.visible_to(user).filter(savings_kwh__isnull=False).order_by("-start")[:10]
     for item in measured.select_related("meter", "hostel", "site"):
-        share = f"{100 * item.savings_fraction:+.0f} %" if item.savings_fraction is not None else "–"
+        share = f"{100 * item.savings_fraction:+.0f} %" if item.savings_fraction is not None else "unknown"
         interval = (
             f" (90 % interval {100 * item.fraction_low:.0f} to {100 * item.fraction_high:.0f} %)"
             if item.fraction_low is not None and item.fraction_high is not None

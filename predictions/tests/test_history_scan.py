@@ -310,7 +310,7 @@ def test_gateway_batches_of_old_readings_join_one_pending_scan_with_one_summary(
 
 
 def test_a_catch_up_that_outlasts_the_quiet_spell_still_ends_in_one_summary_per_hostel(
-    syn: SyntheticCampus,
+    syn: LabelledCampus,
     pushed: list[dict[str, Any]],
     django_capture_on_commit_callbacks: Any,
     settings: Any,
@@ -364,7 +364,7 @@ def test_a_catch_up_that_outlasts_the_quiet_spell_still_ends_in_one_summary_per_
 
 
 def test_a_scan_that_fails_still_tells_what_it_and_the_scans_handed_to_it_found(
-    syn: SyntheticCampus, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+    syn: LabelledCampus, pushed: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
 ) -> None:
     from predictions.detection.history import history_scan_fail
 
