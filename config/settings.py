@@ -306,6 +306,8 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.baseline_drift_check",
         "predictions.tasks.history_scan_step",
         "predictions.tasks.initial_training",
+        "meters.tasks.readings_partitions_ensure",
+        "meters.tasks.readings_archive_due",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -470,6 +472,14 @@ UPLOAD_STAGED_HOURS = env_int("UPLOAD_STAGED_HOURS", 24, minimum=1, maximum=24 *
 # rows are counted and logged, not kept), and rows are deleted this many days after they arrived.
 QUARANTINE_MAX_PER_SENDER = env_int("QUARANTINE_MAX_PER_SENDER", 100_000, minimum=1)
 QUARANTINE_RETENTION_DAYS = env_int("QUARANTINE_RETENTION_DAYS", 90, minimum=1)
+# Readings history (docs/readings-history.md). PostgreSQL: monthly partitions made this many months
+# ahead by a daily beat task. Raw readings older than RAW_READINGS_KEEP_MONTHS whole months are archived
+# to Parquet in READINGS_ARCHIVE_DIR and removed, nightly (0: never, the default); rollups stay.
+READINGS_PARTITIONS_AHEAD_MONTHS = env_int("READINGS_PARTITIONS_AHEAD_MONTHS", 3, minimum=1, maximum=36)
+RAW_READINGS_KEEP_MONTHS = env_int("RAW_READINGS_KEEP_MONTHS", 0, minimum=0, maximum=1200)
+READINGS_ARCHIVE_DIR = Path(env_str("READINGS_ARCHIVE_DIR", str(DATA_DIR / "archive"))).resolve()
+# Lines of the alert event log of closed alerts (resolved, suppressed) older than this are deleted nightly.
+ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 730, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -148,11 +148,12 @@ def _ingest(
         locked.update(fresh)
         cumulative = good["cumulative"]
         interval_rows = good[~cumulative].drop(columns="cumulative")
-        interval_rows = interval_rows.assign(quality=int(Quality.RAW))
+        # Rows of an archive keep their quality; everything else arrives raw.
+        interval_rows = interval_rows.assign(quality=interval_rows["quality"].fillna(int(Quality.RAW)).astype("int64"))
         if cumulative.any():
             infos = {info.id: info for info in directory.by_serial.values() if info is not None}
             converted, register_rejections = registers_to_intervals(
-                rows=good[cumulative].drop(columns="cumulative"), infos=infos, state=registers
+                rows=good[cumulative].drop(columns=["cumulative", "quality"]), infos=infos, state=registers
             )
             rejections.extend(register_rejections)
             interval_rows = (
