@@ -23,6 +23,7 @@ from meters.ingest.senders import Sender, sender_of_row
 from meters.ingest.types import MAX_REASONS_IN_RESULT, IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
+from meters.metrics import READINGS_INGESTED, READINGS_REJECTED
 from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReading, Site
 from meters.signals import readings_ingested
 
@@ -112,6 +113,9 @@ def readings_ingest(
         )
     # Measured after the commit: deferred foreign-key checks run there and are part of the cost.
     result.seconds = time.perf_counter() - started
+    kind = (sender or Sender.of(user=user, gateway=gateway)).kind
+    READINGS_INGESTED.labels(sender=kind.value).inc(result.accepted + result.updated)
+    READINGS_REJECTED.labels(sender=kind.value).inc(result.rejected)
     return result
 
 
