@@ -91,6 +91,7 @@ def _free_path(directory: Path, site: str, month: dt.datetime) -> Path:
 
 
 def _table(rows: list[tuple[Any, ...]], serials: dict[int, str]) -> pa.Table:
+    """Rows fetched as tuples (SQLite) as an Arrow table in the archive's schema."""
     meter_ids, stamps, kwh, voltage, current, power_factor, quality = zip(*rows, strict=True)
     return pa.table(
         [
@@ -106,30 +107,88 @@ def _table(rows: list[tuple[Any, ...]], serials: dict[int, str]) -> pa.Table:
     )
 
 
+_COPY_TYPES = {
+    "meter_id": pa.int64(),
+    "epoch": pa.int64(),
+    "kwh": pa.float64(),
+    "voltage": pa.float64(),
+    "current": pa.float64(),
+    "power_factor": pa.float64(),
+    "quality": pa.int64(),
+}
+
+
+def _copied_table(data: bytes, serials: dict[int, str]) -> pa.Table:
+    """COPY's CSV (PostgreSQL) as an Arrow table in the archive's schema, parsed and mapped in C."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    raw = pacsv.read_csv(
+        pa.py_buffer(data),
+        read_options=pacsv.ReadOptions(column_names=list(_COPY_TYPES)),
+        convert_options=pacsv.ConvertOptions(column_types=_COPY_TYPES),
+    )
+    ids = sorted(serials)
+    positions = pc.index_in(raw["meter_id"], value_set=pa.array(ids, pa.int64()))
+    codes = sorted(_QUALITY_NAMES)
+    return pa.table(
+        [
+            pc.take(pa.array([serials[meter_id] for meter_id in ids], pa.string()), positions),
+            raw["epoch"].cast(pa.timestamp("s", tz="UTC")),
+            raw["kwh"],
+            raw["voltage"],
+            raw["current"],
+            raw["power_factor"],
+            pc.take(
+                pa.array([_QUALITY_NAMES[code] for code in codes], pa.string()),
+                pc.index_in(raw["quality"], value_set=pa.array(codes, pa.int64())),
+            ),
+        ],
+        schema=SCHEMA,
+    ).sort_by([("meter", "ascending"), ("timestamp", "ascending")])
+
+
 _COLUMNS = "meter_id, timestamp, kwh, voltage, current, power_factor, quality"
+_COPY_COLUMNS = "meter_id, floor(extract(epoch FROM timestamp))::bigint, kwh, voltage, current, power_factor, quality"
 
 
 def _batches(
-    cur: Any, *, meter_ids: list[int], low: dt.datetime, high: dt.datetime, delete: bool
-) -> Iterator[list[tuple[Any, ...]]]:
+    cur: Any, *, serials: dict[int, str], low: dt.datetime, high: dt.datetime, delete: bool
+) -> Iterator[pa.Table]:
     """The rows of these meters in [low, high), a batch of meters at a time, ordered by meter and time;
-    deleted as they are read when `delete` (the same rows, by RETURNING)."""
+    deleted as they are read when `delete` (the same rows, by RETURNING). PostgreSQL streams them by
+    COPY (a DELETE ... RETURNING can be copied too); SQLite fetches tuples."""
     table = Reading._meta.db_table
     # As Django stores them (SQLite compares text: an offset in the bound would shift it).
     low_value = connection.ops.adapt_datetimefield_value(low)
     high_value = connection.ops.adapt_datetimefield_value(high)
+    meter_ids = sorted(serials)
+    postgresql = connection.vendor == "postgresql"
     for start in range(0, len(meter_ids), METERS_PER_BATCH):
         batch = meter_ids[start : start + METERS_PER_BATCH]
         marks = ", ".join(["%s"] * len(batch))
         where = f"meter_id IN ({marks}) AND timestamp >= %s AND timestamp < %s"
+        params = [*batch, low_value, high_value]
+        if postgresql:
+            query = (
+                f"DELETE FROM {table} WHERE {where} RETURNING {_COPY_COLUMNS}"
+                if delete
+                else f"SELECT {_COPY_COLUMNS} FROM {table} WHERE {where}"
+            )
+            sql = connection.ops.compose_sql(f"COPY ({query}) TO STDOUT (FORMAT csv)", params)  # type: ignore[attr-defined]
+            with cur.cursor.copy(sql) as copy:
+                data = b"".join(bytes(block) for block in copy)
+            if data:
+                yield _copied_table(data, serials)
+            continue
         if delete:
-            cur.execute(f"DELETE FROM {table} WHERE {where} RETURNING {_COLUMNS}", [*batch, low_value, high_value])
+            cur.execute(f"DELETE FROM {table} WHERE {where} RETURNING {_COLUMNS}", params)
         else:
-            cur.execute(f"SELECT {_COLUMNS} FROM {table} WHERE {where}", [*batch, low_value, high_value])
+            cur.execute(f"SELECT {_COLUMNS} FROM {table} WHERE {where}", params)
         rows = cur.fetchall()
         if rows:
             rows.sort(key=lambda row: (row[0], row[1]))
-            yield rows
+            yield _table(rows, serials)
 
 
 def _write_month(
@@ -149,15 +208,15 @@ def _write_month(
         writer: pq.ParquetWriter | None = None
         temporary = path = None
         try:
-            for rows in _batches(cur, meter_ids=sorted(serials), low=low, high=high, delete=delete):
+            for rows in _batches(cur, serials=serials, low=low, high=high, delete=delete):
                 if writer is None:
                     path = _free_path(to / site, site, low)
                     temporary = path.with_name(path.name + ".part")
                     writer = pq.ParquetWriter(temporary, SCHEMA, compression="zstd")
-                writer.write_table(_table(rows, serials), row_group_size=256_000)
-                written += len(rows)
+                writer.write_table(rows, row_group_size=256_000)
+                written += rows.num_rows
                 if progress is not None:
-                    progress(len(rows))
+                    progress(rows.num_rows)
             if writer is not None:
                 writer.close()
                 writer = None
