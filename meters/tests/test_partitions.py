@@ -131,13 +131,6 @@ def test_partitions_ahead_are_made_once() -> None:
 
 
 @pytest.mark.django_db
-def test_the_beat_schedule_names_the_partition_task() -> None:
-    from analytics.schedules import schedules
-
-    assert any(item.task == "meters.tasks.readings_partitions_ensure" for item in schedules())
-
-
-@pytest.mark.django_db
 def test_converting_an_unpartitioned_table_keeps_every_row_and_id(meter: Meter) -> None:
     readings_ingest(rows=rows("P-1", JAN - dt.timedelta(days=40), 24 * 60), source="t", now=NOW)
     before = list(Reading.objects.order_by("id").values_list("id", "meter_id", "timestamp", "kwh"))
