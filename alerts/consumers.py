@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from alerts.metrics import OPEN_SOCKETS
 from alerts.realtime import EVERYONE_GROUP, MANAGERS_GROUP, hostel_group
 from alerts.selectors import (
     CATCH_UP_LIMIT,
@@ -49,6 +50,7 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     sent_ids: set[int]
     sent_order: deque[int]
     sweeper: asyncio.Task[None] | None = None
+    counted = False  # in the open-sockets gauge
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Whatever ends the socket (a close, a crash, a server shutting down), the sweeper stops and
@@ -83,6 +85,8 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.counted = True
+        OPEN_SOCKETS.inc()
         last = await database_sync_to_async(last_event_id_for_user)(user=user)
         self.baseline, self.swept, self.sent_ids, self.sent_order = last or 0, last or 0, set(), deque()
         await self.send_json({"type": "hello", "role": self.scope_of_user.role.value, "last_event_id": last})
@@ -97,6 +101,9 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def clean_up(self) -> None:
         """Stop the sweeper and leave the groups; safe to run more than once."""
+        if self.counted:
+            self.counted = False
+            OPEN_SOCKETS.dec()
         sweeper, self.sweeper = self.sweeper, None
         if sweeper is not None:
             sweeper.cancel()

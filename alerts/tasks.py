@@ -10,6 +10,7 @@ from celery import shared_task
 
 from alerts.services import (
     WebhookFailed,
+    alert_events_prune,
     alert_raise,
     alerts_escalate_due,
     alerts_unsnooze_due,
@@ -104,3 +105,9 @@ def alerts_unsnooze_due_task() -> int:
 def deliveries_requeue_pending_task() -> int:
     """Enqueue again emails and webhooks left pending (the broker was down when they were queued)."""
     return deliveries_requeue_pending()
+
+
+@shared_task(name="alerts.tasks.alert_events_prune", ignore_result=False)
+def alert_events_prune_task() -> dict[str, int]:
+    """Delete closed alerts' event lines older than ALERT_EVENT_RETENTION_DAYS."""
+    return {"deleted": alert_events_prune()}

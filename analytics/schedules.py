@@ -49,6 +49,26 @@ def schedules() -> list[Schedule]:
             "MODEL_ARTIFACTS_KEEP_RETIRED newest (2), unused candidates, era baselines of ended history scans.",
         ),
         Schedule(
+            name="Alert event log retention",
+            task="alerts.tasks.alert_events_prune",
+            crontab="55 3 * * *",
+            description="Deletes event lines of closed alerts older than ALERT_EVENT_RETENTION_DAYS (730).",
+        ),
+        Schedule(
+            name="Readings partitions ahead",
+            task="meters.tasks.readings_partitions_ensure",
+            crontab="20 1 * * *",
+            description="PostgreSQL: creates the readings' monthly partitions READINGS_PARTITIONS_AHEAD_MONTHS "
+            "ahead and moves rows out of the default partition (nothing on SQLite).",
+        ),
+        Schedule(
+            name="Raw readings archive",
+            task="meters.tasks.readings_archive_due",
+            crontab="40 1 * * *",
+            description="Archives raw readings older than RAW_READINGS_KEEP_MONTHS to Parquet in "
+            "READINGS_ARCHIVE_DIR and removes them; rollups stay (off while the setting is 0).",
+        ),
+        Schedule(
             name="Stale meters",
             task="meters.tasks.meters_check_stale",
             every_seconds=15 * 60,

@@ -7,6 +7,7 @@ channel layer and Celery inside the web process. Production sets both.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from pathlib import Path
 
 from config.env import (
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.HttpMetricsMiddleware",  # Prometheus: every request counted and timed (/metrics)
     "config.timing.ServerTimingMiddleware",  # only with SERVER_TIMING (MiddlewareNotUsed otherwise)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -314,6 +316,8 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.model_artifacts_prune",
         "analytics.tasks.digests_send_due",
         "analytics.tasks.meter_health_check",
+        "meters.tasks.readings_partitions_ensure",
+        "meters.tasks.readings_archive_due",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -433,6 +437,8 @@ WATTWATCH_BASE_URL = env_str("WATTWATCH_BASE_URL", "http://localhost:8000")
 
 # Security: strict by default outside development.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Prometheus scrapes inside the private network over plain HTTP (docs/metrics.md).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -484,6 +490,27 @@ QUARANTINE_MAX_PER_SENDER = env_int("QUARANTINE_MAX_PER_SENDER", 100_000, minimu
 QUARANTINE_RETENTION_DAYS = env_int("QUARANTINE_RETENTION_DAYS", 90, minimum=1)
 # Retired model versions per family and subject whose artifacts are kept for a rollback (rows are kept for good).
 MODEL_ARTIFACTS_KEEP_RETIRED = env_int("MODEL_ARTIFACTS_KEEP_RETIRED", 2, minimum=0, maximum=100)
+# Readings history (docs/readings-history.md). PostgreSQL: monthly partitions made this many months
+# ahead by a daily beat task. Raw readings older than RAW_READINGS_KEEP_MONTHS whole months are archived
+# to Parquet in READINGS_ARCHIVE_DIR and removed, nightly (0: never, the default); rollups stay.
+READINGS_PARTITIONS_AHEAD_MONTHS = env_int("READINGS_PARTITIONS_AHEAD_MONTHS", 3, minimum=1, maximum=36)
+RAW_READINGS_KEEP_MONTHS = env_int("RAW_READINGS_KEEP_MONTHS", 0, minimum=0, maximum=1200)
+READINGS_ARCHIVE_DIR = Path(env_str("READINGS_ARCHIVE_DIR", str(DATA_DIR / "archive"))).resolve()
+# Prometheus at /metrics (config/metrics.py, docs/metrics.md): with METRICS_TOKEN, only with
+# `Authorization: Bearer <token>`; without, only from these networks (the peer and every X-Forwarded-For
+# hop). Celery workers serve their own metrics on METRICS_WORKER_PORT (0: they do not).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(item, strict=False)
+    for item in env_list(
+        "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    )
+]
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0, minimum=0, maximum=65535)
+if env_optional("PROMETHEUS_MULTIPROC_DIR"):  # prometheus-client writes there from its first metric on
+    Path(env_str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+# Lines of the alert event log of closed alerts (resolved, suppressed) older than this are deleted nightly.
+ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 730, minimum=1)
 
 LOGGING = {
     "version": 1,

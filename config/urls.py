@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from analytics.api.views import HealthView
+from config.metrics import metrics_view
 from core.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
 from core.auth import LockoutAuthenticationForm
 
@@ -19,6 +20,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health", HealthView.as_view(), name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("analytics.api.urls")),
     path("api/v1/", include("meters.api.urls")),
     path("meters/", include("meters.urls")),

@@ -31,3 +31,24 @@ def quarantine_prune() -> dict[str, int]:
     from meters.ingest.quarantine import quarantine_prune as prune
 
     return {"deleted": prune()}
+
+
+@shared_task(name="meters.tasks.readings_partitions_ensure", ignore_result=False)
+def readings_partitions_ensure() -> dict[str, object]:
+    """Create the readings' monthly partitions ahead and move stray rows out of the default partition."""
+    from meters.partitions import reading_partitions_ensure
+
+    return reading_partitions_ensure()
+
+
+@shared_task(name="meters.tasks.readings_archive_due", ignore_result=False, time_limit=6 * 60 * 60)
+def readings_archive_due() -> dict[str, object]:
+    """Archive raw readings older than RAW_READINGS_KEEP_MONTHS whole months (nothing when it is 0)."""
+    from django.conf import settings
+
+    from meters.archive import readings_archive, readings_archive_cutoff
+
+    before = readings_archive_cutoff()
+    if before is None:
+        return {"archived": 0, "files": [], "skipped": "RAW_READINGS_KEEP_MONTHS is 0"}
+    return readings_archive(before=before, to=settings.READINGS_ARCHIVE_DIR).summary()

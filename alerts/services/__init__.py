@@ -28,6 +28,7 @@ from alerts.services.notifications import (
 )
 from alerts.services.policies import escalation_minutes, severity_for, suppression_covering
 from alerts.services.raising import alert_raise
+from alerts.services.retention import alert_events_prune
 
 __all__ = [
     "DELIVERY_HEADER",
@@ -38,6 +39,7 @@ __all__ = [
     "alert_acknowledge",
     "alert_assign",
     "alert_comment",
+    "alert_events_prune",
     "alert_feedback",
     "alert_raise",
     "alert_resolve",

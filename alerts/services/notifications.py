@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from alerts.metrics import ALERT_DELIVERIES
 from alerts.models import (
     Alert,
     AlertEvent,
@@ -185,6 +186,7 @@ def email_delivery_send(*, delivery_id: int) -> str:
         delivery.status = EmailDelivery.Status.SENT
         delivery.sent_at = timezone.now()
         delivery.save(update_fields=["attempts", "status", "sent_at"])
+    ALERT_DELIVERIES.labels(channel="email", outcome="sent").inc()
     return "sent"
 
 
@@ -220,7 +222,9 @@ def webhook_delivery_send(*, delivery_id: int, timeout: float = 10.0) -> str:
         delivery.status = WebhookDelivery.Status.SENT
         delivery.sent_at = timezone.now()
         delivery.save(update_fields=["attempts", "response_code", "status", "sent_at"])
+        ALERT_DELIVERIES.labels(channel="webhook", outcome="sent").inc()
         return "sent"
+    ALERT_DELIVERIES.labels(channel="webhook", outcome="failed").inc()
     delivery.status = WebhookDelivery.Status.FAILED
     delivery.save(update_fields=["attempts", "response_code", "last_error", "status"])
     raise WebhookFailed(delivery.last_error)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alerts.metrics import ALERTS_RAISED
 from alerts.models import (
     Alert,
     AlertEvent,
@@ -181,6 +182,8 @@ def _raise_locked(
         _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="", pushed=False)
         return alert
     event = _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="")
+    counter = ALERTS_RAISED.labels(kind=alert.kind, severity=alert.severity)
+    transaction.on_commit(counter.inc)
     _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert
 

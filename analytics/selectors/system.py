@@ -69,6 +69,32 @@ def queue_depth() -> int | None:
         return None
 
 
+# kombu's Redis transport keeps a queue's prioritised messages in lists of their own beside it.
+_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
+def queue_depths() -> dict[str, int | None]:
+    """Messages waiting in each Celery queue (settings.CELERY_TASK_QUEUES); None where it cannot be read."""
+    names = list(settings.CELERY_TASK_QUEUES)
+    if settings.EMBEDDED:
+        from kombu.transport.memory import Channel
+
+        return {name: (Channel.queues[name].qsize() if name in Channel.queues else 0) for name in names}
+    try:
+        from django_redis import get_redis_connection
+
+        client = get_redis_connection("default")
+        pipe = client.pipeline()
+        for name in names:
+            for suffix in _PRIORITY_SUFFIXES:
+                pipe.llen(name + suffix)
+        counts = pipe.execute()
+    except Exception:  # Redis down: the health check reports it
+        return dict.fromkeys(names)
+    step = len(_PRIORITY_SUFFIXES)
+    return {name: int(sum(counts[i * step : (i + 1) * step])) for i, name in enumerate(names)}
+
+
 @dataclass(frozen=True)
 class MeterFreshness:
     serial: str

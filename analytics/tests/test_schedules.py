@@ -31,3 +31,19 @@ def test_rerunning_setup_keeps_an_admins_edit() -> None:
 def test_a_deleted_schedule_is_recreated() -> None:
     PeriodicTask.objects.filter(name="System heartbeat").delete()
     assert schedules_ensure() == ["System heartbeat"]
+
+
+def test_history_housekeeping_is_scheduled_and_long_work_goes_to_the_bulk_queue() -> None:
+    from config.celery import app
+
+    tasks = {item.task for item in schedules()}
+    for task in (
+        "meters.tasks.readings_partitions_ensure",
+        "meters.tasks.readings_archive_due",
+        "alerts.tasks.alert_events_prune",
+        "meters.tasks.quarantine_prune",
+    ):
+        assert task in tasks
+        assert task in app.tasks
+    assert app.amqp.router.route({}, "meters.tasks.readings_archive_due")["queue"].name == "bulk"
+    assert app.amqp.router.route({}, "meters.tasks.readings_partitions_ensure")["queue"].name == "bulk"

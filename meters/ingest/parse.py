@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, READING_COLUMNS
+from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, READING_COLUMNS
 from meters.ingest.validate import text_safe
 
 CHUNK_ROWS = 100_000
@@ -81,6 +81,8 @@ def _normalise(
             out[name] = frame[column].to_numpy()
         elif name in OPTIONAL_COLUMNS:
             out[name] = None
+    if QUALITY_COLUMN in frame.columns:
+        out[QUALITY_COLUMN] = frame[QUALITY_COLUMN].to_numpy()
     if lines is not None:
         out["row"] = lines
     else:
@@ -140,7 +142,7 @@ def _parquet_chunks(
     names = parquet.schema_arrow.names
     _check_columns(names, mapping)
     # Only the columns readings use: another column, however large, is never decompressed.
-    wanted = {mapping.source(name) for name in READING_COLUMNS}
+    wanted = {mapping.source(name) for name in READING_COLUMNS} | {QUALITY_COLUMN}
     columns = [name for name in names if name in wanted]
     if limits is not None:
         metadata = parquet.metadata

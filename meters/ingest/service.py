@@ -23,6 +23,7 @@ from meters.ingest.senders import Sender, sender_of_row
 from meters.ingest.types import MAX_REASONS_IN_RESULT, IngestResult
 from meters.ingest.upsert import quarantine_store, readings_upsert
 from meters.ingest.validate import MeterDirectory, validate_chunk
+from meters.metrics import READINGS_INGESTED, READINGS_REJECTED
 from meters.models import GatewayToken, Hostel, Meter, Quality, QuarantinedReading, Site
 from meters.signals import readings_ingested
 
@@ -112,6 +113,9 @@ def readings_ingest(
         )
     # Measured after the commit: deferred foreign-key checks run there and are part of the cost.
     result.seconds = time.perf_counter() - started
+    kind = (sender or Sender.of(user=user, gateway=gateway)).kind
+    READINGS_INGESTED.labels(sender=kind.value).inc(result.accepted + result.updated)
+    READINGS_REJECTED.labels(sender=kind.value).inc(result.rejected)
     return result
 
 
@@ -148,11 +152,12 @@ def _ingest(
         locked.update(fresh)
         cumulative = good["cumulative"]
         interval_rows = good[~cumulative].drop(columns="cumulative")
-        interval_rows = interval_rows.assign(quality=int(Quality.RAW))
+        # Rows of an archive keep their quality; everything else arrives raw.
+        interval_rows = interval_rows.assign(quality=interval_rows["quality"].fillna(int(Quality.RAW)).astype("int64"))
         if cumulative.any():
             infos = {info.id: info for info in directory.by_serial.values() if info is not None}
             converted, register_rejections = registers_to_intervals(
-                rows=good[cumulative].drop(columns="cumulative"), infos=infos, state=registers
+                rows=good[cumulative].drop(columns=["cumulative", "quality"]), infos=infos, state=registers
             )
             rejections.extend(register_rejections)
             interval_rows = (

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 # `current`, `power_factor` and `row` (line number in the file, or index in an API batch).
 READING_COLUMNS = ("meter", "timestamp", "kwh", "voltage", "current", "power_factor")
 OPTIONAL_COLUMNS = ("voltage", "current", "power_factor")
+# Files only: an optional quality per row (raw, estimated, corrected) marks the rows as interval energy
+# already derived and checked, kept with that quality (what archive_readings writes, so an archive
+# comes back exactly, cumulative meters included).
+QUALITY_COLUMN = "quality"
 # A file line that could not be split into fields: a chunk row carrying why (validation rejects it).
 MALFORMED = "malformed"
 

@@ -2,7 +2,9 @@
 
 PostgreSQL: rows for spans where nothing is stored yet are COPied straight into the table;
 otherwise COPY into a temporary staging table, then one INSERT ... ON CONFLICT DO UPDATE that
-touches only rows whose values differ; `xmax = 0` in RETURNING tells inserts from updates.
+touches only rows whose values differ; the staged keys already stored (read in the same statement,
+so before it) tell updates from inserts. (`xmax = 0` in RETURNING would, but a partitioned table
+cannot return system columns.)
 SQLite (embedded and tests): read what is stored for the chunk to count, then executemany
 with the same ON CONFLICT upsert.
 """
@@ -144,11 +146,16 @@ def _upsert_postgresql(rows: pd.DataFrame) -> list[Written]:
                     power_factor = EXCLUDED.power_factor, quality = {_QUALITY_ON_UPDATE}
                 WHERE (r.kwh, r.voltage, r.current, r.power_factor)
                       IS DISTINCT FROM (EXCLUDED.kwh, EXCLUDED.voltage, EXCLUDED.current, EXCLUDED.power_factor)
-                RETURNING r.meter_id, r.timestamp, (xmax = 0) AS inserted
+                RETURNING r.meter_id, r.timestamp
+            ), stored AS (
+                -- Every part of a WITH sees the table as it was before the statement: these were updates.
+                SELECT r.meter_id, r.timestamp FROM {table} r JOIN {STAGE} s
+                ON r.meter_id = s.meter_id AND r.timestamp = s.timestamp
             )
-            SELECT meter_id, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                   min(timestamp), max(timestamp)
-            FROM written GROUP BY meter_id
+            SELECT w.meter_id, count(*) FILTER (WHERE s.meter_id IS NULL),
+                   count(*) FILTER (WHERE s.meter_id IS NOT NULL), min(w.timestamp), max(w.timestamp)
+            FROM written w LEFT JOIN stored s ON s.meter_id = w.meter_id AND s.timestamp = w.timestamp
+            GROUP BY w.meter_id
             """
         )
         return [Written(int(m), int(i), int(u), first, last) for m, i, u, first, last in cursor.fetchall()]

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.text import unicode_escaped
-from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, Rejection
+from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, Rejection
 from meters.models import Meter
 
 FUTURE_TOLERANCE_S = 300  # gateway clocks drift; five minutes ahead is still accepted
@@ -115,9 +115,21 @@ class MeterDirectory:
 class Validated:
     """A chunk split into good rows (typed columns) and rejections."""
 
-    good: pd.DataFrame  # meter_id, epoch, kwh, voltage, current, power_factor, row, cumulative
+    good: pd.DataFrame  # meter_id, epoch, kwh, voltage, current, power_factor, row, cumulative, quality
     rejections: list[Rejection]
     skipped_missing: int
+
+
+_QUALITY_CODES = {name.lower(): float(value) for name, value in (("raw", 0), ("estimated", 1), ("corrected", 2))}
+
+
+def _qualities(chunk: pd.DataFrame) -> pd.Series:
+    """The optional quality column as codes (NaN: none given, -1: not a quality)."""
+    if QUALITY_COLUMN not in chunk.columns:
+        return pd.Series(np.nan, index=chunk.index, dtype="float64")
+    text = chunk[QUALITY_COLUMN].astype("string").str.strip().str.lower()
+    codes = text.map(lambda value: _QUALITY_CODES.get(value, -1.0) if isinstance(value, str) and value else np.nan)
+    return pd.Series(codes, index=chunk.index, dtype="float64")
 
 
 def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -318,6 +330,10 @@ def validate_chunk(
     kwh, kwh_bad = _numbers(chunk["kwh"])
     reject(kwh_bad | kwh.isna() | ~np.isfinite(kwh.fillna(0)), "kWh missing or not a number")
     reject(kwh < 0, "negative energy")
+    quality = _qualities(chunk)
+    reject(quality == -1, "quality must be raw, estimated or corrected")
+    # A row with a quality is interval energy already derived (an archive), whatever the register.
+    cumulative &= quality.isna()
     rated = attribute("rated_kw")
     limit = rated * (interval_s / 3600.0) * MAX_POWER_FACTOR_OF_RATED
     impossible = ~cumulative & (kwh > limit)
@@ -381,6 +397,7 @@ def validate_chunk(
             "power_factor": columns["power_factor"][keep],
             "row": chunk["row"][keep].astype("int64"),
             "cumulative": cumulative[keep],
+            "quality": quality[keep],
         }
     )
     assert len(good) + len(rejections) + skipped == n
