@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from analytics.api.views import HealthView
+from config.pwa import manifest, service_worker
 from customers.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
 from customers.auth import LockoutAuthenticationForm
 
@@ -19,6 +20,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health", HealthView.as_view(), name="health"),
+    path("sw.js", service_worker, name="service-worker"),
+    path("manifest.webmanifest", manifest, name="manifest"),
     path("api/v1/", include("analytics.api.urls")),
     path("api/v1/", include("meters.api.urls")),
     path("meters/", include("meters.urls")),

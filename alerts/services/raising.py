@@ -21,7 +21,7 @@ from alerts.models import (
     AlertEvent,
 )
 from alerts.services.audit import _record
-from alerts.services.notifications import _first_responders, _queue_emails
+from alerts.services.notifications import _first_responders, _notify_people
 from alerts.services.policies import _max_severity, escalation_minutes, severity_for, suppression_covering
 from meters.models import Hostel, Meter, Room
 
@@ -181,7 +181,7 @@ def _raise_locked(
         _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="", pushed=False)
         return alert
     event = _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="")
-    _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
+    _notify_people(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert
 
 
@@ -255,5 +255,5 @@ def _repeat(
         pushed=pushed,
     )
     if worse:
-        _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
+        _notify_people(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert
