@@ -154,7 +154,9 @@ def escalation_settings(request: HttpRequest) -> HttpResponse:
         messages.error(
             request,
             "Escalation policy not saved: "
-            + "; ".join(f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
+            + "; ".join(
+                f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()
+            ),
         )
         return HttpResponseRedirect(reverse("notification-settings") + "#escalation")
     escalation_policies_set(user=request.user, minutes=form.cleaned_data)

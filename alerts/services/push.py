@@ -143,10 +143,11 @@ def push_delivery_send(*, delivery_id: int, timeout: float = 10.0) -> str:
                 timeout=timeout,
             )
         except SubscriptionGone as gone:
+            delivery.subscription = None  # deleted; the row keeps the endpoint it was for
             delivery.status = PushDelivery.Status.FAILED
             delivery.last_error = str(gone)
             delivery.response_code = gone.code
-            delivery.save(update_fields=["attempts", "status", "last_error", "response_code"])
+            delivery.save(update_fields=["attempts", "status", "last_error", "response_code", "subscription"])
             return "subscription gone"
         except PushFailed as failed:
             # Recorded, then raised outside the transaction so the record stays; the task retries.
