@@ -1,6 +1,6 @@
 """Who hears about an alert, and the emails, pushes and webhooks that tell them (sent by tasks).
 
-Each person's own choices (alerts.notification_models.NotificationPreference) filter what reaches them,
+Each person's own choices (alerts.models.notifications.NotificationPreference) filter what reaches them,
 hold it through their quiet hours, or gather it into a daily summary.
 """
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import secrets
-import stat
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from typing import Any
 
 import http_ece
@@ -25,7 +22,6 @@ from django.test import override_settings
 from alerts import services
 from alerts.models import PushDelivery, PushSubscription
 from alerts.services.push import PushFailed, push_delivery_send
-from config.env import installation_vapid_key
 from conftest import client_for
 
 T0 = dt.datetime(2025, 3, 3, 22, 0, tzinfo=dt.UTC)
@@ -233,16 +229,6 @@ def test_a_warden_removes_only_their_own_device(warden_a: Any, warden_b: Any, pu
     assert PushSubscription.objects.filter(pk=device.pk).exists()
     assert client_for(warden_a).post(url, data=body, content_type="application/json").json()["removed"] == 1
     assert not PushSubscription.objects.exists()
-
-
-def test_the_vapid_key_is_made_once_per_installation_and_kept_private(tmp_path: Path) -> None:
-    path = tmp_path / "var" / "vapid_private_key.pem"
-    first = installation_vapid_key(path)
-    assert installation_vapid_key(path) == first
-    assert len(unb64url(first)) == 65
-    assert unb64url(first)[0] == 4
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert installation_vapid_key(tmp_path / "other.pem") != first
 
 
 def test_the_app_is_installable_manifest_and_service_worker_at_the_root(client: Any) -> None:

@@ -33,8 +33,9 @@ class Console:
     def __init__(self) -> None:
         handlers = [handler for handler in logging.getLogger().handlers if handler.get_name() == "console"]
         assert len(handlers) == 1, "one console handler on the root logger"
-        self.handler = handlers[0]
-        assert isinstance(self.handler, logging.StreamHandler)
+        handler = handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        self.handler: logging.StreamHandler[Any] = handler
         self.stream = io.StringIO()
         self.before = self.handler.setStream(self.stream)
 

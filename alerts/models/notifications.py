@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from alerts.models import SEVERITY_RANK, Alert, AlertEvent, AlertKind, Delivery, Severity
+from alerts.models.core import SEVERITY_RANK, Alert, AlertEvent, AlertKind, Delivery, Severity
 from meters.models import Hostel, validate_timezone
 
 

@@ -1,4 +1,4 @@
-"""Alerts, their audit trail and comments, and how people are told about them."""
+"""Alerts, their audit trail and comments, severity and escalation rules, webhook rules and deliveries."""
 
 from __future__ import annotations
 
@@ -383,36 +383,3 @@ class HistorySummary(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-# Personal preferences, Web Push and daily summaries live in a module of their own (this one is near
-# its size limit); importing them here registers them with the app.
-from alerts.notification_models import (  # noqa: E402
-    DailySummary,
-    NotificationPreference,
-    PushDelivery,
-    PushSubscription,
-    SummaryEntry,
-)
-
-__all__ = [
-    "SEVERITY_RANK",
-    "Alert",
-    "AlertComment",
-    "AlertEvent",
-    "AlertKind",
-    "DailySummary",
-    "Delivery",
-    "EmailDelivery",
-    "EscalationPolicy",
-    "HistorySummary",
-    "NotificationPreference",
-    "NotificationRule",
-    "PushDelivery",
-    "PushSubscription",
-    "Severity",
-    "SeverityRule",
-    "SummaryEntry",
-    "SuppressionWindow",
-    "WebhookDelivery",
-]
