@@ -401,6 +401,7 @@ SPECTACULAR_SETTINGS = {
         "OccupancySourceEnum": "meters.models.Occupancy.Source",
         "ResolutionEnum": ["raw", "hourly", "daily"],
         "AlertKindEnum": "alerts.models.AlertKind",
+        "SeverityEnum": "alerts.models.Severity",
         "ModelFamilyEnum": "predictions.models.ModelVersion.Family",
         "ModelVersionStatusEnum": "predictions.models.ModelVersion.Status",
         "ForecastSubjectKindEnum": "predictions.models.Forecast.SubjectKind",

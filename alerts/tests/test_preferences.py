@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -287,3 +288,38 @@ def test_managers_keep_the_escalation_policy_and_wardens_cannot_change_it(warden
     assert services.escalation_minutes(severity="critical") == 3
     client.post("/alerts/settings/escalation", {**form, "low": 0})
     assert EscalationPolicy.objects.get(severity="low").minutes == 120
+
+
+def test_the_api_reads_and_changes_a_wardens_settings_within_their_scope(campus: Any, warden_a: Any) -> None:
+    client = client_for(warden_a)
+    url = "/api/v1/me/notification-settings"
+    defaults = client.get(url).json()
+    assert defaults["email"] is True
+    assert defaults["hostels"] == []
+    assert defaults["daily_summary"] is False
+    refused = client.patch(url, {"hostels": [campus.hostel_b.pk]}, content_type="application/json")
+    assert refused.status_code == 400
+    assert "hostels" in refused.json()["error"]["fields"]
+    assert not NotificationPreference.objects.exists()
+    changed = client.patch(
+        url,
+        {"hostels": [campus.hostel_a.pk], "kinds": ["anomaly"], "quiet_start": "22:00", "quiet_end": "07:00"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert (body["hostels"], body["kinds"], body["quiet_start"], body["email"]) == (
+        [campus.hostel_a.pk],
+        ["anomaly"],
+        "22:00:00",
+        True,
+    )
+    half = client.patch(url, {"quiet_end": None}, content_type="application/json")
+    assert half.status_code == 400
+    assert "quiet hours" in json.dumps(half.json())
+    assert NotificationPreference.objects.get().quiet_end == dt.time(7)
+
+
+def test_the_settings_api_needs_a_role(nobody: Any, client: Any) -> None:
+    assert client.get("/api/v1/me/notification-settings").status_code == 401
+    assert client_for(nobody).get("/api/v1/me/notification-settings").status_code == 403
