@@ -41,7 +41,9 @@ class NotificationSettingsSerializer(serializers.Serializer):
         request = self.context.get("request")  # absent while the OpenAPI schema is generated
         if request is not None:
             # Only the person's own hostels exist for this field: another's id reads as "does not exist".
-            self.fields["hostels"].child_relation.queryset = Hostel.objects.visible_to(request.user)
+            hostels = self.fields["hostels"]
+            assert isinstance(hostels, serializers.ManyRelatedField)
+            hostels.child_relation.queryset = Hostel.objects.visible_to(request.user)
 
 
 def _current(pref: NotificationPreference) -> dict[str, Any]:
