@@ -186,3 +186,33 @@ def test_the_request_id_reaches_the_logs_of_a_task_the_request_queued(campus: An
     assert len(delivered) == 1, lines
     assert f"[{request_id}]" in delivered[0]
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the task is queued inside the request, as in production
+def test_a_task_run_eagerly_keeps_the_request_id_and_the_request_keeps_it_after(
+    campus: Any, warden_a: Any, console: Console
+) -> None:
+    """CELERY_TASK_ALWAYS_EAGER runs the task inside the request: it used to get an id of its own and
+    leave the rest of the request (and the response header) without one."""
+    from config.celery import app
+
+    receiver = Receiver([])
+    receiver.thread.start()
+    NotificationRule.objects.create(webhook_url=receiver.url, webhook_secret="s3cret", hostel=campus.hostel_a)
+    alert = services.alert_raise(kind="manual", title="Fuse tripped", meter=campus.meter_a)
+    WebhookDelivery.objects.all().delete()
+    request_id = uuid.uuid4().hex
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        response = client_for(warden_a).post(
+            f"/alerts/{alert.pk}/acknowledge", {"next": "/alerts/"}, HTTP_X_REQUEST_ID=request_id
+        )
+    finally:
+        app.conf.task_always_eager = before
+        receiver.server.shutdown()
+        receiver.server.server_close()
+    assert response["X-Request-ID"] == request_id
+    delivered = [line for line in console.lines() if "alerts.services.notifications" in line and "delivered" in line]
+    assert len(delivered) == 1, console.lines()
+    assert f"[{request_id}]" in delivered[0]
