@@ -40,7 +40,7 @@ class RequestIdTask(Task):
         return super().__call__(*args, **kwargs)
 
 
-app = Celery("wattwatch", task_cls=RequestIdTask)
+app = Celery("wattwatch", task_cls="config.celery:RequestIdTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
