@@ -544,9 +544,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Its own chatter ("Setting task request header ...") on every task: not for people.
         "django_guid": {"level": "WARNING"},
-        # The server's own lines reach the one handler above (config/serve.py gives uvicorn no logging set-up
-        # of its own and turns its access log off: a refused request is Django's one line, with its request id).
-        "uvicorn": {"handlers": [], "propagate": True},
-        "uvicorn.error": {"handlers": [], "propagate": True},
+        # uvicorn is not named here: config/serve.py gives it no logging set-up of its own, so its lines reach
+        # the handler above, and turns its access log off (a refused request is Django's one line, with its
+        # request id). Naming "uvicorn" would make dictConfig reset "uvicorn.access" and turn it back on.
     },
 }

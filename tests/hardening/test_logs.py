@@ -216,3 +216,23 @@ def test_a_task_run_eagerly_keeps_the_request_id_and_the_request_keeps_it_after(
     delivered = [line for line in console.lines() if "alerts.services.notifications" in line and "delivered" in line]
     assert len(delivered) == 1, console.lines()
     assert f"[{request_id}]" in delivered[0]
+
+
+def test_the_embedded_servers_access_log_stays_off_after_django_configures_logging() -> None:
+    """config/serve.py turns uvicorn's access log off (Django's line is the one for a refused request);
+    settings.LOGGING naming a "uvicorn" logger made dictConfig reset "uvicorn.access" and turn it on again."""
+    import logging.config
+
+    import uvicorn
+    from django.conf import settings
+
+    access = logging.getLogger("uvicorn.access")
+    before = (access.propagate, list(access.handlers))
+    try:
+        uvicorn.Config("config.asgi:application", log_config=None, access_log=False).configure_logging()
+        logging.config.dictConfig(settings.LOGGING)  # what django.setup() and each Celery worker do
+        assert access.propagate is False
+        assert access.handlers == []
+    finally:
+        access.propagate, access.handlers = before
+        logging.config.dictConfig(settings.LOGGING)
