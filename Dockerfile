@@ -5,7 +5,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput
+# A data folder of its own for the build: the installation's keys (secret key, VAPID) are made at first
+# start in the /data volume, never baked into the image.
+RUN DEBUG=1 WATTWATCH_DATA_DIR=/tmp/build-data python manage.py collectstatic --noinput && rm -rf /tmp/build-data
 RUN useradd --create-home wattwatch && mkdir -p /data /app/ml_models && chown -R wattwatch /data /app/ml_models
 USER wattwatch
 EXPOSE 8000

@@ -7,9 +7,13 @@ from alerts.models import (
     Alert,
     AlertComment,
     AlertEvent,
+    DailySummary,
     EmailDelivery,
     EscalationPolicy,
+    NotificationPreference,
     NotificationRule,
+    PushDelivery,
+    PushSubscription,
     SeverityRule,
     SuppressionWindow,
     WebhookDelivery,
@@ -93,8 +97,8 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "hostel", "email", "min_severity", "webhook_url", "active"]
-    list_filter = ["email", "min_severity", "active", "hostel"]
+    list_display = ["id", "user", "hostel", "email", "min_severity", "webhook_format", "webhook_url", "active"]
+    list_filter = ["email", "min_severity", "webhook_format", "active", "hostel"]
     list_select_related = ["user", "hostel"]
     autocomplete_fields = ["user"]
 
@@ -117,3 +121,32 @@ class EmailDeliveryAdmin(ReadOnlyAdmin):
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["key", "alert", "url", "status", "attempts", "response_code", "sent_at", "last_error"]
     list_filter = ["status", "response_code"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    """Each person sets their own on the Notifications page; shown here to answer "why did I not hear?"."""
+
+    list_display = ["user", "email", "push", "min_severity", "quiet_start", "quiet_end", "daily_summary", "time_zone"]
+    list_select_related = ["user"]
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "user_agent", "created_at", "last_sent_at"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "endpoint", "p256dh", "auth", "user_agent", "created_at", "last_sent_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PushDelivery)
+class PushDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["key", "alert", "recipient", "status", "attempts", "response_code", "not_before", "sent_at"]
+    list_filter = ["status", "response_code"]
+
+
+@admin.register(DailySummary)
+class DailySummaryAdmin(ReadOnlyAdmin):
+    list_display = ["key", "recipient", "day", "emailed_at", "pushed_at"]

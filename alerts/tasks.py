@@ -19,6 +19,10 @@ from alerts.services import (
     webhook_delivery_send,
 )
 from alerts.services.history import history_summary_deliver as history_summary_deliver_service
+from alerts.services.notifications import deliveries_send_held
+from alerts.services.push import PushFailed, push_delivery_send
+from alerts.services.summaries import daily_summaries_due
+from alerts.services.summaries import daily_summary_deliver as daily_summary_deliver_service
 from meters.models import Hostel, Meter, Room
 
 
@@ -111,3 +115,39 @@ def deliveries_requeue_pending_task() -> int:
 def alert_events_prune_task() -> dict[str, int]:
     """Delete closed alerts' event lines older than ALERT_EVENT_RETENTION_DAYS."""
     return {"deleted": alert_events_prune()}
+
+
+@shared_task(
+    name="alerts.tasks.push_deliver",
+    autoretry_for=(PushFailed,),
+    retry_backoff=5,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def push_deliver(delivery_id: int) -> str:
+    """Web Push one alert event to one device, once; retried while the push service fails."""
+    return push_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="alerts.tasks.deliveries_send_held")
+def deliveries_send_held_task() -> int:
+    """Send the emails and pushes held for quiet hours that have ended."""
+    return deliveries_send_held()
+
+
+@shared_task(name="alerts.tasks.daily_summaries_due")
+def daily_summaries_due_task() -> int:
+    """Make the daily summaries whose time has come."""
+    return daily_summaries_due()
+
+
+@shared_task(
+    name="alerts.tasks.daily_summary_deliver",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=10,
+    max_retries=6,
+)
+def daily_summary_deliver(summary_id: int) -> dict[str, int]:
+    """Email and push one person's daily summary, once each."""
+    return daily_summary_deliver_service(summary_id=summary_id)

@@ -151,6 +151,18 @@ def schedules() -> list[Schedule]:
                 "Scores every meter's health; one below METER_HEALTH_ALERT_BELOW raises a low alert for managers."
             ),
         ),
+        Schedule(
+            name="Send notifications held for quiet hours",
+            task="alerts.tasks.deliveries_send_held",
+            every_seconds=60,
+            description="Sends the emails and pushes held back while their recipient's quiet hours lasted.",
+        ),
+        Schedule(
+            name="Daily notification summaries",
+            task="alerts.tasks.daily_summaries_due",
+            every_seconds=5 * 60,
+            description="Sends each person who chose a daily summary their one message of the day, at their time.",
+        ),
     ]
 
 

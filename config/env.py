@@ -144,30 +144,20 @@ def env_redis(name: str) -> str | None:
     return url
 
 
-def installation_secret_key(path: Path) -> str:
-    """This installation's own development key: read from `path`, or made at random on first run.
-
-    A fixed key in the repository would let anyone who reaches a development server sign an
-    admin token. The file is written under a temporary name with mode 0600 and linked into place,
-    so two processes starting at once agree on one key and nobody reads a half-written file.
-    """
-    try:
-        key = path.read_text().strip()
-    except FileNotFoundError:
-        key = ""
-    if len(key) >= 50:
-        return key
-    import secrets
+def _write_once(path: Path, content: str, *, replace: bool) -> None:
+    """Write `content` to `path` with mode 0600 under a temporary name and link it into place, so two
+    processes starting at once agree on one file and nobody reads a half-written one (`replace`: an
+    unusable file left by hand is replaced; otherwise a file another process made first wins)."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)  # mkstemp creates it 0600
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp creates it 0600
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(64) + "\n")
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        if key:  # an unusable (short) key left by hand: replace it
+        if replace:
             os.replace(temporary, path)
         else:
             # Fails if another process made one first: use theirs.
@@ -176,7 +166,57 @@ def installation_secret_key(path: Path) -> str:
     finally:
         Path(temporary).unlink(missing_ok=True)
     os.chmod(path, 0o600)
+
+
+def installation_secret_key(path: Path) -> str:
+    """This installation's own development key: read from `path`, or made at random on first run.
+
+    A fixed key in the repository would let anyone who reaches a development server sign an
+    admin token.
+    """
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) >= 50:
+        return key
+    import secrets
+
+    _write_once(path, secrets.token_urlsafe(64) + "\n", replace=bool(key))
     key = path.read_text().strip()
     if len(key) < 50:
         raise ConfigError("SECRET_KEY", f"{path} holds no usable key; delete it to make a new one")
     return key
+
+
+def installation_vapid_key(path: Path) -> str:
+    """This installation's Web Push (VAPID) key pair: the private key is kept in `path` (PEM, made on
+    first run, as the secret key is); returns the public key as browsers want it (base64url of the
+    uncompressed P-256 point). Every web and worker process must read the same file."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def load() -> ec.EllipticCurvePrivateKey | None:
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except FileNotFoundError:
+            return None
+        except ValueError as error:
+            raise ConfigError("VAPID_PRIVATE_KEY_FILE", f"{path} is not a PEM private key ({error})") from None
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            raise ConfigError("VAPID_PRIVATE_KEY_FILE", f"{path} must hold a P-256 (prime256v1) EC key")
+        return key
+
+    key = load()
+    if key is None:
+        made = ec.generate_private_key(ec.SECP256R1())
+        pem = made.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        _write_once(path, pem.decode(), replace=False)
+        key = load()
+        assert key is not None
+    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()

@@ -57,7 +57,18 @@ def main() -> None:
     print(f"Wattwatch serving at http://{host}:{port}/ ({'embedded' if settings.EMBEDDED else 'production'} mode)")
     sys.stdout.flush()
     try:
-        uvicorn.run("config.asgi:application", host=host, port=port, lifespan="off", log_level="info")
+        # No logging set-up of uvicorn's own: its lines go through settings.LOGGING (one format, JSON when
+        # asked). No access line per request: a refused or failed request is logged once, by Django, with
+        # its request id.
+        uvicorn.run(
+            "config.asgi:application",
+            host=host,
+            port=port,
+            lifespan="off",
+            log_level="info",
+            log_config=None,
+            access_log=False,
+        )
     finally:
         if replay is not None:
             replay.stop()

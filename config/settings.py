@@ -10,6 +10,8 @@ import datetime as dt
 import ipaddress
 from pathlib import Path
 
+from django_guid.integrations import CeleryIntegration
+
 from config.env import (
     ConfigError,
     env_bool,
@@ -22,6 +24,7 @@ from config.env import (
     env_str,
     env_timezone,
     installation_secret_key,
+    installation_vapid_key,
     read_dotenv,
 )
 
@@ -96,6 +99,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "core",
+    "django_guid",
     "customers",
     "meters",
     "predictions",
@@ -105,6 +109,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request (and the tasks it queues) carries its X-Request-ID.
+    "django_guid.middleware.guid_middleware",
     "config.metrics.HttpMetricsMiddleware",  # Prometheus: every request counted and timed (/metrics)
     "config.timing.ServerTimingMiddleware",  # only with SERVER_TIMING (MiddlewareNotUsed otherwise)
     "django.middleware.security.SecurityMiddleware",
@@ -410,6 +416,7 @@ SPECTACULAR_SETTINGS = {
         "OccupancySourceEnum": "meters.models.Occupancy.Source",
         "ResolutionEnum": ["raw", "hourly", "daily"],
         "AlertKindEnum": "alerts.models.AlertKind",
+        "SeverityEnum": "alerts.models.Severity",
         "ModelFamilyEnum": "predictions.models.ModelVersion.Family",
         "ModelVersionStatusEnum": "predictions.models.ModelVersion.Status",
         "ForecastSubjectKindEnum": "predictions.models.Forecast.SubjectKind",
@@ -512,13 +519,76 @@ if env_optional("PROMETHEUS_MULTIPROC_DIR"):  # prometheus-client writes there f
 # Lines of the alert event log of closed alerts (resolved, suppressed) older than this are deleted nightly.
 ALERT_EVENT_RETENTION_DAYS = env_int("ALERT_EVENT_RETENTION_DAYS", 730, minimum=1)
 
+# Web Push (VAPID): the key pair is made on first run and kept in the data folder like the development
+# secret key; every web and worker process must read the same file (a shared volume, or a mounted secret
+# named by VAPID_PRIVATE_KEY_FILE). Push endpoints must be https unless DEBUG (the tests' local endpoint).
+VAPID_PRIVATE_KEY_FILE = Path(env_str("VAPID_PRIVATE_KEY_FILE", str(DATA_DIR / "vapid_private_key.pem")))
+VAPID_PUBLIC_KEY = installation_vapid_key(VAPID_PRIVATE_KEY_FILE)
+VAPID_SUBJECT = env_str(
+    "VAPID_SUBJECT",
+    WATTWATCH_BASE_URL if WATTWATCH_BASE_URL.startswith("https://") else f"mailto:{DEFAULT_FROM_EMAIL}",
+)
+if not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ConfigError("VAPID_SUBJECT", "must be a mailto: address or an https:// URL (push services require it)")
+WEBPUSH_ALLOW_HTTP = env_bool("WEBPUSH_ALLOW_HTTP", DEBUG)
+# Push messages a device's push service may keep while the device is off, in seconds.
+WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 12 * 3600, minimum=0, maximum=28 * 24 * 3600)
+
+# Request ids (django-guid): X-Request-ID is read from the request (a valid UUID, else a new one is made),
+# returned on the response, put on every log line as request_id, and carried into the Celery tasks the
+# request queues (and the tasks those queue).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
+# Celery workers keep Django's LOGGING below (one handler: no line twice, same format).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Logs: one line per record on stderr, plain text or JSON (LOG_FORMAT=json, one object per line with
+# time, level, logger, message and request_id). A refused request (403, 404) is one line, not a traceback.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ConfigError("LOG_FORMAT", f"is {LOG_FORMAT!r}; use plain or json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ConfigError("LOG_LEVEL", f"is {LOG_LEVEL!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "filters": {
+        "request_id": {"()": "config.logs.RequestIdFilter"},
+        "refused_request": {"()": "config.logs.RefusedRequestFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "refused_request"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's default configuration gives "django" a console handler of its own (with DEBUG on) that
+        # printed every warning a second time beside the root's: one handler, the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # Its own chatter ("Setting task request header ...") on every task: not for people.
+        "django_guid": {"level": "WARNING"},
+        # uvicorn is not named here: config/serve.py gives it no logging set-up of its own, so its lines reach
+        # the handler above, and turns its access log off (a refused request is Django's one line, with its
+        # request id). Naming "uvicorn" would make dictConfig reset "uvicorn.access" and turn it back on.
+    },
 }
 
 # Insights, league, digest and meter health (analytics)

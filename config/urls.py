@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from analytics.api.views import HealthView
 from config.metrics import metrics_view
+from config.pwa import manifest, service_worker
 from core.api.auth import TokenObtainView, TokenRefreshView, TokenRevokeView
 from core.auth import LockoutAuthenticationForm
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health", HealthView.as_view(), name="health"),
     path("metrics", metrics_view, name="metrics"),
+    path("sw.js", service_worker, name="service-worker"),
+    path("manifest.webmanifest", manifest, name="manifest"),
     path("api/v1/", include("analytics.api.urls")),
     path("api/v1/", include("meters.api.urls")),
     path("meters/", include("meters.urls")),

@@ -12,7 +12,7 @@ from alerts.models import (
     AlertEvent,
 )
 from alerts.services.audit import _record
-from alerts.services.notifications import _managers, _queue_emails
+from alerts.services.notifications import _managers, _notify_people
 from alerts.services.policies import escalation_minutes
 
 
@@ -42,7 +42,7 @@ def alerts_escalate_due(*, now: dt.datetime | None = None) -> int:
                 from_status=alert.status,
                 detail={"level": 1, "to": "facility managers"},
             )
-            _queue_emails(alert=alert, event=event, people=_managers())
+            _notify_people(alert=alert, event=event, people=_managers(), escalation=True)
             escalated += 1
     return escalated
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from functools import partial
@@ -27,13 +26,8 @@ from django.utils import timezone
 
 from alerts.models import HistorySummary, NotificationRule
 from alerts.realtime import HistoryScannedEvent, broadcast
-from alerts.services.notifications import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    _managers,
-    sign,
-)
+from alerts.services.chat import chat_message
+from alerts.services.notifications import _managers, webhook_headers
 from meters.models import Hostel
 
 logger = logging.getLogger(__name__)
@@ -123,7 +117,7 @@ def history_summary_deliver(*, summary_id: int) -> dict[str, int]:
         tag = f"webhook:{rule.pk}"
         if tag in done:
             continue
-        payload = {
+        payload: dict[str, Any] = {
             "event": "history_scanned",
             "summary_id": summary.pk,
             "hostel_id": summary.hostel_id,
@@ -132,6 +126,14 @@ def history_summary_deliver(*, summary_id: int) -> dict[str, int]:
             "start": summary.start.isoformat(),
             "end": summary.end.isoformat(),
         }
+        if rule.webhook_format != NotificationRule.Format.GENERIC:
+            payload = chat_message(
+                style=rule.webhook_format,
+                title=summary.title,
+                text="Found in readings already stored, so not sent one by one; they are in the inbox.",
+                url=url,
+                facts=[("Findings", str(summary.findings))],
+            )
         if _post(rule=rule, payload=payload, key=f"history:{summary.pk}:{rule.pk}"):
             done.add(tag)
             sent["webhooks"] += 1
@@ -146,13 +148,7 @@ def _post(*, rule: NotificationRule, payload: dict[str, Any], key: str, timeout:
         rule.webhook_url,
         data=body,
         method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Wattwatch-Webhook/1",
-            SIGNATURE_HEADER: sign(secret=rule.webhook_secret, body=body),
-            TIMESTAMP_HEADER: str(int(time.time())),
-            DELIVERY_HEADER: key,
-        },
+        headers=webhook_headers(rule=rule, body=body, key=key),
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310

@@ -22,7 +22,7 @@ from alerts.models import (
     AlertEvent,
 )
 from alerts.services.audit import _record
-from alerts.services.notifications import _first_responders, _queue_emails
+from alerts.services.notifications import _first_responders, _notify_people
 from alerts.services.policies import _max_severity, escalation_minutes, severity_for, suppression_covering
 from meters.models import Hostel, Meter, Room
 
@@ -184,7 +184,7 @@ def _raise_locked(
     event = _record(alert=alert, action=AlertEvent.Action.RAISED, actor=actor, at=at, from_status="")
     counter = ALERTS_RAISED.labels(kind=alert.kind, severity=alert.severity)
     transaction.on_commit(counter.inc)
-    _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
+    _notify_people(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert
 
 
@@ -258,5 +258,5 @@ def _repeat(
         pushed=pushed,
     )
     if worse:
-        _queue_emails(alert=alert, event=event, people=_first_responders(alert=alert))
+        _notify_people(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert

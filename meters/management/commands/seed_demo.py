@@ -26,5 +26,6 @@ class Command(BaseCommand):
         if not (options["if_empty"] and Hostel.objects.exists()):
             extra = {"days": options["days"]} if options["days"] else {}
             call_command("simulate_campus", scale="demo", seed=options["seed"], stdout=self.stdout, **extra)
+            return  # simulate_campus made the demo logins and named them: once is enough
         logins = demo_users_ensure()
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password wattwatch-demo): {', '.join(logins)}"))

@@ -1,4 +1,4 @@
-"""Alerts, their audit trail and comments, and how people are told about them."""
+"""Alerts, their audit trail and comments, severity and escalation rules, webhook rules and deliveries."""
 
 from __future__ import annotations
 
@@ -224,7 +224,12 @@ class EscalationPolicy(models.Model):
 
 
 class NotificationRule(models.Model):
-    """A preference: a user's email settings, or a webhook, for one hostel or all of them."""
+    """A preference: a user's email settings, or a webhook (generic signed, Slack or Teams), for one hostel or all."""
+
+    class Format(models.TextChoices):
+        GENERIC = "generic", "Signed JSON (generic webhook)"
+        SLACK = "slack", "Slack incoming webhook"
+        TEAMS = "teams", "Microsoft Teams incoming webhook"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -240,7 +245,13 @@ class NotificationRule(models.Model):
     email = models.BooleanField(default=True)
     min_severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.LOW)
     webhook_url = models.URLField(blank=True)
-    webhook_secret = models.CharField(max_length=200, blank=True)
+    webhook_format = models.CharField(
+        max_length=8,
+        choices=Format.choices,
+        default=Format.GENERIC,
+        help_text="Slack and Teams get their own message layout; the generic webhook gets signed JSON.",
+    )
+    webhook_secret = models.CharField(max_length=200, blank=True, help_text="Signs generic webhooks (HMAC-SHA256).")
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -251,7 +262,7 @@ class NotificationRule(models.Model):
         return f"{target} ({self.hostel or 'all hostels'}, ≥{self.min_severity})"
 
     def clean(self) -> None:
-        if self.webhook_url and not self.webhook_secret:
+        if self.webhook_url and self.webhook_format == self.Format.GENERIC and not self.webhook_secret:
             raise ValidationError({"webhook_secret": "A webhook needs a secret to sign its messages."})
         if not self.user_id and not self.webhook_url:
             raise ValidationError("A rule is for a user, or has a webhook URL.")
@@ -276,6 +287,9 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Held back until then (the person's quiet hours); blank: at once."
+    )
 
     class Meta:
         abstract = True
