@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from alerts.models import Alert
 from conftest import client_for
+from customers.tests.factories import TransformerFactory
 from meters.models import AcademicPeriod, Meter, Reading
 from meters.services import calendar_closure_add
-from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
+from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
 from predictions.detection import anomalies_detect, anomalies_to_alerts, incidents_find
 from predictions.detection.days import day_findings
 from predictions.detection.frames import meter_infos
@@ -332,3 +333,39 @@ def test_the_closed_weekdays_are_learned_so_a_friday_and_saturday_weekend_is_no_
     found = day_kinds(meter, TUESDAY)
     assert [f.kind for f in found] == ["closure_unexpected"]
     assert found[0].extra["like_weekday"] in (4.0, 5.0)  # "ran like a Friday" or "a Saturday"
+
+
+def test_a_feeder_is_on_its_transformers_site_so_its_local_days_and_calendar_holidays_hold() -> None:
+    """A cafeteria's feeder has no hostel: its site (time zone, calendar) is the one its transformer feeds."""
+    transformer = TransformerFactory.create()
+    main = main_meter()
+    main.transformer = transformer
+    main.save()
+    SiteFactory.create(code="other", name="Other campus", timezone="Asia/Tokyo")  # so "the only site" cannot apply
+    feeder = MeterFactory.create(
+        serial="FD-CAF", kind=Meter.Kind.FEEDER, room=None, hostel=None, transformer=transformer, interval_minutes=60
+    )
+    write_days(feeder, profile=closed_on(TUESDAY))
+    assert main.hostel is not None
+
+    info = meter_infos(meter_ids=[feeder.id])[feeder.id]
+    found = day_kinds(feeder, TUESDAY)  # local Madrid days: the whole Tuesday ran closed
+    AcademicPeriod.objects.create(
+        site=main.hostel.site, kind=AcademicPeriod.Kind.HOLIDAY, name="National Day", start=TUESDAY, end=TUESDAY
+    )
+
+    assert (info.site_id, info.timezone) == (main.hostel.site_id, "Europe/Madrid")
+    assert [f.kind for f in found] == ["closure_unexpected"]
+    assert day_kinds(feeder, TUESDAY) == []  # the site's holiday: expected
+
+
+def test_a_feeder_on_a_transformer_without_hostels_is_on_the_only_site() -> None:
+    main = main_meter()
+    feeder = MeterFactory.create(serial="FD-SHOP", kind=Meter.Kind.FEEDER, room=None, hostel=None)
+    assert main.hostel is not None
+
+    info = meter_infos(meter_ids=[feeder.id])[feeder.id]
+    assert (info.site_id, info.timezone) == (main.hostel.site_id, "Europe/Madrid")
+    SiteFactory.create(code="other", name="Other campus", timezone="Asia/Tokyo")
+    later = meter_infos(meter_ids=[feeder.id])[feeder.id]
+    assert (later.site_id, later.timezone) == (None, "UTC")  # two sites and no transformer to tell: none
