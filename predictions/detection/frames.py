@@ -37,14 +37,14 @@ class MeterInfo:
 
 
 def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInfo]:
-    meters = Meter.objects.select_related("room", "hostel__site")
+    query = Meter.objects.select_related("room", "hostel__site")
     if meter_ids is not None:
-        meters = meters.filter(id__in=list(meter_ids))
+        query = query.filter(id__in=list(meter_ids))
+    meters = list(query)
     capacity_by_hostel: dict[int, int] = defaultdict(int)
     for hostel_id, capacity in Room.objects.values_list("hostel_id", "capacity"):
         capacity_by_hostel[hostel_id] += capacity
     infos = {}
-    meters = list(meters)
     unhoused = _sites_of_unhoused([m for m in meters if m.hostel_id is None])
     for meter in meters:
         room = meter.room
