@@ -8,7 +8,9 @@ recall and F1 with the plain Isolation Forest's (`baseline_` prefix) for the eig
 clear working week, their mean, and for the eight others how many day findings they got (a closure
 of consecutive working days is one finding). Beside them, `day_event_*`: each finding counted once
 (precision: the share of findings that cover a labelled day; recall: the labelled days covered). The
-last line is one JSON object.
+last line is one JSON object. `--detail` also lists, per building, each false and missed day: its kind,
+the length of the finding it belongs to, and its kWh as a share of a usual same weekday and of a usual
+closed day (the medians within four weeks of it), to tell unlabelled closures from noise.
 
     createdb -h 127.0.0.1 -U postgres wt_days
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_days DEBUG=1
@@ -36,13 +38,14 @@ django.setup()
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import holidays  # noqa: E402
+import numpy as np  # noqa: E402
 from detect_cambridge import load  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
 from meters.models import Meter, Reading  # noqa: E402
-from predictions.detection.days import day_findings  # noqa: E402
+from predictions.detection.days import closed_weekdays, day_findings, day_profiles, finding_days  # noqa: E402
 from predictions.detection.evaluate_run import evaluate_meter  # noqa: E402
-from predictions.detection.frames import meter_infos  # noqa: E402
+from predictions.detection.frames import frame_load, meter_infos  # noqa: E402
 
 CLEAR_WEEK = ("b24", "b110", "b8", "b9", "b14", "b34", "b54", "b117")
 KEYS = (
@@ -92,10 +95,60 @@ def _day_findings(meter: Meter) -> tuple[int, int]:
     return len(found), sum(f.days for f in found)
 
 
+def detail_print(*, meter: Meter, labels: Path) -> None:
+    """Each false and missed day of the meter's day findings (scored as evaluate_meter scores them: two folds)."""
+    tz = "Europe/London"
+    truth = {
+        dt.date.fromisoformat(day): flag.strip() == "1"
+        for day, flag in (line.split(",") for line in labels.read_text().splitlines()[1:])
+    }
+    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    first, last = bounds["first"], bounds["last"] + dt.timedelta(hours=1)
+    frame = frame_load(meter_ids=[meter.id], start=first, end=last)
+    infos = meter_infos(meter_ids=[meter.id])
+    middle = first + (last - first) / 2
+    found = [
+        f
+        for start, end in ((first, middle), (middle, last))
+        for f in day_findings(infos=infos, meter_ids=[meter.id], start=start, end=end, frame=frame, until=last)
+    ]
+    profiles = day_profiles(readings=frame, tz=tz, interval_minutes=meter.interval_minutes, min_coverage=0.8)
+    weekend = closed_weekdays(profiles=profiles, holidays=set(), min_separation=0.85)
+    flagged = {
+        day: (f.kind, f.days)
+        for f in found
+        for day in finding_days(kind=f.kind, start=f.start, end=f.end, tz=tz, closed=set(), weekend=weekend)
+    }
+    totals = profiles.sum(axis=1)
+
+    def level(day: dt.date) -> str:
+        near = [d for d in totals.index if 0 < abs((d - day).days) <= 28]
+        usual = [totals[d] for d in near if d.weekday() == day.weekday() and not truth.get(d)]
+        closed = [totals[d] for d in near if d.weekday() in weekend]
+        if day not in totals.index or not usual or not closed:
+            return "no complete day of readings"
+        return (
+            f"{totals[day]:7.0f} kWh, {100 * totals[day] / np.median(usual):4.0f} % of a usual "
+            f"{day:%A}, {100 * totals[day] / np.median(closed):4.0f} % of a usual closed day"
+        )
+
+    false = sorted(d for d in flagged if d in truth and not truth[d])
+    missed = sorted(d for d, positive in truth.items() if positive and d not in flagged)
+    hits = sum(1 for d in flagged if truth.get(d))
+    print(f"  {meter.serial}: true {hits}, false {len(false)}, missed {len(missed)}")
+    for day in false:
+        kind, days = flagged[day]
+        run = "alone" if days == 1 else f"one of {days} working days"
+        print(f"    false  {day} {day:%a} {kind:18} {run:24} {level(day)}")
+    for day in missed:
+        print(f"    missed {day} {day:%a} {'':18} {'':24} {level(day)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="building codes to evaluate (default: all sixteen)")
     parser.add_argument("--labels-dir", type=Path, help="keep the label files here (default: a temporary folder)")
+    parser.add_argument("--detail", action="store_true", help="list each false and missed day with its level")
     options = parser.parse_args()
     began = time.perf_counter()
     load()
@@ -133,6 +186,8 @@ def main() -> None:
                 f"({time.perf_counter() - began:.0f} s)",
                 flush=True,
             )
+            if options.detail:
+                detail_print(meter=meters[code], labels=path)
     report = {
         "clear_week": clear,
         "mean_day_f1": round(sum(r["day_f1"] for r in clear.values()) / max(len(clear), 1), 4),

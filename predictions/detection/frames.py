@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
-from meters.models import AcademicPeriod, Meter, Occupancy, Reading, Room, Weather
+from meters.models import AcademicPeriod, Meter, Occupancy, Reading, Room, Site, Weather
 
 CALENDAR_CODES = {"": 0, "term": 1, "exams": 2, "vacation": 3, "holiday": 4}
 
@@ -37,16 +37,19 @@ class MeterInfo:
 
 
 def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInfo]:
-    meters = Meter.objects.select_related("room", "hostel__site")
+    query = Meter.objects.select_related("room", "hostel__site")
     if meter_ids is not None:
-        meters = meters.filter(id__in=list(meter_ids))
+        query = query.filter(id__in=list(meter_ids))
+    meters = list(query)
     capacity_by_hostel: dict[int, int] = defaultdict(int)
     for hostel_id, capacity in Room.objects.values_list("hostel_id", "capacity"):
         capacity_by_hostel[hostel_id] += capacity
     infos = {}
+    unhoused = _sites_of_unhoused([m for m in meters if m.hostel_id is None])
     for meter in meters:
         room = meter.room
         hostel = meter.hostel
+        site_id, timezone = (hostel.site_id, hostel.site.timezone) if hostel else unhoused.get(meter.id, (None, "UTC"))
         infos[meter.id] = MeterInfo(
             id=meter.id,
             serial=meter.serial,
@@ -59,10 +62,32 @@ def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInf
             interval_minutes=meter.interval_minutes,
             nominal_voltage=meter.nominal_voltage,
             rated_kw=meter.rated_kw,
-            site_id=hostel.site_id if hostel else None,
-            timezone=hostel.site.timezone if hostel else "UTC",
+            site_id=site_id,
+            timezone=timezone,
         )
     return infos
+
+
+def _sites_of_unhoused(meters: list[Meter]) -> dict[int, tuple[int, str]]:
+    """A meter in no hostel (a feeder: a cafeteria, a lab, a shop) is on the site of the hostels its transformer
+    feeds, or on the only site there is: its days are local days and its site's calendar holds its holidays."""
+    if not meters:
+        return {}
+    transformer_ids = {m.transformer_id for m in meters if m.transformer_id}
+    votes: dict[int, Counter[tuple[int, str]]] = defaultdict(Counter)
+    for transformer_id, site_id, tz in Meter.objects.filter(
+        transformer_id__in=transformer_ids, hostel__isnull=False
+    ).values_list("transformer_id", "hostel__site_id", "hostel__site__timezone"):
+        votes[transformer_id][(site_id, tz)] += 1
+    only = list(Site.objects.values_list("id", "timezone")[:2])
+    out = {}
+    for meter in meters:
+        counted = votes.get(meter.transformer_id or 0)
+        if counted:
+            out[meter.id] = counted.most_common(1)[0][0]
+        elif len(only) == 1:
+            out[meter.id] = only[0]
+    return out
 
 
 def _occupants(infos: dict[int, MeterInfo], frame: pd.DataFrame) -> np.ndarray:

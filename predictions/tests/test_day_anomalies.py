@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from alerts.models import Alert
 from conftest import client_for
+from customers.tests.factories import TransformerFactory
 from meters.models import AcademicPeriod, Meter, Reading
 from meters.services import calendar_closure_add
-from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
+from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
 from predictions.detection import anomalies_detect, anomalies_to_alerts, incidents_find
 from predictions.detection.days import day_findings
 from predictions.detection.frames import meter_infos
@@ -237,32 +238,63 @@ def test_at_the_start_of_an_imported_history_a_day_is_learned_from_the_weeks_aft
     assert [(f.kind, f.day) for f in scanned] == [("closure_unexpected", first_tuesday)]
 
 
-def half_open_on(day_off: dt.date, working_level: float) -> Callable[[dt.date, int], float]:
-    """A usual week, and on `day_off` the working hours at `working_level` kWh instead of 40 (a half-open day)."""
+def half_open_on(*days_off: dt.date, working_level: float) -> Callable[[dt.date, int], float]:
+    """A usual week, and on `days_off` the working hours at `working_level` kWh instead of 40 (half-open days)."""
 
     def profile(day: dt.date, hour: int) -> float:
         if day.weekday() >= 5:
             return closed_hour(hour)
-        if day == day_off and 8 <= hour < 18:
+        if day in days_off and 8 <= hour < 18:
             return working_level
         return working_hour(hour)
 
     return profile
 
 
-def test_a_half_open_weekday_nearer_a_closed_day_and_unlike_its_own_weekdays_is_found() -> None:
+def test_one_half_open_weekday_alone_is_a_quiet_day_not_a_closure() -> None:
     meter = main_meter(minutes=60)
-    write_days(meter, profile=half_open_on(TUESDAY, 22.0))  # about 0.4 of the way from a closed day to a working day
+    write_days(meter, profile=half_open_on(TUESDAY, working_level=22.0))  # about 0.4 of the way to a working day
 
-    found = day_kinds(meter, TUESDAY)
+    assert day_kinds(meter, TUESDAY) == []
+    wednesday = TUESDAY + dt.timedelta(days=1)
+    assert [f.kind for f in day_kinds(meter, wednesday)] == []  # a usual day after it
 
-    assert [f.kind for f in found] == ["closure_unexpected"]
-    assert 0.25 < found[0].extra["position"] < 0.5
+
+def test_half_open_weekdays_side_by_side_are_a_closure_period() -> None:
+    meter = main_meter(minutes=60)
+    wednesday = TUESDAY + dt.timedelta(days=1)
+    write_days(meter, profile=half_open_on(TUESDAY, wednesday, working_level=22.0))
+    infos = meter_infos(meter_ids=[meter.id])
+    end = day_span(FIRST + dt.timedelta(days=62))[1]
+
+    live = day_kinds(meter, wednesday)  # live, the second day has the first beside it
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=day_span(FIRST)[0], end=end, until=end)
+
+    assert [f.kind for f in live] == ["closure_unexpected"]
+    assert 0.3 < live[0].extra["position"] < 0.5
+    assert [(f.kind, f.day, f.last_day, f.days) for f in scanned] == [("closure_unexpected", TUESDAY, wednesday, 2)]
+
+
+def test_a_three_week_closure_in_a_scanned_history_is_found_on_every_working_day() -> None:
+    """A closure filling a third of the nearest working days must not read as a building with no working week."""
+    meter = main_meter(minutes=60)
+    first, last = dt.date(2024, 10, 28), dt.date(2024, 11, 15)  # three weeks, Monday to Friday
+
+    def closed_three_weeks(day: dt.date, hour: int) -> float:
+        return closed_hour(hour) if day.weekday() >= 5 or first <= day <= last else working_hour(hour)
+
+    write_days(meter, days=140, profile=closed_three_weeks)
+    infos = meter_infos(meter_ids=[meter.id])
+    end = day_span(FIRST + dt.timedelta(days=139))[1]
+
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=day_span(FIRST)[0], end=end, until=end)
+
+    assert [(f.kind, f.day, f.last_day, f.days) for f in scanned] == [("closure_unexpected", first, last, 15)]
 
 
 def test_a_weekday_nearer_a_working_day_is_not_found() -> None:
     meter = main_meter(minutes=60)
-    write_days(meter, profile=half_open_on(TUESDAY, 29.0))  # about 0.6 of the way
+    write_days(meter, profile=half_open_on(TUESDAY, working_level=29.0))  # about 0.6 of the way
 
     assert day_kinds(meter, TUESDAY) == []
 
@@ -301,3 +333,39 @@ def test_the_closed_weekdays_are_learned_so_a_friday_and_saturday_weekend_is_no_
     found = day_kinds(meter, TUESDAY)
     assert [f.kind for f in found] == ["closure_unexpected"]
     assert found[0].extra["like_weekday"] in (4.0, 5.0)  # "ran like a Friday" or "a Saturday"
+
+
+def test_a_feeder_is_on_its_transformers_site_so_its_local_days_and_calendar_holidays_hold() -> None:
+    """A cafeteria's feeder has no hostel: its site (time zone, calendar) is the one its transformer feeds."""
+    transformer = TransformerFactory.create()
+    main = main_meter()
+    main.transformer = transformer
+    main.save()
+    SiteFactory.create(code="other", name="Other campus", timezone="Asia/Tokyo")  # so "the only site" cannot apply
+    feeder = MeterFactory.create(
+        serial="FD-CAF", kind=Meter.Kind.FEEDER, room=None, hostel=None, transformer=transformer, interval_minutes=60
+    )
+    write_days(feeder, profile=closed_on(TUESDAY))
+    assert main.hostel is not None
+
+    info = meter_infos(meter_ids=[feeder.id])[feeder.id]
+    found = day_kinds(feeder, TUESDAY)  # local Madrid days: the whole Tuesday ran closed
+    AcademicPeriod.objects.create(
+        site=main.hostel.site, kind=AcademicPeriod.Kind.HOLIDAY, name="National Day", start=TUESDAY, end=TUESDAY
+    )
+
+    assert (info.site_id, info.timezone) == (main.hostel.site_id, "Europe/Madrid")
+    assert [f.kind for f in found] == ["closure_unexpected"]
+    assert day_kinds(feeder, TUESDAY) == []  # the site's holiday: expected
+
+
+def test_a_feeder_on_a_transformer_without_hostels_is_on_the_only_site() -> None:
+    main = main_meter()
+    feeder = MeterFactory.create(serial="FD-SHOP", kind=Meter.Kind.FEEDER, room=None, hostel=None)
+    assert main.hostel is not None
+
+    info = meter_infos(meter_ids=[feeder.id])[feeder.id]
+    assert (info.site_id, info.timezone) == (main.hostel.site_id, "Europe/Madrid")
+    SiteFactory.create(code="other", name="Other campus", timezone="Asia/Tokyo")
+    later = meter_infos(meter_ids=[feeder.id])[feeder.id]
+    assert (later.site_id, later.timezone) == (None, "UTC")  # two sites and no transformer to tell: none

@@ -16,15 +16,18 @@ within its own season and the first days of a history have usual days too:
 
 The day's position between them is the projection of its profile on the line from the closed profile
 to the working one (0: a closed day, 1: a working day); hours where the two agree carry no weight.
-A working day within a quarter of the gap of the closed day, and within five robust deviations of the
-nearest closed days' own positions, is an unexpected closure; so is a working day nearer the closed day
-than the working one (below half the gap) that lies three robust deviations below its own weekdays'
-positions (a half-open holiday). A closed day near the working day in the first two ways was used like
-a working day (a half-working closed day is not flagged).
-A building has a clear working week when its closed days of the nearest two months use less than 85 %
-of a working day and the upper quartile of their totals is below the lower quartile of the working
-days'; otherwise it gets no day findings. Days with fewer than 80 % of their readings are neither
-judged nor used as reference.
+A working day within 30 % of the gap of the closed day, and within five robust deviations of the
+nearest closed days' own positions, is an unexpected closure on its own. A working day nearer the closed
+day than the working one (below half the gap) that lies three robust deviations below its own weekdays'
+positions (half-open) is a closure only beside another working day that ran like a closed day, with only
+closed days between them: a closure period run on a plant timer (a Christmas week at half a working day),
+whereas one quiet day alone is not worth a facility team's time. A closed day near the working day in the
+first two ways was used like a working day (a half-working closed day is not flagged).
+A building has a clear working week when its closed days use less than 85 % of a working day and the
+upper quartile of the totals of its closed days within `history_days` (both sides in a scan) is below the
+lower quartile of its working days'; otherwise it gets no day findings. All the days in that window are
+asked, not only the nearest, so a closure of three weeks does not hide itself by filling the working days.
+Days with fewer than 80 % of their readings are neither judged nor used as reference.
 Consecutive working days that ran like closed days (only closed days between them) are one finding.
 No country's holidays or weekend are built in: a site whose calendar holds its holidays has them expected,
 everything else is learned.

@@ -21,9 +21,10 @@ class DayConfig:
     working_days: int = 5  # the last working week
     same_weekdays: int = 8  # the same weekday over the last two months
     closed_days: int = 4  # the last two weekends
-    margin: float = 0.25  # within a quarter of the gap of the other kind of day
+    margin: float = 0.3  # within 30 % of the gap of the other kind of day
     spread: float = 5.0  # and within this many robust deviations of that kind's recent days
     unlike: float = 3.0  # or nearer the other kind and this many robust deviations away from its own weekdays
+    # (a half-open working day: a closure only beside another working day that ran closed, a closure period)
     min_separation: float = 0.85  # closed days using this share of a working day: no clear working week
     min_coverage: float = 0.8  # share of a day's readings needed to judge it or learn from it
     history_days: int = 63  # how far from a day its usual days are learned (the nearest this many days)
