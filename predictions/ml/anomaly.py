@@ -42,10 +42,12 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _common_mode,
     _hourly_fit,
     _window_stats,
+    calibration_rows,
     features,
     level_rows,
     occupied_like_peers,
     presence,
+    spreads_from_lived_in,
     trailing_mean,
     weather_response_fit,
     window_sizes,
@@ -149,12 +151,17 @@ class AnomalyBaseline:
         self.main_common = main_common_fit(valid[valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS)])
         valid["gate_row"] = False
         self.meters = {}
+        borrowing: set[int] = set()
+        lived_in: set[int] = set()
         for group_key, rows in valid.groupby("meter_id"):
             meter_id = int(str(group_key))
             # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
-            held_mask = holdout.loc[rows.index].to_numpy()
-            if held_mask.sum() < 48 / float(rows["interval_h"].iloc[0]):
-                held_mask = np.ones(len(rows), dtype=bool)
+            held_out = holdout.loc[rows.index].to_numpy()
+            if held_out.sum() < 48 / float(rows["interval_h"].iloc[0]):
+                held_out = np.ones(len(rows), dtype=bool)
+            # A room's spreads, like its level, are those of the weeks someone lives in it.
+            held_mask, source = calibration_rows(rows, held_out)
+            {"borrow": borrowing, "lived_in": lived_in}.get(source, set()).add(meter_id)
             r_all = rows["rel"].to_numpy()
             r = r_all[held_mask]
             bias = float(np.median(r))
@@ -186,7 +193,7 @@ class AnomalyBaseline:
             # The gate judges the model, not the meter's incidents: it leaves out the
             # readings the detector itself calls abnormal (|z| >= 5), so an incident cannot mute its own meter.
             # Out of sample, as the Guideline intends: the held-back recent rows (all rows when too few).
-            clean_mask = (np.abs((r_all - bias) / sigma) < 5) & held_mask
+            clean_mask = (np.abs((r_all - bias) / sigma) < 5) & held_out
             valid.loc[rows.index, "gate_row"] = clean_mask
             if rows["is_main"].iloc[0]:
                 gate_cv, gate_nmbe = _hourly_fit(rows[clean_mask])
@@ -194,6 +201,7 @@ class AnomalyBaseline:
                 if gate_cv is not None and gate_nmbe is not None:
                     stats.fit = gate_cv <= CV_RMSE_GATE and abs(gate_nmbe) <= NMBE_GATE
             self.meters[meter_id] = stats
+        spreads_from_lived_in(self.meters, borrowing, lived_in, valid.groupby("meter_id")["bed_type"].first())
         self._gate_rooms(valid)
         cohort_frame = pd.DataFrame(
             [(k, rows["is_main"].iloc[0], rows["bed_type"].iloc[0]) for k, rows in valid.groupby("meter_id")],

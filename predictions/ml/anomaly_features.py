@@ -282,6 +282,51 @@ def level_rows(valid: pd.DataFrame, recent: pd.Series) -> tuple[pd.DataFrame, se
     return valid[use], unoccupied
 
 
+def calibration_rows(rows: pd.DataFrame, held: np.ndarray) -> tuple[np.ndarray, str]:
+    """The rows of one meter its residual spreads are measured on, and where they come from.
+
+    `held` are its held-back recent rows. A room is judged by the spread of the weeks someone lives in
+    it: a calibration window of vacation holds only the steady standby of an empty room, and its tiny
+    spread would make every evening of the residents' return read as an excess (the start of term).
+    `lived_in`: the room's occupied held-back rows. `borrow`: it has too few, so its occupied rows
+    anywhere in the window (in sample, hence too kind), to be widened to its peers' by
+    `spreads_from_lived_in`. `as_is`: not a room, or a room nobody lived in (its standby is what to expect).
+    """
+    capacity = float(rows["capacity"].iloc[0])
+    if capacity <= 0 or float(rows["is_main"].iloc[0]) != 0:
+        return held, "as_is"
+    need = 48.0 / float(rows["interval_h"].iloc[0])
+    occupied = presence(rows) > 0
+    if (held & occupied).sum() >= need:
+        return held & occupied, "lived_in"
+    if occupied.sum() >= need:
+        return occupied, "borrow"
+    return held, "as_is"
+
+
+def spreads_from_lived_in(
+    meters: dict[int, MeterStats], borrowing: set[int], lived_in: set[int], bed_type: pd.Series
+) -> None:
+    """Rooms whose held-back weeks were empty take the residual spreads their peers showed while lived in.
+
+    The peers are the rooms with occupied held-back rows (same bed type where there are some): their
+    spreads are out of sample and of an occupied room. The borrowing room keeps its own where wider.
+    Changes `meters` in place.
+    """
+    for meter_id in borrowing:
+        same = [m for m in lived_in if bed_type.get(m) == bed_type.get(meter_id)] or list(lived_in)
+        if not same:
+            continue
+        stats, peers = meters[meter_id], [meters[m] for m in same]
+        stats.bias = float(np.median([p.bias for p in peers]))
+        stats.sigma = max(stats.sigma, float(np.median([p.sigma for p in peers])))
+        stats.q1 = min(stats.q1, float(np.median([p.q1 for p in peers])))
+        stats.q3 = max(stats.q3, float(np.median([p.q3 for p in peers])))
+        for i in range(len(stats.win_med)):
+            stats.win_med[i] = float(np.median([p.win_med[i] for p in peers]))
+            stats.win_scale[i] = max(stats.win_scale[i], float(np.median([p.win_scale[i] for p in peers])))
+
+
 def occupied_like_peers(
     scales: dict, profiles: dict[int, list[float]], unoccupied: set[int], bed_type: pd.Series
 ) -> None:
