@@ -107,6 +107,12 @@ def schedules() -> list[Schedule]:
             every_seconds=5 * 60,
             description="Enqueues again emails and webhooks left pending while the broker was down.",
         ),
+        Schedule(
+            name="Intervention savings nightly",
+            task="analytics.tasks.interventions_measure_nightly",
+            crontab="40 3 * * *",
+            description="Re-measures the savings of interventions whose reporting period (a year) still grows.",
+        ),
     ]
 
 

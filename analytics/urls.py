@@ -17,6 +17,7 @@ urlpatterns = [
     path("interventions/", savings_views.intervention_list, name="intervention-list"),
     path("interventions/new/", savings_views.intervention_new, name="intervention-new"),
     path("interventions/<int:pk>/", savings_views.intervention_detail, name="intervention-detail"),
+    path("interventions/<int:pk>/measure/", savings_views.intervention_measure_now, name="intervention-measure"),
     path("system/", views.system, name="system"),
     path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
 ]

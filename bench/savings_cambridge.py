@@ -56,6 +56,10 @@ CUTS = ("none", "cut10", "cut20", "baseload50")
 STEADY_CV = 0.10
 
 
+def _width(row: dict[str, object]) -> float:
+    return float(str(row["fraction_high"])) - float(str(row["fraction_low"]))
+
+
 def _summary(rows: list[dict[str, object]]) -> dict[str, object]:
     if not rows:
         return {"cases": 0}
@@ -66,9 +70,7 @@ def _summary(rows: list[dict[str, object]]) -> dict[str, object]:
         "worst_abs_error": round(max(errors), 4),
         "within_3_points": sum(e <= 0.03 for e in errors),
         "interval_holds_truth": sum(bool(row["interval_holds_truth"]) for row in rows),
-        "mean_interval_width": round(
-            statistics.fmean(float(row["fraction_high"]) - float(row["fraction_low"]) for row in rows), 4
-        ),  # type: ignore[arg-type]
+        "mean_interval_width": round(statistics.fmean(_width(row) for row in rows), 4),
     }
 
 

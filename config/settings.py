@@ -306,6 +306,8 @@ CELERY_TASK_ROUTES = {
         "predictions.tasks.baseline_drift_check",
         "predictions.tasks.history_scan_step",
         "predictions.tasks.initial_training",
+        "analytics.tasks.intervention_measure",
+        "analytics.tasks.interventions_measure_nightly",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -149,7 +149,8 @@ def test_a_building_drifting_for_its_own_reasons_widens_the_interval_to_hold_zer
     assert 0.04 < result.savings_fraction < 0.09
     assert result.guideline14_half_width < result.savings_fraction  # the Guideline's term alone misses 0
     assert result.baseline_holdout_error == pytest.approx(result.savings_fraction, abs=0.02)
-    assert result.holdout_days == 92 and len(result.holdout_errors) == 1  # the history allows one year-long fit
+    assert result.holdout_days == 92
+    assert len(result.holdout_errors) == 1  # the history allows one year-long fit
     assert result.fraction_low <= 0 <= result.fraction_high
 
 
@@ -163,7 +164,8 @@ def test_the_holdout_error_widens_the_interval_as_documented() -> None:
 
 def test_without_holdout_the_interval_is_guideline_14s_alone() -> None:
     result = savings_measure(synthetic(seed=11), intervention=INTERVENTION, holdout=False)
-    assert result.holdout_errors == [] and result.summary()["baseline_holdout_error"] is None
+    assert result.holdout_errors == []
+    assert result.summary()["baseline_holdout_error"] is None
     assert (result.fraction_high - result.fraction_low) / 2 == pytest.approx(result.guideline14_half_width)
 
 
