@@ -294,6 +294,15 @@ def baseline_fit(
     )
 
 
+def _unseen(fit: pd.DataFrame, held: pd.DataFrame) -> bool:
+    """Whether held-out days hold a calendar kind the fit has (almost) no days of, or occupancy outside
+    the fit's range: predicting them would measure extrapolation, not how the building changes."""
+    if any(held[kind].sum() > 0 and fit[kind].sum() < 3 for kind in CALENDAR_KINDS):
+        return True
+    occupancy, seen = held["occupancy"].dropna(), fit["occupancy"].dropna()
+    return not occupancy.empty and not seen.empty and not occupancy.between(seen.min() - 0.05, seen.max() + 0.05).all()
+
+
 def holdout_errors(
     usable: pd.DataFrame,
     *,
@@ -315,6 +324,8 @@ def holdout_errors(
         held = usable[(dates >= origin) & (dates < end)]
         if len(held) < max(length // 2, 7) or len(fit) < (MIN_BASELINE_DAYS if k == 1 else HOLDOUT_FIT_DAYS):
             break
+        if _unseen(fit, held):
+            break  # the held-out days hold conditions the fit never saw: that would test extrapolation
         predicted = baseline_fit(fit, **options).predict(held)
         total = float(predicted.sum())
         if total <= 0:

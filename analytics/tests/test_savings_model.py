@@ -173,3 +173,13 @@ def test_longest_caps_the_reporting_period() -> None:
     result = savings_measure(synthetic(seed=11), intervention=INTERVENTION, longest=30)
     assert result.until == INTERVENTION + dt.timedelta(days=29)
     assert result.reporting_days == 30
+
+
+def test_held_out_days_in_a_calendar_kind_the_fit_never_saw_are_not_used() -> None:
+    inputs = synthetic(seed=11)
+    inputs.calendar.append(("exams", dt.date(2025, 2, 1), dt.date(2025, 2, 20)))  # only just before the change
+    result = savings_measure(inputs, intervention=INTERVENTION, until=dt.date(2025, 5, 31))
+    assert result.holdout_errors == []  # each held-out window would hold exams its fit never saw
+    assert (result.fraction_high - result.fraction_low) / 2 == pytest.approx(result.guideline14_half_width)
+    plain = savings_measure(synthetic(seed=11), intervention=INTERVENTION, until=dt.date(2025, 5, 31))
+    assert len(plain.holdout_errors) == 1
