@@ -7,7 +7,10 @@ from typing import Any
 from django.contrib import admin, messages
 
 from analytics.models import DigestSubscription, HostelTarget, Intervention, PublicHostelPage
-from analytics.savings.services import intervention_measure
+from analytics.savings.services import intervention_measure, intervention_measure_request
+
+# Changing one of these changes what is measured: the row is measured again (queued, after commit).
+MEASURED_FIELDS = {"start", "meter", "hostel", "site"}
 
 
 @admin.register(Intervention)
@@ -33,6 +36,7 @@ class InterventionAdmin(admin.ModelAdmin):
         "fraction_high",
         "baseline_cv_rmse",
         "baseline_nmbe",
+        "baseline_holdout_error",
         "measured_at",
         "measured_until",
         "measure_error",
@@ -45,6 +49,8 @@ class InterventionAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if not change or MEASURED_FIELDS & set(form.changed_data):
+            intervention_measure_request(intervention_id=obj.pk)
 
     @admin.action(description="Measure the savings now")
     def measure(self, request: Any, queryset: Any) -> None:

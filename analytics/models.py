@@ -43,7 +43,7 @@ class Intervention(models.Model):
     expected_kwh_per_year = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The latest measurement (intervention_measure), so lists need no fit.
+    # The latest measurement (intervention_measure: on save, nightly, on "Measure now"); reads never measure.
     measured_at = models.DateTimeField(null=True, blank=True, editable=False)
     measured_until = models.DateField(null=True, blank=True, editable=False)
     savings_kwh = models.FloatField(null=True, blank=True, editable=False)
@@ -52,6 +52,14 @@ class Intervention(models.Model):
     fraction_high = models.FloatField(null=True, blank=True, editable=False)
     baseline_cv_rmse = models.FloatField(null=True, blank=True, editable=False)
     baseline_nmbe = models.FloatField(null=True, blank=True, editable=False)
+    baseline_holdout_error = models.FloatField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Savings fraction the baseline model measured on held-out days before the change (truth 0).",
+    )
+    # The whole measurement (SavingsResult.summary() and its days), so pages and the API draw it without a fit.
+    measurement = models.JSONField(default=dict, blank=True, editable=False)
     measure_error = models.CharField(max_length=300, blank=True, editable=False)
 
     objects = InterventionQuerySet.as_manager()

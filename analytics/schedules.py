@@ -163,6 +163,12 @@ def schedules() -> list[Schedule]:
             every_seconds=5 * 60,
             description="Sends each person who chose a daily summary their one message of the day, at their time.",
         ),
+        Schedule(
+            name="Intervention savings nightly",
+            task="analytics.tasks.interventions_measure_nightly",
+            crontab="40 3 * * *",
+            description="Re-measures the savings of interventions whose reporting period (a year) still grows.",
+        ),
     ]
 
 

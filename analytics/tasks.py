@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from analytics import services
+from analytics.models import Intervention
+from analytics.savings.services import intervention_measure as measure
+from analytics.savings.services import interventions_measure_growing
 from analytics.services import heartbeat_record
 
 
@@ -25,3 +29,21 @@ def digests_send_due() -> int:
 def meter_health_check() -> int:
     """Raise low-severity alerts for managers about meters whose health fell below the threshold (daily)."""
     return services.meter_health_alerts_raise()
+
+
+@shared_task(name="analytics.tasks.intervention_measure", autoretry_for=(OperationalError,), retry_backoff=True)
+def intervention_measure(intervention_id: int) -> dict[str, object]:
+    """Measure one intervention's savings and store them (queued when it is logged or edited)."""
+    intervention = Intervention.objects.select_related("meter", "hostel", "site").filter(pk=intervention_id).first()
+    if intervention is None:
+        return {"intervention": intervention_id, "measured": False, "reason": "deleted"}
+    result = measure(intervention=intervention)
+    return {"intervention": intervention_id, "measured": result is not None, "reason": intervention.measure_error}
+
+
+@shared_task(
+    name="analytics.tasks.interventions_measure_nightly", autoretry_for=(OperationalError,), retry_backoff=True
+)
+def interventions_measure_nightly() -> dict[str, int]:
+    """Re-measure the interventions whose reporting period still grows."""
+    return interventions_measure_growing()

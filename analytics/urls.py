@@ -24,6 +24,7 @@ urlpatterns = [
     path("insights/opportunities.csv", insight_views.opportunities_csv, name="opportunities-csv"),
     path("residents/<str:token>/", insight_views.resident_page, name="resident-page"),
     path("digest/unsubscribe/<str:token>/", insight_views.digest_unsubscribe_view, name="digest-unsubscribe"),
+    path("interventions/<int:pk>/measure/", savings_views.intervention_measure_now, name="intervention-measure"),
     path("system/", views.system, name="system"),
     path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
 ]

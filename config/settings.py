@@ -324,6 +324,8 @@ CELERY_TASK_ROUTES = {
         "analytics.tasks.meter_health_check",
         "meters.tasks.readings_partitions_ensure",
         "meters.tasks.readings_archive_due",
+        "analytics.tasks.intervention_measure",
+        "analytics.tasks.interventions_measure_nightly",
     )
 }
 CELERY_TASK_EAGER_PROPAGATES = True

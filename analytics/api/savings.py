@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics.savings.services import intervention_measure, interventions_for_user
+from analytics.savings.services import interventions_for_user, measurement_days
 from core.api.base import DETAIL_ERRORS, ReadOnlyViewSet, scoped_views
 
 
@@ -35,6 +34,11 @@ class InterventionSerializer(serializers.Serializer):
     fraction_high = serializers.FloatField(allow_null=True)
     baseline_cv_rmse = serializers.FloatField(allow_null=True)
     baseline_nmbe = serializers.FloatField(allow_null=True)
+    baseline_holdout_error = serializers.FloatField(
+        allow_null=True,
+        help_text="Savings fraction the baseline model measured on held-out days before the change (truth 0); "
+        "the interval is widened by such errors.",
+    )
     measure_error = serializers.CharField(help_text="Why there is no measurement (empty when there is one).")
 
 
@@ -51,7 +55,8 @@ class InterventionDetailSerializer(InterventionSerializer):
 
 @scoped_views("interventions", InterventionSerializer)
 class InterventionViewSet(ReadOnlyViewSet):
-    """Logged interventions with the savings last measured; the detail measures them afresh, with days."""
+    """Logged interventions with the savings last measured (on save, nightly, or "Measure now"); the detail
+    adds the measured days. Reading never measures: `measured_at` says when the figures were made."""
 
     serializer_class = InterventionSerializer
     ordering_fields = ["start", "savings_fraction"]
@@ -60,19 +65,11 @@ class InterventionViewSet(ReadOnlyViewSet):
         return interventions_for_user(user=self.request.user).order_by("-start", "pk")
 
     @extend_schema(
-        summary="One intervention, measured now, with its days",
+        summary="One intervention as last measured, with its days",
         responses={200: InterventionDetailSerializer, **DETAIL_ERRORS},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         intervention = self.get_object()
-        result = intervention_measure(intervention=intervention)
         data = dict(InterventionSerializer(intervention).data)
-        data["daily"] = (
-            [
-                {"day": day.date(), **{str(k): round(float(v), 3) for k, v in row.items()}}
-                for day, row in zip(pd.DatetimeIndex(result.daily.index), result.daily.to_dict("records"), strict=True)
-            ]
-            if result
-            else []
-        )
+        data["daily"] = measurement_days(intervention) if not intervention.measure_error else []
         return Response(InterventionDetailSerializer(data).data)

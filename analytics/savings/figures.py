@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.figures import _LAYOUT, label
-from analytics.savings.model import SavingsResult
 
 
-def savings_figure(result: SavingsResult, *, title: str) -> go.Figure:
-    """Top: daily kWh the baseline expected and what was used. Bottom: cumulative avoided kWh."""
-    days = [day.date().isoformat() for day in result.daily.index]
+def savings_figure(rows: list[dict[str, Any]], *, title: str) -> go.Figure:
+    """Top: daily kWh the baseline expected and what was used. Bottom: cumulative avoided kWh.
+    `rows`: the stored days (analytics.savings.services.measurement_days)."""
+    days = [row["day"].isoformat() for row in rows]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.08)
     figure.add_trace(
-        go.Scatter(x=days, y=result.daily["baseline_kwh"].round(2).tolist(), name="Baseline (expected)", mode="lines"),
+        go.Scatter(x=days, y=[round(row["baseline_kwh"], 2) for row in rows], name="Baseline (expected)", mode="lines"),
         row=1,
         col=1,
     )
     figure.add_trace(
-        go.Scatter(x=days, y=result.daily["actual_kwh"].round(2).tolist(), name="Actual", mode="lines"), row=1, col=1
+        go.Scatter(x=days, y=[round(row["actual_kwh"], 2) for row in rows], name="Actual", mode="lines"), row=1, col=1
     )
     figure.add_trace(
         go.Scatter(
             x=days,
-            y=result.daily["cumulative_savings_kwh"].round(1).tolist(),
+            y=[round(row["cumulative_savings_kwh"], 1) for row in rows],
             name="Savings so far",
             mode="lines",
             fill="tozeroy",

@@ -22,6 +22,15 @@ MIN_HOURS_PER_DAY = 22  # a day with fewer readings is left out (its sum would b
 HEATING_BALANCE_POINTS = tuple(float(t) for t in range(8, 21))
 COOLING_BALANCE_POINTS = tuple(float(t) for t in range(16, 27))
 CONFIDENCE = 0.90
+# Out-of-sample check (docs/savings.md): the baseline model is refitted at up to HOLDOUT_WINDOWS earlier
+# origins and predicts the pre-intervention days after each; the errors of those predictions (truth: no
+# saving) widen the interval, because a building also changes for reasons that are not the intervention.
+HOLDOUT_WINDOWS = 3
+# A held-out fit mimics the real one only when it sees (nearly) a whole year: a shorter fit misses a season
+# or a vacation and extrapolates, which would inflate the error. The nearest window may use less (down to
+# MIN_BASELINE_DAYS) when the history allows nothing better.
+HOLDOUT_FIT_DAYS = 330
+HOLDOUT_Z = 1.645  # normal quantile of a two-sided 90 % interval, applied to the holdout RMS error
 # Calendar kinds we give a term each (AcademicPeriod kinds); "holiday" is a public holiday.
 CALENDAR_KINDS = ("term", "exams", "vacation", "holiday")
 
@@ -84,6 +93,9 @@ class SavingsResult:
     cooling_balance_c: float | None
     terms: list[str]
     daily: pd.DataFrame  # per reporting day: baseline, actual, cumulative savings
+    guideline14_half_width: float = 0.0  # the interval's half-width from the baseline's own scatter alone
+    holdout_days: int = 0  # length of each held-out window (the reporting period's, where the data allows)
+    holdout_errors: list[float] = field(default_factory=list)  # savings fraction measured on held-out days
 
     def summary(self) -> dict[str, object]:
         return {
@@ -105,7 +117,26 @@ class SavingsResult:
             "heating_balance_c": self.heating_balance_c,
             "cooling_balance_c": self.cooling_balance_c,
             "terms": self.terms,
+            "baseline_holdout_error": _rounded(self.baseline_holdout_error),
+            "baseline_holdout_rms": _rounded(self.baseline_holdout_rms),
+            "baseline_holdout_windows": len(self.holdout_errors),
+            "baseline_holdout_days": self.holdout_days,
+            "guideline14_half_width": round(self.guideline14_half_width, 5),
         }
+
+    @property
+    def baseline_holdout_error(self) -> float | None:
+        """Mean savings fraction the baseline model measured on held-out days before the intervention
+        (where the truth is 0): its out-of-sample bias. None when the history is too short to hold out."""
+        return float(np.mean(self.holdout_errors)) if self.holdout_errors else None
+
+    @property
+    def baseline_holdout_rms(self) -> float | None:
+        return float(np.sqrt(np.mean(np.square(self.holdout_errors)))) if self.holdout_errors else None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 5)
 
 
 def cv_rmse(actual: np.ndarray, predicted: np.ndarray, *, parameters: int) -> float:
@@ -168,6 +199,7 @@ def daily_frame(inputs: SavingsInputs) -> pd.DataFrame:
     )
     days.index = pd.DatetimeIndex(days.index)
     days["dow"] = days.index.day_of_week
+    days["years"] = (days.index - pd.Timestamp("2000-01-01")).days / 365.25  # for a linear trend term
     dates = days.index.date
     for kind in CALENDAR_KINDS:
         flag = np.zeros(len(days))
@@ -196,8 +228,10 @@ def design(days: pd.DataFrame, columns: list[str], heating: float | None, coolin
     return out
 
 
-def _candidate_columns(days: pd.DataFrame, *, calendar: bool, occupancy: bool, day_of_week: bool) -> list[str]:
-    columns = ["intercept"]
+def _candidate_columns(
+    days: pd.DataFrame, *, calendar: bool, occupancy: bool, day_of_week: bool, trend: bool = False
+) -> list[str]:
+    columns = ["intercept"] + (["years"] if trend else [])
     if day_of_week:
         columns += [f"dow_{k}" for k in range(1, 7) if (days["dow"] == k).any() and (days["dow"] != k).any()]
     if calendar:
@@ -209,11 +243,16 @@ def _candidate_columns(days: pd.DataFrame, *, calendar: bool, occupancy: bool, d
 
 
 def baseline_fit(
-    days: pd.DataFrame, *, calendar: bool = True, occupancy: bool = True, day_of_week: bool = True
+    days: pd.DataFrame,
+    *,
+    calendar: bool = True,
+    occupancy: bool = True,
+    day_of_week: bool = True,
+    trend: bool = False,
 ) -> Baseline:
     """Least squares over every (heating, cooling) balance point pair and the models without either;
     the lowest BIC wins, and a heating or cooling slope must be positive (CalTRACK's rule)."""
-    base = _candidate_columns(days, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week)
+    base = _candidate_columns(days, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week, trend=trend)
     y = days["kwh"].to_numpy(dtype=float)
     n = len(y)
     options: list[tuple[float | None, float | None]] = [(None, None)]
@@ -255,6 +294,48 @@ def baseline_fit(
     )
 
 
+def _unseen(fit: pd.DataFrame, held: pd.DataFrame) -> bool:
+    """Whether held-out days hold a calendar kind the fit has (almost) no days of, or occupancy outside
+    the fit's range: predicting them would measure extrapolation, not how the building changes."""
+    if any(held[kind].sum() > 0 and fit[kind].sum() < 3 for kind in CALENDAR_KINDS):
+        return True
+    occupancy, seen = held["occupancy"].dropna(), fit["occupancy"].dropna()
+    return not occupancy.empty and not seen.empty and not occupancy.between(seen.min() - 0.05, seen.max() + 0.05).all()
+
+
+def holdout_errors(
+    usable: pd.DataFrame,
+    *,
+    intervention: dt.date,
+    length: int,
+    baseline_days: int,
+    windows: int = HOLDOUT_WINDOWS,
+    **options: bool,
+) -> list[float]:
+    """Fit the same model at origins `length`, 2 x `length`, ... days before the intervention (each on the
+    `baseline_days` before its origin) and measure the savings fraction over the `length` days after each
+    origin, which are all before the intervention: what the model "finds" where nothing was done."""
+    dates = np.asarray(pd.DatetimeIndex(usable.index).date)
+    errors = []
+    for k in range(1, windows + 1):
+        origin = intervention - dt.timedelta(days=k * length)
+        end = origin + dt.timedelta(days=length)
+        fit = usable[(dates >= origin - dt.timedelta(days=baseline_days)) & (dates < origin)]
+        held = usable[(dates >= origin) & (dates < end)]
+        if len(held) < max(length // 2, 7) or len(fit) < (MIN_BASELINE_DAYS if k == 1 else HOLDOUT_FIT_DAYS):
+            break
+        if _unseen(fit, held):
+            break  # the held-out days hold conditions the fit never saw: that would test extrapolation
+        predicted = baseline_fit(fit, **options).predict(held)
+        total = float(predicted.sum())
+        if total <= 0:
+            break
+        errors.append((total - float(held["kwh"].sum())) / total)
+        if len(fit) < HOLDOUT_FIT_DAYS:
+            break  # the history before this window is shorter still
+    return errors
+
+
 def savings_measure(
     inputs: SavingsInputs,
     *,
@@ -264,9 +345,15 @@ def savings_measure(
     calendar: bool = True,
     occupancy: bool = True,
     day_of_week: bool = True,
+    longest: int | None = None,
+    holdout: bool = True,
+    trend: bool = False,
 ) -> SavingsResult:
     """Fit the baseline on the `baseline_days` before `intervention` and measure savings from it to `until`
-    (inclusive; default: the last day with data)."""
+    (inclusive; default: the last day with data, at most `longest` days from the intervention).
+
+    The 90 % interval combines Guideline 14's term (the baseline's scatter on its own days) with the
+    baseline model's error on held-out days before the intervention (`holdout_errors`), in quadrature."""
     days = daily_frame(inputs)
     with_data = days.dropna(subset=["kwh"])
     if with_data.empty:
@@ -278,6 +365,8 @@ def savings_measure(
             "it needs days with readings before and after it"
         )
     until = until or last
+    if longest is not None:
+        until = min(until, intervention + dt.timedelta(days=longest - 1))
     if until < intervention:
         raise SavingsError(f"--until {until} is before the intervention {intervention}")
     if until > last:
@@ -297,15 +386,33 @@ def savings_measure(
         raise SavingsError(f"no days with readings for {inputs.label} from {intervention} to {until}")
     if inputs.occupancy is not None and after["occupancy"].isna().any():
         occupancy = False  # the roster does not cover the reporting period
-    baseline = baseline_fit(before, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week)
+    baseline = baseline_fit(before, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week, trend=trend)
     predicted = baseline.predict(after)
     actual = after["kwh"].to_numpy(dtype=float)
     baseline_kwh = float(predicted.sum())
     savings = baseline_kwh - float(actual.sum())
     fraction = savings / baseline_kwh if baseline_kwh > 0 else float("nan")
-    half = fraction_uncertainty(
+    g14 = fraction_uncertainty(
         cv=baseline.cv_rmse, n=baseline.n, m=len(after), p=baseline.p, autocorrelation=baseline.autocorrelation
     )
+    errors: list[float] = []
+    span = (until - intervention).days + 1
+    length = 0
+    if holdout:
+        options = {"calendar": calendar, "occupancy": occupancy, "day_of_week": day_of_week, "trend": trend}
+        # The reporting period's length where the history allows it, else shorter windows.
+        for length in sorted({span, min(span, 91), min(span, 28)}, reverse=True):
+            errors = holdout_errors(
+                usable[dates < intervention],
+                intervention=intervention,
+                length=length,
+                baseline_days=baseline_days,
+                **options,
+            )
+            if errors:
+                break
+    holdout_rms = float(np.sqrt(np.mean(np.square(errors)))) if errors else 0.0
+    half = math.sqrt(g14**2 + (HOLDOUT_Z * holdout_rms) ** 2)
     daily = pd.DataFrame({"baseline_kwh": predicted, "actual_kwh": actual}, index=after.index)
     daily["cumulative_savings_kwh"] = (daily["baseline_kwh"] - daily["actual_kwh"]).cumsum()
     return SavingsResult(
@@ -328,4 +435,7 @@ def savings_measure(
         cooling_balance_c=baseline.cooling_balance_c,
         terms=baseline.columns,
         daily=daily,
+        guideline14_half_width=g14,
+        holdout_days=length if errors else 0,
+        holdout_errors=errors,
     )

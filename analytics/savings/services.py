@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
+import pandas as pd
+from celery import signature
+from django.db import models, transaction
 from django.utils import timezone
 
 from analytics.models import Intervention
 from analytics.savings.inputs import savings_inputs_for_hostel, savings_inputs_for_meter, savings_inputs_for_site
 from analytics.savings.model import SavingsError, SavingsInputs, SavingsResult, savings_measure
 from meters.models import Hostel, Meter, Site
+
+MEASURE_TASK = "analytics.tasks.intervention_measure"
+# The reporting period: measured from the change for at most this many days (CalTRACK's year), and
+# re-measured nightly while it grows (the change is newer than this, plus a month for late data).
+REPORTING_DAYS = 365
+GROWING_DAYS = REPORTING_DAYS + 31
 
 
 def savings_inputs_for(
@@ -63,14 +73,38 @@ def intervention_create(
     )
     intervention.full_clean()
     intervention.save()
+    intervention_measure_request(intervention_id=intervention.pk)
     return intervention
+
+
+def intervention_measure_request(*, intervention_id: int) -> None:
+    """Queue a measurement once the row that asks for it is committed (on the bulk queue: a fit per change)."""
+    transaction.on_commit(lambda: signature(MEASURE_TASK, kwargs={"intervention_id": intervention_id}).delay())
+
+
+def interventions_measure_growing(*, today: dt.date | None = None) -> dict[str, int]:
+    """Re-measure every intervention whose reporting period may still be growing (started within
+    GROWING_DAYS, or never measured); the nightly task. Returns how many were measured and failed."""
+    today = today or timezone.localdate()
+    due = Intervention.objects.filter(start__lte=today).filter(
+        models.Q(start__gte=today - dt.timedelta(days=GROWING_DAYS)) | models.Q(measured_at__isnull=True)
+    )
+    measured = failed = 0
+    for intervention in due.select_related("meter", "hostel", "site").order_by("pk").iterator():
+        if intervention_measure(intervention=intervention) is None:
+            failed += 1
+        else:
+            measured += 1
+    return {"measured": measured, "failed": failed}
 
 
 def intervention_measure(*, intervention: Intervention, until: dt.date | None = None) -> SavingsResult | None:
     """Measure the savings to date and keep the figures on the row; on bad data keep the reason instead
     (and return None), so lists show why there is no figure."""
     try:
-        result = savings_measure(intervention_inputs(intervention), intervention=intervention.start, until=until)
+        result = savings_measure(
+            intervention_inputs(intervention), intervention=intervention.start, until=until, longest=REPORTING_DAYS
+        )
     except SavingsError as error:
         intervention.measure_error = str(error)[:300]
         intervention.measured_at = timezone.now()
@@ -84,6 +118,8 @@ def intervention_measure(*, intervention: Intervention, until: dt.date | None = 
     intervention.fraction_high = result.fraction_high
     intervention.baseline_cv_rmse = result.baseline_cv_rmse
     intervention.baseline_nmbe = result.baseline_nmbe
+    intervention.baseline_holdout_error = result.baseline_holdout_error
+    intervention.measurement = measurement_json(result)
     intervention.measure_error = ""
     intervention.save(
         update_fields=[
@@ -95,10 +131,39 @@ def intervention_measure(*, intervention: Intervention, until: dt.date | None = 
             "fraction_high",
             "baseline_cv_rmse",
             "baseline_nmbe",
+            "baseline_holdout_error",
+            "measurement",
             "measure_error",
         ]
     )
     return result
+
+
+def measurement_json(result: SavingsResult) -> dict[str, Any]:
+    """The summary with its days ([day, baseline kWh, actual kWh]) as stored on the row."""
+    summary = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in result.summary().items()}
+    days = pd.DatetimeIndex(result.daily.index)
+    summary["daily"] = [
+        [day.date().isoformat(), round(float(baseline), 3), round(float(actual), 3)]
+        for day, baseline, actual in zip(days, result.daily["baseline_kwh"], result.daily["actual_kwh"], strict=True)
+    ]
+    return summary
+
+
+def measurement_days(intervention: Intervention) -> list[dict[str, Any]]:
+    """The stored days with the savings summed since the change (empty before the first measurement)."""
+    rows, total = [], 0.0
+    for day, baseline, actual in intervention.measurement.get("daily", []) if intervention.measurement else []:
+        total += baseline - actual
+        rows.append(
+            {
+                "day": dt.date.fromisoformat(day),
+                "baseline_kwh": baseline,
+                "actual_kwh": actual,
+                "cumulative_savings_kwh": round(total, 3),
+            }
+        )
+    return rows
 
 
 def interventions_for_user(*, user: Any) -> Any:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from analytics import figures
 from analytics.savings.figures import savings_figure
@@ -15,6 +16,7 @@ from analytics.savings.services import (
     intervention_for_user,
     intervention_measure,
     interventions_for_user,
+    measurement_days,
 )
 from core.roles import Role, role_of
 
@@ -36,20 +38,40 @@ def intervention_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intervention_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One intervention: baseline against actual, cumulative savings, uncertainty and baseline quality."""
-    _role(request)
+    """One intervention as last measured (on save, nightly or by "Measure now"): baseline against actual,
+    cumulative savings, uncertainty and baseline quality. Reading it never measures."""
+    role = _role(request)
     intervention = intervention_for_user(user=request.user, pk=pk)
     if intervention is None:
         raise Http404("No such intervention.")
-    result = intervention_measure(intervention=intervention)
+    rows = measurement_days(intervention) if not intervention.measure_error else []
+    stored = intervention.measurement or {}
     context = {
+        "g14_points": 100 * float(stored.get("guideline14_half_width") or 0.0),
+        "holdout_percent": None
+        if stored.get("baseline_holdout_error") is None
+        else 100 * float(stored["baseline_holdout_error"]),
         "intervention": intervention,
-        "result": result,
-        "figure": figures.to_json(savings_figure(result, title=f"{intervention.title}: baseline against actual"))
-        if result
+        "result": intervention.measurement if rows else None,
+        "can_measure": role is not Role.WARDEN,
+        "figure": figures.to_json(savings_figure(rows, title=f"{intervention.title}: baseline against actual"))
+        if rows
         else None,
     }
     return render(request, "analytics/intervention_detail.html", context)
+
+
+@login_required
+@require_POST
+def intervention_measure_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Managers and admins measure one intervention at once (a fit of about a second), then see it."""
+    if _role(request) is Role.WARDEN:
+        raise PermissionDenied("Facility managers measure interventions.")
+    intervention = intervention_for_user(user=request.user, pk=pk)
+    if intervention is None:
+        raise Http404("No such intervention.")
+    intervention_measure(intervention=intervention)
+    return redirect("intervention-detail", pk=intervention.pk)
 
 
 @login_required

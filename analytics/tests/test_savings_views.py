@@ -13,7 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from analytics.models import Intervention
-from analytics.savings.services import intervention_create
+from analytics.savings.services import intervention_create, intervention_measure, interventions_measure_growing
+from config.celery import app
 from conftest import Campus, client_for
 from meters.models import Reading, Weather
 
@@ -148,10 +149,94 @@ def test_warden_cannot_read_another_hostels_or_the_sites_intervention(
     assert b"Timers on corridor heaters" not in client.get("/interventions/").content
 
 
-def test_intervention_api_detail_measures_the_cut_with_its_days(
+@pytest.fixture
+def eager() -> Any:
+    """Queued tasks run in the calling thread, as a worker would run them."""
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+def test_logging_an_intervention_queues_its_measurement_after_commit(
+    history: Campus, eager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        logged = intervention_create(title="Timers", start=INTERVENTION, meter=history.meter_a)
+    assert len(queued) == 1
+    assert Intervention.objects.get(pk=logged.pk).measured_at is None  # nothing measured before the commit
+    queued[0]()
+    measured = Intervention.objects.get(pk=logged.pk)
+    assert measured.savings_fraction == pytest.approx(CUT, abs=0.02)
+    assert measured.measurement["daily"][0][0] == INTERVENTION.isoformat()
+
+
+def test_the_measurement_tasks_run_on_the_bulk_queue() -> None:
+    for task in ("analytics.tasks.intervention_measure", "analytics.tasks.interventions_measure_nightly"):
+        assert app.amqp.router.route({}, task)["queue"].name == "bulk"
+
+
+def test_reading_an_intervention_never_measures_it(
     history: Campus, interventions: dict[str, Intervention], warden_a: Any
 ) -> None:
+    pk = interventions["a"].pk
+    page = client_for(warden_a).get(f"/interventions/{pk}/")
+    body = client_for(warden_a).get(f"/api/v1/analytics/interventions/{pk}").json()
+    row = Intervention.objects.get(pk=pk)
+    assert row.measured_at is None
+    assert row.savings_fraction is None
+    assert row.measurement == {}
+    assert "Not measured yet" in page.content.decode()
+    assert body["savings_fraction"] is None
+    assert body["daily"] == []
+
+
+def test_manager_measures_now_by_post_and_a_warden_may_not(
+    history: Campus, interventions: dict[str, Intervention], manager: Any, warden_a: Any
+) -> None:
+    pk = interventions["a"].pk
+    assert client_for(warden_a).post(f"/interventions/{pk}/measure/").status_code == 403
+    assert client_for(manager).get(f"/interventions/{pk}/measure/").status_code == 405
+    assert Intervention.objects.get(pk=pk).measured_at is None
+    response = client_for(manager).post(f"/interventions/{pk}/measure/")
+    assert response.status_code == 302
+    row = Intervention.objects.get(pk=pk)
+    assert row.savings_fraction == pytest.approx(CUT, abs=0.02)
+    assert row.baseline_holdout_error is not None
+    page = client_for(manager).get(f"/interventions/{pk}/").content.decode()
+    assert "Measured" in page
+    assert "Measure now" in page
+
+
+def test_warden_cannot_measure_another_hostels_intervention(
+    interventions: dict[str, Intervention], manager: Any, warden_b: Any
+) -> None:
+    response = client_for(warden_b).post(f"/interventions/{interventions['a'].pk}/measure/")
+    assert response.status_code == 403
+    assert Intervention.objects.get(pk=interventions["a"].pk).measured_at is None
+
+
+def test_nightly_remeasures_growing_periods_and_leaves_old_measured_ones(
+    history: Campus, interventions: dict[str, Intervention]
+) -> None:
+    old = interventions["b"]
+    Intervention.objects.filter(pk=old.pk).update(
+        start=dt.date(2020, 1, 1), measured_at=dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+    )
+    future = intervention_create(title="Next year", start=dt.date(2031, 1, 1), meter=history.meter_a)
+    counts = interventions_measure_growing(today=INTERVENTION + dt.timedelta(days=60))
+    assert counts["measured"] + counts["failed"] == 2  # a's meter and the site's; not the old or future ones
+    assert Intervention.objects.get(pk=interventions["a"].pk).savings_fraction == pytest.approx(CUT, abs=0.02)
+    assert Intervention.objects.get(pk=old.pk).measured_at == dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+    assert Intervention.objects.get(pk=future.pk).measured_at is None
+
+
+def test_intervention_api_detail_reads_the_stored_cut_with_its_days(
+    history: Campus, interventions: dict[str, Intervention], warden_a: Any
+) -> None:
+    intervention_measure(intervention=interventions["a"])
     body = client_for(warden_a).get(f"/api/v1/analytics/interventions/{interventions['a'].pk}").json()
+    assert body["measured_at"] is not None
     assert body["savings_fraction"] == pytest.approx(CUT, abs=0.02)
     assert body["fraction_low"] <= CUT <= body["fraction_high"]
     assert body["daily"][-1]["cumulative_savings_kwh"] == pytest.approx(body["savings_kwh"], rel=1e-3)
@@ -161,20 +246,24 @@ def test_intervention_api_detail_measures_the_cut_with_its_days(
 def test_intervention_page_draws_baseline_actual_and_cumulative_savings(
     history: Campus, interventions: dict[str, Intervention], warden_a: Any
 ) -> None:
+    intervention_measure(intervention=interventions["a"])
     response = client_for(warden_a).get(f"/interventions/{interventions['a'].pk}/")
     assert response.status_code == 200
     figure = json.loads(response.context["figure"])
     names = [trace["name"] for trace in figure["data"]]
     assert names == ["Baseline (expected)", "Actual", "Savings so far"]
-    assert figure["data"][2]["y"][-1] == pytest.approx(response.context["result"].savings_kwh, rel=1e-3)
+    assert figure["data"][2]["y"][-1] == pytest.approx(response.context["result"]["savings_kwh"], rel=1e-3)
+    assert "Measure now" not in response.content.decode()  # a warden reads, a manager measures
 
 
 def test_hostel_without_readings_shows_why_it_has_no_measurement(
     interventions: dict[str, Intervention], manager: Any
 ) -> None:
+    client_for(manager).post(f"/interventions/{interventions['b'].pk}/measure/")
     response = client_for(manager).get(f"/interventions/{interventions['b'].pk}/")
     assert response.status_code == 200
     assert "has no" in Intervention.objects.get(pk=interventions["b"].pk).measure_error
+    assert "No measurement: hostel" in response.content.decode()
 
 
 def test_manager_logs_an_intervention_and_a_warden_may_not(campus: Campus, manager: Any, warden_a: Any) -> None:
@@ -192,3 +281,25 @@ def test_an_intervention_names_exactly_one_place(campus: Campus, manager: Any) -
     response = client_for(manager).post("/interventions/new/", form)
     assert response.status_code == 400
     assert "exactly one of meter, hostel or site" in response.content.decode()
+
+
+def test_an_admin_edit_of_when_or_where_queues_a_new_measurement(
+    interventions: dict[str, Intervention], admin: Any, rf: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from django.contrib.admin.sites import site
+
+    from analytics.admin import InterventionAdmin
+
+    model_admin = InterventionAdmin(Intervention, site)
+    request = rf.post("/admin/")
+    request.user = admin
+    row = interventions["a"]
+    with django_capture_on_commit_callbacks() as queued:
+        model_admin.save_model(request, row, SimpleNamespace(changed_data=["title"]), True)
+    assert queued == []
+    row.start = INTERVENTION + dt.timedelta(days=7)
+    with django_capture_on_commit_callbacks() as queued:
+        model_admin.save_model(request, row, SimpleNamespace(changed_data=["start"]), True)
+    assert len(queued) == 1

@@ -25,7 +25,8 @@ class Command(BaseCommand):
     help = (
         "Measure the energy an intervention saved: fit a daily baseline (weather, calendar, occupancy) on the "
         "365 days before it, compare with what was used after it. Prints the savings, their 90 % interval "
-        "(ASHRAE Guideline 14) and the baseline's CV(RMSE) and NMBE; with --json the last line is JSON."
+        "(ASHRAE Guideline 14's term widened by the model's error on held-out days before the change) and the "
+        "baseline's CV(RMSE), NMBE and held-out error; with --json the last line is JSON."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -65,5 +66,13 @@ class Command(BaseCommand):
             f"(90 % interval {100 * result.fraction_low:.1f} to {100 * result.fraction_high:.1f} %)\n"
             f"  baseline: {result.baseline_days} days from {result.baseline_start}, CV(RMSE) "
             f"{100 * result.baseline_cv_rmse:.1f} %, NMBE {100 * result.baseline_nmbe:.3f} %, terms "
-            f"{', '.join(result.terms)}"
+            f"{', '.join(result.terms)}\n"
+            + (
+                f"  held-out check: the same model measured {100 * (result.baseline_holdout_error or 0):+.1f} % "
+                f"(RMS {100 * (result.baseline_holdout_rms or 0):.1f} %) over {len(result.holdout_errors)} earlier "
+                f"period(s) of {result.holdout_days} days where nothing was done; interval half-width "
+                f"{100 * result.guideline14_half_width:.1f} points from Guideline 14 alone"
+                if result.holdout_errors
+                else "  held-out check: too little history before the baseline; the interval is Guideline 14's alone"
+            )
         )
