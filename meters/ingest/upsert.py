@@ -93,12 +93,14 @@ def copy_binary(rows: pd.DataFrame) -> bytes:
     meter_ids = rows["meter_id"].to_numpy(dtype="int64")
     micros = (rows["epoch"].to_numpy(dtype="int64") - _PG_EPOCH) * 1_000_000
     quality = rows["quality"].to_numpy(dtype="int16")
-    patterns, which = np.unique(present, axis=0, return_inverse=True)
-    which = which.reshape(-1)
+    # Each row's NULL pattern as one small integer (np.unique over boolean rows sorts slowly).
+    codes = present.astype(np.int8) @ (1 << np.arange(len(VALUE_COLUMNS), dtype=np.int8))
+    patterns = [int(codes[0])] if len(codes) and (codes == codes[0]).all() else np.unique(codes).tolist()
     parts = [_COPY_HEADER]
-    for index, pattern in enumerate(patterns):
-        pick = which == index if len(patterns) > 1 else slice(None)
-        layout = _layout(tuple(bool(here) for here in pattern))
+    for code in patterns:
+        pick = codes == code if len(patterns) > 1 else slice(None)
+        pattern = [bool(code >> bit & 1) for bit in range(len(VALUE_COLUMNS))]
+        layout = _layout(tuple(pattern))
         block = np.empty(len(meter_ids[pick]), dtype=layout)
         block["count"] = len(COPY_COLUMNS)
         block["meter_len"], block["meter_id"] = 8, meter_ids[pick]
