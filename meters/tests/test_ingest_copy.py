@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +21,10 @@ T0 = dt.datetime(2025, 2, 3, 0, 0, tzinfo=dt.UTC)
 
 def _decode(data: bytes) -> list[tuple[object, ...]]:
     """Read PostgreSQL's binary COPY format back (the server's side of the contract), row by row."""
-    assert data[:11] == b"PGCOPY\n\xff\r\n\x00" and data[11:19] == bytes(8)
-    position, out = 19, []
+    assert data[:11] == b"PGCOPY\n\xff\r\n\x00"
+    assert data[11:19] == bytes(8)
+    position = 19
+    out: list[tuple[object, ...]] = []
     while True:
         count = int.from_bytes(data[position : position + 2], "big", signed=True)
         position += 2
@@ -62,7 +66,8 @@ def test_copy_binary_writes_every_value_and_null_where_postgresql_expects_them()
         (9, micros(epoch - 86_400 * 365 * 40), 0.0, 229.0, 1.2, 0.9, int(Quality.CORRECTED)),
         (9, micros(epoch + 1800), 3.125, None, None, None, int(Quality.RAW)),
     }
-    assert len(decoded) == 4 and set(decoded) == expected
+    assert len(decoded) == 4
+    assert set(decoded) == expected
 
 
 def test_copy_binary_keeps_the_row_order_when_every_row_has_the_same_nulls() -> None:
@@ -95,9 +100,13 @@ def test_a_file_with_bad_rows_and_duplicates_stores_exactly_the_good_rows_twice_
     first = readings_ingest_file(path=_write(tmp_path / "a.csv", lines))
     assert (first.accepted, first.updated, first.duplicates, first.rejected) == (4, 0, 1, 3)
     assert QuarantinedReading.objects.count() == 3
-    assert sorted(QuarantinedReading.objects.values_list("row_number", flat=True)) == [6, 7, 8]  # file lines
+    assert sorted(int(n or 0) for n in QuarantinedReading.objects.values_list("row_number", flat=True)) == [
+        6,
+        7,
+        8,
+    ]  # file lines
 
-    def stored() -> list[tuple[object, ...]]:
+    def stored() -> list[tuple[Any, ...]]:
         return list(
             Reading.objects.filter(meter=meter)
             .order_by("timestamp")
@@ -118,7 +127,7 @@ def test_a_file_with_bad_rows_and_duplicates_stores_exactly_the_good_rows_twice_
     hour = HourlyRollup.objects.get(meter=meter, hour=T0)
     in_hour = [row for row in stored() if row[0] < T0 + dt.timedelta(hours=1)]
     assert (hour.readings, hour.estimated) == (4, 1)
-    assert hour.kwh == pytest.approx(sum(float(row[1]) for row in in_hour))  # type: ignore[arg-type]
+    assert hour.kwh == pytest.approx(sum(float(row[1]) for row in in_hour))
     assert hour.voltage_avg == pytest.approx((230.5 + 231) / 2)
 
     # Again, with one value changed and one estimate replaced by a real value: the staging path.
@@ -133,3 +142,40 @@ def test_a_file_with_bad_rows_and_duplicates_stores_exactly_the_good_rows_twice_
     hour = HourlyRollup.objects.get(meter=meter, hour=T0)
     assert (hour.kwh, hour.readings, hour.estimated) == (pytest.approx(0.25 + 0.6 + 0.8 + 0.3), 4, 0)
     assert Meter.objects.get(pk=meter.pk).last_reading_at == T0 + dt.timedelta(minutes=75)
+
+
+def test_prefetched_gives_the_same_chunks_in_order_and_raises_where_the_reader_failed() -> None:
+    from meters.ingest.parse import FileFormatError, prefetched
+
+    frames = [pd.DataFrame({"row": [k]}) for k in range(5)]
+    assert [int(frame["row"].iloc[0]) for frame in prefetched(iter(frames))] == [0, 1, 2, 3, 4]
+
+    def failing() -> Iterator[pd.DataFrame]:
+        yield frames[0]
+        raise FileFormatError("big.csv: past the limit")
+
+    chunks = prefetched(failing())
+    assert int(next(chunks)["row"].iloc[0]) == 0
+    with pytest.raises(FileFormatError, match="past the limit"):
+        next(chunks)
+
+
+def test_prefetched_stops_its_reader_when_the_caller_stops_early() -> None:
+    import threading
+
+    from meters.ingest.parse import prefetched
+
+    read = []
+
+    def endless() -> Iterator[pd.DataFrame]:
+        k = 0
+        while True:
+            read.append(k)
+            yield pd.DataFrame({"row": [k]})
+            k += 1
+
+    chunks = prefetched(endless())
+    next(chunks)
+    chunks.close()
+    assert not any(thread.name == "readings-prefetch" for thread in threading.enumerate())
+    assert len(read) <= 3  # the one taken, at most one waiting and one being read
