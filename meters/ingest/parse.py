@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,3 +282,47 @@ def preview_rows(
     head = chunk.sort_values("row").head(rows)
     head = head.astype(object).where(head.notna(), None)
     return [{str(key): value for key, value in record.items()} for record in head.to_dict(orient="records")]
+
+
+def prefetched(chunks: Iterator[pd.DataFrame], *, depth: int = 1) -> Generator[pd.DataFrame, None, None]:
+    """The same chunks, read one ahead in a thread while the caller writes the previous one.
+
+    Reading (Arrow's CSV parser, which releases the GIL) then overlaps the database's work on the
+    last chunk. The reader touches no database. Its exceptions (a FileFormatError, a file past its
+    limits) are raised here, at the chunk where they happened; stopping early stops the reader.
+    """
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if not put(("chunk", chunk)):
+                    return
+        except BaseException as error:  # handed to the consumer, raised in its thread
+            put(("error", error))
+            return
+        put(("end", None))
+
+    reader = threading.Thread(target=read, name="readings-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        reader.join()

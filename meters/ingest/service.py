@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from meters.ingest import condition
 from meters.ingest.gaps import gaps_fill
-from meters.ingest.parse import ColumnMap, FileFormatError, FileLimits, readings_chunks, records_chunk
+from meters.ingest.parse import ColumnMap, FileFormatError, FileLimits, prefetched, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
 from meters.ingest.senders import Sender, sender_of_row
@@ -234,7 +234,7 @@ def readings_ingest_file(
 ) -> IngestResult:
     """Stream a CSV or Parquet file of readings into the database (refused past `limits`, if given)."""
     return readings_ingest(
-        rows=readings_chunks(path=path, mapping=mapping, limits=limits),
+        rows=prefetched(readings_chunks(path=path, mapping=mapping, limits=limits)),
         source=source or path.name,
         user=user,
         timezone_name=timezone_name,
