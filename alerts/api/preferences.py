@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -19,6 +19,11 @@ from core.api.permissions import HasRole
 from meters.models import Hostel, validate_timezone
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "08:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the user's own zone ("08:00"): no offset, so not OpenAPI's `time` format."""
+
+
 class NotificationSettingsSerializer(serializers.Serializer):
     email = serializers.BooleanField(help_text="Send alerts by email.")
     push = serializers.BooleanField(help_text="Send alerts to the devices where notifications were allowed.")
@@ -29,11 +34,11 @@ class NotificationSettingsSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=AlertKind.choices), help_text="Alert kinds; empty: every kind."
     )
     min_severity = serializers.ChoiceField(choices=Severity.choices)
-    quiet_start = serializers.TimeField(allow_null=True, help_text="Quiet hours begin (local time), or null.")
-    quiet_end = serializers.TimeField(allow_null=True, help_text="Quiet hours end (local time), or null.")
+    quiet_start = LocalTimeField(allow_null=True, help_text="Quiet hours begin (local time), or null.")
+    quiet_end = LocalTimeField(allow_null=True, help_text="Quiet hours end (local time), or null.")
     critical_breaks_quiet = serializers.BooleanField()
     daily_summary = serializers.BooleanField(help_text="One summary a day instead of a message per alert.")
-    summary_at = serializers.TimeField(help_text="When the daily summary is sent (local time).")
+    summary_at = LocalTimeField(help_text="When the daily summary is sent (local time).")
     time_zone = serializers.CharField(validators=[validate_timezone], help_text="IANA time zone, e.g. Europe/London.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

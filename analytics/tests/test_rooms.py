@@ -54,7 +54,8 @@ def test_warden_hostel_page_has_heatmap_and_links_rooms(
     history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(warden_a)
-    with django_assert_max_num_queries(16 + HOSTEL_INSIGHTS_QUERIES):
+    # + the site's carbon intensity (its last year's hourly mean) for the insights' kg CO2
+    with django_assert_max_num_queries(16 + HOSTEL_INSIGHTS_QUERIES + 1):
         response = client.get(reverse("hostel-detail", args=[campus.hostel_a.pk]))
     body = response.content.decode()
     assert 'id="fig-heatmap"' in body
@@ -66,7 +67,9 @@ def test_warden_room_detail_shows_band_anomaly_occupancy_and_own_alerts(
     history: dt.datetime, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(warden_a)
-    with django_assert_max_num_queries(16 + ROOM_INSIGHTS_QUERIES):
+    # + the latest readings table (readings, the room's meters) and the site's carbon intensity, read for
+    # the baseload's and the out-of-hours' kg CO2
+    with django_assert_max_num_queries(16 + 2 + ROOM_INSIGHTS_QUERIES + 2):
         response = client.get(reverse("room-detail", args=[campus.room_a.pk]))
     assert response.status_code == 200
     body = response.content.decode()
