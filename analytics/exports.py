@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from customers.models import AuditEntry
@@ -42,3 +44,8 @@ def csv_response(*, filename: str, header: Sequence[str], rows: Iterable[Sequenc
     for row in rows:
         writer.writerow([safe_cell(value) for value in row])
     return response
+
+
+def local_iso(moment: dt.datetime | None) -> str:
+    """A time in a CSV: ISO 8601 in the page's (the site's) local time, with its UTC offset."""
+    return "" if moment is None else timezone.localtime(moment).isoformat()

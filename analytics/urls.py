@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import insight_views, views
+from analytics import insight_views, system_views, views
 from analytics.savings import views as savings_views
 
 urlpatterns = [
@@ -25,6 +25,6 @@ urlpatterns = [
     path("residents/<str:token>/", insight_views.resident_page, name="resident-page"),
     path("digest/unsubscribe/<str:token>/", insight_views.digest_unsubscribe_view, name="digest-unsubscribe"),
     path("interventions/<int:pk>/measure/", savings_views.intervention_measure_now, name="intervention-measure"),
-    path("system/", views.system, name="system"),
-    path("system/freshness.csv", views.system_freshness_csv, name="system-freshness-csv"),
+    path("system/", system_views.system, name="system"),
+    path("system/freshness.csv", system_views.system_freshness_csv, name="system-freshness-csv"),
 ]

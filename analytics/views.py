@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from analytics import figures
-from analytics.exports import csv_response
+from analytics.exports import csv_response, local_iso
 from analytics.forms import DateRangeForm
 from analytics.models import PublicHostelPage
 from analytics.selectors import (
@@ -21,16 +20,8 @@ from analytics.selectors import (
     carbon_kg_for_user,
     daily_consumption_for_user,
     grid_health_for_user,
-    health_checks,
-    history_scans_latest,
     hostel_comparison_for_user,
     hourly_load_for_user,
-    initial_trainings,
-    meters_freshness,
-    model_versions_latest,
-    quarantine_summary,
-    queue_depth,
-    schedules_status,
 )
 from analytics.selectors.energy import insights_for, subject_for_hostel, subject_for_room
 from analytics.selectors.heatmap import FAR_ABOVE_SHARE, Why, room_deviations_for_user, rooms_above_expected
@@ -43,7 +34,7 @@ from analytics.selectors.insights import (
     segment_rows_for_user,
     transformer_risk_rows_for_user,
 )
-from analytics.selectors.meter_health import meter_health_for_user, meter_health_of
+from analytics.selectors.meter_health import meter_health_of
 from analytics.selectors.overview import (
     hour_so_far,
     reconcile,
@@ -67,12 +58,6 @@ from meters.selectors import (
     readings_latest_for_user,
     rooms_for_user,
 )
-from predictions.detection.streaming import detection_backlog
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if role_of(request.user) is not Role.ADMIN:
-        raise PermissionDenied("System health is for administrators.")
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -169,11 +154,6 @@ def _room_window(request: HttpRequest, room: Any) -> tuple[DateRangeForm, DateRa
     )
 
 
-def _local_iso(moment: dt.datetime | None) -> str:
-    """A time in a CSV: ISO 8601 in the page's (the site's) local time, with its UTC offset."""
-    return "" if moment is None else timezone.localtime(moment).isoformat()
-
-
 def _round(value: float | None, places: int) -> float | None:
     return None if value is None else round(value, places)
 
@@ -248,7 +228,7 @@ def room_hours_csv(request: HttpRequest, room_id: int) -> HttpResponse:
         header=["hour", "kwh", "expected_kwh", "expected_low_kwh", "expected_high_kwh", "outdoor_c"],
         rows=(
             [
-                _local_iso(p.hour),
+                local_iso(p.hour),
                 _kwh(p.actual),
                 _kwh(p.expected),
                 _kwh(p.low),
@@ -351,7 +331,7 @@ def dashboard_forecast_csv(request: HttpRequest) -> HttpResponse:
         rows=(
             [
                 subject.label if subject else "",
-                _local_iso(p.target),
+                local_iso(p.target),
                 round(p.yhat, 3),
                 round(p.lower, 3),
                 round(p.upper, 3),
@@ -370,7 +350,7 @@ def dashboard_risks_csv(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         header=["transformer", "name", "probability", "computed_at", "top_factors"],
         rows=(
-            [r.code, r.name, round(r.probability, 4), _local_iso(r.computed_at), "; ".join(r.factors)]
+            [r.code, r.name, round(r.probability, 4), local_iso(r.computed_at), "; ".join(r.factors)]
             for r in transformer_risk_rows_for_user(user=request.user)
         ),
     )
@@ -411,7 +391,7 @@ def dashboard_alerts_csv(request: HttpRequest) -> HttpResponse:
                 a.title,
                 a.hostel.name if a.hostel else "",
                 a.room.number if a.room else "",
-                _local_iso(a.last_seen_at),
+                local_iso(a.last_seen_at),
                 a.occurrences,
             ]
             for a in alert_queue_for_user(user=request.user, limit=1000)
@@ -454,51 +434,6 @@ def dashboard_hostels_csv(request: HttpRequest) -> HttpResponse:
                 _kwh(r.kwh_weather_normalized),
                 _kwh(r.kwh_per_occupied_bed_day_weather),
                 _kwh(r.carbon_kg),
-            ]
-            for r in rows
-        ),
-    )
-
-
-@login_required
-def system(request: HttpRequest) -> HttpResponse:
-    """System health for administrators."""
-    _require_admin(request)
-    freshness, freshness_counts = meters_freshness(limit=25)
-    context = {
-        "checks": health_checks(),
-        "queue_depth": queue_depth(),
-        "detection_backlog": detection_backlog(),
-        "schedules": schedules_status(),
-        "freshness": freshness,
-        "freshness_counts": freshness_counts,
-        "quarantine": quarantine_summary(),
-        "versions": model_versions_latest(),
-        "history_scans": history_scans_latest(),
-        "initial_trainings": initial_trainings(),
-        "meter_health": meter_health_for_user(user=request.user)[:25],
-        "health_threshold": settings.METER_HEALTH_ALERT_BELOW,
-    }
-    return render(request, "analytics/system.html", context)
-
-
-@login_required
-def system_freshness_csv(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
-    rows, _ = meters_freshness(limit=100_000)
-    return csv_response(
-        filename="meter_freshness.csv",
-        actor=request.user,
-        header=["serial", "kind", "hostel", "room", "interval_minutes", "last_reading_at", "stale"],
-        rows=(
-            [
-                r.serial,
-                r.kind,
-                r.hostel,
-                r.room,
-                r.interval_minutes,
-                _local_iso(r.last_reading_at),
-                r.stale,
             ]
             for r in rows
         ),

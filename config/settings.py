@@ -27,6 +27,7 @@ from config.env import (
     installation_vapid_key,
     read_dotenv,
 )
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 read_dotenv(BASE_DIR / ".env")
@@ -556,42 +557,7 @@ if LOG_FORMAT not in ("plain", "json"):
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     raise ConfigError("LOG_LEVEL", f"is {LOG_LEVEL!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "config.logs.RequestIdFilter"},
-        "refused_request": {"()": "config.logs.RefusedRequestFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            "timestamp": False,
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id", "refused_request"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django's default configuration gives "django" a console handler of its own (with DEBUG on) that
-        # printed every warning a second time beside the root's: one handler, the root's.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.db.backends": {"level": "WARNING"},
-        # Its own chatter ("Setting task request header ...") on every task: not for people.
-        "django_guid": {"level": "WARNING"},
-        # uvicorn is not named here: config/serve.py gives it no logging set-up of its own, so its lines reach
-        # the handler above, and turns its access log off (a refused request is Django's one line, with its
-        # request id). Naming "uvicorn" would make dictConfig reset "uvicorn.access" and turn it back on.
-    },
-}
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)  # config/logs.py
 
 # Insights, league, digest and meter health (analytics)
 # kg CO2 per kWh where a site has no grid carbon intensity of its own (0.25: a European grid average).
