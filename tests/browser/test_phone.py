@@ -62,8 +62,10 @@ def test_every_page_of_each_role_fits_a_phone(browser: Any, embedded_server: str
     shoot(page, f"{role}-home-phone")
     hostel = _links(page, r'href="(/hostels/\d+/)"')[0]
     pages = {"dashboard": "/dashboard/", "inbox": "/alerts/", "alert": f"/alerts/{alert_id}/", "hostel": hostel}
+    pages |= {"insights": "/insights/", "savings": "/interventions/", "settings": "/alerts/settings/"}
     if role != "warden_a":
         pages["upload"] = "/meters/upload/"
+        pages["new-intervention"] = "/interventions/new/"
     if role == "admin":
         pages["system"] = "/system/"
     for name, path in pages.items():
@@ -72,7 +74,12 @@ def test_every_page_of_each_role_fits_a_phone(browser: Any, embedded_server: str
         _fits(page, name)
         shoot(page, f"{role}-{name}-phone")
     page.goto(f"{embedded_server}{hostel}")
+    site = _links(page, r'href="(/sites/\d+/)"')[0]
     room = _links(page, r'href="(/rooms/\d+/)"')[0]
+    page.goto(f"{embedded_server}{site}")
+    page.wait_for_load_state("networkidle")
+    _fits(page, "site")
+    page.goto(f"{embedded_server}{hostel}")
     page.goto(f"{embedded_server}{room}")
     wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 1")
     _fits(page, "room")
