@@ -189,10 +189,11 @@ def frame_enrich(*, frame: pd.DataFrame, infos: dict[int, MeterInfo]) -> pd.Data
                 i.interval_minutes / 60.0,
                 i.site_id or 0,
                 i.hostel_id or 0,
+                i.room_id or 0,
             )
             for i in infos.values()
         ],
-        columns=["meter_id", "bed_type", "capacity", "is_main", "interval_h", "site_id", "hostel_id"],
+        columns=["meter_id", "bed_type", "capacity", "is_main", "interval_h", "site_id", "hostel_id", "room_id"],
     )
     frame = frame.merge(info_frame, on="meter_id", how="left")
     frame["occupants"] = _occupants(infos, frame)

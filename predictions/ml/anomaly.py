@@ -44,9 +44,11 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _window_stats,
     calibration_rows,
     features,
+    iforest_matrix,
     level_rows,
     occupied_like_peers,
     presence,
+    room_meters_fit,
     spreads_from_lived_in,
     trailing_mean,
     weather_response_fit,
@@ -82,6 +84,7 @@ class AnomalyBaseline:
         self.cohorts: dict[str, tuple[float, float, list[float]]] = {}
         self.peer_usual: dict[int, list[float]] = {}
         self.main_common: dict[int, tuple[int, list[float]]] = {}
+        self.room_meters: dict[int, int] = {}  # room -> its meter the model knows (a new meter starts from it)
         self.iforest: IsolationForest | None = None
         self.iforest_offset: float = 0.0
         self.metrics: dict[str, Any] = {}
@@ -202,6 +205,7 @@ class AnomalyBaseline:
                     stats.fit = gate_cv <= CV_RMSE_GATE and abs(gate_nmbe) <= NMBE_GATE
             self.meters[meter_id] = stats
         spreads_from_lived_in(self.meters, borrowing, lived_in, valid.groupby("meter_id")["bed_type"].first())
+        self.room_meters = room_meters_fit(valid)
         self._gate_rooms(valid)
         cohort_frame = pd.DataFrame(
             [(k, rows["is_main"].iloc[0], rows["bed_type"].iloc[0]) for k, rows in valid.groupby("meter_id")],
@@ -277,8 +281,13 @@ class AnomalyBaseline:
         if not self.weather or not len(frame):
             return out
         temp, present = frame["temp"].to_numpy(dtype=float), presence(frame)
+        rooms = (
+            np.nan_to_num(frame["room_id"].to_numpy(dtype=float))
+            if "room_id" in frame.columns
+            else np.zeros(len(frame))
+        )
         for meter_id, index in frame.groupby("meter_id").indices.items():
-            response = self.weather.get(int(str(meter_id)))
+            response = self.weather.get(self._known(int(str(meter_id)), int(rooms[index[0]]), self.weather))
             if response is not None:
                 out[index] = response.kw(temp[index], present[index])
         return out
@@ -332,27 +341,11 @@ class AnomalyBaseline:
             self.iforest = None
             return
         pred = self.predict(sample, with_iforest=False)
-        x = self._iforest_matrix(sample, pred)
+        x = iforest_matrix(sample, pred)
         self.iforest = IsolationForest(n_estimators=100, max_samples=512, random_state=self.params["seed"], n_jobs=1)
         self.iforest.fit(x)
         scores = -self.iforest.score_samples(x)
         self.iforest_offset = float(np.quantile(scores, 0.999))
-
-    @staticmethod
-    def _iforest_matrix(frame: pd.DataFrame, pred: Prediction) -> np.ndarray:
-        voltage = frame["voltage"].to_numpy(dtype=float)
-        nominal = np.nanmedian(voltage) if np.isfinite(voltage).any() else 230.0
-        return np.nan_to_num(
-            np.column_stack(
-                [
-                    np.clip(pred.z, -50, 50),
-                    voltage / nominal - 1.0,
-                    frame["current"].to_numpy(dtype=float) / 50.0,
-                    frame["pf"].to_numpy(dtype=float),
-                ]
-            ),
-            nan=0.0,
-        )
 
     def _summary(self, valid: pd.DataFrame, holdout: pd.Series) -> dict[str, Any]:
         stats = list(self.meters.values())
@@ -379,11 +372,16 @@ class AnomalyBaseline:
             return np.ones(len(frame))
         return np.maximum(self.booster.predict(xgb.DMatrix(features(frame, own_profile))), 0.0)
 
+    def _known(self, meter_id: int, room_id: int, known: dict) -> int:
+        """The meter itself if `known` has it, else the room's meter the model knows (a replacement's predecessor)."""
+        return meter_id if meter_id in known else getattr(self, "room_meters", {}).get(room_id, meter_id)
+
     def stats_for(
-        self, meter_id: int, *, is_main: float, bed_type: float, own_kwh_h: np.ndarray | None = None
+        self, meter_id: int, *, is_main: float, bed_type: float, own_kwh_h: np.ndarray | None = None, room_id: int = 0
     ) -> MeterStats:
-        """The meter's stats; a meter the model never saw falls back to its cohort, then to its own profile."""
-        known = self.meters.get(meter_id)
+        """The meter's stats; a meter the model never saw takes those of the meter it replaced in its room, else
+        its cohort's, else its own profile: a new meter in a room is the same residents' consumption."""
+        known = self.meters.get(self._known(meter_id, room_id, self.meters))
         if known is not None:
             return known
         cohort = self.cohorts.get(_cohort_key(is_main, bed_type))
@@ -418,11 +416,14 @@ class AnomalyBaseline:
         stats_list: list[tuple[int, int, MeterStats]] = []
         is_main = frame["is_main"].to_numpy(dtype=float)
         bed = frame["bed_type"].to_numpy(dtype=float)
+        rooms = np.nan_to_num(frame["room_id"].to_numpy(dtype=float)) if "room_id" in frame.columns else np.zeros(n)
         # Readings are sorted by meter: slice per meter instead of boolean masks.
         bounds = np.flatnonzero(np.r_[True, meter_ids[1:] != meter_ids[:-1], True])
         for a, b in itertools.pairwise(bounds):
             own = kwh_h[a:b]
-            s = self.stats_for(int(meter_ids[a]), is_main=is_main[a], bed_type=bed[a], own_kwh_h=own[own > 0])
+            s = self.stats_for(
+                int(meter_ids[a]), is_main=is_main[a], bed_type=bed[a], own_kwh_h=own[own > 0], room_id=int(rooms[a])
+            )
             scale[a:b], sigma[a:b], bias[a:b], q1[a:b], q3[a:b] = s.scale, s.sigma, s.bias, s.q1, s.q3
             tier[a:b], fit[a:b] = s.tier, s.fit
             prof = np.asarray(s.profile) if s.profile else np.full(24, s.scale)
@@ -469,7 +470,7 @@ class AnomalyBaseline:
             fit=fit,
         )
         if with_iforest and self.iforest is not None and n:
-            scores = -self.iforest.score_samples(self._iforest_matrix(frame, prediction))
+            scores = -self.iforest.score_samples(iforest_matrix(frame, prediction))
             prediction.iforest = scores - self.iforest_offset
         return prediction
 

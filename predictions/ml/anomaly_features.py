@@ -370,3 +370,29 @@ def _hourly_fit(rows: pd.DataFrame, *, daily: bool = False) -> tuple[float | Non
     )
     frame = frame[frame["kwh"] > 0]
     return _ashrae(frame["kwh"].to_numpy(), frame["exp"].to_numpy(), minimum=3 if daily else 24)
+
+
+def iforest_matrix(frame: pd.DataFrame, pred: Prediction) -> np.ndarray:
+    """The Isolation Forest's inputs: the residual z and the electrical readings."""
+    voltage = frame["voltage"].to_numpy(dtype=float)
+    nominal = np.nanmedian(voltage) if np.isfinite(voltage).any() else 230.0
+    return np.nan_to_num(
+        np.column_stack(
+            [
+                np.clip(pred.z, -50, 50),
+                voltage / nominal - 1.0,
+                frame["current"].to_numpy(dtype=float) / 50.0,
+                frame["pf"].to_numpy(dtype=float),
+            ]
+        ),
+        nan=0.0,
+    )
+
+
+def room_meters_fit(valid: pd.DataFrame) -> dict[int, int]:
+    """Each room's meter with the longest history (rooms only; empty when the frame does not say rooms)."""
+    if "room_id" not in valid.columns:
+        return {}
+    rooms = valid[(valid["is_main"] == 0) & (valid["room_id"].fillna(0) > 0)]
+    counts = rooms.groupby(["room_id", "meter_id"]).size().reset_index(name="n").sort_values("n")
+    return {int(r): int(m) for r, m in zip(counts["room_id"], counts["meter_id"], strict=True)}
