@@ -118,8 +118,13 @@ def copy_binary(rows: pd.DataFrame) -> bytes:
 
 
 def _copy(cursor: Any, table: str, data: bytes) -> None:
+    """COPY on the raw psycopg cursor, its errors raised as Django's (a lost connection is a DatabaseError,
+    which the import command reports as "nothing from this file was committed")."""
     columns = ", ".join(f'"{name}"' for name in COPY_COLUMNS)
-    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)") as copy:
+    with (
+        cursor.db.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)") as copy,
+    ):
         for start in range(0, len(data), 1 << 20):
             copy.write(data[start : start + (1 << 20)])
 
