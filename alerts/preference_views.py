@@ -21,6 +21,7 @@ from alerts.models import AlertKind, EscalationPolicy, PushSubscription, Severit
 from alerts.services.policies import DEFAULT_ESCALATION_MINUTES
 from alerts.services.preferences import (
     escalation_policies_set,
+    notification_choices,
     notification_preference_for,
     notification_preference_update,
 )
@@ -101,28 +102,15 @@ def _role(request: HttpRequest) -> Role:
     return role
 
 
-def _initial(user: Any) -> dict[str, Any]:
-    pref = notification_preference_for(user=user)
-    return {
-        "email": pref.email,
-        "push": pref.push,
-        "hostels": list(pref.hostels.all()) if pref.pk else [],
-        "kinds": pref.kinds,
-        "min_severity": pref.min_severity,
-        "quiet_start": pref.quiet_start,
-        "quiet_end": pref.quiet_end,
-        "critical_breaks_quiet": pref.critical_breaks_quiet,
-        "daily_summary": pref.daily_summary,
-        "summary_at": pref.summary_at,
-        "time_zone": pref.time_zone,
-    }
-
-
 @login_required
 def notification_settings(request: HttpRequest) -> HttpResponse:
     """GET shows the person's choices; POST saves them (through the service, which checks the hostels' scope)."""
     role = _role(request)
-    form = PreferenceForm(request.POST or None, user=request.user, initial=_initial(request.user))
+    form = PreferenceForm(
+        request.POST or None,
+        user=request.user,
+        initial=notification_choices(notification_preference_for(user=request.user)),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -12,8 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.models import AlertKind, NotificationPreference, Severity
-from alerts.services.preferences import notification_preference_for, notification_preference_update
+from alerts.models import AlertKind, Severity
+from alerts.services.preferences import (
+    notification_choices,
+    notification_preference_for,
+    notification_preference_update,
+)
 from core.api.base import errors
 from core.api.permissions import HasRole
 from meters.models import Hostel, validate_timezone
@@ -51,22 +55,6 @@ class NotificationSettingsSerializer(serializers.Serializer):
             hostels.child_relation.queryset = Hostel.objects.visible_to(request.user)
 
 
-def _current(pref: NotificationPreference) -> dict[str, Any]:
-    return {
-        "email": pref.email,
-        "push": pref.push,
-        "hostels": list(pref.hostels.order_by("pk")) if pref.pk else [],
-        "kinds": pref.kinds,
-        "min_severity": pref.min_severity,
-        "quiet_start": pref.quiet_start,
-        "quiet_end": pref.quiet_end,
-        "critical_breaks_quiet": pref.critical_breaks_quiet,
-        "daily_summary": pref.daily_summary,
-        "summary_at": pref.summary_at,
-        "time_zone": pref.time_zone,
-    }
-
-
 class NotificationSettingsView(APIView):
     """What reaches you: hostels, kinds, severity, email and push, quiet hours, daily summary."""
 
@@ -79,7 +67,7 @@ class NotificationSettingsView(APIView):
     )
     def get(self, request: Request) -> Response:
         pref = notification_preference_for(user=request.user)
-        return Response(NotificationSettingsSerializer(_current(pref), context={"request": request}).data)
+        return Response(NotificationSettingsSerializer(notification_choices(pref), context={"request": request}).data)
 
     @extend_schema(
         summary="Change your notification settings (only the fields you send)",
@@ -91,9 +79,9 @@ class NotificationSettingsView(APIView):
         pref = notification_preference_for(user=request.user)
         serializer = NotificationSettingsSerializer(data=request.data, partial=True, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        choices = {**_current(pref), **serializer.validated_data}
+        choices = {**notification_choices(pref), **serializer.validated_data}
         try:
             saved = notification_preference_update(user=request.user, **choices)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages) from None
-        return Response(NotificationSettingsSerializer(_current(saved), context={"request": request}).data)
+        return Response(NotificationSettingsSerializer(notification_choices(saved), context={"request": request}).data)

@@ -28,6 +28,23 @@ def notification_preference_for(*, user: Any) -> NotificationPreference:
     return NotificationPreference(user=user, time_zone=zone)
 
 
+def notification_choices(pref: NotificationPreference) -> dict[str, Any]:
+    """A preference as the settings page and the settings API both show it (hostels in id order)."""
+    return {
+        "email": pref.email,
+        "push": pref.push,
+        "hostels": list(pref.hostels.order_by("pk")) if pref.pk else [],
+        "kinds": pref.kinds,
+        "min_severity": pref.min_severity,
+        "quiet_start": pref.quiet_start,
+        "quiet_end": pref.quiet_end,
+        "critical_breaks_quiet": pref.critical_breaks_quiet,
+        "daily_summary": pref.daily_summary,
+        "summary_at": pref.summary_at,
+        "time_zone": pref.time_zone,
+    }
+
+
 def notification_preference_update(
     *,
     user: Any,
