@@ -10,7 +10,13 @@ of consecutive working days is one finding). Beside them, `day_event_*`: each fi
 (precision: the share of findings that cover a labelled day; recall: the labelled days covered). The
 last line is one JSON object. `--detail` also lists, per building, each false and missed day: its kind,
 the length of the finding it belongs to, and its kWh as a share of a usual same weekday and of a usual
-closed day (the medians within four weeks of it), to tell unlabelled closures from noise.
+closed day (the medians within four weeks of it), to tell unlabelled closures from noise. `--ceiling` also
+prints, per building, what the labels allow at best: the labelled days the building visibly worked (its
+total nearer the usual same weekday than the usual closed day), the unlabelled weekdays at the closed-day
+level (within a fifth of the gap of the usual closed day), and the day F1 and per-finding F1 of an oracle
+that flags every labelled day except those it worked, and every unlabelled weekday at the closed-day level
+(runs of them, only weekends between, are one finding): no detector that is right about the days whose
+level is plain can score above it against these labels.
 
     createdb -h 127.0.0.1 -U postgres wt_days
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_days DEBUG=1
@@ -27,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -144,11 +151,81 @@ def detail_print(*, meter: Meter, labels: Path) -> None:
         print(f"    missed {day} {day:%a} {'':18} {'':24} {level(day)}")
 
 
+def _usual_levels(totals: dict[dt.date, float], day: dt.date, truth: dict[dt.date, bool]) -> tuple[float, float] | None:
+    """The usual same weekday (unlabelled) and the usual weekend day within four weeks of `day`: medians."""
+    near = [d for d in totals if 0 < abs((d - day).days) <= 28]
+    usual = [totals[d] for d in near if d.weekday() == day.weekday() and not truth.get(d)]
+    closed = [totals[d] for d in near if d.weekday() >= 5]
+    if len(usual) < 2 or len(closed) < 2 or np.median(usual) <= np.median(closed):
+        return None
+    return float(np.median(usual)), float(np.median(closed))
+
+
+def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
+    """What these labels allow at best on this building: an oracle right about every day whose level is plain.
+
+    A labelled day the building visibly worked (its total at least half-way from the usual closed day to the
+    usual same weekday) is a miss for any honest detector; an unlabelled weekday within a fifth of the gap of
+    the usual closed day is a closure no label marks, a false day for any detector that finds closures. The
+    oracle flags every other labelled day and every such unlabelled weekday; runs of flagged weekdays with only
+    weekends between are one finding (for the per-finding F1).
+    """
+    truth = {
+        dt.date.fromisoformat(day): flag.strip() == "1"
+        for day, flag in (line.split(",") for line in labels.read_text().splitlines()[1:])
+    }
+    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    frame = frame_load(meter_ids=[meter.id], start=bounds["first"], end=bounds["last"] + dt.timedelta(hours=1))
+    profiles = day_profiles(
+        readings=frame, tz="Europe/London", interval_minutes=meter.interval_minutes, min_coverage=0.8
+    )
+    sums = profiles.sum(axis=1)
+    totals: dict[dt.date, float] = {day: float(total) for day, total in zip(sums.index, sums.to_numpy(), strict=True)}
+    worked: list[str] = []
+    closed_unlabelled: set[dt.date] = set()
+    for day in sorted(totals):
+        levels = _usual_levels(totals, day, truth) if day.weekday() < 5 else None
+        if levels is None:
+            continue
+        position = (totals[day] - levels[1]) / (levels[0] - levels[1])
+        if truth.get(day) and position >= 0.5:
+            worked.append(f"{day} {100 * totals[day] / levels[0]:.0f} %")
+        elif not truth.get(day) and position < 0.2:
+            closed_unlabelled.add(day)
+    positives = {day for day, flag in truth.items() if flag}
+    flagged = sorted((positives - {dt.date.fromisoformat(w.split()[0]) for w in worked}) | closed_unlabelled)
+    hits = sum(1 for day in flagged if truth.get(day))
+    precision, recall = hits / max(len(flagged), 1), hits / max(len(positives), 1)
+    runs: list[list[dt.date]] = []
+    for day in flagged:
+        if runs and all(
+            (runs[-1][-1] + dt.timedelta(days=n)).weekday() >= 5 for n in range(1, (day - runs[-1][-1]).days)
+        ):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    run_precision = sum(1 for run in runs if any(truth.get(day) for day in run)) / max(len(runs), 1)
+
+    def f1(p: float, r: float) -> float:
+        return round(2 * p * r / (p + r), 4) if p + r else 0.0
+
+    return {
+        "labelled_days": len(positives),
+        "labelled_days_worked": len(worked),
+        "worked": worked,
+        "unlabelled_closed_weekdays": len(closed_unlabelled),
+        "unlabelled_closed_runs": sum(1 for run in runs if not any(truth.get(day) for day in run)),
+        "oracle_day_f1": f1(precision, recall),
+        "oracle_day_event_f1": f1(run_precision, recall),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="building codes to evaluate (default: all sixteen)")
     parser.add_argument("--labels-dir", type=Path, help="keep the label files here (default: a temporary folder)")
     parser.add_argument("--detail", action="store_true", help="list each false and missed day with its level")
+    parser.add_argument("--ceiling", action="store_true", help="also the best F1 these labels allow per building")
     options = parser.parse_args()
     began = time.perf_counter()
     load()
@@ -159,8 +236,8 @@ def main() -> None:
         for c in sorted(meters, key=lambda c: (c not in CLEAR_WEEK, int(c[1:])))
         if not options.only or c in options.only
     ]
-    clear: dict[str, dict[str, float]] = {}
-    others: dict[str, dict[str, float]] = {}
+    clear: dict[str, dict[str, Any]] = {}
+    others: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="cambridge-days-") as scratch:
         tmp = options.labels_dir or Path(scratch)
         tmp.mkdir(parents=True, exist_ok=True)
@@ -188,13 +265,28 @@ def main() -> None:
             )
             if options.detail:
                 detail_print(meter=meters[code], labels=path)
-    report = {
+            if options.ceiling and code in CLEAR_WEEK:
+                bound = ceiling(meter=meters[code], labels=path)
+                row |= {f"ceiling_{key}": value for key, value in bound.items()}
+                print(
+                    f"  ceiling: {bound['labelled_days_worked']} of {bound['labelled_days']} labelled days "
+                    f"visibly worked ({', '.join(bound['worked']) or 'none'}); "
+                    f"{bound['unlabelled_closed_weekdays']} unlabelled weekdays at the closed-day level "
+                    f"({bound['unlabelled_closed_runs']} findings with no labelled day); oracle day F1 "
+                    f"{bound['oracle_day_f1']:.2f}, per finding {bound['oracle_day_event_f1']:.2f}",
+                    flush=True,
+                )
+    report: dict[str, Any] = {
         "clear_week": clear,
         "mean_day_f1": round(sum(r["day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
         "mean_day_event_f1": round(sum(r["day_event_f1"] for r in clear.values()) / max(len(clear), 1), 4),
         "mean_baseline_day_f1": round(sum(r["baseline_day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
-        "no_clear_week": others,
     }
+    if options.ceiling:
+        for key in ("oracle_day_f1", "oracle_day_event_f1"):
+            values = [r[f"ceiling_{key}"] for r in clear.values()]
+            report[f"mean_ceiling_{key}"] = round(sum(values) / max(len(values), 1), 4)
+    report["no_clear_week"] = others
     print(json.dumps(report))
 
 

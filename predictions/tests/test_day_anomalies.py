@@ -292,6 +292,56 @@ def test_a_three_week_closure_in_a_scanned_history_is_found_on_every_working_day
     assert [(f.kind, f.day, f.last_day, f.days) for f in scanned] == [("closure_unexpected", first, last, 15)]
 
 
+def uneven_mondays(*, friday_closed: bool, monday_level: float) -> Callable[[dt.date, int], float]:
+    """Mondays that differ a lot from week to week (30 or 50 kWh in working hours, as a real building's
+    Mondays can), tight weekends; Monday 28 Oct at `monday_level`, and, with `friday_closed`, Friday 25 Oct
+    closed (a Good Friday and an Easter Monday with a few people in)."""
+    friday, monday = dt.date(2024, 10, 25), dt.date(2024, 10, 28)
+
+    def profile(day: dt.date, hour: int) -> float:
+        if day.weekday() >= 5 or (friday_closed and day == friday):
+            return closed_hour(hour)
+        if not 8 <= hour < 18 or day.weekday() != 0:
+            return working_hour(hour)
+        if day == monday:
+            return monday_level
+        return 30.0 if (day - FIRST).days // 7 % 2 else 50.0
+
+    return profile
+
+
+def test_a_closed_like_weekday_beside_a_clear_closure_belongs_to_it() -> None:
+    """About a fifth of the way to a working day, above the tight weekends, after a closed Friday: one closure.
+
+    Its own Mondays vary too much for it to be unlike them, so only the closure beside it tells.
+    """
+    meter = main_meter(minutes=60)
+    friday, monday = dt.date(2024, 10, 25), dt.date(2024, 10, 28)
+    write_days(meter, days=77, profile=uneven_mondays(friday_closed=True, monday_level=17.0))
+    infos = meter_infos(meter_ids=[meter.id])
+    end = day_span(FIRST + dt.timedelta(days=76))[1]
+
+    live = day_kinds(meter, monday)
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=day_span(FIRST)[0], end=end, until=end)
+
+    assert [f.kind for f in live] == ["closure_unexpected"]
+    assert 0.1 < live[0].extra["position"] < 0.3
+    assert [(f.kind, f.day, f.last_day, f.days) for f in scanned] == [("closure_unexpected", friday, monday, 2)]
+
+
+def test_the_same_weekday_without_a_closure_beside_it_is_a_quiet_day() -> None:
+    meter = main_meter(minutes=60)
+    monday = dt.date(2024, 10, 28)
+    write_days(meter, days=77, profile=uneven_mondays(friday_closed=False, monday_level=17.0))
+    infos = meter_infos(meter_ids=[meter.id])
+    end = day_span(FIRST + dt.timedelta(days=76))[1]
+
+    scanned = day_findings(infos=infos, meter_ids=[meter.id], start=day_span(FIRST)[0], end=end, until=end)
+
+    assert day_kinds(meter, monday) == []
+    assert scanned == []
+
+
 def test_a_weekday_nearer_a_working_day_is_not_found() -> None:
     meter = main_meter(minutes=60)
     write_days(meter, profile=half_open_on(TUESDAY, working_level=29.0))  # about 0.6 of the way

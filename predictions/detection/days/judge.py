@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,6 +24,7 @@ class _Verdict:
     usual: np.ndarray
     other: np.ndarray
     closed_near: list[int]
+    near_closed: bool = False  # a working day within the closure margin of the usual closed day
 
 
 def days_judge(
@@ -42,7 +43,10 @@ def days_judge(
     A working day well inside the closed days' cluster is a closure on its own. A half-open one (nearer the
     closed day than the working one, but above the closed days' cluster) is a closure only beside another
     working day that ran like a closed day (a closure period on a plant timer): one such day alone is a quiet
-    day, not a closure.
+    day, not a closure. A working day within the closure margin of the closed day (`margin`) but above the
+    closed days' own tight cluster, beside a working day that was clearly closed (only closed days between),
+    belongs to that closure (an Easter Monday with a few people in, after a closed Good Friday): a run of
+    closed-like working days is judged as one, not cut where one day's level is a little above the weekend's.
     """
     config = config or DayConfig()
     zone = ZoneInfo(tz)
@@ -59,8 +63,9 @@ def days_judge(
             )
         return verdicts[i]
 
-    def closure_beside(i: int) -> bool:
-        """The nearest working day before (`around`: or after) day i, with only closed days between, ran closed."""
+    def closure_beside(i: int, clear: bool = False) -> bool:
+        """The nearest working day before (`around`: or after) day i, with only closed days between, ran closed
+        (`clear`: inside the closed days' own cluster, a closure on its own)."""
         neighbours = [i - 1, i + 1] if around else [i - 1]
         for j, step in zip(neighbours, (-1, 1), strict=False):
             while 0 <= j < len(index) and is_closed[j]:
@@ -68,7 +73,7 @@ def days_judge(
             if not 0 <= j < len(index) or not only_closed_between(index[min(i, j)], index[max(i, j)], closed, weekend):
                 continue  # none, or a working day without readings lies between
             seen = verdict(j)
-            if seen is not None and seen.kind == CLOSURE:
+            if seen is not None and seen.kind == CLOSURE and (seen.clear or not clear):
                 return True
         return False
 
@@ -78,7 +83,11 @@ def days_judge(
         if i is None:
             continue
         seen = verdict(i)
-        if seen is None or not seen.kind:
+        if seen is None:
+            continue
+        if not seen.kind and seen.near_closed and closure_beside(i, clear=True):
+            seen = replace(seen, kind=CLOSURE, clear=False)  # the rest of the closure beside it: one run
+        if not seen.kind:
             continue
         if seen.kind == CLOSURE and not seen.clear and not closure_beside(i):
             continue
@@ -168,6 +177,7 @@ def _day_verdict(
         usual=usual,
         other=unusual,
         closed_near=closed_days,
+        near_closed=not is_closed[i] and position < config.margin,
     )
 
 
