@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django_guid.integrations import CeleryIntegration
 
+from config import queues
 from config.env import (
     ConfigError,
     env_bool,
@@ -300,35 +301,13 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Two queues, so a live alert never waits behind a long job: "celery" (the default) carries live
-# detection, alerts, notifications and housekeeping; "bulk" carries training, history scans and the
-# detection sweep. A worker started without -Q consumes both; production runs one worker per queue
-# (docker-compose: worker and worker-bulk), and the embedded mode runs one thread for each.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "bulk": {}}
-CELERY_BULK_QUEUE = "bulk"
-CELERY_TASK_ROUTES = {
-    name: {"queue": "bulk"}
-    for name in (
-        "predictions.tasks.forecasts_hourly",
-        "predictions.tasks.segmentation_daily",
-        "predictions.tasks.failure_risk_daily",
-        "predictions.tasks.models_retrain_weekly",
-        "predictions.tasks.detection_sweep",
-        "predictions.tasks.detect_requested",
-        "predictions.tasks.baseline_retrain",
-        "predictions.tasks.baseline_drift_check",
-        "predictions.tasks.history_scan_step",
-        "predictions.tasks.initial_training",
-        "predictions.tasks.model_artifacts_prune",
-        "analytics.tasks.digests_send_due",
-        "analytics.tasks.meter_health_check",
-        "meters.tasks.readings_partitions_ensure",
-        "meters.tasks.readings_archive_due",
-        "analytics.tasks.intervention_measure",
-        "analytics.tasks.interventions_measure_nightly",
-    )
-}
+# Four queues, one per kind of work, each with workers of its own (docker-compose: worker-live,
+# worker-detection, worker-training, worker-imports; the embedded mode: a worker thread each), so a live
+# alert never waits behind detection, training or an import's history scan. Every task is routed by
+# name (config/queues.py, docs/queues.md); a worker started without -Q consumes all four.
+CELERY_TASK_DEFAULT_QUEUE = queues.LIVE
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {name: {} for name in queues.QUEUES}
+CELERY_TASK_ROUTES = queues.ROUTES
 CELERY_TASK_EAGER_PROPAGATES = True
 HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
 # Readings older than this when they arrive are history: scanned quietly, found anomalies summed up in one
