@@ -2,6 +2,11 @@
 
 With no DATABASE_URL and no REDIS_URL the product runs embedded: a SQLite file, an in-memory
 channel layer and Celery inside the web process. Production sets both.
+
+Fixed data lives beside this file: the OpenAPI schema's settings (config/openapi.py), the
+Content-Security-Policy (config/content_policy.py), the task queues and routes (config/queues.py) and
+the logging set-up (config/logs.py). Nothing imported here may read django.conf.settings: Django would
+load this module again half-run (config/openapi.py says what that broke).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from pathlib import Path
 
 from django_guid.integrations import CeleryIntegration
 
-from config import queues
+from config import content_policy, openapi, queues
 from config.env import (
     ConfigError,
     env_bool,
@@ -372,47 +377,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Wattwatch API",
-    "DESCRIPTION": (
-        "Electricity of student hostels and campus estates: meters, readings, alerts, forecasts. "
-        "Times are ISO 8601 in UTC. [← Back to Wattwatch](/) · [ReDoc](/api/redoc/) · [Schema](/api/schema/)"
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI and Redoc assets are served from our own static files, not a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # Several components have a field named "status"; name each choice set once.
-    "ENUM_NAME_OVERRIDES": {
-        "AlertStatusEnum": "alerts.models.Alert.Status",
-        "AlertQueuedStatusEnum": ["queued"],
-        "HealthStatusEnum": ["ok", "fail"],
-        "MeterStatusEnum": "meters.models.Meter.Status",
-        "MeterKindEnum": "meters.models.Meter.Kind",
-        "TransformerStatusEnum": "customers.models.Transformer.Status",
-        "CustomerKindEnum": "customers.models.Customer.Kind",
-        "TariffKindEnum": "customers.models.Tariff.Kind",
-        "WeatherSourceEnum": "meters.models.Weather.Source",
-        "OccupancySourceEnum": "meters.models.Occupancy.Source",
-        "ResolutionEnum": ["raw", "hourly", "daily"],
-        "AlertKindEnum": "alerts.models.AlertKind",
-        "SeverityEnum": "alerts.models.Severity",
-        "ModelFamilyEnum": "predictions.models.ModelVersion.Family",
-        "ModelVersionStatusEnum": "predictions.models.ModelVersion.Status",
-        "ForecastSubjectKindEnum": "predictions.models.Forecast.SubjectKind",
-        "ForecastHorizonEnum": "predictions.models.Forecast.Horizon",
-        "AnomalyKindEnum": "predictions.models.Anomaly.Kind",
-        "AnomalyStatusEnum": "predictions.models.Anomaly.Status",
-    },
-    "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "core.api.schema.add_error_responses",
-        "core.api.schema.group_by_tag",
-    ],
-}
+# The OpenAPI schema (drf-spectacular): config/openapi.py.
+SPECTACULAR_SETTINGS = openapi.SPECTACULAR_SETTINGS
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -439,24 +405,8 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script:
-# figures travel as JSON data blocks, Swagger UI's set-up is a file of its own); styles may be set
-# inline because Plotly and Swagger UI style elements from script; the socket is 'self' (ws/wss).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "worker-src": ["'self'", "blob:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
+# Content-Security-Policy (django-csp): config/content_policy.py.
+CONTENT_SECURITY_POLICY = content_policy.CONTENT_SECURITY_POLICY
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Request bodies (the readings batch endpoint) and uploaded readings files are refused past these.
