@@ -16,7 +16,7 @@ from analytics.selectors import (
     meters_freshness,
     model_versions_latest,
     quarantine_summary,
-    queue_depth,
+    queue_depths,
     schedules_status,
 )
 from analytics.selectors.meter_health import meter_health_for_user
@@ -36,7 +36,7 @@ def system(request: HttpRequest) -> HttpResponse:
     freshness, freshness_counts = meters_freshness(limit=25)
     context = {
         "checks": health_checks(),
-        "queue_depth": queue_depth(),
+        "queue_depths": queue_depths(),
         "detection_backlog": detection_backlog(),
         "schedules": schedules_status(),
         "freshness": freshness,

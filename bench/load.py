@@ -376,11 +376,11 @@ def _postmaster_pid(database: str) -> int | None:
 
 
 def _queue_depth(url: str) -> int | None:
-    """Tasks still waiting on the default Celery queue (detection that has not caught up)."""
+    """Tasks still waiting on the detection queue (detection that has not caught up)."""
     import redis
 
     try:
-        return int(redis.Redis.from_url(url).llen("celery"))
+        return int(redis.Redis.from_url(url).llen("detection"))
     except redis.RedisError:
         return None
 

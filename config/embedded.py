@@ -2,8 +2,10 @@
 
 The workers consume from the in-memory broker of this process, and beat reads the schedules
 from the database (django-celery-beat), exactly as the separate processes do in production.
-One worker per queue (settings.CELERY_TASK_QUEUES), as in production: a live alert never waits
-behind a training run or a history scan.
+One worker per queue (settings.CELERY_TASK_QUEUES: live, detection, training, imports), each in a thread
+of its own with a solo pool, as production runs a worker per queue: the live lane (alerts and
+notifications) runs its tasks one after another and never waits behind detection, a training run or an
+import's history scan, which each hold only their own lane's thread.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 class EmbeddedCelery:
-    """A worker and a beat scheduler running in daemon threads of the current process."""
+    """A worker per queue and a beat scheduler, running in daemon threads of the current process."""
 
     def __init__(self, *, concurrency: int = 1) -> None:
         # A worker's queues are state of its Celery app (app.amqp.queues), so each queue gets an app
@@ -45,8 +47,8 @@ class EmbeddedCelery:
         ]
         self.beat: Any = EmbeddedService(app, thread=True, scheduler_cls=app.conf.beat_scheduler)
         self._threads = [
-            threading.Thread(target=worker.start, name=f"celery-worker-{i}", daemon=True)
-            for i, worker in enumerate(self.workers)
+            threading.Thread(target=worker.start, name=f"celery-worker-{queue}", daemon=True)
+            for worker, queue in zip(self.workers, settings.CELERY_TASK_QUEUES, strict=True)
         ]
 
     def start(self, *, beat: bool = True) -> None:

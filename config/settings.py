@@ -2,6 +2,11 @@
 
 With no DATABASE_URL and no REDIS_URL the product runs embedded: a SQLite file, an in-memory
 channel layer and Celery inside the web process. Production sets both.
+
+Fixed data lives beside this file: the OpenAPI schema's settings (config/openapi.py), the
+Content-Security-Policy (config/content_policy.py), the task queues and routes (config/queues.py) and
+the logging set-up (config/logs.py). Nothing imported here may read django.conf.settings: Django would
+load this module again half-run (config/openapi.py says what that broke).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from pathlib import Path
 
 from django_guid.integrations import CeleryIntegration
 
+from config import content_policy, openapi, queues
 from config.env import (
     ConfigError,
     env_bool,
@@ -300,35 +306,13 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Two queues, so a live alert never waits behind a long job: "celery" (the default) carries live
-# detection, alerts, notifications and housekeeping; "bulk" carries training, history scans and the
-# detection sweep. A worker started without -Q consumes both; production runs one worker per queue
-# (docker-compose: worker and worker-bulk), and the embedded mode runs one thread for each.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "bulk": {}}
-CELERY_BULK_QUEUE = "bulk"
-CELERY_TASK_ROUTES = {
-    name: {"queue": "bulk"}
-    for name in (
-        "predictions.tasks.forecasts_hourly",
-        "predictions.tasks.segmentation_daily",
-        "predictions.tasks.failure_risk_daily",
-        "predictions.tasks.models_retrain_weekly",
-        "predictions.tasks.detection_sweep",
-        "predictions.tasks.detect_requested",
-        "predictions.tasks.baseline_retrain",
-        "predictions.tasks.baseline_drift_check",
-        "predictions.tasks.history_scan_step",
-        "predictions.tasks.initial_training",
-        "predictions.tasks.model_artifacts_prune",
-        "analytics.tasks.digests_send_due",
-        "analytics.tasks.meter_health_check",
-        "meters.tasks.readings_partitions_ensure",
-        "meters.tasks.readings_archive_due",
-        "analytics.tasks.intervention_measure",
-        "analytics.tasks.interventions_measure_nightly",
-    )
-}
+# Four queues, one per kind of work, each with workers of its own (docker-compose: worker-live,
+# worker-detection, worker-training, worker-imports; the embedded mode: a worker thread each), so a live
+# alert never waits behind detection, training or an import's history scan. Every task is routed by
+# name (config/queues.py, docs/queues.md); a worker started without -Q consumes all four.
+CELERY_TASK_DEFAULT_QUEUE = queues.LIVE
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {name: {} for name in queues.QUEUES}
+CELERY_TASK_ROUTES = queues.ROUTES
 CELERY_TASK_EAGER_PROPAGATES = True
 HEARTBEAT_SECONDS = env_int("WATTWATCH_HEARTBEAT_SECONDS", 30, minimum=1, maximum=3600)
 # Readings older than this when they arrive are history: scanned quietly, found anomalies summed up in one
@@ -393,47 +377,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Wattwatch API",
-    "DESCRIPTION": (
-        "Electricity of student hostels and campus estates: meters, readings, alerts, forecasts. "
-        "Times are ISO 8601 in UTC. [← Back to Wattwatch](/) · [ReDoc](/api/redoc/) · [Schema](/api/schema/)"
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI and Redoc assets are served from our own static files, not a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # Several components have a field named "status"; name each choice set once.
-    "ENUM_NAME_OVERRIDES": {
-        "AlertStatusEnum": "alerts.models.Alert.Status",
-        "AlertQueuedStatusEnum": ["queued"],
-        "HealthStatusEnum": ["ok", "fail"],
-        "MeterStatusEnum": "meters.models.Meter.Status",
-        "MeterKindEnum": "meters.models.Meter.Kind",
-        "TransformerStatusEnum": "customers.models.Transformer.Status",
-        "CustomerKindEnum": "customers.models.Customer.Kind",
-        "TariffKindEnum": "customers.models.Tariff.Kind",
-        "WeatherSourceEnum": "meters.models.Weather.Source",
-        "OccupancySourceEnum": "meters.models.Occupancy.Source",
-        "ResolutionEnum": ["raw", "hourly", "daily"],
-        "AlertKindEnum": "alerts.models.AlertKind",
-        "SeverityEnum": "alerts.models.Severity",
-        "ModelFamilyEnum": "predictions.models.ModelVersion.Family",
-        "ModelVersionStatusEnum": "predictions.models.ModelVersion.Status",
-        "ForecastSubjectKindEnum": "predictions.models.Forecast.SubjectKind",
-        "ForecastHorizonEnum": "predictions.models.Forecast.Horizon",
-        "AnomalyKindEnum": "predictions.models.Anomaly.Kind",
-        "AnomalyStatusEnum": "predictions.models.Anomaly.Status",
-    },
-    "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "core.api.schema.add_error_responses",
-        "core.api.schema.group_by_tag",
-    ],
-}
+# The OpenAPI schema (drf-spectacular): config/openapi.py.
+SPECTACULAR_SETTINGS = openapi.SPECTACULAR_SETTINGS
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -460,24 +405,8 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script:
-# figures travel as JSON data blocks, Swagger UI's set-up is a file of its own); styles may be set
-# inline because Plotly and Swagger UI style elements from script; the socket is 'self' (ws/wss).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "font-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "worker-src": ["'self'", "blob:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
+# Content-Security-Policy (django-csp): config/content_policy.py.
+CONTENT_SECURITY_POLICY = content_policy.CONTENT_SECURITY_POLICY
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Request bodies (the readings batch endpoint) and uploaded readings files are refused past these.

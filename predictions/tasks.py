@@ -78,7 +78,7 @@ def detect_meters(*, meter_ids: list[int], start: str, end: str) -> dict[str, An
 
 @shared_task(name="predictions.tasks.detect_requested", acks_late=True)
 def detect_requested(*, meter_ids: list[int], start: str, end: str, user_id: int) -> dict[str, Any]:
-    """Detect over a range a user asked for (POST /api/v1/detection/run), on the bulk queue."""
+    """Detect over a range a user asked for (POST /api/v1/detection/run), on the imports queue."""
     detection_run_started(user_id=user_id)
     summary: dict[str, Any] = {}
     first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)

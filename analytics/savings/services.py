@@ -78,7 +78,7 @@ def intervention_create(
 
 
 def intervention_measure_request(*, intervention_id: int) -> None:
-    """Queue a measurement once the row that asks for it is committed (on the bulk queue: a fit per change)."""
+    """Queue a measurement once the row that asks for it is committed (on the training queue: a fit per change)."""
     transaction.on_commit(lambda: signature(MEASURE_TASK, kwargs={"intervention_id": intervention_id}).delay())
 
 

@@ -20,7 +20,7 @@ from analytics.selectors.system import (
     meters_freshness,
     model_versions_latest,
     quarantine_summary,
-    queue_depth,
+    queue_depths,
     schedules_status,
 )
 
@@ -44,6 +44,6 @@ __all__ = [
     "model_versions_latest",
     "overview_for_user",
     "quarantine_summary",
-    "queue_depth",
+    "queue_depths",
     "schedules_status",
 ]

@@ -54,21 +54,6 @@ def schedules_status(*, now: dt.datetime | None = None) -> list[ScheduleStatus]:
     return rows
 
 
-def queue_depth() -> int | None:
-    """Messages waiting in the default Celery queue (Redis); None when it cannot be read."""
-    if settings.EMBEDDED:
-        from kombu.transport.memory import Channel
-
-        queue = Channel.queues.get("celery")
-        return queue.qsize() if queue is not None else 0
-    try:
-        from django_redis import get_redis_connection
-
-        return int(get_redis_connection("default").llen("celery"))
-    except Exception:  # Redis down: the health check reports it
-        return None
-
-
 # kombu's Redis transport keeps a queue's prioritised messages in lists of their own beside it.
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 

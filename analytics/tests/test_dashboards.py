@@ -88,6 +88,8 @@ def test_system_page_lists_schedules_and_meter_freshness(rollups: None, admin: A
     body = client_for(admin).get(reverse("system")).content.decode()
     assert "System heartbeat" in body
     assert "RM-A-101" in body
+    for queue in ("live", "detection", "training", "imports"):  # each Celery queue's waiting messages
+        assert f'<th scope="row">queue {queue}</th><td>0 waiting</td>' in body
     export = client_for(admin).get(reverse("system-freshness-csv")).content.decode()
     assert "RM-B-101" in export
 

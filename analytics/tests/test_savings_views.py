@@ -171,9 +171,9 @@ def test_logging_an_intervention_queues_its_measurement_after_commit(
     assert measured.measurement["daily"][0][0] == INTERVENTION.isoformat()
 
 
-def test_the_measurement_tasks_run_on_the_bulk_queue() -> None:
+def test_the_measurement_tasks_run_on_the_training_queue() -> None:
     for task in ("analytics.tasks.intervention_measure", "analytics.tasks.interventions_measure_nightly"):
-        assert app.amqp.router.route({}, task)["queue"].name == "bulk"
+        assert app.amqp.router.route({}, task)["queue"].name == "training"
 
 
 def test_reading_an_intervention_never_measures_it(

@@ -33,7 +33,7 @@ def test_a_deleted_schedule_is_recreated() -> None:
     assert schedules_ensure() == ["System heartbeat"]
 
 
-def test_history_housekeeping_is_scheduled_and_long_work_goes_to_the_bulk_queue() -> None:
+def test_history_housekeeping_is_scheduled_and_long_work_goes_to_the_imports_queue() -> None:
     from config.celery import app
 
     tasks = {item.task for item in schedules()}
@@ -45,5 +45,5 @@ def test_history_housekeeping_is_scheduled_and_long_work_goes_to_the_bulk_queue(
     ):
         assert task in tasks
         assert task in app.tasks
-    assert app.amqp.router.route({}, "meters.tasks.readings_archive_due")["queue"].name == "bulk"
-    assert app.amqp.router.route({}, "meters.tasks.readings_partitions_ensure")["queue"].name == "bulk"
+    assert app.amqp.router.route({}, "meters.tasks.readings_archive_due")["queue"].name == "imports"
+    assert app.amqp.router.route({}, "meters.tasks.readings_partitions_ensure")["queue"].name == "imports"

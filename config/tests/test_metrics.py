@@ -69,8 +69,8 @@ def test_metrics_count_requests_readings_alerts_and_tasks(
     assert raised - sum(v for (name, _labels), v in before.items() if name == "wattwatch_alerts_raised_total") == 1
     task = "analytics.tasks.system_heartbeat"
     assert value(after, "wattwatch_celery_task_duration_seconds_count", task=task, state="SUCCESS") >= 1
-    assert ("wattwatch_celery_queue_length", (("queue", "celery"),)) in after
-    assert ("wattwatch_celery_queue_length", (("queue", "bulk"),)) in after
+    for queue in ("live", "detection", "training", "imports"):  # every queue of config/queues.py
+        assert ("wattwatch_celery_queue_length", (("queue", queue),)) in after
     assert ("wattwatch_open_sockets", ()) in after
 
 

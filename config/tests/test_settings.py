@@ -80,6 +80,51 @@ def test_production_variables_pass_the_deploy_check(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+SETTINGS_IMPORT = """
+import importlib, json
+import django.conf
+importlib.import_module("config.settings")
+read_while_importing = django.conf.settings.configured
+import django
+django.setup()
+from django.conf import settings
+from drf_spectacular.settings import spectacular_settings as used
+ours = settings.SPECTACULAR_SETTINGS
+print(json.dumps({
+    "read_while_importing": read_while_importing,
+    "title": used.TITLE == ours["TITLE"],
+    "enum_name_overrides": used.ENUM_NAME_OVERRIDES == ours["ENUM_NAME_OVERRIDES"],
+    "split_request": used.COMPONENT_SPLIT_REQUEST == ours["COMPONENT_SPLIT_REQUEST"],
+    "hooks": len(used.POSTPROCESSING_HOOKS) == len(ours["POSTPROCESSING_HOOKS"]),
+    "csp": settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"],
+    "routes": len(settings.CELERY_TASK_ROUTES),
+}))
+"""
+
+
+def test_the_settings_module_reads_no_settings_while_it_runs_and_drf_spectacular_gets_ours(tmp_path: Path) -> None:
+    """config/settings.py imports its fixed data (config/openapi.py, content_policy.py, queues.py, logs.py):
+    an import there that reads django.conf.settings (drf_spectacular.settings does, once, when first
+    imported) makes Django load the half-run settings module again, and drf-spectacular kept its
+    defaults: no ENUM_NAME_OVERRIDES (drf_spectacular.W001 in `make check-deploy`), no title, no hooks."""
+    clean = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    clean.update(DEBUG="1", WATTWATCH_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", SETTINGS_IMPORT], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "read_while_importing": False,
+        "title": True,
+        "enum_name_overrides": True,
+        "split_request": True,
+        "hooks": True,
+        "csp": ["'self'"],
+        "routes": 35,
+    }
+
+
 def test_env_bool_accepts_common_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
     for value, expected in [("yes", True), ("On", True), ("0", False), ("false", False)]:
         monkeypatch.setenv("FLAG", value)

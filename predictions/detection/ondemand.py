@@ -1,6 +1,6 @@
 """Detection on demand (POST /api/v1/detection/run), bounded per user.
 
-A run covers up to a month of readings and goes to the bulk queue, so live detection and alerts
+A run covers up to a month of readings and goes to the imports queue, so live detection and alerts
 never wait behind it. Each user may have at most DETECTION_RUNS_QUEUED_MAX runs queued and not yet
 started; past that a request is refused until one starts (the API answers 429). How often a user
 may ask is the `detection` API throttle.

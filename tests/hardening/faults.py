@@ -63,8 +63,11 @@ def stop(process: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: flo
         pass
 
 
-def start_worker(env: dict[str, str], log: IO[str], *, stall: str | None = None) -> subprocess.Popen[Any]:
-    """A solo-pool worker; with `stall`, it loads tests.hardening.stall first (see there)."""
+def start_worker(
+    env: dict[str, str], log: IO[str], *, stall: str | None = None, queues: str | None = None
+) -> subprocess.Popen[Any]:
+    """A solo-pool worker (of every queue, or of `queues`: "live,detection");
+    with `stall`, it loads tests.hardening.stall first (see there)."""
     hostname = f"fault-{uuid.uuid4().hex[:8]}@%h"
     launcher = ["-m", "celery"]
     if stall is not None:
@@ -72,6 +75,8 @@ def start_worker(env: dict[str, str], log: IO[str], *, stall: str | None = None)
         launcher = ["-c", "import tests.hardening.stall; from celery.__main__ import main; main()"]
     command = [sys.executable, *launcher, "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
     command += ["--hostname", hostname, "--without-mingle", "--without-gossip", "--without-heartbeat"]
+    if queues is not None:
+        command += ["--queues", queues]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 

@@ -254,7 +254,7 @@ def test_ingestion_keeps_committing_while_redis_is_down_and_notifications_catch_
             timeout=60,
         )
         assert sweep.stdout.strip() == "1", sweep.stderr[-2000:]
-        queued = [json.loads(item) for item in redis.Redis(port=port).lrange("celery", 0, -1)]
+        queued = [json.loads(item) for item in redis.Redis(port=port).lrange("live", 0, -1)]
         assert [message["headers"]["task"] for message in queued] == ["alerts.tasks.alert_email_send"]
     # Posting the same readings again changes nothing: no doubles.
     from meters.ingest import readings_ingest
