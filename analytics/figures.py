@@ -64,7 +64,9 @@ def daily_consumption_figure(
     )
     today_kwh = [round(row["kwh"], 2) for row in rows if row["day"] == today]
     if today_kwh:
-        figure.add_annotation(x=today, y=sum(today_kwh), text=so_far.capitalize(), showarrow=False, yanchor="bottom")
+        # Two short lines: one wide line over the last bar runs into the day before it.
+        note = f"Today so far<br>(to {now:%H:%M})" if now is not None else ""
+        figure.add_annotation(x=today, y=sum(today_kwh), text=note, showarrow=False, yanchor="bottom")
     figure.update_layout(
         barmode="stack",
         title=label(title),

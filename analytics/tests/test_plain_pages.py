@@ -65,7 +65,7 @@ def test_the_daily_chart_marks_today_as_the_day_so_far() -> None:
         assert list(bars["marker"]["pattern"]["shape"]) == ["", "/"]  # today hatched, yesterday solid
         assert list(bars["customdata"]) == ["", " · today so far (to 10:20)"]
     (note,) = figure["layout"]["annotations"]
-    assert note["text"] == "Today so far (to 10:20)"
+    assert note["text"] == "Today so far<br>(to 10:20)"
     assert (note["x"], note["y"]) == (today, 8.5)  # on top of today's stack
 
 
@@ -84,7 +84,7 @@ def test_dashboard_daily_chart_says_today_is_so_far(campus: Any, manager: Any) -
     DailyRollup.objects.create(meter=campus.meter_a, day=today, kwh=3.0, readings=40)
     body = client_for(manager).get(reverse("dashboard")).content.decode()
     daily = json.loads(re.search(r'id="fig-daily">(.*?)</script>', body, re.S).group(1))  # type: ignore[union-attr]
-    assert daily["layout"]["annotations"][0]["text"].startswith("Today so far (to ")
+    assert daily["layout"]["annotations"][0]["text"].startswith("Today so far<br>(to ")
     assert list(daily["data"][0]["marker"]["pattern"]["shape"]) == ["", "/"]
 
 
