@@ -37,16 +37,36 @@ def to_json(figure: go.Figure) -> str:
     return json.dumps(figure.to_plotly_json(), cls=PlotlyJSONEncoder).replace("<", "\\u003c")
 
 
-def daily_consumption_figure(rows: Sequence[dict[str, Any]], *, title: str = "Consumption per day") -> go.Figure:
-    """Stacked bars of kWh per local day, one colour per hostel."""
+def daily_consumption_figure(
+    rows: Sequence[dict[str, Any]], *, title: str = "Consumption per day", now: dt.datetime | None = None
+) -> go.Figure:
+    """Stacked bars of kWh per local day, one colour per hostel. Today's bar (`now` in the site's local time)
+    is hatched and says it is the day so far, to what time: it is not a full day."""
+    today = now.date() if now is not None else None
     by_hostel: dict[str, tuple[list[Any], list[float]]] = defaultdict(lambda: ([], []))
     for row in rows:
         days, values = by_hostel[row["hostel"]]
         days.append(row["day"])
         values.append(round(row["kwh"], 2))
+    so_far = f"today so far (to {now:%H:%M})" if now is not None else ""
     figure = go.Figure(
-        [go.Bar(name=label(name), x=days, y=values) for name, (days, values) in sorted(by_hostel.items())]
+        [
+            go.Bar(
+                name=label(name),
+                x=days,
+                y=values,
+                marker={"pattern": {"shape": ["/" if day == today else "" for day in days]}},
+                customdata=[f" · {so_far}" if day == today else "" for day in days],
+                hovertemplate="%{y:,.1f} kWh%{customdata}<extra>%{fullData.name}</extra>",
+            )
+            for name, (days, values) in sorted(by_hostel.items())
+        ]
     )
+    today_kwh = [round(row["kwh"], 2) for row in rows if row["day"] == today]
+    if today_kwh:
+        # Two short lines: one wide line over the last bar runs into the day before it.
+        note = f"Today so far<br>(to {now:%H:%M})" if now is not None else ""
+        figure.add_annotation(x=today, y=sum(today_kwh), text=note, showarrow=False, yanchor="bottom")
     figure.update_layout(
         barmode="stack",
         title=label(title),

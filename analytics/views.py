@@ -289,7 +289,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "total_carbon_kg": carbon_kg_for_user(user=request.user, period=period),
         "currency": comparison[0].currency if comparison else "",
         "comparison": comparison,
-        "daily_figure": figures.to_json(figures.daily_consumption_figure(daily)),
+        "daily_figure": figures.to_json(figures.daily_consumption_figure(daily, now=timezone.localtime(now))),
         "hourly_figure": figures.to_json(figures.hourly_load_figure(hourly, now=now, zone=zone)),
         "comparison_figure": figures.to_json(figures.hostel_comparison_figure(comparison))
         if len(comparison) > 1

@@ -4,6 +4,7 @@ what needs attention on the home page, and confirmations that say what happened.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.services import alert_raise
-from analytics.figures import hourly_load_figure
+from analytics.figures import daily_consumption_figure, hourly_load_figure
 from analytics.selectors.overview import HostelComparison, hour_so_far, reconcile
 from conftest import client_for
 from meters.models import DailyRollup, HourlyRollup, Meter
@@ -48,6 +49,43 @@ def test_the_48_hour_line_marks_its_last_partial_point_in_local_time() -> None:
     assert complete["y"][0] == 0.333
     assert figure["layout"]["xaxis"]["title"]["text"] == "Local time (Europe/Madrid)"
     assert figure["layout"]["yaxis"]["title"]["text"] == "kWh per hour"
+
+
+def test_the_daily_chart_marks_today_as_the_day_so_far() -> None:
+    now = dt.datetime(2026, 12, 6, 10, 20, tzinfo=MADRID)
+    today, yesterday = now.date(), now.date() - dt.timedelta(days=1)
+    rows = [
+        {"day": yesterday, "hostel": "Hostel A", "kwh": 20.0},
+        {"day": yesterday, "hostel": "Hostel B", "kwh": 10.0},
+        {"day": today, "hostel": "Hostel A", "kwh": 6.0},
+        {"day": today, "hostel": "Hostel B", "kwh": 2.5},
+    ]
+    figure = daily_consumption_figure(rows, now=now).to_plotly_json()
+    for bars in figure["data"]:
+        assert list(bars["marker"]["pattern"]["shape"]) == ["", "/"]  # today hatched, yesterday solid
+        assert list(bars["customdata"]) == ["", " · today so far (to 10:20)"]
+    (note,) = figure["layout"]["annotations"]
+    assert note["text"] == "Today so far<br>(to 10:20)"
+    assert (note["x"], note["y"]) == (today, 8.5)  # on top of today's stack
+
+
+def test_a_daily_chart_of_past_days_has_no_partial_bar() -> None:
+    now = dt.datetime(2026, 12, 6, 10, 20, tzinfo=MADRID)
+    rows = [{"day": dt.date(2026, 11, 30), "hostel": "Hostel A", "kwh": 20.0}]
+    figure = daily_consumption_figure(rows, now=now).to_plotly_json()
+    assert list(figure["data"][0]["marker"]["pattern"]["shape"]) == [""]
+    assert not figure["layout"].get("annotations")
+
+
+@pytest.mark.django_db
+def test_dashboard_daily_chart_says_today_is_so_far(campus: Any, manager: Any) -> None:
+    today = timezone.localdate()
+    DailyRollup.objects.create(meter=campus.meter_a, day=today - dt.timedelta(days=1), kwh=12.5, readings=96)
+    DailyRollup.objects.create(meter=campus.meter_a, day=today, kwh=3.0, readings=40)
+    body = client_for(manager).get(reverse("dashboard")).content.decode()
+    daily = json.loads(re.search(r'id="fig-daily">(.*?)</script>', body, re.S).group(1))  # type: ignore[union-attr]
+    assert daily["layout"]["annotations"][0]["text"].startswith("Today so far<br>(to ")
+    assert list(daily["data"][0]["marker"]["pattern"]["shape"]) == ["", "/"]
 
 
 def test_site_total_and_the_hostels_rooms_reconcile_with_common_areas_as_the_difference() -> None:

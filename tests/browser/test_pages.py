@@ -91,6 +91,49 @@ def shoot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def raise_manual_alert(base: str, title: str, *, hostel_id: int | None = None) -> dict[str, Any]:
+    """Raise a manual alert as the administrator and wait until the in-process worker has raised it; the alert.
+
+    Its dedupe key is its title: the default key is the kind and the place ("manual:<hostel>:-:-"), so two
+    tests' manual alerts of one hostel would be one alert, the second a silent repeat of the first (no
+    toast, no push; issue 26: this made the live-toast and push tests fail when they shared the server).
+    The test fails here, with the alert as stored, if the alert is not a new one.
+    """
+    from tests.conftest import login
+
+    admin = login(base, "admin")
+    body: dict[str, Any] = {"kind": "manual", "title": title, "dedupe_key": title}
+    if hostel_id is not None:
+        body["hostel"] = hostel_id
+    response = admin.post(
+        f"{base}/api/v1/alerts",
+        json=body,
+        headers={"X-CSRFToken": admin.cookies["csrftoken"], "Referer": f"{base}/alerts/"},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    deadline = time.monotonic() + 60  # the in-process worker may be busy with detection
+    while time.monotonic() < deadline:
+        listed = admin.get(f"{base}/api/v1/alerts", params={"kind": "manual"}, timeout=10).json()["results"]
+        mine = [alert for alert in listed if alert["title"] == title]
+        if mine:
+            assert mine[0]["occurrences"] == 1, f"not a new alert: {mine[0]}"
+            return dict(mine[0])
+        time.sleep(0.2)
+    raise AssertionError(f"alert {title!r} was not raised within 60 s")
+
+
+def wait_for_toast(page: Any, text: str, *, name: str, timeout: int) -> None:
+    """Wait for a toast saying `text`; on a timeout, screenshot the page (FAILED-<name>) and say which toasts
+    it showed."""
+    try:
+        page.locator(".toast", has_text=text).wait_for(timeout=timeout)
+    except Exception as error:
+        shoot(page, f"FAILED-{name}")
+        shown = page.evaluate("[...document.querySelectorAll('.toast')].map(t => t.textContent)")
+        raise AssertionError(f"no toast with {text!r} in {timeout} ms; toasts shown: {shown}") from error
+
+
 def test_warden_sees_only_their_hostel_and_cannot_open_another(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "warden_a")
     assert page.get_by_role("heading", name="Hostel A", exact=True).first.is_visible()
@@ -145,9 +188,6 @@ def test_pages_work_on_a_phone_in_dark_mode(browser: Any, embedded_server: str) 
 
 def test_warden_gets_a_live_toast_then_acknowledges_the_alert_in_the_inbox(browser: Any, embedded_server: str) -> None:
     import re
-    import time
-
-    from tests.conftest import login
 
     page = signed_in_page(browser, embedded_server, "warden_a")
     href = page.get_by_role("link", name="Hostel A").first.get_attribute("href") or ""
@@ -155,16 +195,8 @@ def test_warden_gets_a_live_toast_then_acknowledges_the_alert_in_the_inbox(brows
     page.goto(f"{embedded_server}/alerts/")
     wait_until(page, "document.getElementById('live-status').textContent === 'live'", timeout=15000)
     title = f"Browser test: heater left on {int(time.time())}"
-    admin = login(embedded_server, "admin")
-    response = admin.post(
-        f"{embedded_server}/api/v1/alerts",
-        json={"kind": "manual", "title": title, "hostel": hostel_id},
-        headers={"X-CSRFToken": admin.cookies["csrftoken"], "Referer": f"{embedded_server}/alerts/"},
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
-    toast = page.locator(".toast", has_text=title)
-    toast.wait_for(timeout=20000)  # arrives over the WebSocket, no reload
+    raise_manual_alert(embedded_server, title, hostel_id=hostel_id)
+    wait_for_toast(page, title, name="warden_a-inbox-live-toast", timeout=20000)  # over the WebSocket, no reload
     shoot(page, "warden_a-inbox-live-toast")
     page.reload()
     row = page.locator("tr", has_text=title)
@@ -208,12 +240,11 @@ def test_a_new_reading_reaches_the_warden_as_a_live_toast(browser: Any, embedded
         timeout=20,
     )
     assert response.status_code == 200, response.text
-    toast = page.locator(".toast", has_text=f"on {meter['serial']}")
     # Detection on the new reading raised it, the socket brought it; SQLite may make it wait for the
     # replay's write lock (up to its 20 s busy timeout) first. `make run` trained the anomaly baseline
     # before serving: when the first detection had to train it (25 s here, longer on a loaded CI
     # machine) this wait timed out.
-    toast.wait_for(timeout=60000)
+    wait_for_toast(page, f"on {meter['serial']}", name="warden_a-toast-from-a-reading", timeout=60000)
     shoot(page, "warden_a-toast-from-a-reading")
     page.context.close()
 
@@ -282,5 +313,5 @@ def test_a_live_event_that_arrives_after_a_higher_numbered_one_is_still_shown(
             assert held, "the first alert never reached the socket"
     # Both arrive within the toast collapse window, so one toast counts them: a page that dropped
     # the held-back (lower-numbered) event would still show the second's title alone.
-    page.locator(".toast", has_text="2 new alerts").wait_for(timeout=60000)
+    wait_for_toast(page, "2 new alerts", name="manager-two-alerts-one-toast", timeout=60000)
     page.context.close()
