@@ -9,6 +9,7 @@ unless the finding is more severe, which notifies once at the new severity.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from alerts.metrics import ALERTS_RAISED
 from alerts.models import (
     Alert,
     AlertEvent,
+    AlertKind,
 )
 from alerts.services.audit import _record
 from alerts.services.notifications import _first_responders, _notify_people
@@ -62,6 +64,10 @@ def alert_raise(
     if hostel is None:
         hostel = room.hostel if room is not None else (meter.hostel if meter is not None else None)
     key = dedupe_key or f"{kind}:{hostel.pk if hostel else '-'}:{room.pk if room else '-'}:{meter.pk if meter else '-'}"
+    if not dedupe_key and kind == AlertKind.MANUAL:
+        # A person reporting a second problem in the same place means a second alert: the same
+        # title again is the same report (a double submit), another title is not.
+        key += ":" + hashlib.sha256(title.strip().casefold().encode()).hexdigest()[:16]
     group = group_key or ""
     if event_start is not None and event_end is not None and event_end < event_start:
         raise ValueError("An event cannot end before it starts.")

@@ -58,6 +58,18 @@ def test_a_repeat_of_the_same_problem_updates_the_open_alert_instead_of_opening_
     assert actions(again)[-1] == ("worsened", "open", "open")
 
 
+def test_two_problems_reported_by_hand_in_the_same_room_are_two_alerts_and_a_double_submit_is_one(
+    campus: Any,
+) -> None:
+    burning = services.alert_raise(kind="manual", title="Smell of burning", room=campus.room_a, at=T0)
+    again = services.alert_raise(kind="manual", title="smell of burning ", room=campus.room_a, at=T0)
+    leak = services.alert_raise(kind="manual", title="Water on the floor", room=campus.room_a, at=T0)
+    assert again.pk == burning.pk
+    assert leak.pk != burning.pk
+    leak.refresh_from_db()
+    assert (leak.title, leak.occurrences, actions(leak)) == ("Water on the floor", 1, [("raised", "", "open")])
+
+
 def test_a_lower_score_on_repeat_never_lowers_the_severity(campus: Any) -> None:
     raise_in_room_a(campus, score=0.9)
     alert = raise_in_room_a(campus, at=T0 + dt.timedelta(minutes=1), score=0.1)
