@@ -1,6 +1,6 @@
 """How long `archive_readings` takes for one whole month of readings on PostgreSQL.
 
-    .venv/bin/python bench/archive_month.py [--rows 3000000] [--meters 1000] [--repeat 1] [--json]
+    .venv/bin/python bench/archive_month.py [--rows 3000000] [--meters 1010] [--repeat 1] [--json]
         [--profile OUT.prof] [--server postgres://postgres@127.0.0.1:5432/postgres]
         [--database wattwatch_ingest_bench_archive] [--keep]
 
@@ -66,7 +66,7 @@ def fill(meter_ids: list[int], rows: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=3_000_000)
-    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--meters", type=int, default=1010)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default=DB, help="Name of the throwaway database (wattwatch_ingest_...).")
