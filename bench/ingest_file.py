@@ -1,7 +1,7 @@
 """File import on PostgreSQL against `psql \\copy` of the same rows into a table shaped like the readings table.
 
     .venv/bin/python bench/ingest_file.py [--rows 1290000] [--json] [--repeat 2] [--profile OUT.prof]
-        [--server postgres://postgres@127.0.0.1:5432/postgres]
+        [--server postgres://postgres@127.0.0.1:5432/postgres] [--database wattwatch_ingest_bench_file] [--keep]
 
 Real data: the Cambridge hourly electricity readings (../shared/data/cambridge, 16 buildings,
 2018-2019, 262,800 rows; CAMBRIDGE_DATA overrides the path). They are laid out as a long-format
@@ -152,9 +152,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="Runs of each; the best of each is reported.")
     parser.add_argument("--profile", type=Path, help="Run the last import under cProfile, stats to this file.")
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database.")
+    parser.add_argument("--database", default=DB, help="Name of the throwaway database (wattwatch_ingest_...).")
     args = parser.parse_args()
 
-    url = recreate_database(args.server, DB)
+    url = recreate_database(args.server, args.database)
     try:
         django_setup(url)
         meters = create_meters(buildings(), args.rows)
@@ -187,11 +188,12 @@ def main() -> None:
             "import_wall_seconds_with_startup": round(wall, 2),
             "rollup_seconds": summary["seconds_rollups"],
             "gap_check_seconds": summary["seconds_gaps"],
+            "commit_seconds": summary.get("seconds_commit"),
             "peak_rss_mb": round(peak_kb / 1024, 1),
         }
     finally:
         if not args.keep:
-            drop_database(args.server, DB)
+            drop_database(args.server, args.database)
     if args.json:
         print(json.dumps(report))
     else:

@@ -74,6 +74,7 @@ class IngestResult:
     seconds: float = 0.0
     seconds_rollups: float = 0.0
     seconds_gaps: float = 0.0
+    seconds_commit: float = 0.0  # the COMMIT (deferred constraint checks run there)
     max_reasons: int = MAX_REASONS_IN_RESULT
 
     @property
@@ -111,4 +112,5 @@ class IngestResult:
             "seconds": round(self.seconds, 3),
             "seconds_rollups": round(self.seconds_rollups, 3),
             "seconds_gaps": round(self.seconds_gaps, 3),
+            "seconds_commit": round(self.seconds_commit, 3),
         }
