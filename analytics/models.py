@@ -93,6 +93,11 @@ class Intervention(models.Model):
         return None if self.savings_fraction is None else 100 * self.savings_fraction
 
     @property
+    def baseline_problems(self) -> list[str]:
+        """The Guideline 14 limits the stored measurement's baseline misses (empty: fit, or not measured)."""
+        return [str(problem) for problem in (self.measurement or {}).get("baseline_problems") or []]
+
+    @property
     def interval_percent(self) -> tuple[float, float] | None:
         if self.fraction_low is None or self.fraction_high is None:
             return None

@@ -1,6 +1,7 @@
 """Measured savings on real Cambridge buildings with known cuts: does `measure_savings` find them?
 
-    DEBUG=1 .venv/bin/python bench/savings_cambridge.py [--buildings b105 b20] [--dates 2019-02-04 ...] [--variants]
+    DEBUG=1 .venv/bin/python bench/savings_cambridge.py [--buildings b105 b20] [--dates 2019-02-04 ...]
+        [--variants | --compare] [--half-life DAYS]
 
 Loads the buildings (site `cambridge`, one hostel and main meter `CAM-<id>` per building, as
 bench/detect_cambridge.py does), the weather, English public holidays and the University's full
@@ -8,7 +9,9 @@ terms. For each building and intervention date, the real series is cut after the
 20 % of every hour; half the night-time baseload; nothing at all) and the baseline is fitted on
 the 365 days before it. Prints one JSON report: per case the known share, the measured fraction,
 its 90 % interval, and the worst case and mean error. `--variants` compares baseline models on the
-untouched buildings instead (how the model was chosen, docs/savings.md).
+untouched buildings instead (how the model was chosen, docs/savings.md); `--compare` compares the
+estimates of the daily baseline with and without recency weighting, a shorter one and CalTRACK's
+hourly TOWT on every case.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ django.setup()
 import holidays  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from savings_towt import towt_fraction  # noqa: E402  (bench/, beside this file)
 from tqdm import tqdm  # noqa: E402
 
 from analytics.savings.inputs import savings_inputs_for_meter  # noqa: E402
-from analytics.savings.model import SavingsError, SavingsInputs, savings_measure  # noqa: E402
+from analytics.savings.model import HALF_LIFE_DAYS, SavingsError, SavingsInputs, savings_measure  # noqa: E402
 from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Reading, Site, Weather  # noqa: E402
 from meters.services import rollups_rebuild  # noqa: E402
 
@@ -54,6 +58,18 @@ DATES = (dt.date(2019, 1, 7), dt.date(2019, 4, 1), dt.date(2019, 7, 1), dt.date(
 REPORT_DAYS = 91
 CUTS = ("none", "cut10", "cut20", "baseload50")
 STEADY_CV = 0.10
+# --compare: the baselines compared (estimates only, no interval), docs/savings.md.
+COMPARED: dict[str, dict[str, object]] = {
+    "daily, every day weighs the same (before)": {"half_life_days": None},
+    "daily, 180 days": {"half_life_days": None, "baseline_days": 180},
+    "daily, half-life 14 days": {"half_life_days": 14.0},
+    "daily, half-life 21 days": {"half_life_days": 21.0},
+    "daily, half-life 30 days": {"half_life_days": 30.0},
+    "daily, half-life 45 days": {"half_life_days": 45.0},
+    "daily, half-life 60 days": {"half_life_days": 60.0},
+    "daily, half-life 120 days": {"half_life_days": 120.0},
+    "hourly TOWT (CalTRACK hourly)": {"towt": True},
+}
 
 
 def _width(row: dict[str, object]) -> float:
@@ -71,6 +87,8 @@ def _summary(rows: list[dict[str, object]]) -> dict[str, object]:
         "within_3_points": sum(e <= 0.03 for e in errors),
         "interval_holds_truth": sum(bool(row["interval_holds_truth"]) for row in rows),
         "mean_interval_width": round(statistics.fmean(_width(row) for row in rows), 4),
+        "median_interval_width": round(statistics.median(_width(row) for row in rows), 4),
+        "baseline_fit": sum(bool(row["baseline_fit"]) for row in rows),
     }
 
 
@@ -209,6 +227,55 @@ def variants(serials: list[str]) -> dict[str, object]:
     return report
 
 
+def compare(serials: list[str], dates: tuple[dt.date, ...]) -> dict[str, object]:
+    """Every case, every baseline in COMPARED: the estimate's error (the interval is not computed)."""
+    errors: dict[str, list[float]] = {name: [] for name in COMPARED}
+    steady: dict[str, list[float]] = {name: [] for name in COMPARED}
+    for serial in tqdm(serials, desc="comparing", file=sys.stderr):
+        inputs = savings_inputs_for_meter(serial=serial)
+        last = pd.DatetimeIndex(inputs.load.dropna().index).tz_convert(inputs.timezone).max().date()
+        for at in dates:
+            until = min(at + dt.timedelta(days=REPORT_DAYS - 1), last)
+            if until < at + dt.timedelta(days=27):
+                continue
+            for kind in CUTS:
+                changed, truth = cut(inputs, kind=kind, at=at, until=until)
+                try:  # the cases of the main report: a year's baseline that can be fitted
+                    reference = savings_measure(
+                        changed, intervention=at, until=until, holdout=False, half_life_days=None
+                    )
+                except SavingsError:
+                    break
+                for name, options in COMPARED.items():
+                    try:
+                        if options.get("towt"):
+                            fraction = towt_fraction(changed, intervention=at, until=until)
+                        else:
+                            fraction = savings_measure(
+                                changed,
+                                intervention=at,
+                                until=until,
+                                holdout=False,
+                                **options,  # type: ignore[arg-type]
+                            ).savings_fraction
+                    except SavingsError:
+                        continue  # a shorter baseline without enough days
+                    errors[name].append(abs(fraction - truth))
+                    if reference.baseline_cv_rmse <= STEADY_CV:
+                        steady[name].append(abs(fraction - truth))
+
+    def row(values: list[float]) -> dict[str, object]:
+        return {
+            "cases": len(values),
+            "mean_abs_error": round(statistics.fmean(values), 4),
+            "median_abs_error": round(statistics.median(values), 4),
+            "worst_abs_error": round(max(values), 4),
+            "within_3_points": sum(e <= 0.03 for e in values),
+        }
+
+    return {name: {"all": row(errors[name]), "steady": row(steady[name])} for name in COMPARED}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buildings", nargs="*")
@@ -220,6 +287,15 @@ def main() -> None:
         help="Intervention dates (default: the four development dates).",
     )
     parser.add_argument("--trend", action="store_true", help="Baseline with a linear trend term (a variant).")
+    parser.add_argument(
+        "--compare", action="store_true", help="Compare the estimates of daily (weighted or not) and hourly baselines."
+    )
+    parser.add_argument(
+        "--half-life",
+        type=float,
+        default=HALF_LIFE_DAYS,
+        help=f"Recency weighting of the baseline days (default {HALF_LIFE_DAYS:g}; 0: every day weighs the same).",
+    )
     options = parser.parse_args()
     dates = tuple(options.dates or DATES)
     site = load_site()
@@ -228,6 +304,10 @@ def main() -> None:
     if options.variants:
         print(json.dumps({"variants": variants(serials)}))
         return
+    if options.compare:
+        print(json.dumps({"dates": [at.isoformat() for at in dates], "compare": compare(serials, dates)}))
+        return
+    half_life = options.half_life or None
     cases = []
     for serial in tqdm(serials, desc="measuring", file=sys.stderr):
         inputs = savings_inputs_for_meter(serial=serial)
@@ -241,7 +321,9 @@ def main() -> None:
             for kind in CUTS:
                 changed, truth = cut(inputs, kind=kind, at=at, until=until)
                 try:
-                    result = savings_measure(changed, intervention=at, until=until, trend=options.trend)
+                    result = savings_measure(
+                        changed, intervention=at, until=until, trend=options.trend, half_life_days=half_life
+                    )
                 except SavingsError as error:
                     cases.append({"meter": serial, "intervention": at.isoformat(), "cut": kind, "skipped": str(error)})
                     break
@@ -256,6 +338,8 @@ def main() -> None:
                         "fraction_high": round(result.fraction_high, 4),
                         "error": round(result.savings_fraction - truth, 4),
                         "interval_holds_truth": result.fraction_low <= truth <= result.fraction_high,
+                        "baseline_fit": result.baseline_fit,
+                        "baseline_problems": result.baseline_problems,
                         "baseline_cv_rmse": round(result.baseline_cv_rmse, 4),
                         "baseline_nmbe": round(result.baseline_nmbe, 6),
                         "baseline_holdout_error": result.summary()["baseline_holdout_error"],
@@ -292,6 +376,9 @@ def main() -> None:
                 "interval_holds_truth": sum(bool(case["interval_holds_truth"]) for case in measured),
                 "mean_interval_width": _summary(measured)["mean_interval_width"],
                 "by_cut": by_cut,
+                "half_life_days": half_life,
+                "baseline_fit_cases": _summary([case for case in measured if case["baseline_fit"]]),
+                "baseline_unfit_cases": _summary([case for case in measured if not case["baseline_fit"]]),
                 "results": measured,
             }
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,13 @@ HOLDOUT_WINDOWS = 3
 # MIN_BASELINE_DAYS) when the history allows nothing better.
 HOLDOUT_FIT_DAYS = 330
 HOLDOUT_Z = 1.645  # normal quantile of a two-sided 90 % interval, applied to the holdout RMS error
+# Recency weighting of the baseline days (docs/savings.md: chosen on the development dates): a day's weight
+# halves every HALF_LIFE_DAYS before the change, so the level is the recent weeks' and the slopes the year's.
+HALF_LIFE_DAYS = 30.0
+# Guideline 14's whole-building limits on the baseline (guideline14_problems).
+CV_LIMIT = 0.20
+CV_LIMIT_YEAR = 0.25
+NMBE_LIMIT = 0.05
 # Calendar kinds we give a term each (AcademicPeriod kinds); "holiday" is a public holiday.
 CALENDAR_KINDS = ("term", "exams", "vacation", "holiday")
 
@@ -96,6 +104,14 @@ class SavingsResult:
     guideline14_half_width: float = 0.0  # the interval's half-width from the baseline's own scatter alone
     holdout_days: int = 0  # length of each held-out window (the reporting period's, where the data allows)
     holdout_errors: list[float] = field(default_factory=list)  # savings fraction measured on held-out days
+    half_life_days: float | None = None  # the baseline's recency weighting (None: every day weighs the same)
+    baseline_problems: list[str] = field(default_factory=list)  # Guideline 14 limits the baseline misses
+
+    @property
+    def baseline_fit(self) -> bool:
+        """Whether the baseline meets Guideline 14's limits (`guideline14_problems`): if not, its interval
+        is not a measurement and is not shown as one."""
+        return not self.baseline_problems
 
     def summary(self) -> dict[str, object]:
         return {
@@ -122,6 +138,9 @@ class SavingsResult:
             "baseline_holdout_windows": len(self.holdout_errors),
             "baseline_holdout_days": self.holdout_days,
             "guideline14_half_width": round(self.guideline14_half_width, 5),
+            "baseline_half_life_days": self.half_life_days,
+            "baseline_fit": self.baseline_fit,
+            "baseline_problems": self.baseline_problems,
         }
 
     @property
@@ -175,6 +194,21 @@ def fraction_uncertainty(
     dof = max(effective - p, 1.0)
     t = float(stats.t.ppf(0.5 + confidence / 2, dof))
     return t * 1.26 * cv * math.sqrt((n / effective) * (1 + 2 / n) / m)
+
+
+def guideline14_problems(*, cv: float, nmbe_value: float, reporting_days: int) -> list[str]:
+    """The Guideline 14 limits a baseline misses, in words (empty: it is fit to measure savings with).
+
+    CV(RMSE) at most 20 % when under 12 months are reported, 25 % from 12 months (the whole-building
+    limits); NMBE within ±NMBE_LIMIT over the baseline days (with recency weighting the fit is not
+    unbiased by construction over the whole year: a larger bias means the building drifted in it)."""
+    limit = CV_LIMIT_YEAR if reporting_days >= 365 else CV_LIMIT
+    problems = []
+    if not cv <= limit:
+        problems.append(f"CV(RMSE) {100 * cv:.1f} % is above Guideline 14's {100 * limit:.0f} %")
+    if not abs(nmbe_value) <= NMBE_LIMIT:
+        problems.append(f"NMBE {100 * nmbe_value:+.1f} % is outside ±{100 * NMBE_LIMIT:.0f} %")
+    return problems
 
 
 def daily_frame(inputs: SavingsInputs) -> pd.DataFrame:
@@ -249,12 +283,20 @@ def baseline_fit(
     occupancy: bool = True,
     day_of_week: bool = True,
     trend: bool = False,
+    half_life_days: float | None = None,
 ) -> Baseline:
     """Least squares over every (heating, cooling) balance point pair and the models without either;
-    the lowest BIC wins, and a heating or cooling slope must be positive (CalTRACK's rule)."""
+    the lowest BIC wins, and a heating or cooling slope must be positive (CalTRACK's rule).
+
+    With `half_life_days`, a day's weight halves every `half_life_days` before the last baseline day
+    (weighted least squares: recent weeks set the level, the whole year still sets the slopes)."""
     base = _candidate_columns(days, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week, trend=trend)
     y = days["kwh"].to_numpy(dtype=float)
     n = len(y)
+    root = np.ones(n)
+    if half_life_days is not None and n:
+        age = (days.index.max() - pd.DatetimeIndex(days.index)).days.to_numpy(dtype=float)
+        root = np.sqrt(0.5 ** (age / half_life_days))
     options: list[tuple[float | None, float | None]] = [(None, None)]
     has_temp = days["temp"].notna().all()
     if has_temp:
@@ -265,12 +307,12 @@ def baseline_fit(
     for heating, cooling in options:
         columns = base + (["hdd"] if heating is not None else []) + (["cdd"] if cooling is not None else [])
         x = design(days, columns, heating, cooling)
-        coefficients, *_ = np.linalg.lstsq(x, y, rcond=None)
+        coefficients, *_ = np.linalg.lstsq(x * root[:, None], y * root, rcond=None)
         if heating is not None and coefficients[columns.index("hdd")] <= 0:
             continue
         if cooling is not None and coefficients[columns.index("cdd")] <= 0:
             continue
-        sse = float(np.sum((y - x @ coefficients) ** 2))
+        sse = float(np.sum((root * (y - x @ coefficients)) ** 2)) / float(np.mean(root**2))
         bic = n * math.log(max(sse, 1e-12) / n) + len(columns) * math.log(n)
         if best is None or bic < best[0]:
             best = (bic, columns, coefficients, heating, cooling)
@@ -310,7 +352,7 @@ def holdout_errors(
     length: int,
     baseline_days: int,
     windows: int = HOLDOUT_WINDOWS,
-    **options: bool,
+    **options: Any,
 ) -> list[float]:
     """Fit the same model at origins `length`, 2 x `length`, ... days before the intervention (each on the
     `baseline_days` before its origin) and measure the savings fraction over the `length` days after each
@@ -348,6 +390,7 @@ def savings_measure(
     longest: int | None = None,
     holdout: bool = True,
     trend: bool = False,
+    half_life_days: float | None = HALF_LIFE_DAYS,
 ) -> SavingsResult:
     """Fit the baseline on the `baseline_days` before `intervention` and measure savings from it to `until`
     (inclusive; default: the last day with data, at most `longest` days from the intervention).
@@ -386,12 +429,22 @@ def savings_measure(
         raise SavingsError(f"no days with readings for {inputs.label} from {intervention} to {until}")
     if inputs.occupancy is not None and after["occupancy"].isna().any():
         occupancy = False  # the roster does not cover the reporting period
-    baseline = baseline_fit(before, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week, trend=trend)
+    baseline = baseline_fit(
+        before,
+        calendar=calendar,
+        occupancy=occupancy,
+        day_of_week=day_of_week,
+        trend=trend,
+        half_life_days=half_life_days,
+    )
     predicted = baseline.predict(after)
     actual = after["kwh"].to_numpy(dtype=float)
     baseline_kwh = float(predicted.sum())
     savings = baseline_kwh - float(actual.sum())
     fraction = savings / baseline_kwh if baseline_kwh > 0 else float("nan")
+    # Guideline 14's term is the ordinary least-squares one over the baseline days (its n' and t with a
+    # weighted fit's effective days, about 86 at a 30-day half-life, leave too few degrees of freedom for
+    # ~20 terms and blow up); what the weighting adds is in the held-out error, refitted the same way.
     g14 = fraction_uncertainty(
         cv=baseline.cv_rmse, n=baseline.n, m=len(after), p=baseline.p, autocorrelation=baseline.autocorrelation
     )
@@ -399,7 +452,13 @@ def savings_measure(
     span = (until - intervention).days + 1
     length = 0
     if holdout:
-        options = {"calendar": calendar, "occupancy": occupancy, "day_of_week": day_of_week, "trend": trend}
+        options: dict[str, Any] = {
+            "calendar": calendar,
+            "occupancy": occupancy,
+            "day_of_week": day_of_week,
+            "trend": trend,
+            "half_life_days": half_life_days,
+        }
         # The reporting period's length where the history allows it, else shorter windows.
         for length in sorted({span, min(span, 91), min(span, 28)}, reverse=True):
             errors = holdout_errors(
@@ -438,4 +497,8 @@ def savings_measure(
         guideline14_half_width=g14,
         holdout_days=length if errors else 0,
         holdout_errors=errors,
+        half_life_days=half_life_days,
+        baseline_problems=guideline14_problems(
+            cv=baseline.cv_rmse, nmbe_value=baseline.nmbe, reporting_days=len(after)
+        ),
     )

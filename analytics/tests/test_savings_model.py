@@ -13,6 +13,7 @@ from analytics.savings.model import (
     SavingsInputs,
     cv_rmse,
     fraction_uncertainty,
+    guideline14_problems,
     nmbe,
     savings_measure,
 )
@@ -91,19 +92,26 @@ def test_a_known_cut_is_recovered_within_a_point_and_inside_the_interval(cut: fl
 
 def test_an_untouched_building_measures_zero_with_zero_in_the_interval() -> None:
     result = savings_measure(synthetic(seed=11), intervention=INTERVENTION, until=dt.date(2025, 5, 31))
-    assert abs(result.savings_fraction) < 0.01
+    # Recency weighting rests the level on about 86 effective days (half-life 30), so the noise moves it
+    # a little more than a year of equal days would (0.3 %): the price of following drift (below).
+    assert abs(result.savings_fraction) < 0.02
     assert result.fraction_low <= 0 <= result.fraction_high
     assert result.reporting_days == 92
+    assert result.baseline_fit
+    assert result.summary()["baseline_problems"] == []
 
 
 def test_the_baseline_finds_the_heating_balance_point_and_the_calendar() -> None:
-    result = savings_measure(synthetic(seed=3, noise=0.01), intervention=INTERVENTION)
+    result = savings_measure(synthetic(seed=3, noise=0.01), intervention=INTERVENTION, half_life_days=None)
     assert result.heating_balance_c is not None
     assert abs(result.heating_balance_c - 15) <= 1
     assert "vacation" in result.terms
     assert "dow_5" in result.terms
     assert result.baseline_cv_rmse < 0.03
     assert abs(result.baseline_nmbe) < 1e-9  # least squares with an intercept has no in-sample bias
+    weighted = savings_measure(synthetic(seed=3, noise=0.01), intervention=INTERVENTION)
+    assert weighted.half_life_days == 30
+    assert 1e-6 < abs(weighted.baseline_nmbe) < 0.01  # weighted: unbiased on recent days, not on the year
 
 
 def test_the_90_percent_interval_covers_the_truth_about_nine_times_in_ten() -> None:
@@ -124,7 +132,8 @@ def test_the_90_percent_interval_covers_the_truth_about_nine_times_in_ten() -> N
         ratios.append((result.fraction_high - result.fraction_low) / 2 / g14)
     assert 0.8 * runs <= covered <= 0.99 * runs
     assert covered_full >= covered
-    assert 1.0 <= float(np.mean(ratios)) <= 2.0
+    # Recency-weighted held-out fits rest on fewer days, so their error repeats more noise: up to 2.5 x.
+    assert 1.0 <= float(np.mean(ratios)) <= 2.5
 
 
 def test_an_intervention_outside_the_data_says_so() -> None:
@@ -148,7 +157,7 @@ def test_a_building_drifting_for_its_own_reasons_widens_the_interval_to_hold_zer
     result = savings_measure(synthetic(seed=11, drift=0.10), intervention=INTERVENTION, until=dt.date(2025, 5, 31))
     assert 0.04 < result.savings_fraction < 0.09
     assert result.guideline14_half_width < result.savings_fraction  # the Guideline's term alone misses 0
-    assert result.baseline_holdout_error == pytest.approx(result.savings_fraction, abs=0.02)
+    assert result.baseline_holdout_error == pytest.approx(result.savings_fraction, abs=0.03)
     assert result.holdout_days == 92
     assert len(result.holdout_errors) == 1  # the history allows one year-long fit
     assert result.fraction_low <= 0 <= result.fraction_high
@@ -183,3 +192,58 @@ def test_held_out_days_in_a_calendar_kind_the_fit_never_saw_are_not_used() -> No
     assert (result.fraction_high - result.fraction_low) / 2 == pytest.approx(result.guideline14_half_width)
     plain = savings_measure(synthetic(seed=11), intervention=INTERVENTION, until=dt.date(2025, 5, 31))
     assert len(plain.holdout_errors) == 1
+
+
+def _stepped(*, seed: int, step: float, since: dt.date) -> SavingsInputs:
+    """The synthetic building using `step` less from `since` on, for its own reasons (a new tenant, a
+    plant room left off), and untouched by any intervention."""
+    inputs = synthetic(seed=seed, days=800)
+    index = pd.DatetimeIndex(inputs.load.index)
+    inputs.load[np.asarray(index.date >= since)] *= 1 - step
+    return inputs
+
+
+def test_recency_weighting_follows_a_building_that_changed_before_the_intervention() -> None:
+    """A building that dropped 15 % ten weeks before a summer change and is untouched by it: a year of
+    equal days predicts the old level and "finds" a saving; weighting recent weeks finds well under half
+    of it (docs/savings.md). Not all: the heating slope and vacation terms still come from the old level."""
+    at, until = dt.date(2025, 7, 1), dt.date(2025, 8, 31)
+    inputs = _stepped(seed=21, step=0.15, since=at - dt.timedelta(weeks=10))
+    equal = savings_measure(inputs, intervention=at, until=until, half_life_days=None)
+    weighted = savings_measure(inputs, intervention=at, until=until)
+    assert equal.savings_fraction > 0.07
+    assert abs(weighted.savings_fraction) < 0.5 * equal.savings_fraction
+    assert weighted.fraction_low <= 0 <= weighted.fraction_high
+    # The year's bias shows in the weighted fit's NMBE: the building used more before the step.
+    assert weighted.baseline_nmbe > 0.01
+    assert abs(equal.baseline_nmbe) < 1e-9
+
+
+def test_guideline14_limits_by_hand() -> None:
+    assert guideline14_problems(cv=0.19, nmbe_value=0.01, reporting_days=91) == []
+    assert guideline14_problems(cv=0.21, nmbe_value=0.0, reporting_days=91) == [
+        "CV(RMSE) 21.0 % is above Guideline 14's 20 %"
+    ]
+    assert guideline14_problems(cv=0.21, nmbe_value=0.0, reporting_days=365) == []  # 25 % from 12 months
+    assert guideline14_problems(cv=0.1, nmbe_value=-0.06, reporting_days=91) == ["NMBE -6.0 % is outside ±5 %"]
+    assert guideline14_problems(cv=float("nan"), nmbe_value=0.0, reporting_days=91)  # no figure is no fit
+
+
+def test_a_baseline_outside_guideline_14_is_flagged_with_its_reasons() -> None:
+    result = savings_measure(synthetic(seed=5, noise=0.35), intervention=INTERVENTION, until=dt.date(2025, 5, 31))
+    assert result.baseline_cv_rmse > 0.20
+    assert not result.baseline_fit
+    summary = result.summary()
+    assert summary["baseline_fit"] is False
+    assert str(result.baseline_problems[0]).startswith("CV(RMSE) ")
+    assert summary["baseline_problems"] == result.baseline_problems
+    # The keys the command promises are all still there.
+    for key in (
+        "savings_kwh",
+        "savings_fraction",
+        "fraction_low",
+        "fraction_high",
+        "baseline_cv_rmse",
+        "baseline_nmbe",
+    ):
+        assert key in summary

@@ -25,16 +25,18 @@ CUT = 0.15
 KEYS = {"savings_kwh", "savings_fraction", "fraction_low", "fraction_high", "baseline_cv_rmse", "baseline_nmbe"}
 
 
-def _history(campus: Campus) -> None:
+def _history(campus: Campus, *, noise: float = 0.03) -> None:
     """Hourly readings of room meter RM-A-101 (heated below 16 °C, quieter at weekends, 3 % daily
-    noise) cut by CUT from INTERVENTION, with the site's hourly weather."""
+    noise unless told) cut by CUT from INTERVENTION, with the site's hourly weather."""
     rng = np.random.default_rng(5)
     tz = campus.hostel_a.site.timezone
     index = pd.date_range(pd.Timestamp(START, tz=tz), periods=24 * DAYS, freq="h").tz_convert("UTC")
     day = np.arange(DAYS)
     temperature = 12 + 8 * np.sin(2 * np.pi * (day - 100) / 365) + rng.normal(0, 2, DAYS)
     dates = pd.date_range(pd.Timestamp(START), periods=DAYS, freq="D")
-    daily = (8 + 0.5 * np.maximum(16 - temperature, 0) - 2 * (dates.day_of_week >= 5)) * (1 + rng.normal(0, 0.03, DAYS))
+    daily = (8 + 0.5 * np.maximum(16 - temperature, 0) - 2 * (dates.day_of_week >= 5)) * (
+        1 + rng.normal(0, noise, DAYS)
+    )
     kwh = np.repeat(daily / 24, 24)[: len(index)]
     local_dates = np.asarray(index.tz_convert(tz).date)
     kwh = np.where(local_dates >= INTERVENTION, kwh * (1 - CUT), kwh)
@@ -58,6 +60,12 @@ def _history(campus: Campus) -> None:
 @pytest.fixture
 def history(campus: Campus) -> Campus:
     _history(campus)
+    return campus
+
+
+@pytest.fixture
+def noisy_history(campus: Campus) -> Campus:
+    _history(campus, noise=0.4)
     return campus
 
 
@@ -94,6 +102,36 @@ def test_measure_savings_before_the_cut_finds_nothing(history: Campus) -> None:
     summary = _last_json(out)
     assert abs(summary["savings_fraction"]) < 0.03
     assert summary["fraction_low"] <= 0 <= summary["fraction_high"]
+
+
+def test_measure_savings_gives_no_interval_for_a_baseline_outside_guideline_14(noisy_history: Campus) -> None:
+    arguments = ("measure_savings", "--meter", "RM-A-101", "--intervention", INTERVENTION.isoformat())
+    out = StringIO()
+    call_command(*arguments, "--json", stdout=out)
+    summary = _last_json(out)
+    assert summary.keys() >= KEYS  # the keys stay; the flag says what they are worth
+    assert summary["baseline_cv_rmse"] > 0.20
+    assert summary["baseline_fit"] is False
+    assert "above Guideline 14's 20 %" in summary["baseline_problems"][0]
+    text = StringIO()
+    call_command(*arguments, stdout=text, stderr=StringIO())
+    assert "no interval: the baseline does not meet ASHRAE Guideline 14: CV(RMSE)" in text.getvalue()
+    assert "90 % interval" not in text.getvalue()
+
+
+def test_a_fit_baseline_prints_its_interval(history: Campus) -> None:
+    text = StringIO()
+    call_command(
+        "measure_savings",
+        "--meter",
+        "RM-A-101",
+        "--intervention",
+        INTERVENTION.isoformat(),
+        stdout=text,
+        stderr=StringIO(),
+    )
+    assert "90 % interval" in text.getvalue()
+    assert "a day's weight halving every 30 days back" in text.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -254,6 +292,20 @@ def test_intervention_page_draws_baseline_actual_and_cumulative_savings(
     assert names == ["Baseline (expected)", "Actual", "Savings so far"]
     assert figure["data"][2]["y"][-1] == pytest.approx(response.context["result"]["savings_kwh"], rel=1e-3)
     assert "Measure now" not in response.content.decode()  # a warden reads, a manager measures
+
+
+def test_intervention_pages_say_a_baseline_outside_guideline_14_gives_no_interval(
+    noisy_history: Campus, interventions: dict[str, Intervention], manager: Any
+) -> None:
+    intervention_measure(intervention=interventions["a"])
+    stored = Intervention.objects.get(pk=interventions["a"].pk)
+    assert stored.baseline_problems
+    assert stored.baseline_problems[0].startswith("CV(RMSE) ")
+    page = client_for(manager).get(f"/interventions/{stored.pk}/").content.decode()
+    assert "The baseline does not meet ASHRAE Guideline 14" in page
+    assert "90 % interval" not in page
+    listing = client_for(manager).get("/interventions/").content.decode()
+    assert "baseline not fit (Guideline 14)" in listing
 
 
 def test_hostel_without_readings_shows_why_it_has_no_measurement(

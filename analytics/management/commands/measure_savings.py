@@ -24,9 +24,11 @@ def _date(text: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Measure the energy an intervention saved: fit a daily baseline (weather, calendar, occupancy) on the "
-        "365 days before it, compare with what was used after it. Prints the savings, their 90 % interval "
-        "(ASHRAE Guideline 14's term widened by the model's error on held-out days before the change) and the "
-        "baseline's CV(RMSE), NMBE and held-out error; with --json the last line is JSON."
+        "365 days before it, recent weeks weighing most, and compare with what was used after it. Prints the "
+        "savings, their 90 % interval (ASHRAE Guideline 14's term widened by the model's error on held-out days "
+        "before the change) and the baseline's CV(RMSE), NMBE and held-out error; a baseline outside Guideline "
+        "14's limits gets no interval, and says why; with --json the last line is JSON (baseline_fit, "
+        "baseline_problems)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,8 +65,17 @@ class Command(BaseCommand):
             f"{result.label}: from {result.intervention} to {result.until} ({result.reporting_days} days with data)\n"
             f"  baseline {result.baseline_kwh:,.1f} kWh, actual {result.actual_kwh:,.1f} kWh\n"
             f"  saved {result.savings_kwh:,.1f} kWh = {100 * result.savings_fraction:.1f} % of the baseline "
-            f"(90 % interval {100 * result.fraction_low:.1f} to {100 * result.fraction_high:.1f} %)\n"
-            f"  baseline: {result.baseline_days} days from {result.baseline_start}, CV(RMSE) "
+            + (
+                f"(90 % interval {100 * result.fraction_low:.1f} to {100 * result.fraction_high:.1f} %)\n"
+                if result.baseline_fit
+                else "(no interval: the baseline does not meet ASHRAE Guideline 14: "
+                + "; ".join(result.baseline_problems)
+                + ". The building's use is not explained well enough before the change for this figure "
+                "to count as a measurement)\n"
+            )
+            + f"  baseline: {result.baseline_days} days from {result.baseline_start}"
+            + (f", a day's weight halving every {result.half_life_days:g} days back" if result.half_life_days else "")
+            + f", CV(RMSE) "
             f"{100 * result.baseline_cv_rmse:.1f} %, NMBE {100 * result.baseline_nmbe:.3f} %, terms "
             f"{', '.join(result.terms)}\n"
             + (
