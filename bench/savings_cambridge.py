@@ -37,7 +37,7 @@ from savings_towt import towt_fraction  # noqa: E402  (bench/, beside this file)
 from tqdm import tqdm  # noqa: E402
 
 from analytics.savings.inputs import savings_inputs_for_meter  # noqa: E402
-from analytics.savings.model import HALF_LIFE_DAYS, SavingsError, SavingsInputs, savings_measure  # noqa: E402
+from analytics.savings.model import SavingsError, SavingsInputs, savings_measure  # noqa: E402
 from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Reading, Site, Weather  # noqa: E402
 from meters.services import rollups_rebuild  # noqa: E402
 
@@ -293,8 +293,9 @@ def main() -> None:
     parser.add_argument(
         "--half-life",
         type=float,
-        default=HALF_LIFE_DAYS,
-        help=f"Recency weighting of the baseline days (default {HALF_LIFE_DAYS:g}; 0: every day weighs the same).",
+        default=0,
+        help="Recency weighting of the baseline days: a day's weight halves every DAYS back (default 0: every "
+        "day weighs the same, as measure_savings does without --half-life).",
     )
     options = parser.parse_args()
     dates = tuple(options.dates or DATES)

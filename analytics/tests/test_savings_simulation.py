@@ -42,10 +42,7 @@ def test_measure_savings_recovers_the_simulated_cut_and_finds_none_elsewhere() -
     other = Hostel.objects.exclude(pk=cut_hostel.pk).get()
 
     cut = _measure(cut_hostel)
-    # Recency weighting (docs/savings.md) costs here: the weeks before a 1 September change are the summer
-    # vacation, so the level rests on an empty hostel and term-time use is partly extrapolated. 9.7 % is
-    # measured (12.7 % with equal weights): outside the 3 points, inside the interval.
-    assert cut["savings_fraction"] == pytest.approx(CUT, abs=0.06)
+    assert cut["savings_fraction"] == pytest.approx(CUT, abs=0.03)
     assert cut["fraction_low"] <= CUT <= cut["fraction_high"]
 
     untouched = _measure(other)

@@ -131,7 +131,22 @@ def test_a_fit_baseline_prints_its_interval(history: Campus) -> None:
         stderr=StringIO(),
     )
     assert "90 % interval" in text.getvalue()
-    assert "a day's weight halving every 30 days back" in text.getvalue()
+    assert "halving" not in text.getvalue()  # every baseline day weighs the same by default
+    weighted = StringIO()
+    call_command(
+        "measure_savings",
+        "--meter",
+        "RM-A-101",
+        "--intervention",
+        INTERVENTION.isoformat(),
+        "--half-life",
+        "30",
+        "--json",
+        stdout=weighted,
+    )
+    assert _last_json(weighted)["baseline_half_life_days"] == 30
+    with pytest.raises(CommandError, match="--half-life: -5 is not a positive number of days"):
+        call_command("measure_savings", "--meter", "RM-A-101", "--intervention", "2024-08-01", "--half-life", "-5")
 
 
 @pytest.mark.parametrize(

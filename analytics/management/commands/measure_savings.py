@@ -24,11 +24,11 @@ def _date(text: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Measure the energy an intervention saved: fit a daily baseline (weather, calendar, occupancy) on the "
-        "365 days before it, recent weeks weighing most, and compare with what was used after it. Prints the "
-        "savings, their 90 % interval (ASHRAE Guideline 14's term widened by the model's error on held-out days "
-        "before the change) and the baseline's CV(RMSE), NMBE and held-out error; a baseline outside Guideline "
-        "14's limits gets no interval, and says why; with --json the last line is JSON (baseline_fit, "
-        "baseline_problems)."
+        "365 days before it (with --half-life, recent weeks weighing most), and compare with what was used "
+        "after it. Prints the savings, their 90 % interval (ASHRAE Guideline 14's term widened by the model's "
+        "error on held-out days before the change) and the baseline's CV(RMSE), NMBE and held-out error; a "
+        "baseline outside Guideline 14's limits gets no interval, and says why; with --json the last line is "
+        "JSON (baseline_fit, baseline_problems)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +39,12 @@ class Command(BaseCommand):
         parser.add_argument("--intervention", required=True, help="First local day with the change (YYYY-MM-DD).")
         parser.add_argument("--until", help="Last local day to measure, inclusive (default: the last day with data).")
         parser.add_argument("--json", action="store_true", help="End with one JSON line.")
+        parser.add_argument(
+            "--half-life",
+            type=float,
+            help="Weigh recent baseline days most: a day's weight halves every DAYS back (docs/savings.md; "
+            "default: every day weighs the same).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -52,7 +58,10 @@ class Command(BaseCommand):
             inputs = savings_inputs_for(meter=options["meter"], hostel=options["hostel"], site=options["site"])
             if not options["json"]:
                 self.stderr.write(f"fitting the baseline of {inputs.label}…")
-            result = savings_measure(inputs, intervention=intervention, until=until)
+            half_life = options["half_life"]
+            if half_life is not None and half_life <= 0:
+                raise CommandError(f"--half-life: {half_life:g} is not a positive number of days")
+            result = savings_measure(inputs, intervention=intervention, until=until, half_life_days=half_life)
         except SavingsError as error:
             raise CommandError(str(error)) from error
         summary = result.summary()
