@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,7 +16,9 @@ from django.utils.dateparse import parse_datetime
 from alerts.models import Alert, AlertComment, AlertEvent, HistorySummary
 from alerts.realtime import AlertEvent as LiveAlertEvent
 from core.roles import MANAGER_GROUP, Role
+from meters.models import Site
 from meters.scoping import scope_for
+from meters.selectors.sites import meter_site
 
 LIVE_TYPES: dict[str, str] = {
     AlertEvent.Action.RAISED: "alert.raised",
@@ -236,13 +238,31 @@ def history_summaries_for_user(*, user: Any, limit: int = 5) -> list[HistorySumm
 CLOSURE_KIND = "closure_unexpected"  # the anomaly kind of a working day that ran like a closed day
 
 
-def alert_closure_offer(*, alert: Alert) -> tuple[dt.date, dt.date] | None:
-    """The local days an alert says ran like closed days, when it can offer to add them to the site's calendar."""
+class ClosureOffer(NamedTuple):
+    """The local days an alert found closed, and the site whose calendar would take them."""
+
+    first: dt.date
+    last: dt.date
+    site: Site
+
+
+def alert_closure_offer(*, alert: Alert) -> ClosureOffer | None:
+    """The local days an alert says ran like closed days, when it can offer to add them to the site's calendar.
+
+    The site is the alert's hostel's or, for a meter in no hostel (a feeder), the one its meter is on: the
+    site its transformer feeds, or the only site (as detection judged its days)."""
     payload = alert.source_payload or {}
-    hostel = alert.hostel
-    if payload.get("kind") != CLOSURE_KIND or hostel is None or not payload.get("start"):
+    if payload.get("kind") != CLOSURE_KIND or not payload.get("start"):
         return None
-    zone = ZoneInfo(hostel.site.timezone)
+    if alert.hostel is not None:
+        site: Site | None = alert.hostel.site
+    elif alert.meter is not None:
+        site = meter_site(meter=alert.meter)
+    else:
+        site = None
+    if site is None:
+        return None
+    zone = ZoneInfo(site.timezone)
     try:
         start = dt.datetime.fromisoformat(payload["start"])
         end = dt.datetime.fromisoformat(payload["end"]) if payload.get("end") else start + dt.timedelta(days=1)
@@ -250,4 +270,4 @@ def alert_closure_offer(*, alert: Alert) -> tuple[dt.date, dt.date] | None:
         return None
     first = start.astimezone(zone).date()
     last = (end - dt.timedelta(seconds=1)).astimezone(zone).date()
-    return (first, last) if last >= first else None
+    return ClosureOffer(first, last, site) if last >= first else None

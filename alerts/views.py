@@ -32,7 +32,6 @@ from alerts.selectors import (
 from alerts.templatetags.alert_times import alert_zone, duration_text, local_text, span_text
 from core.roles import Role, role_of
 from meters.models import Hostel
-from meters.services import calendar_closure_add
 
 SNOOZE_CHOICES = [(60, "1 hour"), (240, "4 hours"), (1440, "1 day")]
 STATUS_FILTERS = [("active", "Needing attention"), *Alert.Status.choices, ("all", "All")]
@@ -203,7 +202,7 @@ def act(request: HttpRequest, alert_id: int, action: str) -> HttpResponse:
 
 def _may_edit_calendar(request: HttpRequest) -> bool:
     """A site's calendar is shared by all its hostels: managers and admins edit it, wardens do not."""
-    return role_of(request.user) in (Role.ADMIN, Role.MANAGER)
+    return services.may_edit_site_calendar(user=request.user)
 
 
 @login_required
@@ -212,15 +211,9 @@ def closure_add(request: HttpRequest, alert_id: int) -> HttpResponse:
     """One click: the days an alert found closed go into the site's calendar as a holiday, and the alert resolves."""
     _require_role(request)
     alert = _alert_or_404(request, alert_id)
-    if not _may_edit_calendar(request):
-        raise PermissionDenied("Only a facility manager or an administrator can change the site's calendar.")
-    offer = alert_closure_offer(alert=alert)
-    if offer is None or alert.hostel is None:
-        raise Http404("This alert does not offer a closed day.")
-    first, last = offer
-    period = calendar_closure_add(site=alert.hostel.site, first=first, last=last, name=f"Closure (alert #{alert.pk})")
-    days = f"{first:%a %d %b %Y}" if first == last else f"{first:%a %d %b} to {last:%a %d %b %Y}"
-    if alert.status != Alert.Status.RESOLVED:  # a resolved alert keeps its resolution; the calendar change stands
-        services.alert_resolve(alert=alert, user=request.user, note=f"{days} added to the calendar as {period.name}.")
-    messages.success(request, f"{days} is now a closed day in {alert.hostel.site.name}'s calendar.")
+    try:
+        added = services.alert_closure_calendar_add(alert=alert, user=request.user)
+    except services.NoClosureOffered as error:
+        raise Http404(str(error)) from error
+    messages.success(request, f"{added.days} is now a closed day in {added.offer.site.name}'s calendar.")
     return HttpResponseRedirect(reverse("alert-detail", args=[alert.pk]))

@@ -62,13 +62,13 @@ def _session(base: str, username: str) -> requests.Session:
     return session
 
 
-def _postgres(server: str) -> str:
+def _postgres(server: str, name: str) -> str:
     import psycopg
 
     with psycopg.connect(server.rstrip("/") + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return server.rstrip("/") + f"/{DB_NAME}"
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.rstrip("/") + f"/{name}"
 
 
 def main() -> None:
@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=5.0)
     parser.add_argument("--replay", action="store_true", help="Replay live readings too (REPLAY=1, as make run).")
     parser.add_argument("--postgres", help="A PostgreSQL server URL; the bench creates its own scratch database.")
+    parser.add_argument("--database", default=DB_NAME, help="The scratch database's name (dropped and made anew).")
     parser.add_argument("--redis", help="A Redis URL (a database of its own: it is flushed); needs --postgres.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary directory.")
     parser.add_argument(
@@ -103,7 +104,7 @@ def main() -> None:
     if options.postgres:
         import redis
 
-        env["DATABASE_URL"] = _postgres(options.postgres)
+        env["DATABASE_URL"] = _postgres(options.postgres, options.database)
         env["REDIS_URL"] = options.redis
         redis.Redis.from_url(options.redis).flushdb()
         mode = "postgresql+redis"

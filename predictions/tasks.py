@@ -142,10 +142,11 @@ def baseline_drift_check_task() -> dict[str, Any]:
 
 
 @shared_task(bind=True, name="predictions.tasks.history_scan_step", acks_late=True, max_retries=3)
-def history_scan_step_task(self: Any, *, scan_id: int) -> dict[str, Any]:
-    """Scan the next chunk of meters of a history scan (and queue the next chunk, or send the summaries)."""
+def history_scan_step_task(self: Any, *, scan_id: int, train: bool = False) -> dict[str, Any]:
+    """Scan the next chunk of meters of a history scan, or train its next era's baseline (`train`), and queue
+    what follows (the next chunk or era, or the summaries)."""
     try:
-        return history_scan_step(scan_id=scan_id)
+        return history_scan_step(scan_id=scan_id, train=train)
     except Exception as error:
         if self.request.retries >= self.max_retries:
             history_scan_fail(scan_id=scan_id, error=error)

@@ -173,3 +173,32 @@ class AlertQueuedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["queued"])
     dedupe_key = serializers.CharField(allow_null=True)
     accepted_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A feeder's closed Tuesday added",
+            value={
+                "alert": {**ALERT_EXAMPLE, "kind": "anomaly", "status": "resolved", "hostel": None},
+                "site": "north",
+                "site_name": "North campus",
+                "first": "2024-10-29",
+                "last": "2024-10-29",
+                "period": 12,
+                "period_name": "Closure (alert #42)",
+            },
+            response_only=True,
+        )
+    ]
+)
+class ClosureAddedSerializer(serializers.Serializer):
+    """What one click on a closure alert did: the site's calendar holds the days, and the alert is resolved."""
+
+    alert = AlertSerializer(read_only=True)
+    site = serializers.CharField(read_only=True, help_text="The code of the site whose calendar took the days.")
+    site_name = serializers.CharField(read_only=True)
+    first = serializers.DateField(read_only=True, help_text="The first closed day, local to the site.")
+    last = serializers.DateField(read_only=True)
+    period = serializers.IntegerField(read_only=True, help_text="The holiday in the site's calendar that covers them.")
+    period_name = serializers.CharField(read_only=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -156,6 +157,37 @@ class AlertViewSet(FastListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         payload.is_valid(raise_exception=True)
         true_alarm = payload.validated_data["true_alarm"]
         return self._act(lambda alert: services.alert_feedback(alert=alert, user=request.user, true_alarm=true_alarm))
+
+    @extend_schema(
+        summary="Add the days a closure alert found closed to its site's calendar, and resolve it",
+        description=(
+            "For an alert of a working day that ran like a closed day (`source_payload.kind` "
+            "`closure_unexpected`), on a hostel's meter or a feeder's: the days become a holiday in the "
+            "calendar of the site the meter is on (a feeder's: the site its transformer feeds, or the only "
+            "site), so they are expected from then on. Managers and administrators only (403 for wardens); "
+            "404 when the alert offers no closed day. Idempotent."
+        ),
+        request=None,
+        responses={200: s.ClosureAddedSerializer, **ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="calendar-closure")
+    def calendar_closure(self, request: Request, pk: str) -> Response:
+        alert = self.get_object()
+        try:
+            added = services.alert_closure_calendar_add(alert=alert, user=request.user)
+        except services.NoClosureOffered as error:
+            raise NotFound(str(error)) from error
+        alert.refresh_from_db()
+        body = {
+            "alert": alert,
+            "site": added.offer.site.code,
+            "site_name": added.offer.site.name,
+            "first": added.offer.first,
+            "last": added.offer.last,
+            "period": added.period.pk,
+            "period_name": added.period.name,
+        }
+        return Response(s.ClosureAddedSerializer(body).data)
 
     @extend_schema(summary="Assign", request=s.AssignSerializer, responses={200: s.AlertSerializer, **ACTION_ERRORS})
     @action(detail=True, methods=["post"])

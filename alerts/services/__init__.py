@@ -3,6 +3,12 @@
 Every change checks who may make it, writes an audit row, and pushes a typed event after commit.
 """
 
+from alerts.services.closures import (
+    ClosureAdded,
+    NoClosureOffered,
+    alert_closure_calendar_add,
+    may_edit_site_calendar,
+)
 from alerts.services.escalation import alerts_escalate_due, alerts_unsnooze_due
 from alerts.services.history import history_summary_deliver, history_summary_record
 from alerts.services.lifecycle import (
@@ -35,9 +41,12 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "AlertTransitionError",
+    "ClosureAdded",
+    "NoClosureOffered",
     "WebhookFailed",
     "alert_acknowledge",
     "alert_assign",
+    "alert_closure_calendar_add",
     "alert_comment",
     "alert_events_prune",
     "alert_feedback",
@@ -51,6 +60,7 @@ __all__ = [
     "escalation_minutes",
     "history_summary_deliver",
     "history_summary_record",
+    "may_edit_site_calendar",
     "not_assignable",
     "severity_for",
     "sign",

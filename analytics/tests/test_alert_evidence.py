@@ -157,6 +157,10 @@ def test_earlier_alerts_on_the_same_meter_are_listed_with_status_and_verdict(cam
     assert "false alarm" in section
     assert "Other meter" not in section
     assert later.title not in section
+    # On a phone the list is one card per alert (table.stack): status and verdict stay on screen, labelled.
+    assert '<table class="stack">' in section
+    assert 'data-label="Status">Resolved' in section
+    assert 'data-label="Verdict">false alarm' in section
 
 
 def test_a_warden_sees_no_earlier_alert_from_another_hostel_on_a_moved_meter(

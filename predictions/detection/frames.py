@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
-from meters.models import AcademicPeriod, Meter, Occupancy, Reading, Room, Site, Weather
+from meters.models import AcademicPeriod, Meter, Occupancy, Reading, Room, Weather
+from meters.selectors.sites import sites_of_unhoused
 
 CALENDAR_CODES = {"": 0, "term": 1, "exams": 2, "vacation": 3, "holiday": 4}
 
@@ -45,7 +46,7 @@ def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInf
     for hostel_id, capacity in Room.objects.values_list("hostel_id", "capacity"):
         capacity_by_hostel[hostel_id] += capacity
     infos = {}
-    unhoused = _sites_of_unhoused([m for m in meters if m.hostel_id is None])
+    unhoused = sites_of_unhoused([m for m in meters if m.hostel_id is None])
     for meter in meters:
         room = meter.room
         hostel = meter.hostel
@@ -66,28 +67,6 @@ def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInf
             timezone=timezone,
         )
     return infos
-
-
-def _sites_of_unhoused(meters: list[Meter]) -> dict[int, tuple[int, str]]:
-    """A meter in no hostel (a feeder: a cafeteria, a lab, a shop) is on the site of the hostels its transformer
-    feeds, or on the only site there is: its days are local days and its site's calendar holds its holidays."""
-    if not meters:
-        return {}
-    transformer_ids = {m.transformer_id for m in meters if m.transformer_id}
-    votes: dict[int, Counter[tuple[int, str]]] = defaultdict(Counter)
-    for transformer_id, site_id, tz in Meter.objects.filter(
-        transformer_id__in=transformer_ids, hostel__isnull=False
-    ).values_list("transformer_id", "hostel__site_id", "hostel__site__timezone"):
-        votes[transformer_id][(site_id, tz)] += 1
-    only = list(Site.objects.values_list("id", "timezone")[:2])
-    out = {}
-    for meter in meters:
-        counted = votes.get(meter.transformer_id or 0)
-        if counted:
-            out[meter.id] = counted.most_common(1)[0][0]
-        elif len(only) == 1:
-            out[meter.id] = only[0]
-    return out
 
 
 def _occupants(infos: dict[int, MeterInfo], frame: pd.DataFrame) -> np.ndarray:

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from meters.models import Meter, Reading
 from predictions.detection.baselines import DETECTED_KINDS
-from predictions.detection.history_eras import era_baseline, history_eras
+from predictions.detection.history_eras import Era, era_baseline, history_eras
 from predictions.detection.services import anomalies_detect
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.models import Anomaly, HistoryScan, ModelVersion
@@ -67,13 +67,13 @@ def history_scan_create(
 SCAN_STEP = "predictions.tasks.history_scan_step"  # by name: predictions.tasks imports this module
 
 
-def history_scan_enqueue(*, scan_id: int, countdown: float = 0) -> None:
+def history_scan_enqueue(*, scan_id: int, countdown: float = 0, train: bool = False) -> None:
+    """Queue the scan's next step after commit (`train`: a step that trains the next era's baseline)."""
+    kwargs: dict[str, Any] = {"scan_id": scan_id, **({"train": True} if train else {})}
     if countdown > 0:
-        transaction.on_commit(
-            lambda: signature(SCAN_STEP, kwargs={"scan_id": scan_id}).apply_async(countdown=countdown)
-        )
+        transaction.on_commit(lambda: signature(SCAN_STEP, kwargs=kwargs).apply_async(countdown=countdown))
     else:
-        transaction.on_commit(lambda: signature(SCAN_STEP, kwargs={"scan_id": scan_id}).delay())
+        transaction.on_commit(lambda: signature(SCAN_STEP, kwargs=kwargs).delay())
 
 
 def _quiet_left(scan: HistoryScan, *, now: dt.datetime) -> float:
@@ -101,8 +101,13 @@ def _start(scan: HistoryScan) -> bool:
     )
 
 
-def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, Any]:
-    """Scan the next chunk of meters over the whole range; finish (summaries) after the last one."""
+def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS, train: bool = False) -> dict[str, Any]:
+    """Scan the next chunk of meters over the whole range; finish (summaries) after the last one.
+
+    An era's own baseline (history_eras) is trained in a step of its own (`train`), never inside a chunk's
+    step: the first chunk's newest weeks, which the current baseline judges at once, reach the inbox first,
+    and whatever was queued meanwhile (the first training of the dashboards' models, live work on a shared
+    worker) runs between the era trainings instead of waiting for all of them."""
     scan = HistoryScan.objects.get(pk=scan_id)
     if scan.status in (HistoryScan.Status.DONE, HistoryScan.Status.FAILED):
         return {"scan": scan.pk, "skipped": scan.status}
@@ -113,10 +118,19 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
             history_scan_enqueue(scan_id=scan.pk, countdown=max(wait, 1.0))
             return {"scan": scan.pk, "waiting": round(wait, 1)}
     scan.refresh_from_db()  # the meters and range as they were when it started
+    eras = history_eras(scan=scan)
+    untrained = next((era for era in eras if era.own and era.version_id is None), None)
+    if train and untrained is not None:
+        era_baseline(scan=scan, era=untrained)  # trained and named on the scan
+        scan.refresh_from_db(fields=["eras"])
+        more = any(era.own and era.version_id is None for era in history_eras(scan=scan))
+        history_scan_enqueue(scan_id=scan.pk, train=more)  # then the chunk that waited for it
+        return {"scan": scan.pk, "era_trained": untrained.start.isoformat()}
+    ready = eras if untrained is None else eras[: eras.index(untrained)]
     done = scan.meters_done
     meters = list(scan.meter_ids[done : done + chunk])
     by_hostel: dict[str, int] = {}
-    for start, end, baseline in history_judges(scan=scan) if meters else []:
+    for start, end, baseline in history_judges(scan=scan, eras=ready) if meters else []:
         result = anomalies_detect(
             meter_ids=meters, start=start, end=end, history=True, history_end=scan.end, baseline=baseline
         )
@@ -128,30 +142,44 @@ def history_scan_step(*, scan_id: int, chunk: int = CHUNK_METERS) -> dict[str, A
         for row in raised:
             key = str(row["hostel_id"] or "-")
             by_hostel[key] = by_hostel.get(key, 0) + row["n"]
-    merged = dict(scan.findings_by_hostel)
-    for key, n in by_hostel.items():
-        merged[key] = merged.get(key, 0) + n
-    for hostel_id in Meter.objects.filter(pk__in=meters).values_list("hostel_id", "room__hostel_id"):
-        merged.setdefault(str(hostel_id[1] or hostel_id[0] or "-"), 0)  # a hostel with nothing found is told so
-    advanced = HistoryScan.objects.filter(pk=scan.pk, meters_done=done).update(
-        meters_done=done + len(meters),
-        findings=scan.findings + sum(by_hostel.values()),
-        findings_by_hostel=merged,
-        updated_at=timezone.now(),  # update() leaves auto_now alone: a restart reads staleness from it
-    )
-    if not advanced:  # another delivery of this step got here first and carries on
+    finished = untrained is None or not meters
+    if not _chunk_record(scan=scan, done=done, meters=meters if finished else [], by_hostel=by_hostel):
         return {"scan": scan.pk, "skipped": "chunk done by another run"}
+    if not finished:
+        # The chunk's weeks judged so far are counted (judged again later, they are not found twice); the
+        # older ones wait for their baseline, trained in the next step, behind whatever was queued meanwhile.
+        history_scan_enqueue(scan_id=scan.pk, train=True)
+        return {"scan": scan.pk, "meters_done": done, "findings": sum(by_hostel.values()), "era_pending": True}
     if done + len(meters) < scan.meters_total:
         history_scan_enqueue(scan_id=scan.pk)
         return {"scan": scan.pk, "meters_done": done + len(meters), "findings": sum(by_hostel.values())}
     return history_scan_finish(scan_id=scan.pk)
 
 
+def _chunk_record(*, scan: HistoryScan, done: int, meters: list[int], by_hostel: dict[str, int]) -> bool:
+    """Add a step's findings to the scan and advance past `meters` (none: the chunk is not finished yet).
+
+    False when another delivery of this step got there first (a conditional update)."""
+    merged = dict(scan.findings_by_hostel)
+    for key, n in by_hostel.items():
+        merged[key] = merged.get(key, 0) + n
+    for hostel_id in Meter.objects.filter(pk__in=meters).values_list("hostel_id", "room__hostel_id"):
+        merged.setdefault(str(hostel_id[1] or hostel_id[0] or "-"), 0)  # a hostel with nothing found is told so
+    return bool(
+        HistoryScan.objects.filter(pk=scan.pk, meters_done=done, findings=scan.findings).update(
+            meters_done=done + len(meters),
+            findings=scan.findings + sum(by_hostel.values()),
+            findings_by_hostel=merged,
+            updated_at=timezone.now(),  # update() leaves auto_now alone: a restart reads staleness from it
+        )
+    )
+
+
 def history_judges(
-    *, scan: HistoryScan
+    *, scan: HistoryScan, eras: list[Era] | None = None
 ) -> Iterator[tuple[dt.datetime, dt.datetime, tuple[AnomalyBaseline, ModelVersion | None] | None]]:
-    """The scan's range in slices of at most SLICE, each with the baseline that judges it (history_eras)."""
-    for era in history_eras(scan=scan):  # newest first: the current baseline's findings need no training
+    """The scan's range (or these eras of it) in slices of at most SLICE, each with the baseline that judges it."""
+    for era in history_eras(scan=scan) if eras is None else eras:  # newest first: the current baseline's first
         baseline = era_baseline(scan=scan, era=era)
         start, stop = max(era.start, scan.start), min(era.end, scan.end)
         while start < stop:
