@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -89,7 +90,8 @@ def test_system_page_lists_schedules_and_meter_freshness(rollups: None, admin: A
     assert "System heartbeat" in body
     assert "RM-A-101" in body
     for queue in ("live", "detection", "training", "imports"):  # each Celery queue's waiting messages
-        assert f'<th scope="row">queue {queue}</th><td>0 waiting</td>' in body
+        # Other tests on the same Redis may leave messages queued: the row is there with its count.
+        assert re.search(rf'<th scope="row">queue {queue}</th><td>\d+ waiting</td>', body)
     export = client_for(admin).get(reverse("system-freshness-csv")).content.decode()
     assert "RM-B-101" in export
 
