@@ -43,13 +43,16 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _hourly_fit,
     _window_stats,
     calibration_rows,
+    centres_from_peers,
     features,
     iforest_matrix,
     level_rows,
     occupied_like_peers,
+    own_trends,
     presence,
     room_meters_fit,
     spreads_from_lived_in,
+    steady_rooms,
     trailing_mean,
     weather_response_fit,
     window_sizes,
@@ -156,6 +159,10 @@ class AnomalyBaseline:
         self.meters = {}
         borrowing: set[int] = set()
         lived_in: set[int] = set()
+        # A room lived in by the same residents is judged around its own level: its own rise through the
+        # held-back week (a drift) is neither its spread nor its centre (`own_trends`, `centres_from_peers`).
+        steady = steady_rooms(valid, holdout, basis)
+        trends = own_trends(valid, holdout, steady)
         for group_key, rows in valid.groupby("meter_id"):
             meter_id = int(str(group_key))
             # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
@@ -166,6 +173,9 @@ class AnomalyBaseline:
             held_mask, source = calibration_rows(rows, held_out)
             {"borrow": borrowing, "lived_in": lived_in}.get(source, set()).add(meter_id)
             r_all = rows["rel"].to_numpy()
+            if meter_id in trends:
+                slope, middle = trends[meter_id]
+                r_all = r_all - slope * (pd.DatetimeIndex(rows["ts"]).as_unit("ns").asi8 / 86_400e9 - middle)
             r = r_all[held_mask]
             bias = float(np.median(r))
             sigma = max(float(1.4826 * np.median(np.abs(r - bias))), 0.03)
@@ -205,6 +215,7 @@ class AnomalyBaseline:
                     stats.fit = gate_cv <= CV_RMSE_GATE and abs(gate_nmbe) <= NMBE_GATE
             self.meters[meter_id] = stats
         spreads_from_lived_in(self.meters, borrowing, lived_in, valid.groupby("meter_id")["bed_type"].first())
+        centres_from_peers(self.meters, steady & lived_in, valid)
         self.room_meters = room_meters_fit(valid)
         self._gate_rooms(valid)
         cohort_frame = pd.DataFrame(
