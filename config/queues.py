@@ -6,9 +6,9 @@
   missed, and the daily meter health scores.
 - `training`: model training and the nightly model runs (forecasts, segments, failure risk, the anomaly
   baseline), savings measurements (a model fit each) and model-artifact retention.
-- `imports`: history scans of imported readings, detection runs a user asks for over a past range (at
-  most DETECTION_RUNS_QUEUED_MAX queued per user), readings partitions, the raw-readings archive and the
-  clean-up of uploads and the quarantine.
+- `imports`: files confirmed on the upload page, history scans of imported readings, detection runs a
+  user asks for over a past range (at most DETECTION_RUNS_QUEUED_MAX queued per user), readings
+  partitions, the raw-readings archive and the clean-up of uploads and the quarantine.
 
 Every task is routed here by name; tests/hardening/test_queues.py fails on a task without a route.
 Data only: config/settings.py reads it into CELERY_TASK_QUEUES and CELERY_TASK_ROUTES.
@@ -61,6 +61,7 @@ TASKS_BY_QUEUE: dict[str, tuple[str, ...]] = {
         "analytics.tasks.interventions_measure_nightly",
     ),
     IMPORTS: (
+        "meters.tasks.upload_import",
         "predictions.tasks.history_scan_step",
         "predictions.tasks.detect_requested",
         "meters.tasks.readings_partitions_ensure",

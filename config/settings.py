@@ -423,6 +423,8 @@ READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES = env_int(
 )
 # A staged upload (previewed, then confirmed or abandoned) is removed after this many hours.
 UPLOAD_STAGED_HOURS = env_int("UPLOAD_STAGED_HOURS", 24, minimum=1, maximum=24 * 30)
+# A confirmed upload's status page reloads itself this often while its import is queued or running.
+UPLOAD_STATUS_REFRESH_SECONDS = env_int("UPLOAD_STATUS_REFRESH_SECONDS", 2, minimum=1, maximum=600)
 # The quarantine: at most this many pending rows per sender (gateway key or user; past it, rejected
 # rows are counted and logged, not kept), and rows are deleted this many days after they arrived.
 QUARANTINE_MAX_PER_SENDER = env_int("QUARANTINE_MAX_PER_SENDER", 100_000, minimum=1)

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -24,6 +25,7 @@ from meters.models import (
     Occupancy,
     QuarantinedReading,
     Reading,
+    ReadingsUpload,
     RegisterReading,
     Room,
     Site,
@@ -197,6 +199,26 @@ class DailyRollupAdmin(HourlyRollupAdmin):
     list_display = ["meter", "day", "kwh", "readings", "estimated", "peak_kw"]
     list_filter = [recent_period_filter("day")]
     ordering = ["-day"]
+
+
+@admin.register(ReadingsUpload)
+class ReadingsUploadAdmin(admin.ModelAdmin):
+    """Files confirmed on the upload page: each one's import, as its status page shows it (read only)."""
+
+    list_display = ["filename", "user", "status", "rows_total", "attempts", "created_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["filename", "user__username", "error"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def view_on_site(self, obj: ReadingsUpload) -> str:
+        return reverse("readings-upload-status", args=[obj.pk])
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(QuarantinedReading)

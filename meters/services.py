@@ -167,19 +167,25 @@ def occupancy_record(
 
 
 def uploads_clean_stale(*, now: float | None = None) -> int:
-    """Remove staged uploads (previewed, then confirmed or abandoned) older than UPLOAD_STAGED_HOURS."""
+    """Remove staged uploads (previewed and abandoned, or failed) older than UPLOAD_STAGED_HOURS.
+
+    A confirmed upload's file goes when its import is done; one still queued or importing is kept.
+    """
     import time
 
     from django.conf import settings
 
+    from meters.uploads import uploads_in_use
+
     folder = Path(settings.DATA_DIR) / "uploads"
     if not folder.is_dir():
         return 0
+    queued = uploads_in_use()
     cutoff = (now if now is not None else time.time()) - settings.UPLOAD_STAGED_HOURS * 3600
     removed = 0
     for path in folder.iterdir():
         try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
+            if path.is_file() and path.stat().st_mtime < cutoff and path.name not in queued:
                 path.unlink()
                 removed += 1
         except FileNotFoundError:  # the page confirmed it meanwhile

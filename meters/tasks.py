@@ -17,6 +17,14 @@ def meters_check_stale() -> dict[str, object]:
     return {"stale": len(stale), "serials": [item.serial for item in stale[:20]]}
 
 
+@shared_task(name="meters.tasks.upload_import", ignore_result=False, soft_time_limit=55 * 60, time_limit=60 * 60)
+def upload_import(upload_id: str) -> dict[str, str]:
+    """Import a file confirmed on the upload page (meters.uploads): done, or failed with its reason."""
+    from meters.uploads import upload_import as run
+
+    return {"upload": upload_id, "status": run(upload_id=upload_id)}
+
+
 @shared_task(name="meters.tasks.uploads_clean_stale", ignore_result=False)
 def uploads_clean_stale() -> dict[str, int]:
     """Remove staged uploads that were confirmed or abandoned more than UPLOAD_STAGED_HOURS ago."""

@@ -1,4 +1,6 @@
-"""The readings upload page: managers and admins send a file, see its first rows, then the report."""
+"""The readings upload page: managers and admins send a file and see its first rows; confirming it queues
+the import (`meters.uploads`, the `imports` queue) and leads to the upload's status page, which
+refreshes itself until the report is there."""
 
 from __future__ import annotations
 
@@ -10,24 +12,29 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from core.roles import Role, role_of
-from customers.models import AuditEntry
-from customers.services import audit_record
 from meters.ingest import FileFormatError, preview_rows
 from meters.ingest.parse import FileLimits
 from meters.ingest.service import timezone_parse
-from meters.services import readings_ingest_file
+from meters.models import ReadingsUpload
+from meters.uploads import (
+    UploadReport,
+    upload_dir,
+    upload_queue,
+    upload_retry,
+    upload_rows_done,
+    uploads_visible,
+)
 
 UPLOAD_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
 def _upload_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return upload_dir()
 
 
 def _staged(token: str) -> Path | None:
@@ -79,31 +86,56 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
                 )
     elif request.method == "POST" and "token" in request.POST:
         staged = _staged(request.POST["token"])
+        zone = request.POST.get("timezone", "")
         if staged is None:
             context["error"] = "That upload has expired; choose the file again."
+        elif (zone_error := _timezone_error(zone)) is not None:
+            context["error"] = zone_error
         else:
-            path = staged
-            try:
-                result = readings_ingest_file(
-                    path=path,
-                    source=f"upload {request.POST.get('filename', path.name)}"[:200],
-                    user=request.user,
-                    timezone_name=request.POST.get("timezone") or None,
-                    limits=FileLimits.for_uploads(),
-                )
-            except FileFormatError as error:
-                context["error"] = str(error)
-            else:
-                context.update(result=result, summary=result.summary(), filename=request.POST.get("filename"))
-                audit_record(
-                    actor=request.user,
-                    action=AuditEntry.Action.IMPORT,
-                    target=f"upload {request.POST.get('filename', path.name)}",
-                    detail=result.summary(),
-                )
-            finally:
-                path.unlink(missing_ok=True)
+            queued = upload_queue(
+                user=request.user,
+                staged=staged,
+                filename=request.POST.get("filename") or staged.name,
+                timezone_name=zone.strip(),
+            )
+            return redirect("readings-upload-status", upload_id=queued.pk)
     return render(request, "meters/upload.html", context, status=400 if "error" in context else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def readings_upload_status(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """Where a confirmed upload's import stands (refreshing itself until it ends), then its report.
+
+    Only its uploader and administrators may see it; POST queues a failed import again.
+    """
+    upload = uploads_visible(request.user).filter(pk=upload_id).select_related("user").first()
+    if upload is None:
+        raise Http404("No such upload.")
+    if request.method == "POST":
+        if not upload_retry(upload):
+            context = _status_context(upload)
+            context["error"] = "This import cannot be retried: it has not failed, or its file expired."
+            return render(request, "meters/upload_status.html", context, status=400)
+        return redirect("readings-upload-status", upload_id=upload.pk)
+    return render(request, "meters/upload_status.html", _status_context(upload))
+
+
+def _status_context(upload: ReadingsUpload) -> dict[str, object]:
+    running = upload.status in (ReadingsUpload.Status.QUEUED, ReadingsUpload.Status.IMPORTING)
+    done = upload_rows_done(upload)
+    total = upload.rows_total
+    return {
+        "upload": upload,
+        "running": running,
+        "rows_done": min(done, total) if total else done,
+        "rows_total": total,
+        "percent": min(100, round(100 * done / total)) if total else None,
+        "result": UploadReport.of(upload),
+        "filename": upload.filename,
+        "history_hours": settings.DETECTION_HISTORY_HOURS,
+        "refresh_seconds": settings.UPLOAD_STATUS_REFRESH_SECONDS,
+    }
 
 
 def _timezone_error(name: str) -> str | None:

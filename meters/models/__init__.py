@@ -16,6 +16,7 @@ from meters.models.metering import (
     Reading,
     RegisterReading,
 )
+from meters.models.uploads import ReadingsUpload
 
 __all__ = [
     "AcademicPeriod",
@@ -31,6 +32,7 @@ __all__ = [
     "Quality",
     "QuarantinedReading",
     "Reading",
+    "ReadingsUpload",
     "RegisterReading",
     "Room",
     "Site",

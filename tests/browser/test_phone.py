@@ -136,3 +136,23 @@ def test_on_a_phone_the_hostels_rooms_are_a_grid_to_tap(browser: Any, embedded_s
     page.wait_for_load_state()
     assert re.search(r"/(rooms|alerts)/\d+/$", page.url), page.url
     page.context.close()
+
+
+def test_a_manager_uploads_a_file_on_a_phone_and_its_page_reloads_until_the_import_is_done(
+    browser: Any,  # noqa: F811
+    embedded_server: str,
+) -> None:
+    page = signed_in_page(browser, embedded_server, "manager", phone=True)
+    page.goto(f"{embedded_server}/meters/upload/")
+    body = b"meter,timestamp,kwh\nNO-SUCH-METER-PHONE,2025-02-01T00:00:00Z,0.1\n"
+    page.set_input_files("#file", files=[{"name": "phone.csv", "mimeType": "text/csv", "buffer": body}])
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Import this file").click()
+    page.wait_for_url(re.compile(r".*/meters/upload/[0-9a-f-]{36}/$"))
+    # Queued, then importing, then done: the page reloads itself (no script) until the report is there.
+    page.locator('[data-upload-status="done"]').wait_for(timeout=60_000)
+    assert page.get_by_role("heading", name="Report for phone.csv").is_visible()
+    assert page.get_by_role("cell", name="unknown meter 'NO-SUCH-METER-PHONE'").is_visible()
+    _fits(page, "upload-status")
+    shoot(page, "manager-upload-done-phone")
+    page.context.close()

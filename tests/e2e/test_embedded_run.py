@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 
 import pytest
 import requests
@@ -51,3 +53,41 @@ def test_socket_without_a_session_is_refused(embedded_server: str) -> None:
 
     with pytest.raises((websockets.exceptions.InvalidStatus, websockets.exceptions.ConnectionClosed)):
         asyncio.run(attempt())
+
+
+@pytest.mark.e2e
+def test_a_confirmed_upload_is_imported_by_the_embedded_imports_lane(embedded_server: str) -> None:
+    session = login(embedded_server, "manager")
+    url = f"{embedded_server}/meters/upload/"
+
+    def csrf(text: str) -> str:
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)
+        assert found
+        return found.group(1)
+
+    body = b"meter,timestamp,kwh\nNO-SUCH-METER,2025-02-01T00:00:00Z,0.1\n"
+    preview = session.post(
+        url,
+        data={"csrfmiddlewaretoken": csrf(session.get(url, timeout=10).text)},
+        files={"file": ("e2e.csv", body, "text/csv")},
+        headers={"Referer": url},
+        timeout=30,
+    )
+    assert preview.status_code == 200, preview.text[:500]
+    token = re.search(r'name="token" value="([^"]+)"', preview.text)
+    assert token
+    confirmed = session.post(
+        url,
+        data={"csrfmiddlewaretoken": csrf(preview.text), "token": token.group(1), "filename": "e2e.csv"},
+        headers={"Referer": url},
+        timeout=30,
+    )
+    assert re.search(r"/meters/upload/[0-9a-f-]{36}/$", confirmed.url), confirmed.url
+    deadline = time.monotonic() + 60
+    page = confirmed.text
+    while 'data-upload-status="done"' not in page and time.monotonic() < deadline:
+        assert 'data-upload-status="failed"' not in page, page[:2000]
+        time.sleep(0.5)
+        page = session.get(confirmed.url, timeout=10).text
+    assert 'data-upload-status="done"' in page, "the embedded imports lane did not finish the upload"
+    assert "NO-SUCH-METER" in page  # its rejected row and reason are in the report

@@ -16,6 +16,7 @@ from alerts.services import alert_acknowledge, alert_raise
 from conftest import client_for
 from customers.models import AuditEntry
 from meters.services import gateway_token_create
+from meters.tests.uploading import confirm
 
 CSV = b"meter,timestamp,kwh\nRM-A-101,2025-02-01T00:00:00Z,0.2\nRM-A-101,2025-02-01T00:15:00Z,-1\n"
 
@@ -33,7 +34,7 @@ def test_import_command_is_audited_with_its_counts(campus: Any, tmp_path: Path) 
 def test_upload_page_import_is_audited_under_the_user(manager: Any) -> None:
     client = client_for(manager)
     page = client.post("/meters/upload/", {"file": SimpleUploadedFile("up.csv", CSV)})
-    client.post("/meters/upload/", {"token": page.context["token"], "filename": "up.csv"})
+    confirm(client, {"token": page.context["token"], "filename": "up.csv"})
     entry = AuditEntry.objects.get(action=AuditEntry.Action.IMPORT)
     assert (entry.actor, entry.target, entry.detail["accepted"]) == (manager, "upload up.csv", 1)
 

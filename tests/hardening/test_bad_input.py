@@ -13,6 +13,7 @@ from conftest import Campus, client_for
 from customers.tests.factories import TransformerFactory
 from meters.models import Quality, QuarantinedReading, Reading
 from meters.services import gateway_token_create
+from meters.tests.uploading import confirm
 
 START = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
 
@@ -33,7 +34,7 @@ def _upload(client: Client, name: str, body: bytes, timezone: str = "") -> Any:
 
 def _confirm(client: Client, preview: Any) -> Any:
     token = preview.context["token"]
-    return client.post("/meters/upload/", {"token": token, "filename": "readings.csv", "timezone": ""})
+    return confirm(client, {"token": token, "filename": "readings.csv", "timezone": ""})
 
 
 @pytest.mark.django_db

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from conftest import Campus, client_for
 from meters.ingest import readings_ingest
-from meters.models import QuarantinedReading, Reading
+from meters.models import QuarantinedReading, Reading, ReadingsUpload
 from meters.services import gateway_token_create
+from meters.tests.uploading import confirm
 
 
 def _parquet(rows: int, *, value_chars: int = 8) -> bytes:
@@ -64,9 +65,10 @@ def test_a_parquet_file_that_inflates_past_the_byte_bound_while_read_stores_noth
     before = Reading.objects.count()
     preview = client.post("/meters/upload/", {"file": SimpleUploadedFile("long.parquet", body)})
     assert preview.status_code == 200  # ten rows are shown
-    report = client.post("/meters/upload/", {"token": preview.context["token"], "filename": "long.parquet"})
-    assert report.status_code == 400
-    assert "once decompressed" in report.context["error"]
+    report = confirm(client, {"token": preview.context["token"], "filename": "long.parquet"})
+    assert report.context["upload"].status == ReadingsUpload.Status.FAILED
+    assert "once decompressed" in report.context["upload"].error
+    assert "once decompressed" in report.content.decode()
     assert Reading.objects.count() == before
 
 
@@ -97,6 +99,29 @@ def test_staged_uploads_older_than_a_day_are_removed_by_the_beat_task(
     assert late.status_code == 400
     assert not fresh.exists()
     assert any(item.task == "meters.tasks.uploads_clean_stale" for item in schedules())
+
+
+@pytest.mark.django_db
+def test_a_confirmed_upload_still_queued_keeps_its_file_and_a_done_one_removes_it(
+    settings: Any, tmp_path: Path, campus: Campus, manager: Any
+) -> None:
+    from meters.tasks import upload_import, uploads_clean_stale
+
+    settings.DATA_DIR = tmp_path
+    client = client_for(manager)
+    body = b"meter,timestamp,kwh\nRM-A-101,2025-02-01T00:00:00Z,0.1\n"
+    preview = client.post("/meters/upload/", {"file": SimpleUploadedFile("r.csv", body)})
+    confirm(client, {"token": preview.context["token"], "filename": "r.csv"}, run=False)
+    staged = next((tmp_path / "uploads").iterdir())
+    day_ago = time.time() - 25 * 3600
+    os.utime(staged, (day_ago, day_ago))
+    assert uploads_clean_stale() == {"removed": 0}  # its import waits in the queue: kept
+    upload = ReadingsUpload.objects.get()
+    assert upload_import(str(upload.pk)) == {"upload": str(upload.pk), "status": "done"}
+    assert not staged.exists()
+    # Run again (a redelivered message): nothing happens twice.
+    assert upload_import(str(upload.pk))["status"] == "done"
+    assert ReadingsUpload.objects.get().attempts == 1
 
 
 def _junk(count: int, serial: str = "RM-A-101") -> list[dict[str, object]]:

@@ -78,6 +78,7 @@ def test_every_registered_task_has_a_route_to_one_of_the_four_queues() -> None:
 @pytest.mark.parametrize(
     ("queue", "task"),
     [
+        ("imports", "meters.tasks.upload_import"),
         ("live", "alerts.tasks.alert_raise"),
         ("live", "alerts.tasks.alert_email_send"),
         ("live", "alerts.tasks.webhook_deliver"),

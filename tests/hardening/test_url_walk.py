@@ -22,7 +22,7 @@ from django.urls import URLResolver, get_resolver
 from alerts.models import Alert, AlertComment, AlertEvent
 from alerts.services import alert_raise
 from conftest import Campus
-from meters.models import Hostel, Meter, Reading, Room
+from meters.models import Hostel, Meter, Reading, ReadingsUpload, Room
 from meters.services import gateway_token_create
 
 
@@ -32,6 +32,7 @@ class Targets:
 
     campus: Campus
     alert_b: Alert
+    upload_b: ReadingsUpload
     secrets: tuple[str, ...]
 
 
@@ -52,7 +53,9 @@ FILLERS: dict[str, Filler] = {
     "content_type_id": lambda t: "1",
     "id": lambda t: "1",
     "url": lambda t: "meters/hostel/",
-    "site_id": lambda t: str(t.campus.hostel_b.site_id),  # shared with Hostel A: a warden sees their part only
+    "site_id": lambda t: str(t.campus.hostel_b.site_id),
+    # Another manager's upload of Hostel B's readings: only its uploader and admins see its page.
+    "upload_id": lambda t: str(t.upload_b.pk),  # shared with Hostel A: a warden sees their part only
     # Residents' pages and digest unsubscribe links are reached by an unguessable token, not by role (tested
     # in analytics/tests/test_insight_scope.py and test_digest.py): a walker holds none.
     "token": lambda t: "no-such-token",
@@ -119,8 +122,25 @@ def targets(campus: Campus) -> Targets:
     alert_raise(kind="manual", title="Own-A-alert", hostel=campus.hostel_a, room=campus.room_a)
     campus.hostel_b.name = "Hostel Bravo-Secret"
     campus.hostel_b.save()
+    from django.contrib.auth import get_user_model
+
+    uploader = get_user_model().objects.create_user(username="uploader_b", password="uploader-b-password-1")
+    upload_b = ReadingsUpload.objects.create(
+        user=uploader,
+        filename="readings-B-101.csv",
+        staged_name="0" * 32 + ".csv",
+        status=ReadingsUpload.Status.DONE,
+        rows_total=1,
+        result={
+            "summary": {"rejected": 1},
+            "rejections": [{"row": 2, "meter_serial": "RM-B-101", "reason": "negative energy"}],
+        },
+    )
     return Targets(
-        campus=campus, alert_b=alert_b, secrets=("Hostel Bravo-Secret", "RM-B-101", "Secret-B-alert", "B-101")
+        campus=campus,
+        alert_b=alert_b,
+        upload_b=upload_b,
+        secrets=("Hostel Bravo-Secret", "RM-B-101", "Secret-B-alert", "B-101"),
     )
 
 
