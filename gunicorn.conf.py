@@ -1,8 +1,10 @@
 """gunicorn's settings for Wattwatch's server processes (gunicorn reads this file from the working
 directory); the worker class and the number of workers are on each command line (docker-compose.yml):
 
-- web: `gunicorn config.asgi:application --worker-class uvicorn_worker.UvicornWorker`, a worker per core
-  (pages, API and WebSockets);
+- web-http: `gunicorn config.wsgi:application --worker-class gthread --threads 1`, a worker per core (pages
+  and API, one request at a time per process);
+- web: `gunicorn config.asgi:application --worker-class uvicorn_worker.UvicornWorker` (WebSockets, /ws/);
+  the proxy in front (deploy/nginx.conf) routes /ws/ here and everything else to web-http;
 - ingest: `gunicorn config.wsgi:application --worker-class gthread --threads 1`, niced (gateways' batches,
   one at a time per process as a sync worker takes them, on kept-alive connections).
 
