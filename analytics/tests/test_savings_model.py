@@ -8,15 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.savings.model import (
-    SavingsError,
-    SavingsInputs,
-    cv_rmse,
-    fraction_uncertainty,
-    guideline14_problems,
-    nmbe,
-    savings_measure,
-)
+from analytics.savings.guideline14 import cv_rmse, fraction_uncertainty, guideline14_problems, nmbe
+from analytics.savings.model import SavingsError, SavingsInputs, savings_measure
 
 START = dt.date(2024, 1, 1)
 DAYS = 540

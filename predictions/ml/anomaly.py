@@ -64,6 +64,7 @@ from predictions.ml.anomaly_peers import (
     peer_usual_fit,
     peer_weather_kw,
 )
+from predictions.ml.anomaly_weather import weather_responses_fit
 from predictions.ml.artifacts import artifact_read, artifact_write
 
 
@@ -106,7 +107,7 @@ class AnomalyBaseline:
         valid["hour_i"] = np.floor(valid["hour"].to_numpy()).astype(int) % 24
         # The weather-driven part of each reading is modelled apart (it must extrapolate); levels, habits
         # and the tree learn from what is left ("norm_h"), the weather-normalised demand.
-        self.weather = self._fit_weather(valid)
+        self.weather = weather_responses_fit(valid)
         valid["weather_h"] = self._weather_kw(valid)
         valid["norm_h"] = valid["kwh_h"] - valid["weather_h"]
         self.train_start = valid["ts"].min().to_pydatetime()
@@ -251,40 +252,6 @@ class AnomalyBaseline:
         self.training_seconds = time.perf_counter() - began
         self.metrics["training_seconds"] = round(self.training_seconds, 3)
         return self.metrics
-
-    @staticmethod
-    def _fit_weather(valid: pd.DataFrame) -> dict[int, WeatherResponse]:
-        weekend = (valid["dow"].to_numpy(dtype=float) >= 5) | (valid["calendar"].to_numpy(dtype=float) == 4)
-        # Hourly means: the weather is hourly, and a quarter of the rows fit four times faster.
-        hourly = (
-            pd.DataFrame(
-                {
-                    "meter_id": valid["meter_id"].to_numpy(),
-                    "at": pd.DatetimeIndex(valid["ts"]).floor("1h").asi8,
-                    "kwh_h": valid["kwh_h"].to_numpy(dtype=float),
-                    "temp": valid["temp"].to_numpy(dtype=float),
-                    "hour": valid["hour_i"].to_numpy(),
-                    "weekend": weekend.astype(float),
-                    "present": presence(valid),
-                }
-            )
-            .groupby(["meter_id", "at"], sort=False)
-            .mean()
-            .reset_index()
-        )
-        temp, kwh_h, hour, weekend_h, present = (
-            hourly[c].to_numpy(dtype=float) for c in ("temp", "kwh_h", "hour", "weekend", "present")
-        )
-        responses = {}
-        for meter_id, index in hourly.groupby("meter_id").indices.items():
-            responses[int(str(meter_id))] = weather_response_fit(
-                kwh_h=kwh_h[index],
-                temp=temp[index],
-                hour=hour[index].astype(int),
-                weekend=weekend_h[index],
-                present=present[index],
-            )
-        return responses
 
     def _weather_kw(self, frame: pd.DataFrame) -> np.ndarray:
         """Each reading's weather-driven demand (kW) from its meter's slopes; 0 for a meter the model never saw."""
