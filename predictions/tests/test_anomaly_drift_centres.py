@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
-from predictions.detection.frames import MeterInfo
-from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_features import MeterStats, centres_from_peers, own_trends, steady_rooms
 from predictions.tests.test_anomaly_term_start import SHAPE
+from predictions.tests.weather_rooms import consumption_alarms
 
 ROOMS, STEPS, DAYS = 8, 96, 42
 DRIFT_FROM, TRAIN_DAYS = 24, 35  # the drift starts 11 days before the retrain: the held-back week is in it
@@ -57,16 +55,7 @@ def _hostel() -> pd.DataFrame:
 def test_a_room_drifting_through_the_held_back_week_is_found_and_its_peers_are_not() -> None:
     frame = _hostel()
     cut = frame["ts"].min() + pd.Timedelta(days=TRAIN_DAYS)
-    model = AnomalyBaseline(n_estimators=60)
-    model.train(frame[frame["ts"] < cut].reset_index(drop=True))
-    window = frame[frame["ts"] >= cut - pd.Timedelta(hours=24)].reset_index(drop=True)
-    pred = model.predict(window, with_iforest=False, peers=True)
-    infos = {
-        m: MeterInfo(m, f"R{m}", "room", 1, m, f"Room {m}", 2, 2, 15, 230.0, 10.0, 1, "UTC")
-        for m in range(1, ROOMS + 1)
-    }
-    found = frame_candidates(frame=window, pred=pred, infos=infos, policies={}, config=DetectorConfig())
-    alarms = {c.meter_id for c in found if c.kind in CONSUMPTION_KINDS and window["ts"].iloc[c.end_idx] >= cut}
+    alarms = set(consumption_alarms(frame, cut, rooms=ROOMS))
     assert alarms == {DRIFTING}
 
 
