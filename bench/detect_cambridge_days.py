@@ -46,11 +46,13 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import holidays  # noqa: E402
 import numpy as np  # noqa: E402
-from detect_cambridge import load  # noqa: E402
+import pandas as pd  # noqa: E402
+from detect_cambridge import DATA, load  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
 from meters.models import Meter, Reading  # noqa: E402
 from predictions.detection.days import closed_weekdays, day_findings, day_profiles, finding_days  # noqa: E402
+from predictions.detection.days.profiles import real_zeros  # noqa: E402
 from predictions.detection.evaluate_run import evaluate_meter  # noqa: E402
 from predictions.detection.frames import frame_load, meter_infos  # noqa: E402
 
@@ -66,6 +68,23 @@ KEYS = (
     "day_event_precision",
     "day_event_f1",
 )
+
+
+def zeros_add(meters: dict[str, Meter]) -> int:
+    """The exact zeros the loader left out as missing that are readings (real_zeros: b24's solar panels cover it
+    at midday), stored as readings, as an import that keeps zeros would; returns how many (0 once stored)."""
+    added = 0
+    for code, meter in meters.items():
+        for path in sorted((DATA / "electricity" / f"UCam_Building_{code}").glob("*.csv")):
+            frame = pd.read_csv(path).dropna()
+            kwh = frame.iloc[:, 1].to_numpy(dtype=float)
+            keep = frame[(kwh == 0) & real_zeros(kwh=kwh, interval_minutes=meter.interval_minutes)]
+            rows = [
+                Reading(meter=meter, timestamp=pd.Timestamp(ts).tz_localize("UTC").to_pydatetime(), kwh=0.0)
+                for ts in keep.iloc[:, 0]
+            ]
+            added += len(Reading.objects.bulk_create(rows, ignore_conflicts=True))
+    return added
 
 
 def closed_weekday(day: dt.date, bank_holidays: holidays.HolidayBase) -> bool:
@@ -231,6 +250,7 @@ def main() -> None:
     load()
     print(f"loaded the buildings in {time.perf_counter() - began:.0f} s", flush=True)
     meters = {m.serial.removeprefix("CAM-"): m for m in Meter.objects.filter(serial__startswith="CAM-")}
+    print(f"{zeros_add(meters)} exact zeros are readings (solar panels covering a building), stored", flush=True)
     codes = [
         c
         for c in sorted(meters, key=lambda c: (c not in CLEAR_WEEK, int(c[1:])))

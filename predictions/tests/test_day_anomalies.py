@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from meters.services import calendar_closure_add
 from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
 from predictions.detection import anomalies_detect, anomalies_to_alerts, incidents_find
 from predictions.detection.days import day_findings
+from predictions.detection.days.profiles import real_zeros
 from predictions.detection.frames import meter_infos
 from predictions.models import Anomaly
 
@@ -419,3 +421,38 @@ def test_a_feeder_on_a_transformer_without_hostels_is_on_the_only_site() -> None
     SiteFactory.create(code="other", name="Other campus", timezone="Asia/Tokyo")
     later = meter_infos(meter_ids=[feeder.id])[feeder.id]
     assert (later.site_id, later.timezone) == (None, "UTC")  # two sites and no transformer to tell: none
+
+
+def solar_on(closed_day: dt.date) -> Callable[[dt.date, int], float]:
+    """A net meter under solar panels: on closed days (and `closed_day`) they cover the building from 10 to 16,
+    the load reaching 0 through low readings; on working days the building uses more than they give."""
+
+    def profile(day: dt.date, hour: int) -> float:
+        if day.weekday() < 5 and day != closed_day:
+            return working_hour(hour) - (8.0 if 10 <= hour < 16 else 0.0)
+        if 10 <= hour < 16:
+            return 0.0
+        return 1.0 if hour in (9, 16) else closed_hour(hour)
+
+    return profile
+
+
+def test_a_closed_day_whose_solar_panels_cover_the_building_at_midday_is_judged() -> None:
+    meter = main_meter(minutes=60)
+    write_days(meter, minutes=60, profile=solar_on(TUESDAY))
+    zeros = Reading.objects.filter(meter=meter, kwh=0)
+    assert zeros.count() > 0
+
+    # Its six zeros are readings, not a gap: without them the day (and every weekend) looked incomplete.
+    assert [f.kind for f in day_kinds(meter, TUESDAY)] == ["closure_unexpected"]
+    assert day_kinds(meter, TUESDAY + dt.timedelta(days=1)) == []
+
+
+def test_zeros_the_readings_jump_to_are_a_gap_and_solar_zeros_are_readings() -> None:
+    gap = np.array([20.0, 21.0, 0.0, 0.0, 0.0, 19.0, 20.0])
+    solar = np.array([20.0, 3.0, 0.4, 0.0, 0.0, 0.0, 0.6, 18.0])
+    dead = np.r_[20.0, 0.3, np.zeros(30), 0.2, 20.0]  # 30 hours of zeros between low readings: not the sun
+
+    assert not real_zeros(kwh=gap, interval_minutes=60).any()
+    assert real_zeros(kwh=solar, interval_minutes=60).tolist() == [False] * 3 + [True] * 3 + [False] * 2
+    assert not real_zeros(kwh=dead, interval_minutes=60).any()
