@@ -1,6 +1,8 @@
 """Day-level findings on the Cambridge buildings: closed weekdays found with no calendar, per building.
 
-Loads the 16 buildings (bench/detect_cambridge.py's loader, no calendar), writes a day label file per
+Loads the 16 buildings (bench/detect_cambridge.py's loader, no calendar; then stores the exact zeros that are
+readings, which that loader leaves out as missing: b24's solar panels cover it on sunny closed days, so use a
+database of its own), writes a day label file per
 building (`date,is_anomaly`: its weekdays on England's bank holidays, from the `holidays` package, and
 in the Christmas closure, 24 Dec to 1 Jan) and runs the same evaluation as
 `manage.py evaluate_detector --meter CAM-<code> --labels <file>` on each. Prints the day precision,
@@ -186,8 +188,9 @@ def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
     A labelled day the building visibly worked (its total at least half-way from the usual closed day to the
     usual same weekday) is a miss for any honest detector; an unlabelled weekday within a fifth of the gap of
     the usual closed day is a closure no label marks, a false day for any detector that finds closures. The
-    oracle flags every other labelled day and every such unlabelled weekday; runs of flagged weekdays with only
-    weekends between are one finding (for the per-finding F1).
+    oracle flags every other labelled day with a complete day of readings (a day without one is judged by no
+    detector) and every such unlabelled weekday; runs of flagged weekdays with only weekends between are one
+    finding (for the per-finding F1).
     """
     truth = {
         dt.date.fromisoformat(day): flag.strip() == "1"
@@ -212,7 +215,10 @@ def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
         elif not truth.get(day) and position < 0.2:
             closed_unlabelled.add(day)
     positives = {day for day, flag in truth.items() if flag}
-    flagged = sorted((positives - {dt.date.fromisoformat(w.split()[0]) for w in worked}) | closed_unlabelled)
+    unjudged = sorted(day for day in positives if day not in totals)  # under 80 % of its readings: never judged
+    flagged = sorted(
+        (positives - set(unjudged) - {dt.date.fromisoformat(w.split()[0]) for w in worked}) | closed_unlabelled
+    )
     hits = sum(1 for day in flagged if truth.get(day))
     precision, recall = hits / max(len(flagged), 1), hits / max(len(positives), 1)
     runs: list[list[dt.date]] = []
@@ -230,6 +236,7 @@ def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
 
     return {
         "labelled_days": len(positives),
+        "labelled_days_without_readings": len(unjudged),
         "labelled_days_worked": len(worked),
         "worked": worked,
         "unlabelled_closed_weekdays": len(closed_unlabelled),
@@ -293,7 +300,8 @@ def main() -> None:
                     f"visibly worked ({', '.join(bound['worked']) or 'none'}); "
                     f"{bound['unlabelled_closed_weekdays']} unlabelled weekdays at the closed-day level "
                     f"({bound['unlabelled_closed_runs']} findings with no labelled day); oracle day F1 "
-                    f"{bound['oracle_day_f1']:.2f}, per finding {bound['oracle_day_event_f1']:.2f}",
+                    f"{bound['oracle_day_f1']:.2f}, per finding {bound['oracle_day_event_f1']:.2f}; "
+                    f"{bound['labelled_days_without_readings']} labelled days without a complete day of readings",
                     flush=True,
                 )
     report: dict[str, Any] = {
