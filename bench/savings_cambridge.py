@@ -303,10 +303,10 @@ def main() -> None:
         "--compare", action="store_true", help="Compare the estimates of daily (weighted or not) and hourly baselines."
     )
     parser.add_argument(
-        "--no-comparison",
+        "--comparison",
         action="store_true",
-        help="Baseline on the building alone (as measure_savings --no-comparison; default: with the best "
-        "untouched comparison building when one predicts the weeks before the date better).",
+        help="As measure_savings --comparison: the best untouched other building as a regressor when it predicts "
+        "the 8 weeks before the date better (default: the building alone).",
     )
     parser.add_argument(
         "--half-life",
@@ -340,7 +340,7 @@ def main() -> None:
                 continue
             # The comparison: the other buildings, untouched (chosen on the days before `at`, which no cut changes).
             others = {other: loads[other].load for other in serials if other != serial}
-            chosen = None if options.no_comparison else with_comparison(inputs, others, intervention=at, until=until)
+            chosen = None if not options.comparison else with_comparison(inputs, others, intervention=at, until=until)
             for kind in CUTS:
                 changed, truth = cut(inputs, kind=kind, at=at, until=until)
                 if chosen is not None and chosen.comparison is not None:
@@ -412,7 +412,7 @@ def main() -> None:
                 "mean_interval_width": _summary(measured)["mean_interval_width"],
                 "by_cut": by_cut,
                 "half_life_days": half_life,
-                "comparison": not options.no_comparison,
+                "comparison": options.comparison,
                 "with_comparison": _summary([case for case in measured if case["comparison"]]),
                 "baseline_fit_cases": _summary([case for case in measured if case["baseline_fit"]]),
                 "baseline_unfit_cases": _summary([case for case in measured if not case["baseline_fit"]]),

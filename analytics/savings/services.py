@@ -36,10 +36,12 @@ def savings_inputs_for(
     site: str | None = None,
     intervention: dt.date | None = None,
     until: dt.date | None = None,
+    comparison: bool = False,
 ) -> SavingsInputs:
-    """The series of exactly one subject: a meter serial, a hostel id or a site code. With `intervention`,
-    a meter's or hostel's baseline may use a comparison building (`with_comparison`: another hostel of the
-    site no logged intervention touched, when it predicts the last weeks before the change better)."""
+    """The series of exactly one subject: a meter serial, a hostel id or a site code. With `comparison`
+    (opt-in: on the Cambridge buildings it did not measure better, docs/savings.md), a meter's or hostel's
+    baseline may use a comparison building (`with_comparison`: another hostel of the site no logged
+    intervention touched, when it predicts the 8 weeks before `intervention` better)."""
     if sum(value is not None for value in (meter, hostel, site)) != 1:
         raise SavingsError("name exactly one of a meter, a hostel or a site")
     if site is not None:
@@ -53,17 +55,17 @@ def savings_inputs_for(
         assert hostel is not None
         inputs = savings_inputs_for_hostel(hostel_id=hostel)
         place = Hostel.objects.filter(pk=hostel).values_list("site_id", "pk").first()
-    if intervention is None or place is None:
+    if not comparison or intervention is None or place is None:
         return inputs
     candidates = comparison_candidates(site_id=place[0], hostel_id=place[1], intervention=intervention, until=until)
     return with_comparison(inputs, candidates, intervention=intervention, until=until)
 
 
-def intervention_inputs(intervention: Intervention, *, until: dt.date | None = None) -> SavingsInputs:
+def intervention_inputs(intervention: Intervention) -> SavingsInputs:
     if intervention.meter is not None:
-        return savings_inputs_for(meter=intervention.meter.serial, intervention=intervention.start, until=until)
+        return savings_inputs_for(meter=intervention.meter.serial)
     if intervention.hostel_id is not None:
-        return savings_inputs_for(hostel=intervention.hostel_id, intervention=intervention.start, until=until)
+        return savings_inputs_for(hostel=intervention.hostel_id)
     if intervention.site is not None:
         return savings_inputs_for(site=intervention.site.code)
     raise SavingsError(f"intervention {intervention.pk} names no meter, hostel or site")
@@ -125,7 +127,7 @@ def intervention_measure(*, intervention: Intervention, until: dt.date | None = 
     (and return None), so lists show why there is no figure."""
     try:
         result = savings_measure(
-            intervention_inputs(intervention, until=until),
+            intervention_inputs(intervention),
             intervention=intervention.start,
             until=until,
             longest=REPORTING_DAYS,

@@ -383,7 +383,7 @@ def test_an_admin_edit_of_when_or_where_queues_a_new_measurement(
     assert len(queued) == 1
 
 
-def test_measure_savings_uses_an_untouched_hostel_as_comparison_and_never_one_with_an_intervention(
+def test_measure_savings_comparison_uses_an_untouched_hostel_and_never_one_with_an_intervention(
     campus: Campus,
 ) -> None:
     """Hostel B's meter swings with hostel A's from day to day and drops with it six weeks before the change
@@ -395,17 +395,17 @@ def test_measure_savings_uses_an_untouched_hostel_as_comparison_and_never_one_wi
     _history(campus, swings=0.10, drop=0.2)
     _history(campus, swings=0.10, drop=0.2, meter=campus.meter_b, cut=0.0, seed=6)
     arguments = ("measure_savings", "--meter", "RM-A-101", "--intervention", INTERVENTION.isoformat(), "--json")
+    alone = StringIO()
+    call_command(*arguments, stdout=alone)
+    assert _last_json(alone)["baseline_comparison"] is None  # the building alone unless asked
+    assert _last_json(alone)["savings_fraction"] > CUT + 0.05  # alone, part of the site's drop counts as saved
     out = StringIO()
-    call_command(*arguments, stdout=out)
+    call_command(*arguments, "--comparison", stdout=out)
     with_b = _last_json(out)
     assert with_b["baseline_comparison"] == f"hostel B (id {campus.hostel_b.pk})"
     assert with_b["savings_fraction"] == pytest.approx(CUT, abs=0.02)
-    alone = StringIO()
-    call_command(*arguments, "--no-comparison", stdout=alone)
-    assert _last_json(alone)["baseline_comparison"] is None
-    assert _last_json(alone)["savings_fraction"] > CUT + 0.05  # alone, part of the site's drop counts as saved
     assert _last_json(alone)["baseline_cv_rmse"] > with_b["baseline_cv_rmse"]
     Intervention.objects.create(title="New boiler", start=INTERVENTION, hostel=campus.hostel_b)
     touched = StringIO()
-    call_command(*arguments, stdout=touched)
+    call_command(*arguments, "--comparison", stdout=touched)
     assert _last_json(touched)["baseline_comparison"] is None

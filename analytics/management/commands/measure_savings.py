@@ -40,10 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="Last local day to measure, inclusive (default: the last day with data).")
         parser.add_argument("--json", action="store_true", help="End with one JSON line.")
         parser.add_argument(
-            "--no-comparison",
+            "--comparison",
             action="store_true",
-            help="Fit the baseline on the building alone (default: with the site's best untouched comparison "
-            "building when it predicts the weeks before the change better; docs/savings.md).",
+            help="Add the site's best untouched hostel to the baseline as a comparison building, when it predicts "
+            "the 8 weeks before the change better (default: the building alone; docs/savings.md).",
         )
         parser.add_argument(
             "--half-life",
@@ -65,8 +65,9 @@ class Command(BaseCommand):
                 meter=options["meter"],
                 hostel=options["hostel"],
                 site=options["site"],
-                intervention=None if options["no_comparison"] else intervention,
+                intervention=intervention,
                 until=until,
+                comparison=options["comparison"],
             )
             if not options["json"]:
                 self.stderr.write(f"fitting the baseline of {inputs.label}…")
