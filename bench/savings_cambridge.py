@@ -36,6 +36,7 @@ import pandas as pd  # noqa: E402
 from savings_towt import towt_fraction  # noqa: E402  (bench/, beside this file)
 from tqdm import tqdm  # noqa: E402
 
+from analytics.savings.comparison import with_comparison  # noqa: E402
 from analytics.savings.inputs import savings_inputs_for_meter  # noqa: E402
 from analytics.savings.model import SavingsError, SavingsInputs, savings_measure  # noqa: E402
 from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Reading, Site, Weather  # noqa: E402
@@ -193,6 +194,17 @@ def cut(inputs: SavingsInputs, *, kind: str, at: dt.date, until: dt.date) -> tup
     return changed, removed / original
 
 
+def _alone(inputs: SavingsInputs) -> SavingsInputs:
+    return SavingsInputs(
+        load=inputs.load,
+        timezone=inputs.timezone,
+        temperature=inputs.temperature,
+        occupancy=inputs.occupancy,
+        calendar=inputs.calendar,
+        label=inputs.label,
+    )
+
+
 VARIANTS = {
     "temperature only (CalTRACK intercept/HDD/CDD)": {"calendar": False, "day_of_week": False},
     "+ day of week": {"calendar": False, "day_of_week": True},
@@ -291,6 +303,12 @@ def main() -> None:
         "--compare", action="store_true", help="Compare the estimates of daily (weighted or not) and hourly baselines."
     )
     parser.add_argument(
+        "--comparison",
+        action="store_true",
+        help="As measure_savings --comparison: the best untouched other building as a regressor when it predicts "
+        "the 8 weeks before the date better (default: the building alone).",
+    )
+    parser.add_argument(
         "--half-life",
         type=float,
         default=0,
@@ -310,8 +328,9 @@ def main() -> None:
         return
     half_life = options.half_life or None
     cases = []
+    loads = {serial: savings_inputs_for_meter(serial=serial) for serial in serials}
     for serial in tqdm(serials, desc="measuring", file=sys.stderr):
-        inputs = savings_inputs_for_meter(serial=serial)
+        inputs = loads[serial]
         last = pd.DatetimeIndex(inputs.load.dropna().index).tz_convert(inputs.timezone).max().date()
         for at in dates:
             until = min(at + dt.timedelta(days=REPORT_DAYS - 1), last)
@@ -319,8 +338,13 @@ def main() -> None:
                 reason = f"data ends {last}: under 28 reporting days"
                 cases.append({"meter": serial, "intervention": at.isoformat(), "skipped": reason})
                 continue
+            # The comparison: the other buildings, untouched (chosen on the days before `at`, which no cut changes).
+            others = {other: loads[other].load for other in serials if other != serial}
+            chosen = None if not options.comparison else with_comparison(inputs, others, intervention=at, until=until)
             for kind in CUTS:
                 changed, truth = cut(inputs, kind=kind, at=at, until=until)
+                if chosen is not None and chosen.comparison is not None:
+                    changed.comparison, changed.comparison_label = chosen.comparison, chosen.comparison_label
                 try:
                     result = savings_measure(
                         changed, intervention=at, until=until, trend=options.trend, half_life_days=half_life
@@ -348,6 +372,16 @@ def main() -> None:
                         "holdout_days": result.holdout_days,
                         "guideline14_half_width": round(result.guideline14_half_width, 4),
                         "reporting_days": result.reporting_days,
+                        "comparison": result.comparison,
+                        # "steady" is judged on the building alone, equal weights (the same cases in every run)
+                        "alone_cv_rmse": round(
+                            result.baseline_cv_rmse
+                            if not result.comparison and half_life is None
+                            else savings_measure(
+                                _alone(changed), intervention=at, until=until, holdout=False, half_life_days=None
+                            ).baseline_cv_rmse,
+                            4,
+                        ),
                     }
                 )
     measured = [case for case in cases if "error" in case]
@@ -356,12 +390,12 @@ def main() -> None:
     by_cut = {kind: _summary(rows) for kind in CUTS if (rows := [r for r in measured if r["cut"] == kind])}
     # Cases whose baseline fits its own year well (chosen before looking at the errors: it depends on
     # the baseline alone): the noise alone then moves a 91-day fraction by well under 3 points.
-    steady = [case for case in measured if float(case["baseline_cv_rmse"]) <= STEADY_CV]
+    steady = [case for case in measured if float(case["alone_cv_rmse"]) <= STEADY_CV]
     print(
         json.dumps(
             {
                 "steady_baselines": {
-                    "rule": f"baseline CV(RMSE) <= {STEADY_CV}",
+                    "rule": f"the building-alone, equal-weight baseline's CV(RMSE) <= {STEADY_CV}",
                     "buildings": sorted({str(case["meter"]) for case in steady}),
                     **_summary(steady),
                 },
@@ -378,6 +412,8 @@ def main() -> None:
                 "mean_interval_width": _summary(measured)["mean_interval_width"],
                 "by_cut": by_cut,
                 "half_life_days": half_life,
+                "comparison": options.comparison,
+                "with_comparison": _summary([case for case in measured if case["comparison"]]),
                 "baseline_fit_cases": _summary([case for case in measured if case["baseline_fit"]]),
                 "baseline_unfit_cases": _summary([case for case in measured if not case["baseline_fit"]]),
                 "results": measured,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import Q
 
+from analytics.models import Intervention
 from analytics.savings.model import SavingsError, SavingsInputs
 from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Occupancy, Room, Site
 from predictions.forecasting.series import (
@@ -125,3 +126,32 @@ def savings_inputs_for_site(*, code: str) -> SavingsInputs:
     start, end = _span(load)
     occupancy = hostel_occupancy(hostel_ids=hostel_ids, start=start, end=end) if hostel_ids else None
     return _inputs(load=load, site=site, occupancy=occupancy, label=label)
+
+
+def comparison_candidates(
+    *, site_id: int, hostel_id: int | None, intervention: dt.date, until: dt.date | None
+) -> dict[str, pd.Series]:
+    """Hourly kWh of the site's other hostels that no logged intervention touched from a year before
+    `intervention` to `until` (a site-wide one touches them all): the comparison buildings a baseline may use."""
+    window = _in_force(intervention=intervention, until=until)
+    touched = Intervention.objects.filter(window)
+    if touched.filter(site_id=site_id).exists():
+        return {}
+    excluded = {*touched.values_list("hostel_id", flat=True), *touched.values_list("meter__hostel_id", flat=True)}
+    candidates = {}
+    for hostel in Hostel.objects.filter(site_id=site_id).exclude(pk=hostel_id).exclude(pk__in=excluded - {None}):
+        meter_ids = subject_meter_ids(Subject("hostel", hostel.pk, hostel.code, hostel.site_id))
+        if not meter_ids:
+            continue
+        try:
+            load = _load_for(meter_ids, f"hostel {hostel.code}")
+        except SavingsError:
+            continue
+        candidates[f"hostel {hostel.code} (id {hostel.pk})"] = zeros_as_missing(load)
+    return candidates
+
+
+def _in_force(*, intervention: dt.date, until: dt.date | None) -> Q:
+    """Interventions in force at some time from a year before `intervention` to `until`."""
+    window = Q(start__gte=intervention - dt.timedelta(days=365))
+    return window & Q(start__lte=until) if until else window

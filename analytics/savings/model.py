@@ -62,6 +62,8 @@ class SavingsInputs:
     occupancy: pd.Series | None = None  # hourly share of beds occupied (0..1), UTC index
     calendar: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)  # (kind, first, last day)
     label: str = "the series"  # named in error messages: "meter M1", "hostel 3", "site north"
+    comparison: pd.Series | None = None  # hourly kWh of an untouched comparison building (comparison.py)
+    comparison_label: str | None = None
 
 
 @dataclass
@@ -111,6 +113,7 @@ class SavingsResult:
     holdout_errors: list[float] = field(default_factory=list)  # savings fraction measured on held-out days
     half_life_days: float | None = None  # the baseline's recency weighting (None: every day weighs the same)
     baseline_problems: list[str] = field(default_factory=list)  # Guideline 14 limits the baseline misses
+    comparison: str | None = None  # the comparison building in the baseline, if any
 
     @property
     def baseline_fit(self) -> bool:
@@ -146,6 +149,7 @@ class SavingsResult:
             "baseline_half_life_days": self.half_life_days,
             "baseline_fit": self.baseline_fit,
             "baseline_problems": self.baseline_problems,
+            "baseline_comparison": self.comparison,
         }
 
     @property
@@ -163,6 +167,11 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 5)
 
 
+def _day_sum(hourly: Any) -> pd.Series:
+    hours = hourly.count()
+    return (hourly.sum(min_count=1) * 24.0 / hours.where(hours > 0)).where(hours >= MIN_HOURS_PER_DAY)
+
+
 def daily_frame(inputs: SavingsInputs) -> pd.DataFrame:
     """Local days with kWh (None when under MIN_HOURS_PER_DAY hours), mean °C, occupancy and calendar flags."""
     load = inputs.load.astype(float)
@@ -172,15 +181,15 @@ def daily_frame(inputs: SavingsInputs) -> pd.DataFrame:
     index = pd.DatetimeIndex(frame.index)
     frame["temp"] = inputs.temperature.reindex(index).astype(float) if inputs.temperature is not None else np.nan
     frame["occupancy"] = inputs.occupancy.reindex(index).astype(float) if inputs.occupancy is not None else np.nan
+    frame["comparison"] = inputs.comparison.reindex(index).astype(float) if inputs.comparison is not None else np.nan
     frame["day"] = index.tz_convert(inputs.timezone).tz_localize(None).normalize()
     grouped = frame.groupby("day")
-    hours = grouped["load"].count()
-    kwh = grouped["load"].sum(min_count=1) * 24.0 / hours.where(hours > 0)
     days = pd.DataFrame(
         {
-            "kwh": kwh.where(hours >= MIN_HOURS_PER_DAY),
+            "kwh": _day_sum(grouped["load"]),
             "temp": grouped["temp"].mean(),
             "occupancy": grouped["occupancy"].mean(),
+            "comparison": _day_sum(grouped["comparison"]),
         }
     )
     days.index = pd.DatetimeIndex(days.index)
@@ -215,7 +224,13 @@ def design(days: pd.DataFrame, columns: list[str], heating: float | None, coolin
 
 
 def _candidate_columns(
-    days: pd.DataFrame, *, calendar: bool, occupancy: bool, day_of_week: bool, trend: bool = False
+    days: pd.DataFrame,
+    *,
+    calendar: bool,
+    occupancy: bool,
+    day_of_week: bool,
+    trend: bool = False,
+    comparison: bool = False,
 ) -> list[str]:
     columns = ["intercept"] + (["years"] if trend else [])
     if day_of_week:
@@ -225,6 +240,8 @@ def _candidate_columns(
         columns += [kind for kind in CALENDAR_KINDS if 3 <= days[kind].sum() <= len(days) - 3]
     if occupancy and days["occupancy"].notna().all() and float(days["occupancy"].std()) > 0.01:
         columns.append("occupancy")
+    if comparison and days["comparison"].notna().all():
+        columns.append("comparison")
     return columns
 
 
@@ -236,13 +253,16 @@ def baseline_fit(
     day_of_week: bool = True,
     trend: bool = False,
     half_life_days: float | None = None,
+    comparison: bool = False,
 ) -> Baseline:
     """Least squares over every (heating, cooling) balance point pair and the models without either;
     the lowest BIC wins, and a heating or cooling slope must be positive (CalTRACK's rule).
 
     With `half_life_days`, a day's weight halves every `half_life_days` before the last baseline day
     (weighted least squares: recent weeks set the level, the whole year still sets the slopes)."""
-    base = _candidate_columns(days, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week, trend=trend)
+    base = _candidate_columns(
+        days, calendar=calendar, occupancy=occupancy, day_of_week=day_of_week, trend=trend, comparison=comparison
+    )
     y = days["kwh"].to_numpy(dtype=float)
     n = len(y)
     root = np.ones(n)
@@ -343,6 +363,7 @@ def savings_measure(
     holdout: bool = True,
     trend: bool = False,
     half_life_days: float | None = HALF_LIFE_DAYS,
+    comparison: bool = True,
 ) -> SavingsResult:
     """Fit the baseline on the `baseline_days` before `intervention` and measure savings from it to `until`
     (inclusive; default: the last day with data, at most `longest` days from the intervention).
@@ -368,6 +389,9 @@ def savings_measure(
         raise SavingsError(f"--until {until} is after the last day with data of {inputs.label} ({last})")
     start = intervention - dt.timedelta(days=baseline_days)
     usable = with_data.dropna(subset=["temp"]) if inputs.temperature is not None else with_data
+    comparison = comparison and inputs.comparison is not None
+    if comparison:
+        usable = usable.dropna(subset=["comparison"])  # a day counts only when the comparison has it too
     dates = np.asarray(pd.DatetimeIndex(usable.index).date)
     before = usable[(dates >= start) & (dates < intervention)]
     if len(before) < MIN_BASELINE_DAYS:
@@ -388,6 +412,7 @@ def savings_measure(
         day_of_week=day_of_week,
         trend=trend,
         half_life_days=half_life_days,
+        comparison=comparison,
     )
     predicted = baseline.predict(after)
     actual = after["kwh"].to_numpy(dtype=float)
@@ -410,6 +435,7 @@ def savings_measure(
             "day_of_week": day_of_week,
             "trend": trend,
             "half_life_days": half_life_days,
+            "comparison": comparison,
         }
         # The reporting period's length where the history allows it, else shorter windows.
         for length in sorted({span, min(span, 91), min(span, 28)}, reverse=True):
@@ -450,6 +476,7 @@ def savings_measure(
         holdout_days=length if errors else 0,
         holdout_errors=errors,
         half_life_days=half_life_days,
+        comparison=inputs.comparison_label if comparison else None,
         baseline_problems=guideline14_problems(
             cv=baseline.cv_rmse, nmbe_value=baseline.nmbe, reporting_days=len(after)
         ),

@@ -12,7 +12,13 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from analytics.models import Intervention
-from analytics.savings.inputs import savings_inputs_for_hostel, savings_inputs_for_meter, savings_inputs_for_site
+from analytics.savings.comparison import with_comparison
+from analytics.savings.inputs import (
+    comparison_candidates,
+    savings_inputs_for_hostel,
+    savings_inputs_for_meter,
+    savings_inputs_for_site,
+)
 from analytics.savings.model import SavingsError, SavingsInputs, SavingsResult, savings_measure
 from meters.models import Hostel, Meter, Site
 
@@ -24,17 +30,35 @@ GROWING_DAYS = REPORTING_DAYS + 31
 
 
 def savings_inputs_for(
-    *, meter: str | None = None, hostel: int | None = None, site: str | None = None
+    *,
+    meter: str | None = None,
+    hostel: int | None = None,
+    site: str | None = None,
+    intervention: dt.date | None = None,
+    until: dt.date | None = None,
+    comparison: bool = False,
 ) -> SavingsInputs:
-    """The series of exactly one subject: a meter serial, a hostel id or a site code."""
+    """The series of exactly one subject: a meter serial, a hostel id or a site code. With `comparison`
+    (opt-in: on the Cambridge buildings it did not measure better, docs/savings.md), a meter's or hostel's
+    baseline may use a comparison building (`with_comparison`: another hostel of the site no logged
+    intervention touched, when it predicts the 8 weeks before `intervention` better)."""
     if sum(value is not None for value in (meter, hostel, site)) != 1:
         raise SavingsError("name exactly one of a meter, a hostel or a site")
+    if site is not None:
+        return savings_inputs_for_site(code=site)
     if meter is not None:
-        return savings_inputs_for_meter(serial=meter)
-    if hostel is not None:
-        return savings_inputs_for_hostel(hostel_id=hostel)
-    assert site is not None
-    return savings_inputs_for_site(code=site)
+        inputs = savings_inputs_for_meter(serial=meter)
+        row = Meter.objects.select_related("hostel", "room__hostel").filter(serial=meter).first()
+        home = (row.hostel or (row.room.hostel if row.room else None)) if row is not None else None
+        place = (home.site_id, home.pk) if home is not None else None
+    else:
+        assert hostel is not None
+        inputs = savings_inputs_for_hostel(hostel_id=hostel)
+        place = Hostel.objects.filter(pk=hostel).values_list("site_id", "pk").first()
+    if not comparison or intervention is None or place is None:
+        return inputs
+    candidates = comparison_candidates(site_id=place[0], hostel_id=place[1], intervention=intervention, until=until)
+    return with_comparison(inputs, candidates, intervention=intervention, until=until)
 
 
 def intervention_inputs(intervention: Intervention) -> SavingsInputs:
@@ -103,7 +127,10 @@ def intervention_measure(*, intervention: Intervention, until: dt.date | None = 
     (and return None), so lists show why there is no figure."""
     try:
         result = savings_measure(
-            intervention_inputs(intervention), intervention=intervention.start, until=until, longest=REPORTING_DAYS
+            intervention_inputs(intervention),
+            intervention=intervention.start,
+            until=until,
+            longest=REPORTING_DAYS,
         )
     except SavingsError as error:
         intervention.measure_error = str(error)[:300]

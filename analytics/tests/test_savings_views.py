@@ -16,7 +16,7 @@ from analytics.models import Intervention
 from analytics.savings.services import intervention_create, intervention_measure, interventions_measure_growing
 from config.celery import app
 from conftest import Campus, client_for
-from meters.models import Reading, Weather
+from meters.models import Meter, Reading, Weather
 
 START = dt.date(2023, 6, 1)
 DAYS = 520
@@ -25,26 +25,36 @@ CUT = 0.15
 KEYS = {"savings_kwh", "savings_fraction", "fraction_low", "fraction_high", "baseline_cv_rmse", "baseline_nmbe"}
 
 
-def _history(campus: Campus, *, noise: float = 0.03) -> None:
-    """Hourly readings of room meter RM-A-101 (heated below 16 °C, quieter at weekends, 3 % daily
-    noise unless told) cut by CUT from INTERVENTION, with the site's hourly weather."""
-    rng = np.random.default_rng(5)
+def _history(
+    campus: Campus,
+    *,
+    noise: float = 0.03,
+    meter: Meter | None = None,
+    cut: float = CUT,
+    swings: float = 0.0,
+    drop: float = 0.0,
+    seed: int = 5,
+) -> None:
+    """Hourly readings of room meter RM-A-101 (or `meter`: heated below 16 °C, quieter at weekends, 3 % daily
+    noise unless told; day-to-day `swings` and a `drop` six weeks before INTERVENTION that every meter of the
+    site shares) cut by `cut` from INTERVENTION, with the site's hourly weather (written once)."""
+    meter = meter or campus.meter_a
+    rng = np.random.default_rng(5)  # the weather (the same for every meter), then the noise of RM-A-101
     tz = campus.hostel_a.site.timezone
     index = pd.date_range(pd.Timestamp(START, tz=tz), periods=24 * DAYS, freq="h").tz_convert("UTC")
     day = np.arange(DAYS)
     temperature = 12 + 8 * np.sin(2 * np.pi * (day - 100) / 365) + rng.normal(0, 2, DAYS)
     dates = pd.date_range(pd.Timestamp(START), periods=DAYS, freq="D")
+    shared = 1 + np.random.default_rng(99).normal(0, swings, DAYS)
     daily = (8 + 0.5 * np.maximum(16 - temperature, 0) - 2 * (dates.day_of_week >= 5)) * (
-        1 + rng.normal(0, noise, DAYS)
+        1 + (rng if seed == 5 else np.random.default_rng(seed)).normal(0, noise, DAYS)
     )
-    kwh = np.repeat(daily / 24, 24)[: len(index)]
+    shared = shared * np.where(np.asarray(dates.date) >= INTERVENTION - dt.timedelta(weeks=6), 1 - drop, 1.0)
+    kwh = np.repeat(daily * shared / 24, 24)[: len(index)]
     local_dates = np.asarray(index.tz_convert(tz).date)
-    kwh = np.where(local_dates >= INTERVENTION, kwh * (1 - CUT), kwh)
+    kwh = np.where(local_dates >= INTERVENTION, kwh * (1 - cut), kwh)
     Reading.objects.bulk_create(
-        [
-            Reading(meter=campus.meter_a, timestamp=at.to_pydatetime(), kwh=float(v))
-            for at, v in zip(index, kwh, strict=False)
-        ],
+        [Reading(meter=meter, timestamp=at.to_pydatetime(), kwh=float(v)) for at, v in zip(index, kwh, strict=False)],
         batch_size=5000,
         ignore_conflicts=True,
     )
@@ -54,6 +64,7 @@ def _history(campus: Campus, *, noise: float = 0.03) -> None:
             for at, t in zip(index, np.repeat(temperature, 24)[: len(index)], strict=False)
         ],
         batch_size=5000,
+        ignore_conflicts=True,
     )
 
 
@@ -370,3 +381,31 @@ def test_an_admin_edit_of_when_or_where_queues_a_new_measurement(
     with django_capture_on_commit_callbacks() as queued:
         model_admin.save_model(request, row, SimpleNamespace(changed_data=["start"]), True)
     assert len(queued) == 1
+
+
+def test_measure_savings_comparison_uses_an_untouched_hostel_and_never_one_with_an_intervention(
+    campus: Campus,
+) -> None:
+    """Hostel B's meter swings with hostel A's from day to day and drops with it six weeks before the change
+    (what the site shares, no calendar explains), and was not cut: A's baseline takes it as a comparison
+    building and finds the cut, not the site's drop; not when a change is logged on B."""
+    for meter in (campus.meter_a, campus.meter_b):
+        meter.full_clean()  # a room meter's hostel is its room's (the factory skips clean)
+        meter.save()
+    _history(campus, swings=0.10, drop=0.2)
+    _history(campus, swings=0.10, drop=0.2, meter=campus.meter_b, cut=0.0, seed=6)
+    arguments = ("measure_savings", "--meter", "RM-A-101", "--intervention", INTERVENTION.isoformat(), "--json")
+    alone = StringIO()
+    call_command(*arguments, stdout=alone)
+    assert _last_json(alone)["baseline_comparison"] is None  # the building alone unless asked
+    assert _last_json(alone)["savings_fraction"] > CUT + 0.05  # alone, part of the site's drop counts as saved
+    out = StringIO()
+    call_command(*arguments, "--comparison", stdout=out)
+    with_b = _last_json(out)
+    assert with_b["baseline_comparison"] == f"hostel B (id {campus.hostel_b.pk})"
+    assert with_b["savings_fraction"] == pytest.approx(CUT, abs=0.02)
+    assert _last_json(alone)["baseline_cv_rmse"] > with_b["baseline_cv_rmse"]
+    Intervention.objects.create(title="New boiler", start=INTERVENTION, hostel=campus.hostel_b)
+    touched = StringIO()
+    call_command(*arguments, "--comparison", stdout=touched)
+    assert _last_json(touched)["baseline_comparison"] is None

@@ -40,6 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="Last local day to measure, inclusive (default: the last day with data).")
         parser.add_argument("--json", action="store_true", help="End with one JSON line.")
         parser.add_argument(
+            "--comparison",
+            action="store_true",
+            help="Add the site's best untouched hostel to the baseline as a comparison building, when it predicts "
+            "the 8 weeks before the change better (default: the building alone; docs/savings.md).",
+        )
+        parser.add_argument(
             "--half-life",
             type=float,
             help="Weigh recent baseline days most: a day's weight halves every DAYS back (docs/savings.md; "
@@ -55,7 +61,14 @@ class Command(BaseCommand):
         if not options["json"]:
             self.stderr.write("reading the series…")
         try:
-            inputs = savings_inputs_for(meter=options["meter"], hostel=options["hostel"], site=options["site"])
+            inputs = savings_inputs_for(
+                meter=options["meter"],
+                hostel=options["hostel"],
+                site=options["site"],
+                intervention=intervention,
+                until=until,
+                comparison=options["comparison"],
+            )
             if not options["json"]:
                 self.stderr.write(f"fitting the baseline of {inputs.label}…")
             half_life = options["half_life"]
@@ -84,6 +97,7 @@ class Command(BaseCommand):
             )
             + f"  baseline: {result.baseline_days} days from {result.baseline_start}"
             + (f", a day's weight halving every {result.half_life_days:g} days back" if result.half_life_days else "")
+            + (f", with {result.comparison} as comparison building" if result.comparison else "")
             + f", CV(RMSE) "
             f"{100 * result.baseline_cv_rmse:.1f} %, NMBE {100 * result.baseline_nmbe:.3f} %, terms "
             f"{', '.join(result.terms)}\n"
