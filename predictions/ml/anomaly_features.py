@@ -31,6 +31,9 @@ DENOM_FLOOR = 0.2  # share of the meter's mean added to the denominator of the r
 WINDOW_HOURS = (0.0, 4.0, 24.0)  # a reading, the last four hours, the last day
 SPREAD_BLOCK_HOURS = 4  # a single reading's spread is measured per block of the day (see `block_spreads`)
 MIN_BLOCK_ROWS = 24  # calibration readings a block needs for a spread of its own
+# A block's spread is never below this share of the whole day's: one held-back week holds only a few evenings
+# of a heavy appliance, whose start varies (18:00 one week, 21:00 the next), so a block can look quiet by chance.
+BLOCK_FLOOR_SHARE = 0.4
 # Balance temperatures tried for each meter's heating and cooling (the change-point model of ASHRAE
 # Guideline 14 and PRISM: below/above it, demand grows linearly with the degrees).
 HEAT_BASES = (13.0, 15.5, 18.0)
@@ -93,7 +96,7 @@ class MeterStats:
         if not self.block_scale:
             return self.win_scale[0]
         block = (np.floor(np.nan_to_num(hours)).astype(int) % 24) // SPREAD_BLOCK_HOURS
-        return np.asarray(self.block_scale)[block]
+        return np.maximum(np.asarray(self.block_scale)[block], BLOCK_FLOOR_SHARE * self.win_scale[0])
 
 
 @dataclass(frozen=True)

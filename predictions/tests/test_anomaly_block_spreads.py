@@ -8,7 +8,7 @@ import pandas as pd
 from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
 from predictions.detection.frames import MeterInfo
 from predictions.ml.anomaly import AnomalyBaseline
-from predictions.ml.anomaly_features import block_spreads
+from predictions.ml.anomaly_features import MeterStats, block_spreads
 
 ROOMS = 8
 HEAVY = 1  # the room with a 2.5 kW appliance on most evenings
@@ -84,8 +84,8 @@ def _trained() -> tuple[AnomalyBaseline, pd.DataFrame, pd.Timestamp]:
 def test_a_daytime_spike_in_a_room_with_a_heavy_evening_appliance_is_found() -> None:
     model, window, cut = _trained()
     at = cut + pd.Timedelta(days=3, hours=14)
-    spike = (window["meter_id"] == HEAVY) & (window["ts"] == at)
-    window.loc[spike, "kwh"] += 3.0 / 4  # 3 kW for one 15-minute interval, in the afternoon
+    spike = (window["meter_id"] == HEAVY) & (window["ts"] >= at) & (window["ts"] < at + pd.Timedelta(minutes=30))
+    window.loc[spike, "kwh"] += 4.0 / 4  # 4 kW for half an hour in the afternoon (the evenings' appliance: 2.5 kW)
     assert (HEAVY, "spike", at) in _found(model, window)
 
 
@@ -107,3 +107,13 @@ def test_block_spreads_fall_back_to_the_whole_day_where_a_block_has_too_few_read
     assert spreads[0] == spreads[1]  # nothing to measure at night: the whole day's spread
     assert spreads[0] > spreads[2]
     assert spreads[2] < spreads[5] / 3  # the morning is not judged by the evening's tail
+
+
+def test_a_quiet_block_is_never_judged_tighter_than_a_share_of_the_whole_days_spread() -> None:
+    stats = MeterStats(scale=0.3, sigma=0.2, bias=0.0, q1=-0.2, q3=0.2, tier="own", days=30)
+    stats.win_scale = [2.0, 0.3, 0.2]
+    stats.block_scale = [0.1, 0.1, 0.1, 0.1, 1.5, 3.0]
+    scales = np.asarray(stats.point_scale(np.array([2.0, 14.5, 17.0, 21.0])))
+    assert np.allclose(scales, [0.8, 0.8, 1.5, 3.0])
+    stats.block_scale = []  # a model without blocks (a cohort's stats): the whole day's spread
+    assert stats.point_scale(np.array([14.0])) == 2.0
