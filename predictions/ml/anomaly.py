@@ -42,6 +42,7 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _common_mode,
     _hourly_fit,
     _window_stats,
+    block_spreads,
     calibration_rows,
     centres_from_peers,
     features,
@@ -72,7 +73,7 @@ class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
 
     FAMILY = "anomaly"
-    FORMAT_VERSION = 4  # 4: the hostels' usual peer rise and mains' common load (peer_usual, main_common)
+    FORMAT_VERSION = 5  # 5: a reading's spread per block of the day (MeterStats.block_scale)
 
     def __init__(self, *, n_estimators: int = 120, max_depth: int = 6, learning_rate: float = 0.1, seed: int = 0):
         self.params: dict[str, Any] = {
@@ -183,6 +184,8 @@ class AnomalyBaseline:
             win_med, win_scale = _window_stats(r_all, held_mask, float(rows["interval_h"].iloc[0]))
             q1, q3 = (float(x) for x in np.quantile(r, [0.25, 0.75]))
             hours = rows["hour_i"].to_numpy()
+            # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
+            blocks = block_spreads(r_all, held_mask, hours, win_med[0])
             kwh_h = rows["norm_h"].to_numpy()
             profile = profiles[meter_id]
             prof = np.array(profile)[hours]
@@ -200,6 +203,7 @@ class AnomalyBaseline:
                 win_med=win_med,
                 win_scale=win_scale,
                 profile_sigma=max(float(1.4826 * np.median(np.abs(prel - np.median(prel)))), 0.03),
+                block_scale=blocks,
             )
             held = rows[holdout.loc[rows.index]]
             if len(held):
@@ -429,7 +433,7 @@ class AnomalyBaseline:
         for lo, hi, s in stats_list:
             sizes = window_sizes(float(interval_h[lo]))
             rel_m = np.nan_to_num(rel[lo:hi], nan=0.0)
-            z[lo:hi] = (rel_m - s.win_med[0]) / s.win_scale[0]
+            z[lo:hi] = (rel_m - s.win_med[0]) / s.point_scale(hours[lo:hi])
             z_short[lo:hi] = (trailing_mean(rel_m, sizes[1]) - s.win_med[1]) / s.win_scale[1]
             z_long[lo:hi] = (trailing_mean(rel_m, sizes[2]) - s.win_med[2]) / s.win_scale[2]
         iqr = q3 - q1

@@ -29,6 +29,11 @@ HOLDOUT_DAYS = 7
 RECENT_DAYS = 28
 DENOM_FLOOR = 0.2  # share of the meter's mean added to the denominator of the relative residual
 WINDOW_HOURS = (0.0, 4.0, 24.0)  # a reading, the last four hours, the last day
+SPREAD_BLOCK_HOURS = 4  # a single reading's spread is measured per block of the day (see `block_spreads`)
+MIN_BLOCK_ROWS = 24  # calibration readings a block needs for a spread of its own
+# A block's spread is never below this share of the whole day's: one held-back week holds only a few evenings
+# of a heavy appliance, whose start varies (18:00 one week, 21:00 the next), so a block can look quiet by chance.
+BLOCK_FLOOR_SHARE = 0.4
 # Balance temperatures tried for each meter's heating and cooling (the change-point model of ASHRAE
 # Guideline 14 and PRISM: below/above it, demand grows linearly with the degrees).
 HEAT_BASES = (13.0, 15.5, 18.0)
@@ -84,6 +89,14 @@ class MeterStats:
     gate_nmbe: float | None = None
     profile: list[float] = field(default_factory=list)  # 24 hourly medians of kWh per hour
     profile_sigma: float = 0.3
+    block_scale: list[float] = field(default_factory=list)  # spread of a reading per block of the day
+
+    def point_scale(self, hours: np.ndarray) -> np.ndarray | float:
+        """The spread a single reading at these local hours is judged against."""
+        if not self.block_scale:
+            return self.win_scale[0]
+        block = (np.floor(np.nan_to_num(hours)).astype(int) % 24) // SPREAD_BLOCK_HOURS
+        return np.maximum(np.asarray(self.block_scale)[block], BLOCK_FLOOR_SHARE * self.win_scale[0])
 
 
 @dataclass(frozen=True)
@@ -232,6 +245,35 @@ def _window_stats(rel: np.ndarray, calibration: np.ndarray, interval_h: float) -
     return medians, scales
 
 
+def block_spreads(rel: np.ndarray, calibration: np.ndarray, hours: np.ndarray, centre: float) -> list[float]:
+    """The tail-aware spread of a single reading's residual in each block of the day (`SPREAD_BLOCK_HOURS`).
+
+    One spread for the whole day takes its tail from the room's busiest hours: a heavy appliance run
+    most evenings (a 2-3 kW heater, a cooker) puts the room's 99th percentile at that appliance, and a
+    2.5-6 kW spike at 14:00, far beyond anything the room draws in the afternoon, read as a few of
+    those spreads. Each block has the statistic of `_window_stats` (larger of MAD and 99th percentile
+    mapped to 2.33) around the day's centre, on that block's calibration rows; a block with fewer than
+    `MIN_BLOCK_ROWS` of them takes the whole day's. Never below the whole day's MAD nor the floor of 0.05.
+    """
+    means = rel[calibration]
+    block = (np.floor(np.nan_to_num(hours[calibration])).astype(int) % 24) // SPREAD_BLOCK_HOURS
+    if not len(means):
+        return []
+    day_mad = 1.4826 * float(np.median(np.abs(means - centre)))
+    day_tail = (float(np.quantile(means, 0.99)) - centre) / 2.33
+    whole = max(day_mad, day_tail, 0.05)
+    spreads = []
+    for b in range(24 // SPREAD_BLOCK_HOURS):
+        values = means[block == b]
+        if len(values) < MIN_BLOCK_ROWS:
+            spreads.append(whole)
+            continue
+        mad = 1.4826 * float(np.median(np.abs(values - centre)))
+        tail = (float(np.quantile(values, 0.99)) - centre) / 2.33
+        spreads.append(max(mad, tail, day_mad, 0.05))
+    return spreads
+
+
 PEER_MINIMUM = 5
 
 
@@ -325,6 +367,10 @@ def spreads_from_lived_in(
         for i in range(len(stats.win_med)):
             stats.win_med[i] = float(np.median([p.win_med[i] for p in peers]))
             stats.win_scale[i] = max(stats.win_scale[i], float(np.median([p.win_scale[i] for p in peers])))
+        blocks = [p.block_scale for p in peers if p.block_scale]
+        if stats.block_scale and blocks:
+            usual = np.median(np.asarray(blocks), axis=0)
+            stats.block_scale = [max(own, float(peer)) for own, peer in zip(stats.block_scale, usual, strict=True)]
 
 
 def steady_rooms(rows: pd.DataFrame, held: pd.Series, level: pd.DataFrame) -> set[int]:

@@ -1,0 +1,119 @@
+"""A room's evening appliance sets the spread of its evenings, not of its afternoons: a daytime spike stands out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
+from predictions.detection.frames import MeterInfo
+from predictions.ml.anomaly import AnomalyBaseline
+from predictions.ml.anomaly_features import MeterStats, block_spreads
+
+ROOMS = 8
+HEAVY = 1  # the room with a 2.5 kW appliance on most evenings
+STEPS = 96
+TRAIN_DAYS, DETECT_DAYS = 28, 7
+SHAPE = np.array([3, 2, 1.5, 1, 1, 1, 1.5, 3, 4, 3, 2.5, 2.5, 3, 3, 2.5, 2.5, 3, 4, 5, 6, 6, 5.5, 5, 4]) / 3.2
+
+
+def _hostel() -> pd.DataFrame:
+    """Eight lived-in rooms; room 1 runs a 2.5 kW appliance for 2-4 hours from 19:00-21:00 on two evenings in three."""
+    rng = np.random.default_rng(11)
+    days = TRAIN_DAYS + DETECT_DAYS
+    ts = pd.date_range("2025-10-01", periods=days * STEPS, freq="15min", tz="UTC")
+    hour = ts.hour.to_numpy() + ts.minute.to_numpy() / 60
+    day = np.arange(days * STEPS) // STEPS
+    slot = np.arange(days * STEPS) % STEPS
+    parts = []
+    for room in range(ROOMS):
+        daily = rng.lognormal(0.0, 0.15, days)[day]
+        kw = (0.05 + 0.3 * SHAPE[ts.hour.to_numpy()] * rng.lognormal(0, 0.15) * daily) * rng.lognormal(
+            0.0, 0.07, len(ts)
+        )
+        if room + 1 == HEAVY:
+            uses = rng.random(days) < 0.65
+            first = rng.integers(76, 84, size=days)
+            length = rng.integers(8, 16, size=days)
+            kw = kw + 2.5 * (uses[day] & (slot >= first[day]) & (slot < first[day] + length[day]))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "meter_id": room + 1,
+                    "hostel_id": 1,
+                    "ts": ts,
+                    "kwh": kw / 4,
+                    "interval_h": 0.25,
+                    "hour": hour,
+                    "dow": ts.day_of_week.to_numpy().astype(float),
+                    "temp": 18.0,
+                    "occupants": 2.0,
+                    "capacity": 2.0,
+                    "bed_type": 2.0,
+                    "is_main": 0.0,
+                    "calendar": 1.0,
+                    "voltage": 230.0,
+                    "current": kw / 0.23,
+                    "pf": 0.97,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+INFOS = {
+    m: MeterInfo(m, f"R{m}", "room", 1, m, f"Room {m}", 2, 2, 15, 230.0, 10.0, 1, "UTC") for m in range(1, ROOMS + 1)
+}
+
+
+def _found(model: AnomalyBaseline, window: pd.DataFrame) -> list[tuple[int, str, pd.Timestamp]]:
+    window = window.reset_index(drop=True)
+    pred = model.predict(window, with_iforest=False, peers=True)
+    found = frame_candidates(frame=window, pred=pred, infos=INFOS, policies={}, config=DetectorConfig())
+    return [(c.meter_id, c.kind, window["ts"].iloc[c.start_idx]) for c in found if c.kind in CONSUMPTION_KINDS]
+
+
+def _trained() -> tuple[AnomalyBaseline, pd.DataFrame, pd.Timestamp]:
+    frame = _hostel()
+    cut = frame["ts"].min() + pd.Timedelta(days=TRAIN_DAYS)
+    model = AnomalyBaseline(n_estimators=60)
+    model.train(frame[frame["ts"] < cut].reset_index(drop=True))
+    return model, frame[frame["ts"] >= cut - pd.Timedelta(hours=24)].reset_index(drop=True), cut
+
+
+def test_a_daytime_spike_in_a_room_with_a_heavy_evening_appliance_is_found() -> None:
+    model, window, cut = _trained()
+    at = cut + pd.Timedelta(days=3, hours=14)
+    spike = (window["meter_id"] == HEAVY) & (window["ts"] >= at) & (window["ts"] < at + pd.Timedelta(minutes=30))
+    window.loc[spike, "kwh"] += 4.0 / 4  # 4 kW for half an hour in the afternoon (the evenings' appliance: 2.5 kW)
+    assert (HEAVY, "spike", at) in _found(model, window)
+
+
+def test_the_heavy_appliance_evenings_themselves_raise_no_alarm() -> None:
+    model, window, cut = _trained()
+    alarms = [(m, kind, at) for m, kind, at in _found(model, window) if at >= cut]
+    assert alarms == []
+    stats = model.meters[HEAVY]
+    # The evening blocks carry the appliance; the afternoon is judged by the afternoon's own spread.
+    assert stats.block_scale[14 // 4] < stats.block_scale[20 // 4] / 3
+
+
+def test_block_spreads_fall_back_to_the_whole_day_where_a_block_has_too_few_readings() -> None:
+    hours = np.tile(np.repeat(np.arange(24), 10), 3).astype(float)
+    rel = np.where(hours >= 20, 3.0, 0.0) + np.tile(np.linspace(-0.1, 0.1, 10), 72)
+    calibration = hours >= 8  # no calibration readings before 08:00
+    spreads = block_spreads(rel, calibration, hours, 0.0)
+    assert len(spreads) == 6
+    assert spreads[0] == spreads[1]  # nothing to measure at night: the whole day's spread
+    assert spreads[0] > spreads[2]
+    assert spreads[2] < spreads[5] / 3  # the morning is not judged by the evening's tail
+
+
+def test_a_quiet_block_is_never_judged_tighter_than_a_share_of_the_whole_days_spread() -> None:
+    stats = MeterStats(scale=0.3, sigma=0.2, bias=0.0, q1=-0.2, q3=0.2, tier="own", days=30)
+    stats.win_scale = [2.0, 0.3, 0.2]
+    stats.block_scale = [0.1, 0.1, 0.1, 0.1, 1.5, 3.0]
+    scales = np.asarray(stats.point_scale(np.array([2.0, 14.5, 17.0, 21.0])))
+    assert np.allclose(scales, [0.8, 0.8, 1.5, 3.0])
+    stats.block_scale = []  # a model without blocks (a cohort's stats): the whole day's spread
+    assert stats.point_scale(np.array([14.0])) == 2.0
