@@ -64,6 +64,7 @@ from predictions.ml.anomaly_peers import (
     peer_usual_fit,
     peer_weather_kw,
 )
+from predictions.ml.anomaly_rooms import unsettled_rooms
 from predictions.ml.anomaly_weather import weather_responses_fit
 from predictions.ml.artifacts import artifact_read, artifact_write
 
@@ -164,6 +165,7 @@ class AnomalyBaseline:
         # held-back week (a drift) is neither its spread nor its centre (`own_trends`, `centres_from_peers`).
         steady = steady_rooms(valid, holdout, basis)
         trends = own_trends(valid, holdout, steady)
+        unsettled = unsettled_rooms(valid, holdout, basis, steady)
         for group_key, rows in valid.groupby("meter_id"):
             meter_id = int(str(group_key))
             # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
@@ -172,6 +174,8 @@ class AnomalyBaseline:
                 held_out = np.ones(len(rows), dtype=bool)
             # A room's spreads, like its level, are those of the weeks someone lives in it.
             held_mask, source = calibration_rows(rows, held_out)
+            if source == "lived_in" and meter_id in unsettled:  # its lived-in weeks, widened to its peers'
+                held_mask, source = presence(rows) > 0, "borrow"
             {"borrow": borrowing, "lived_in": lived_in}.get(source, set()).add(meter_id)
             r_all = rows["rel"].to_numpy()
             if meter_id in trends:
