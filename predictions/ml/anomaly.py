@@ -44,16 +44,13 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     _window_stats,
     block_spreads,
     calibration_rows,
-    centres_from_peers,
     features,
     iforest_matrix,
     level_rows,
     occupied_like_peers,
-    own_trends,
     presence,
     room_meters_fit,
     spreads_from_lived_in,
-    steady_rooms,
     trailing_mean,
     weather_response_fit,
     window_sizes,
@@ -65,6 +62,7 @@ from predictions.ml.anomaly_peers import (
     peer_usual_fit,
     peer_weather_kw,
 )
+from predictions.ml.anomaly_rooms import centres_from_peers, own_trends, steady_rooms, unsettled_rooms
 from predictions.ml.anomaly_weather import weather_responses_fit
 from predictions.ml.artifacts import artifact_read, artifact_write
 
@@ -165,6 +163,7 @@ class AnomalyBaseline:
         # held-back week (a drift) is neither its spread nor its centre (`own_trends`, `centres_from_peers`).
         steady = steady_rooms(valid, holdout, basis)
         trends = own_trends(valid, holdout, steady)
+        unsettled = unsettled_rooms(valid, holdout, basis, steady)
         for group_key, rows in valid.groupby("meter_id"):
             meter_id = int(str(group_key))
             # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
@@ -173,6 +172,8 @@ class AnomalyBaseline:
                 held_out = np.ones(len(rows), dtype=bool)
             # A room's spreads, like its level, are those of the weeks someone lives in it.
             held_mask, source = calibration_rows(rows, held_out)
+            if source == "lived_in" and meter_id in unsettled:  # its lived-in weeks, widened to its peers'
+                held_mask, source = presence(rows) > 0, "borrow"
             {"borrow": borrowing, "lived_in": lived_in}.get(source, set()).add(meter_id)
             r_all = rows["rel"].to_numpy()
             if meter_id in trends:

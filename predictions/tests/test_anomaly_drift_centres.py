@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from predictions.ml.anomaly_features import MeterStats, centres_from_peers, own_trends, steady_rooms
+from predictions.ml.anomaly_features import MeterStats
+from predictions.ml.anomaly_rooms import centres_from_peers, own_trends, steady_rooms
 from predictions.tests.test_anomaly_term_start import SHAPE
 from predictions.tests.weather_rooms import consumption_alarms
 
