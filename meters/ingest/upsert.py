@@ -40,7 +40,6 @@ class Written:
     updated: int
     first: dt.datetime
     last: dt.datetime
-    copied: bool = False  # by COPY into a span where the meter had no reading (meters.ingest.hourly)
 
 
 def _utc(epoch: int) -> dt.datetime:
@@ -166,7 +165,7 @@ def _upsert_postgresql(rows: pd.DataFrame) -> list[Written]:
                 pass
             else:
                 return [
-                    Written(int(meter_id), int(count), 0, _utc(low), _utc(high), copied=True)
+                    Written(int(meter_id), int(count), 0, _utc(low), _utc(high))
                     for meter_id, count, low, high in zip(
                         spans.index.tolist(),
                         spans["count"].tolist(),
