@@ -36,6 +36,13 @@ def schedules() -> list[Schedule]:
             description="Removes uploaded files previewed and then confirmed or abandoned over a day ago.",
         ),
         Schedule(
+            name="Lost upload imports",
+            task="meters.tasks.uploads_recover",
+            every_seconds=5 * 60,
+            description="Queues again uploads still queued after UPLOAD_REQUEUE_MINUTES (a lost message); marks "
+            "failed, with Retry, imports that reported no progress for UPLOAD_STALL_MINUTES and whose worker is gone.",
+        ),
+        Schedule(
             name="Quarantine retention",
             task="meters.tasks.quarantine_prune",
             crontab="45 3 * * *",

@@ -21,6 +21,11 @@ def database_url(server: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
+def _own(name: str) -> bool:
+    """A benchmark's throwaway database: wattwatch_ingest_..., or NAME_ingest_... on a shared server."""
+    return name.startswith("wattwatch_ingest_") or "_ingest_" in name
+
+
 def recreate_database(server: str, name: str, *, template: str | None = None) -> str:
     """Drop and create `name` (must start with wattwatch_ingest_), migrate it, return its URL.
 
@@ -29,7 +34,7 @@ def recreate_database(server: str, name: str, *, template: str | None = None) ->
     """
     import psycopg
 
-    assert name.startswith("wattwatch_ingest_"), "benchmarks only touch their own databases"
+    assert _own(name), "benchmarks only touch their own databases"
     with psycopg.connect(admin_url(server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if template:
@@ -54,7 +59,7 @@ def recreate_database(server: str, name: str, *, template: str | None = None) ->
 def drop_database(server: str, name: str) -> None:
     import psycopg
 
-    assert name.startswith("wattwatch_ingest_")
+    assert _own(name)
     with psycopg.connect(admin_url(server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -1,7 +1,8 @@
 """Which Celery queue each task goes to (docs/queues.md): four kinds of work, each with workers of its own.
 
 - `live`: alerts and notifications (raise, emails, webhooks, pushes, escalation, summaries, digests),
-  the heartbeat and stale meters. Nothing long runs here, so an alert never waits behind a long job.
+  the heartbeat, stale meters and the watch over lost upload imports (not on `imports`: it must run
+  while an import worker is stuck or gone). Nothing long runs here, so an alert never waits behind a long job.
 - `detection`: detection of what ingestion just stored (streaming), the sweep that catches what it
   missed, and the daily meter health scores.
 - `training`: model training and the nightly model runs (forecasts, segments, failure risk, the anomaly
@@ -41,6 +42,7 @@ TASKS_BY_QUEUE: dict[str, tuple[str, ...]] = {
         "analytics.tasks.system_heartbeat",
         "analytics.tasks.digests_send_due",
         "meters.tasks.meters_check_stale",
+        "meters.tasks.uploads_recover",
     ),
     DETECTION: (
         "predictions.tasks.detect_pending",

@@ -423,6 +423,11 @@ READINGS_UPLOAD_MAX_DECOMPRESSED_BYTES = env_int(
 )
 # A staged upload (previewed, then confirmed or abandoned) is removed after this many hours.
 UPLOAD_STAGED_HOURS = env_int("UPLOAD_STAGED_HOURS", 24, minimum=1, maximum=24 * 30)
+# Lost import messages (beat task "Lost upload imports", meters.uploads.uploads_recover): an upload still
+# queued this many minutes after it was queued is queued again; one importing whose import reported no
+# progress for UPLOAD_STALL_MINUTES, and that no running import holds, is marked failed (Retry re-queues).
+UPLOAD_REQUEUE_MINUTES = env_int("UPLOAD_REQUEUE_MINUTES", 30, minimum=1, maximum=7 * 24 * 60)
+UPLOAD_STALL_MINUTES = env_int("UPLOAD_STALL_MINUTES", 20, minimum=1, maximum=7 * 24 * 60)
 # A confirmed upload's status page reloads itself this often while its import is queued or running.
 UPLOAD_STATUS_REFRESH_SECONDS = env_int("UPLOAD_STATUS_REFRESH_SECONDS", 2, minimum=1, maximum=600)
 # The quarantine: at most this many pending rows per sender (gateway key or user; past it, rejected

@@ -25,6 +25,14 @@ def upload_import(upload_id: str) -> dict[str, str]:
     return {"upload": upload_id, "status": run(upload_id=upload_id)}
 
 
+@shared_task(name="meters.tasks.uploads_recover", ignore_result=False)
+def uploads_recover() -> dict[str, int]:
+    """Queue again uploads whose import message was lost; mark imports whose worker went away as failed."""
+    from meters.uploads import uploads_recover as recover
+
+    return recover()
+
+
 @shared_task(name="meters.tasks.uploads_clean_stale", ignore_result=False)
 def uploads_clean_stale() -> dict[str, int]:
     """Remove staged uploads that were confirmed or abandoned more than UPLOAD_STAGED_HOURS ago."""

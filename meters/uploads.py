@@ -6,12 +6,20 @@ with `readings_ingest_file` (one transaction for the whole file: a failure store
 rows done through the cache while it runs, and keeps the report on the row. A failed import keeps its
 staged file and its reason, and can be queued again (`upload_retry`) until the file goes stale
 (UPLOAD_STAGED_HOURS).
+
+Lost messages (`uploads_recover`, a beat task): an upload still queued UPLOAD_REQUEUE_MINUTES after it
+was queued is queued again; one importing whose import has not reported progress for
+UPLOAD_STALL_MINUTES, and whose row no live import holds, is marked failed (Retry queues it again).
+The import holds its upload's row locked and marks it done in the same transaction as its readings,
+so an upload left "importing" by a dead worker has stored nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +29,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.roles import Role, role_of
 from customers.models import AuditEntry
 from customers.services import audit_record
-from meters.ingest import FileFormatError, readings_ingest_file
+from meters.ingest import FileFormatError, IngestResult, readings_ingest_file
 from meters.ingest.parse import FileLimits, file_kind
 from meters.models import ReadingsUpload
 
@@ -60,7 +69,11 @@ def upload_queue(*, user: Any, staged: Path, filename: str, timezone_name: str) 
     """Record a confirmed upload and queue its import once the record is committed."""
     with transaction.atomic():
         upload = ReadingsUpload.objects.create(
-            user=user, filename=filename[:200], staged_name=staged.name, timezone=timezone_name[:64]
+            user=user,
+            filename=filename[:200],
+            staged_name=staged.name,
+            timezone=timezone_name[:64],
+            queued_at=timezone.now(),
         )
         transaction.on_commit(lambda: _enqueue(upload.pk))
     return upload
@@ -73,7 +86,8 @@ def upload_retry(upload: ReadingsUpload) -> bool:
         if locked.status != ReadingsUpload.Status.FAILED or _staged_path(locked) is None:
             return False
         locked.status, locked.error, locked.finished_at = ReadingsUpload.Status.QUEUED, "", None
-        locked.save(update_fields=["status", "error", "finished_at"])
+        locked.queued_at = timezone.now()
+        locked.save(update_fields=["status", "error", "finished_at", "queued_at"])
         transaction.on_commit(lambda: _enqueue(locked.pk))
     return True
 
@@ -99,6 +113,11 @@ def _staged_path(upload: ReadingsUpload) -> Path | None:
 
 def _progress_key(upload_id: uuid.UUID | str) -> str:
     return f"meters:upload:{upload_id}:rows"
+
+
+def _beat_key(upload_id: uuid.UUID | str) -> str:
+    """When the running import last reported progress (epoch seconds): what `uploads_recover` reads."""
+    return f"meters:upload:{upload_id}:beat"
 
 
 def upload_rows_done(upload: ReadingsUpload) -> int:
@@ -139,24 +158,32 @@ def upload_import(*, upload_id: str) -> str:
         upload.attempts += 1
         upload.rows_total = file_rows(path)
         upload.save(update_fields=["status", "started_at", "attempts", "rows_total"])
-    key = _progress_key(upload.pk)
+    key, beat = _progress_key(upload.pk), _beat_key(upload.pk)
     done = 0
-    cache.set(key, 0, PROGRESS_SECONDS)
+    cache.set_many({key: 0, beat: time.time()}, PROGRESS_SECONDS)
 
     def progress(rows: int) -> None:
         nonlocal done
         done += rows
-        cache.set(key, done, PROGRESS_SECONDS)
+        cache.set_many({key: done, beat: time.time()}, PROGRESS_SECONDS)
 
     try:
-        result = readings_ingest_file(
-            path=path,
-            source=upload.source,
-            user=upload.user,
-            timezone_name=upload.timezone or None,
-            limits=FileLimits.for_uploads(),
-            progress=progress,
-        )
+        with transaction.atomic():
+            # The row stays locked until the readings commit or roll back, and is marked done in that same
+            # commit: `uploads_recover` skips a row a live import holds, and an upload left "importing"
+            # by a worker that died has stored nothing (PostgreSQL rolled its transaction back).
+            locked = ReadingsUpload.objects.select_for_update().get(pk=upload.pk)
+            if locked.status != ReadingsUpload.Status.IMPORTING:  # marked failed meanwhile, or done by a twin
+                return locked.status
+            result = readings_ingest_file(
+                path=path,
+                source=upload.source,
+                user=upload.user,
+                timezone_name=upload.timezone or None,
+                limits=FileLimits.for_uploads(),
+                progress=progress,
+            )
+            _done(upload, result)
     except FileFormatError as error:
         _fail(upload, str(error))
         return upload.status
@@ -165,7 +192,12 @@ def upload_import(*, upload_id: str) -> str:
         _fail(upload, f"The import stopped ({type(error).__name__}: {str(error)[:300]}); nothing was stored.")
         return upload.status
     finally:
-        cache.delete(key)
+        cache.delete_many([key, beat])
+    path.unlink(missing_ok=True)
+    return upload.status
+
+
+def _done(upload: ReadingsUpload, result: IngestResult) -> None:
     summary = result.summary()
     history = _history_cutoff()
     report = {
@@ -186,14 +218,60 @@ def upload_import(*, upload_id: str) -> str:
         ],
         "history_meters": sum(1 for span in result.ranges.values() if span.start < history),
     }
-    with transaction.atomic():
-        upload.status, upload.result, upload.finished_at = ReadingsUpload.Status.DONE, report, timezone.now()
-        upload.rows_total = max(upload.rows_total or 0, result.rows)
-        upload.error = ""
-        upload.save(update_fields=["status", "result", "finished_at", "rows_total", "error"])
-        audit_record(actor=upload.user, action=AuditEntry.Action.IMPORT, target=upload.source, detail=summary)
-    path.unlink(missing_ok=True)
-    return upload.status
+    upload.status, upload.result, upload.finished_at = ReadingsUpload.Status.DONE, report, timezone.now()
+    upload.rows_total = max(upload.rows_total or 0, result.rows)
+    upload.error = ""
+    upload.save(update_fields=["status", "result", "finished_at", "rows_total", "error"])
+    audit_record(actor=upload.user, action=AuditEntry.Action.IMPORT, target=upload.source, detail=summary)
+
+
+def uploads_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Queue again uploads whose message was lost; fail imports whose worker went away (see the module doc)."""
+    now = now or timezone.now()
+    requeue = dt.timedelta(minutes=settings.UPLOAD_REQUEUE_MINUTES)
+    stall = dt.timedelta(minutes=settings.UPLOAD_STALL_MINUTES)
+    waiting = (
+        ReadingsUpload.objects.filter(status=ReadingsUpload.Status.QUEUED)
+        .alias(since=Coalesce("queued_at", "created_at"))
+        .filter(since__lt=now - requeue)
+        .values_list("pk", flat=True)
+    )
+    requeued = 0
+    for upload_id in list(waiting):
+        with transaction.atomic():
+            row = _lock_if_free(upload_id, ReadingsUpload.Status.QUEUED)
+            if row is None:
+                continue
+            row.queued_at = now
+            row.save(update_fields=["queued_at"])
+            transaction.on_commit(functools.partial(_enqueue, row.pk))
+        logger.warning("upload %s was still queued after %s: queued again", upload_id, requeue)
+        requeued += 1
+    failed = 0
+    importing = ReadingsUpload.objects.filter(status=ReadingsUpload.Status.IMPORTING)
+    for upload_id, started in importing.values_list("pk", "started_at"):
+        seen = cache.get(_beat_key(upload_id))
+        last = dt.datetime.fromtimestamp(seen, dt.UTC) if seen else (started or now)
+        if now - last < stall:
+            continue
+        with transaction.atomic():
+            row = _lock_if_free(upload_id, ReadingsUpload.Status.IMPORTING)
+            if row is None:  # a live import holds it (PostgreSQL): still running, maybe slowly
+                continue
+            minutes = int(stall.total_seconds() // 60)
+            _fail(
+                row,
+                f"The import stopped: it reported no progress for {minutes} minutes and its worker is gone; "
+                "nothing was stored. Retry queues it again.",
+            )
+        logger.warning("upload %s stopped importing (no progress since %s): marked failed", upload_id, last)
+        failed += 1
+    return {"requeued": requeued, "failed": failed}
+
+
+def _lock_if_free(upload_id: uuid.UUID, status: str) -> ReadingsUpload | None:
+    """The upload with this status, locked; None when a running import holds it (or it moved on)."""
+    return ReadingsUpload.objects.select_for_update(skip_locked=True).filter(pk=upload_id, status=status).first()
 
 
 def _fail(upload: ReadingsUpload, reason: str) -> None:

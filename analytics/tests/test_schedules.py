@@ -47,3 +47,12 @@ def test_history_housekeeping_is_scheduled_and_long_work_goes_to_the_imports_que
         assert task in app.tasks
     assert app.amqp.router.route({}, "meters.tasks.readings_archive_due")["queue"].name == "imports"
     assert app.amqp.router.route({}, "meters.tasks.readings_partitions_ensure")["queue"].name == "imports"
+
+
+def test_the_watch_over_lost_upload_imports_is_scheduled_and_runs_on_the_live_queue() -> None:
+    """Not on `imports`: it must run while the import worker is stuck or gone (issue 29)."""
+    from config.celery import app
+
+    assert "meters.tasks.uploads_recover" in {item.task for item in schedules()}
+    assert "meters.tasks.uploads_recover" in app.tasks
+    assert app.amqp.router.route({}, "meters.tasks.uploads_recover")["queue"].name == "live"
