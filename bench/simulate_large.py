@@ -26,7 +26,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--days", type=int, help="Shorter history for a quick try (default: the scale's year).")
-    parser.add_argument("--scale", default="large", choices=["tiny", "demo", "large"])
+    parser.add_argument("--scale", default="large", choices=["tiny", "demo", "large", "estate", "university"])
     parser.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
