@@ -105,6 +105,8 @@ def main() -> None:
         "client_p50_ms": round(1000 * pct(found["latencies"], 0.5), 1),
         "client_p95_ms": round(1000 * pct(found["latencies"], 0.95), 1),
         "server_p95_ms": round(1000 * pct(found["server"], 0.95), 1),
+        # A request's own CPU inside Django: what it costs, whatever else shares the cores.
+        "cpu_p95_ms": round(1000 * pct(found["phases"].get("cpu", []), 0.95), 1),
         "client_p95_ms_by_path": found["p95_ms_by_path"],
         "server_p95_ms_by_path": found["server_p95_ms_by_path"],
         "load_before": round(load, 2),
