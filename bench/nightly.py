@@ -100,8 +100,11 @@ def main() -> None:
     figures["forecasts_hourly"]["seconds_all_subjects_estimated"] = round(
         figures["forecasts_hourly"]["seconds"] * share, 1
     )
+    # With --forecast-kinds, the forecasts' share is scaled to every subject.
     figures["nightly_seconds"] = round(
-        sum(figures[k]["seconds"] for k in ("forecasts_hourly", "segmentation_daily", "failure_risk_daily")), 1
+        figures["forecasts_hourly"]["seconds_all_subjects_estimated"]
+        + sum(figures[k]["seconds"] for k in ("segmentation_daily", "failure_risk_daily")),
+        1,
     )
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if args.json:
