@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from meters.models import DailyRollup, HourlyRollup, Reading
+from meters.partitions import reading_partitions_ensure
 from meters.simulation import persist
 from meters.simulation.calendar import Roster, day_kinds, roster_build
 from meters.simulation.condition import ConditionPlan, condition_readings
@@ -63,6 +64,10 @@ def _timeline_for(
     end = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=now.minute % 15)
     local_end = end.astimezone(ZoneInfo(timezone)).date()
     return timeline_build(timezone=timezone, start_date=local_end - dt.timedelta(days=days), end=end, days=days)
+
+
+def _months_between(start: dt.datetime, end: dt.datetime) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
 
 
 class _Run:
@@ -308,6 +313,9 @@ def campus_simulate(
         span = f"{timeline.start:%Y-%m-%d %H:%M} to {timeline.end:%Y-%m-%d %H:%M} UTC"
         log(f"Simulating the {scale} campus, seed {seed}, {span}")
         ids = persist.estate_save(plan=plan, timeline=timeline, roster=roster)
+        # Every simulated month gets its partition before the rows arrive, so none waits in the
+        # default partition for the nightly task to move it (a rewrite of the whole history).
+        reading_partitions_ensure(now=timeline.start, months_ahead=_months_between(timeline.start, timeline.end))
         meter_ids = ids.meters
         sink = DatabaseSink(timeline)
         tables = [model._meta.db_table for model in (Reading, HourlyRollup, DailyRollup)]
@@ -332,7 +340,8 @@ def campus_simulate(
     events, failed, conditions = run.transformer_events(temperature=temperature)
     planned = planned + run.intervention_truth
     if ids is not None:
-        summary.weather_rows = persist.weather_save(site=ids.site, weather=weather)
+        # The sites are in one town: each gets the same weather rows.
+        summary.weather_rows = sum(persist.weather_save(site=site, weather=weather) for site in ids.sites)
         persist.incidents_save(incidents=planned, meter_ids=meter_ids, timeline=timeline)
         persist.transformer_events_save(events=events, transformers=ids.transformers, failed=failed)
         summary.condition_readings = persist.transformer_conditions_save(

@@ -17,11 +17,18 @@ TRANSFORMER_SIZES_KVA = (50, 63, 75, 100, 125, 160, 200, 250, 315, 400, 500, 630
 
 
 @dataclass
+class SitePlan:
+    code: str
+    name: str
+
+
+@dataclass
 class HostelPlan:
     code: str
     name: str
     floors: int
     customer: int
+    site: int = 0  # index in EstatePlan.sites
 
 
 @dataclass
@@ -77,6 +84,7 @@ class EstatePlan:
     timezone: str
     latitude: float
     longitude: float
+    sites: list[SitePlan] = field(default_factory=list)  # the first is site_code; all share its town and weather
     hostels: list[HostelPlan] = field(default_factory=list)
     rooms: list[RoomPlan] = field(default_factory=list)
     customers: list[CustomerPlan] = field(default_factory=list)
@@ -110,12 +118,15 @@ def estate_plan(*, seed: int, scale: Scale, start: dt.datetime) -> EstatePlan:
         latitude=40.45,
         longitude=-3.73,
     )
+    plan.sites.append(SitePlan(plan.site_code, plan.site_name))
+    plan.sites += [SitePlan(f"sim{n}", f"Simulated Campus {n} (Madrid)") for n in range(2, scale.sites + 1)]
     installed = start - dt.timedelta(days=int(rng.integers(400, 2000)))
     for h in range(scale.hostels):
         code = _hostel_code(h)
         name = f"Hostel {code}"
         plan.customers.append(CustomerPlan(f"H-{code}", f"{name} common areas", "hostel", "common_areas"))
-        plan.hostels.append(HostelPlan(code, name, scale.floors, len(plan.customers) - 1))
+        site = h * len(plan.sites) // scale.hostels
+        plan.hostels.append(HostelPlan(code, name, scale.floors, len(plan.customers) - 1, site))
         rooms = scale.floors * scale.rooms_per_floor
         # Transformers are sized for a typical evening, so hot spells and heavy users overload some.
         expected_peak_kw = 0.42 * rooms * 2.0 + 4.0

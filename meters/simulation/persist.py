@@ -34,7 +34,8 @@ BATCH = 2000
 class EstateIds:
     """Database ids of the planned objects, by their index in the plan."""
 
-    site: Site
+    site: Site  # the first of `sites`
+    sites: list[Site]
     hostels: list[Hostel]
     rooms: list[Room]
     meters: list[int]
@@ -62,17 +63,22 @@ def _tariffs() -> tuple[Tariff, Tariff]:
 def estate_save(*, plan: EstatePlan, timeline: Timeline, roster: Roster) -> EstateIds:
     """Create the site and everything on it; bulk inserts keep this to a few queries per table."""
     flat, tou = _tariffs()
-    site = Site.objects.create(
-        code=plan.site_code,
-        name=plan.site_name,
-        timezone=plan.timezone,
-        latitude=plan.latitude,
-        longitude=plan.longitude,
-        currency="EUR",
-    )
+    sites = [
+        Site.objects.create(
+            code=s.code,
+            name=s.name,
+            timezone=plan.timezone,
+            latitude=plan.latitude,
+            longitude=plan.longitude,
+            currency="EUR",
+        )
+        for s in plan.sites
+    ]
+    periods = calendar_periods(timeline.start_date, timeline.dates[-1] if timeline.days else timeline.start_date)
     AcademicPeriod.objects.bulk_create(
         AcademicPeriod(site=site, kind=KIND_NAMES[p.kind], name=p.name, start=p.start, end=p.end)
-        for p in calendar_periods(timeline.start_date, timeline.dates[-1] if timeline.days else timeline.start_date)
+        for site in sites
+        for p in periods
     )
     customers = Customer.objects.bulk_create(
         [
@@ -101,7 +107,7 @@ def estate_save(*, plan: EstatePlan, timeline: Timeline, roster: Roster) -> Esta
         for t in plan.transformers
     )
     hostels = Hostel.objects.bulk_create(
-        Hostel(site=site, code=h.code, name=h.name, floors=h.floors, customer=customers[h.customer])
+        Hostel(site=sites[h.site], code=h.code, name=h.name, floors=h.floors, customer=customers[h.customer])
         for h in plan.hostels
     )
     rooms = Room.objects.bulk_create(
@@ -151,7 +157,7 @@ def estate_save(*, plan: EstatePlan, timeline: Timeline, roster: Roster) -> Esta
         batch_size=BATCH,
     )
     _occupancy_save(rooms=rooms, timeline=timeline, enrolled=roster.enrolled)
-    return EstateIds(site, hostels, rooms, [m.pk for m in meters], transformers)
+    return EstateIds(sites[0], sites, hostels, rooms, [m.pk for m in meters], transformers)
 
 
 def _occupancy_save(*, rooms: list[Room], timeline: Timeline, enrolled: np.ndarray) -> None:

@@ -16,6 +16,7 @@ class Scale:
     days: int
     staff_residences: int
     shops: int
+    sites: int = 1  # hostels are shared out over this many sites, in blocks, in order
 
     @property
     def rooms(self) -> int:
@@ -29,4 +30,9 @@ SCALES: dict[str, Scale] = {
     # Twice the large campus's hostels (21 transformers): enough failures in a year to measure the
     # failure-risk model on one seed without one failure deciding the score.
     "estate": Scale("estate", hostels=20, floors=10, rooms_per_floor=10, days=365, staff_residences=3, shops=3),
+    # Issue 29's university: 5,000 rooms (about 17,000 beds) in 25 halls of 200 rooms on three sites,
+    # a transformer per hall: about 175 million readings in a year at 15 minutes.
+    "university": Scale(
+        "university", hostels=25, floors=8, rooms_per_floor=25, days=365, staff_residences=6, shops=6, sites=3
+    ),
 }

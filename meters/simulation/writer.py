@@ -354,7 +354,9 @@ def bulk_load_mode(tables: list[str]) -> Iterator[None]:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for sql in dropped:
-                cursor.execute(sql)
+                # A partitioned table's index is defined "ON ONLY" the parent; built that way it would
+                # stay invalid and leave every partition without it. Without ONLY it builds them all.
+                cursor.execute(sql.replace(" ON ONLY ", " ON ", 1))
             for table, name, definition in foreign:
                 cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
             if postgres:

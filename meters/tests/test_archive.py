@@ -145,6 +145,21 @@ def test_part_of_a_month_is_deleted_row_by_row_and_a_second_run_never_overwrites
     assert snapshot() == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_runs_seconds_cover_every_step_of_it(
+    history: list[Meter], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meters import archive as archive_module
+
+    ticks = iter(float(n) for n in range(1_000_000))  # a clock that moves a second at each look
+    monkeypatch.setattr(archive_module.time, "perf_counter", lambda: next(ticks))
+    reading_partitions_ensure(now=NOW)
+    result = archive_module.readings_archive(before=dt.datetime(2025, 3, 1, tzinfo=dt.UTC), to=tmp_path)
+    assert result.archived > 0
+    # Whole partitions were timed by steps of their own (count, drop) that once reset the run's clock.
+    assert result.seconds >= sum(result.steps.values()) > 0
+
+
 @pytest.mark.django_db
 def test_nothing_to_archive_writes_no_file(history: list[Meter], tmp_path: Path) -> None:
     summary = archive("2024-06-01", tmp_path)

@@ -53,6 +53,22 @@ def test_hourly_intensity_wins_over_the_constant_where_it_exists(energy: Campus)
     assert carbon_kg_for(meters=Meter.objects.all(), start=DAY, end=DAY) == pytest.approx(5.9)
 
 
+def test_intensity_is_looked_up_per_site_hour_not_per_rollup_row(energy: Campus) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site = energy.hostel_a.site
+    site.carbon_kg_per_kwh = 0.25
+    site.save()
+    CarbonIntensity.objects.create(site=site, timestamp=FIRST_HOUR, kg_per_kwh=0.5)
+    with CaptureQueriesContext(connection) as queries:
+        total = carbon_kg_for(meters=Meter.objects.all(), start=DAY, end=DAY)
+    assert total == pytest.approx(1 * 0.5 + 9 * 0.25 + 5 * 0.5 + 5 * 0.25)
+    # A subquery into the intensities for every hourly rollup row took 4.5 s on two weeks of 5,000 rooms.
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in sql if "meters_hourlyrollup" in q and "meters_carbonintensity" in q]
+
+
 def test_without_any_intensity_carbon_is_unknown_not_zero(energy: Campus) -> None:
     assert carbon_kg_for(meters=Meter.objects.all(), start=DAY, end=DAY) is None
 

@@ -314,3 +314,65 @@ def test_a_developing_fault_heats_and_gasses_the_oil_before_its_failure_and_a_su
     assert gas[100:110].mean() == pytest.approx(quiet_gas[100:110].mean(), rel=0.2)  # before the onset
     assert gas[205:215].mean() < gas[195:200].mean() / 2  # repaired: back to normal
     assert abs(quiet_gas[195:200].mean() - quiet_gas[100:110].mean()) < 150
+
+
+def test_university_scale_is_five_thousand_rooms_in_halls_on_three_sites() -> None:
+    from meters.simulation.estate import estate_plan
+    from meters.simulation.scales import SCALES
+    from meters.simulation.timeline import STEPS_PER_HOUR
+
+    spec = SCALES["university"]
+    plan = estate_plan(seed=1, scale=spec, start=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    assert spec.rooms == len(plan.rooms) == 5000
+    assert [s.code for s in plan.sites] == ["sim", "sim2", "sim3"]
+    halls = [sum(1 for h in plan.hostels if h.site == s) for s in range(3)]
+    assert halls == [9, 8, 8]
+    assert {sum(1 for r in plan.rooms if r.hostel == h) for h in range(len(plan.hostels))} == {200}
+    beds = sum(r.beds for r in plan.rooms)
+    assert 15_000 < beds < 20_000
+    kinds = {k: sum(1 for m in plan.meters if m.kind == k) for k in ("room", "hostel_main", "feeder")}
+    assert kinds == {"room": 5000, "hostel_main": 25, "feeder": 14}
+    assert len(plan.transformers) == 26  # one per hall and the estate's
+    year = sum(kinds.values()) * spec.days * 24 * STEPS_PER_HOUR
+    assert 170e6 < year < 180e6  # the "about 175 million readings a year"
+
+
+def test_smaller_scales_keep_one_site() -> None:
+    from meters.simulation.estate import estate_plan
+    from meters.simulation.scales import SCALES
+
+    plan = estate_plan(seed=1, scale=SCALES["large"], start=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    assert [s.code for s in plan.sites] == ["sim"]
+    assert {h.site for h in plan.hostels} == {0}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_simulated_months_land_in_partitions_of_their_own_with_every_index() -> None:
+    from django.db import connection
+
+    from meters.partitions import DEFAULT_PARTITION
+
+    campus_simulate(scale="tiny", seed=3, start_date=dt.date(2024, 2, 27), days=4, progress=False)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {DEFAULT_PARTITION}")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM meters_reading_p2024_02")
+        assert cur.fetchone()[0] > 0
+        cur.execute("SELECT count(*) FROM meters_reading_p2024_03")
+        assert cur.fetchone()[0] > 0
+        # bulk_load_mode drops the timestamp index and builds it again: on every partition, and valid.
+        cur.execute(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE (t.relname = 'meters_reading' OR t.relname LIKE 'meters_reading_p%%') "
+            "AND pg_get_indexdef(i.indexrelid) NOT LIKE '%%UNIQUE%%'"
+        )
+        found = cur.fetchall()
+        cur.execute(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'meters_reading'::regclass AND c.relname LIKE 'meters_reading_p%%'"
+        )
+        partitions = cur.fetchone()[0]
+    assert all(valid for _, valid in found), found
+    assert len(found) == partitions + 1  # the parent's and one per monthly partition
