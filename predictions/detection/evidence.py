@@ -1,8 +1,9 @@
 """A meter's readings around an incident against the current baseline's expected value and band.
 
 The band is what the baseline considers usual for a single reading: the expected value plus the
-meter's typical relative residual (median) +- `BAND_SIGMAS` robust spreads, times the same
-denominator detection divides by. Detection flags far outside it (a reading at z 8, windows at 6),
+meter's typical relative residual (median) +- `BAND_SIGMAS` robust spreads of a single reading at
+that time of day (a room with a heavy appliance most evenings has a wider band in the evening),
+times the same denominator detection divides by. Detection flags far outside it (a reading at z 8, windows at 6),
 so a flagged span stands clearly out of the band. Recomputed from the current model, so it shows
 what the baseline expects today, not necessarily the version that raised the alert.
 """
@@ -56,7 +57,8 @@ def meter_band_series(*, meter_id: int, start: dt.datetime, end: dt.datetime) ->
         )
         expected_h = prediction.expected / interval_h
         denom_h = prediction.denom / interval_h
-        middle, spread = stats.win_med[0], stats.win_scale[0]
+        # A single reading's spread at its own time of day, as detection judges it (`MeterStats.point_scale`).
+        middle, spread = stats.win_med[0], stats.point_scale(frame["hour"].to_numpy(dtype=float))
         columns["expected"] = expected_h
         columns["low"] = np.maximum(expected_h + (middle - BAND_SIGMAS * spread) * denom_h, 0.0)
         columns["high"] = expected_h + (middle + BAND_SIGMAS * spread) * denom_h
