@@ -171,3 +171,23 @@ class DigestSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for {self.user} ({'on' if self.subscribed else 'unsubscribed'})"
+
+
+class MeterHealthScore(models.Model):
+    """A meter's last computed health score and its parts (written by the meter health task, read by pages)."""
+
+    meter = models.OneToOneField(Meter, on_delete=models.CASCADE, primary_key=True, related_name="health_score")
+    score = models.PositiveSmallIntegerField(db_index=True)
+    communication = models.FloatField()
+    quality = models.FloatField()
+    agreement = models.FloatField(null=True, blank=True, help_text="Blank: no peers or main meter to agree with.")
+    trend = models.CharField(max_length=12)
+    trend_points = models.FloatField()
+    recommendation = models.TextField()
+    computed_at = models.DateTimeField(help_text="When the task scored it (the last 28 days up to then).")
+
+    class Meta:
+        ordering = ("score", "meter_id")
+
+    def __str__(self) -> str:
+        return f"meter {self.meter_id}: {self.score}/100"

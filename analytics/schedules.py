@@ -155,7 +155,16 @@ def schedules() -> list[Schedule]:
             task="analytics.tasks.meter_health_check",
             crontab="30 4 * * *",
             description=(
-                "Scores every meter's health; one below METER_HEALTH_ALERT_BELOW raises a low alert for managers."
+                "Scores and stores every meter's health; one below METER_HEALTH_ALERT_BELOW raises a low alert for "
+                "managers."
+            ),
+        ),
+        Schedule(
+            name="Meter health scores hourly",
+            task="analytics.tasks.meter_health_refresh",
+            crontab="50 * * * *",
+            description=(
+                "Scores and stores every meter's health for the system page, room pages and the API (no alerts)."
             ),
         ),
         Schedule(

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from alerts.realtime import HeartbeatEvent, broadcast
 from analytics.digest import digest_render, digest_timezone
-from analytics.models import DigestSubscription, HostelTarget
+from analytics.models import DigestSubscription, HostelTarget, MeterHealthScore
 from analytics.selectors.health import HEARTBEAT_KEY
-from analytics.selectors.meter_health import meter_health_of
+from analytics.selectors.meter_health import MeterHealth, meter_health_of
 from core.roles import Role, role_of
 from meters.models import Hostel, Meter
 
@@ -29,6 +29,7 @@ __all__ = [
     "heartbeat_record",
     "hostel_target_set",
     "meter_health_alerts_raise",
+    "meter_health_store",
 ]
 
 
@@ -42,13 +43,33 @@ def heartbeat_record(*, worker: str | None = None) -> HeartbeatEvent:
     return event
 
 
+def meter_health_store(*, now: dt.datetime | None = None) -> list[MeterHealth]:
+    """Score every meter in service and store the scores the pages and the API read (one row a meter, upserted)."""
+    now = now or timezone.now()
+    scores = meter_health_of(meters=list(Meter.objects.filter(removed_at__isnull=True)), now=now)
+    fields = ["score", "communication", "quality", "agreement", "trend", "trend_points", "recommendation"]
+    MeterHealthScore.objects.bulk_create(
+        [
+            MeterHealthScore(meter_id=h.meter_id, computed_at=now, **{field: getattr(h, field) for field in fields})
+            for h in scores
+        ],
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["meter"],
+        update_fields=[*fields, "computed_at"],
+    )
+    MeterHealthScore.objects.filter(meter__removed_at__isnull=False).delete()
+    return scores
+
+
 def meter_health_alerts_raise(*, now: dt.datetime | None = None) -> int:
-    """Raise (or repeat) a low-severity alert for managers for every meter whose health is below the threshold."""
+    """Score and store every meter's health, and raise (or repeat) a low-severity alert for managers for every
+    meter whose health is below the threshold."""
     from alerts.models import AlertKind
     from alerts.services import alert_raise
 
     raised = 0
-    for health in meter_health_of(meters=list(Meter.objects.filter(removed_at__isnull=True)), now=now):
+    for health in meter_health_store(now=now):
         if health.score >= settings.METER_HEALTH_ALERT_BELOW:
             continue
         # No hostel on the alert: it goes to the facility managers, not the wardens (alerts route by hostel).

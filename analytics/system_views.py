@@ -19,7 +19,7 @@ from analytics.selectors import (
     queue_depths,
     schedules_status,
 )
-from analytics.selectors.meter_health import meter_health_for_user
+from analytics.selectors.meter_health import meter_health_computed_at, meter_health_for_user
 from core.roles import Role, role_of
 from predictions.detection.streaming import detection_backlog
 
@@ -34,6 +34,7 @@ def system(request: HttpRequest) -> HttpResponse:
     """System health for administrators."""
     _require_admin(request)
     freshness, freshness_counts = meters_freshness(limit=25)
+    health = meter_health_for_user(user=request.user, limit=25)
     context = {
         "checks": health_checks(),
         "queue_depths": queue_depths(),
@@ -45,7 +46,8 @@ def system(request: HttpRequest) -> HttpResponse:
         "versions": model_versions_latest(),
         "history_scans": history_scans_latest(),
         "initial_trainings": initial_trainings(),
-        "meter_health": meter_health_for_user(user=request.user)[:25],
+        "meter_health": health,
+        "health_computed_at": meter_health_computed_at(health),
         "health_threshold": settings.METER_HEALTH_ALERT_BELOW,
     }
     return render(request, "analytics/system.html", context)

@@ -27,8 +27,14 @@ def digests_send_due() -> int:
 
 @shared_task(name="analytics.tasks.meter_health_check", ignore_result=True)
 def meter_health_check() -> int:
-    """Raise low-severity alerts for managers about meters whose health fell below the threshold (daily)."""
+    """Store every meter's health and raise low alerts for managers about those below the threshold (daily)."""
     return services.meter_health_alerts_raise()
+
+
+@shared_task(name="analytics.tasks.meter_health_refresh", ignore_result=True)
+def meter_health_refresh() -> int:
+    """Store every meter's health score for the pages and the API, without alerting (hourly)."""
+    return len(services.meter_health_store())
 
 
 @shared_task(name="analytics.tasks.intervention_measure", autoretry_for=(OperationalError,), retry_backoff=True)

@@ -34,7 +34,7 @@ from analytics.selectors.insights import (
     segment_rows_for_user,
     transformer_risk_rows_for_user,
 )
-from analytics.selectors.meter_health import meter_health_of
+from analytics.selectors.meter_health import meter_health_computed_at, meter_health_for_user
 from analytics.selectors.overview import (
     hour_so_far,
     reconcile,
@@ -187,6 +187,7 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
     points = room_hours(room=room, meter=meter, start=start, end=end)
     anomalies = list(room_anomalies(room=room, start=start, end=end))
     has_expected = any(p.expected is not None for p in points)
+    health = meter_health_for_user(user=request.user, meter_id=meter.pk) if meter else []
     context = {
         "room": room,
         "meter": meter,
@@ -209,7 +210,8 @@ def room_detail(request: HttpRequest, room_id: int) -> HttpResponse:
         "alerts": room_alerts_for_user(user=request.user, room=room),
         "latest": readings_latest_for_user(user=request.user, limit=10, room_id=room.pk),
         "insights": insights_for(subject=subject_for_room(room)),
-        "health": meter_health_of(meters=[meter]) if meter else [],
+        "health": health,
+        "health_computed_at": meter_health_computed_at(health),
     }
     return render(request, "analytics/room_detail.html", context, status=form.status)
 

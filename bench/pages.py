@@ -1,6 +1,7 @@
 """Server time of every page, per role, against the database in DATABASE_URL.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... DEBUG=1 .venv/bin/python bench/pages.py [--rounds 20] [--json]
+        [--only admin:/system/ --only manager:/]
 
 Requests go through Django's full stack in-process (middleware, views, templates, ORM), so the
 figure is server time without the network. Run it after `simulate_campus --scale large`.
@@ -25,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", action="append", default=[], metavar="USER:PATH", help="Only this page (repeatable).")
     args = parser.parse_args()
 
     import django
@@ -72,9 +74,13 @@ def main() -> None:
     extra = [line.strip() for line in os.environ.get("BENCH_EXTRA_PAGES", "").split(",") if line.strip()]
     results = []
     for username, paths in pages.items():
+        if args.only and not any(only.startswith(f"{username}:") for only in args.only):
+            continue
         client = Client()
         client.force_login(users.get(username=username))
         for path in [*paths, *extra]:
+            if args.only and f"{username}:{path}" not in args.only:
+                continue
             client.get(path)  # warm caches and connections
             timings = []
             status = 0

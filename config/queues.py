@@ -4,7 +4,7 @@
   the heartbeat, stale meters and the watch over lost upload imports (not on `imports`: it must run
   while an import worker is stuck or gone). Nothing long runs here, so an alert never waits behind a long job.
 - `detection`: detection of what ingestion just stored (streaming), the sweep that catches what it
-  missed, and the daily meter health scores.
+  missed, and the meter health scores (hourly, and daily with alerts).
 - `training`: model training and the nightly model runs (forecasts, segments, failure risk, the anomaly
   baseline), savings measurements (a model fit each) and model-artifact retention.
 - `imports`: files confirmed on the upload page, history scans of imported readings, detection runs a
@@ -49,6 +49,7 @@ TASKS_BY_QUEUE: dict[str, tuple[str, ...]] = {
         "predictions.tasks.detect_meters",
         "predictions.tasks.detection_sweep",
         "analytics.tasks.meter_health_check",
+        "analytics.tasks.meter_health_refresh",
     ),
     TRAINING: (
         "predictions.tasks.forecasts_hourly",

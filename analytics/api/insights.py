@@ -81,6 +81,9 @@ class MeterHealthSerializer(serializers.Serializer):
     trend = serializers.ChoiceField(["improving", "stable", "degrading"])
     trend_points = serializers.FloatField()
     recommendation = serializers.CharField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the stored score was computed; null: scored on the spot (not stored yet)."
+    )
 
 
 class InsightsView(APIView):

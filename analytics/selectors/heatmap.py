@@ -153,12 +153,9 @@ def room_deviations_for_user(
     rooms = list(
         visible.order_by("hostel__name", "floor", "number").values_list("pk", "number", "floor", "hostel__name")
     )
-    room_ids = [pk for pk, _, _, _ in rooms]
-    meters = list(
-        Meter.objects.filter(room_id__in=room_ids, kind=Meter.Kind.ROOM)
-        .order_by("room_id", "pk")
-        .values_list("pk", "room_id", "last_reading_at", "removed_at")
-    )
+    # Subqueries, not lists of ids: a campus of 5,000 rooms made each IN list cost 40-260 ms to send and plan.
+    room_meters = Meter.objects.filter(room_id__in=visible.values("pk"), kind=Meter.Kind.ROOM)
+    meters = list(room_meters.order_by("room_id", "pk").values_list("pk", "room_id", "last_reading_at", "removed_at"))
     meter_room = {pk: room_id for pk, room_id, _, _ in meters}
     reporting = {room_id for _, room_id, last, _ in meters if last is not None and last >= since}
     # The meter that measures the room now (the newest in service) carries its policy.
@@ -168,7 +165,7 @@ def room_deviations_for_user(
             current[room_id] = pk
     scans: dict[int, _Scan] = {}
     for agg in (
-        ScannedHour.objects.filter(meter_id__in=list(meter_room), hour__gte=since, hour__lt=now)
+        ScannedHour.objects.filter(meter_id__in=room_meters.values("pk"), hour__gte=since, hour__lt=now)
         .values("meter_id")
         .annotate(expected=Sum("expected_kwh"), actual=Sum("actual_kwh"), hours=Count("id"), peak=Max("strength"))
         .order_by()
@@ -185,7 +182,7 @@ def room_deviations_for_user(
     alerts: dict[int, RoomAlert] = {}
     active_first = (
         alerts_for_user(user=user)
-        .filter(room_id__in=room_ids)
+        .filter(room_id__in=visible.values("pk"))
         .filter(Q(status__in=Alert.ACTIVE) | Q(last_seen_at__gte=since))
         .order_by("-last_seen_at", "-id")
         .values_list("room_id", "pk", "title", "status")

@@ -19,9 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from analytics.models import MeterHealthScore
 from meters.models import DailyRollup, Meter, MeterEvent, Occupancy, QuarantinedReading
 
 DAYS = 28
@@ -43,6 +44,7 @@ class MeterHealth:
     trend: str  # improving | stable | degrading
     trend_points: float
     recommendation: str
+    computed_at: dt.datetime | None = None  # None: computed on the spot for this view, not stored
 
 
 def _part(received: float, expected: float, estimated: float, quarantined: float, resets: int) -> tuple[float, float]:
@@ -104,11 +106,11 @@ def meter_health_of(*, meters: list[Meter], now: dt.datetime | None = None) -> l
     ).values_list("meter_id", "day", "kwh", "readings", "estimated"):
         daily[meter_id][day] = (kwh, readings, estimated)
     since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-    quarantined: dict[tuple[int, bool], int] = defaultdict(int)
+    quarantined: dict[int, dict[bool, int]] = defaultdict(lambda: {True: 0, False: 0})
     for meter_id, received_at in QuarantinedReading.objects.filter(
         meter_id__in=ids, received_at__gte=since
     ).values_list("meter_id", "received_at"):
-        quarantined[(meter_id, received_at.date() >= recent)] += 1
+        quarantined[meter_id][received_at.date() >= recent] += 1
     resets = dict(
         MeterEvent.objects.filter(meter_id__in=ids, kind=MeterEvent.Kind.REGISTER_RESET, occurred_at__gte=since)
         .values("meter_id")
@@ -124,11 +126,8 @@ def meter_health_of(*, meters: list[Meter], now: dt.datetime | None = None) -> l
         for name, lo, hi in (("all", start, today), ("recent", recent, today), ("before", start, recent)):
             rows = [v for d, v in days.items() if lo <= d < hi]
             expected = per_day * (hi - lo).days
-            q = sum(
-                n
-                for (m, late), n in quarantined.items()
-                if m == meter.pk and (name == "all" or late == (name == "recent"))
-            )
+            counts = quarantined.get(meter.pk, {True: 0, False: 0})
+            q = counts[True] + counts[False] if name == "all" else counts[name == "recent"]
             windows[name] = _part(
                 sum(r[1] for r in rows),
                 expected,
@@ -235,10 +234,45 @@ def _peer_agreement(meters: list[Meter], start: dt.date, end: dt.date) -> dict[i
 
 
 def meter_health_for_user(
-    *, user: Any, meter_id: int | None = None, now: dt.datetime | None = None
+    *, user: Any, meter_id: int | None = None, now: dt.datetime | None = None, limit: int | None = None
 ) -> list[MeterHealth]:
-    """Health of the meters the user may see (a warden: their hostels' meters), worst first."""
+    """Health of the meters the user may see (a warden: their hostels' meters), worst first.
+
+    The stored scores of the meter health task; a meter it has not scored yet (a new meter, a first run)
+    is scored on the spot, so a small campus shows health at once and a large one reads a table.
+    """
     meters = Meter.objects.visible_to(user).filter(removed_at__isnull=True)
     if meter_id is not None:
         meters = meters.filter(pk=meter_id)
-    return meter_health_of(meters=list(meters), now=now)
+    stored = meter_health_stored(meters=meters, limit=limit)
+    missing = list(meters.filter(health_score__isnull=True))
+    rows = sorted([*stored, *meter_health_of(meters=missing, now=now)], key=lambda h: (h.score, h.serial))
+    return rows if limit is None else rows[:limit]
+
+
+def meter_health_stored(*, meters: QuerySet[Meter], limit: int | None = None) -> list[MeterHealth]:
+    """The stored scores of these meters, worst first (at most `limit`)."""
+    rows = MeterHealthScore.objects.filter(meter__in=meters).select_related("meter").order_by("score", "meter__serial")
+    return [
+        MeterHealth(
+            meter_id=row.meter_id,
+            serial=row.meter.serial,
+            kind=row.meter.kind,
+            hostel_id=row.meter.hostel_id,
+            room_id=row.meter.room_id,
+            score=row.score,
+            communication=row.communication,
+            quality=row.quality,
+            agreement=row.agreement,
+            trend=row.trend,
+            trend_points=row.trend_points,
+            recommendation=row.recommendation,
+            computed_at=row.computed_at,
+        )
+        for row in (rows if limit is None else rows[:limit])
+    ]
+
+
+def meter_health_computed_at(rows: list[MeterHealth]) -> dt.datetime | None:
+    """When the oldest stored score among these rows was computed (None: none was stored)."""
+    return min((h.computed_at for h in rows if h.computed_at is not None), default=None)

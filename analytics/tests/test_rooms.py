@@ -68,8 +68,9 @@ def test_warden_room_detail_shows_band_anomaly_occupancy_and_own_alerts(
 ) -> None:
     client = client_for(warden_a)
     # + the latest readings table (readings, the room's meters) and the site's carbon intensity, read for
-    # the baseload's and the out-of-hours' kg CO2
-    with django_assert_max_num_queries(16 + 2 + ROOM_INSIGHTS_QUERIES + 2):
+    # the baseload's and the out-of-hours' kg CO2; + the meter's stored health score and whether it has one
+    # (none here: it is scored on the spot)
+    with django_assert_max_num_queries(16 + 2 + ROOM_INSIGHTS_QUERIES + 2 + 2):
         response = client.get(reverse("room-detail", args=[campus.room_a.pk]))
     assert response.status_code == 200
     body = response.content.decode()

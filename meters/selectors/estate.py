@@ -242,10 +242,9 @@ def meters_silent_for_user(*, user: Any, now: dt.datetime | None = None, limit: 
         .exclude(kind=Meter.Kind.VIRTUAL)
         .select_related("room", "hostel")
     )
-    silent = [
-        meter
-        for meter in meters.order_by(F("last_reading_at").asc(nulls_first=True), "serial")
-        if meter.last_reading_at is None
-        or now - meter.last_reading_at > dt.timedelta(minutes=3 * meter.interval_minutes)
-    ]
-    return len(silent), silent[:limit]
+    # In SQL, by interval (a handful of distinct values): a campus of 5,000 meters is not loaded to count them.
+    late = Q(last_reading_at__isnull=True)
+    for minutes in meters.order_by().values_list("interval_minutes", flat=True).distinct():
+        late |= Q(interval_minutes=minutes, last_reading_at__lt=now - dt.timedelta(minutes=3 * minutes))
+    silent = meters.filter(late)
+    return silent.count(), list(silent.order_by(F("last_reading_at").asc(nulls_first=True), "serial")[:limit])
