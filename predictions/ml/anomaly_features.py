@@ -310,8 +310,16 @@ def level_rows(valid: pd.DataFrame, recent: pd.Series) -> tuple[pd.DataFrame, se
     meters = valid["meter_id"]
     basis = recent | ~meters.isin(meters[recent].unique())
     rooms = (valid["capacity"].to_numpy(dtype=float) > 0) & (valid["is_main"].to_numpy(dtype=float) == 0)
-    occupied = pd.Series(rooms & (presence(valid) > 0), index=valid.index)
+    lived = pd.Series(rooms & (presence(valid) > 0), index=valid.index)
     need = (48.0 / valid["interval_h"].astype(float)).groupby(meters).first()
+    # A room's level is that of its fullest occupancy in the window: every room's scale then means the
+    # same thing (the room full), and the tree learns what fewer residents use from the occupancy features.
+    # A room learnt from a vacation's one or two stayers would otherwise be expected at their level when
+    # its other residents move back in at the start of term (a flood of false excess).
+    occupants = valid["occupants"].fillna(0.0)
+    full = lived & (occupants >= occupants.groupby(meters).transform("max"))
+    has_full = full.groupby(meters).sum() >= need
+    occupied = full | (lived & ~meters.map(has_full).astype(bool))
     recent_occupied = (occupied & basis).groupby(meters).sum()
     any_occupied = occupied.groupby(meters).sum()
     is_room = pd.Series(rooms, index=valid.index).groupby(meters).any()
