@@ -20,11 +20,11 @@ import pandas as pd
 from savings_cambridge import CUTS, DATA, REPORT_DAYS, cut, load_building, load_site
 from tqdm import tqdm
 
+from analytics.savings.comparison import lastweeks_error as comparison_lastweeks_error
 from analytics.savings.inputs import savings_inputs_for_meter
 from analytics.savings.model import (
     SavingsError,
     SavingsInputs,
-    baseline_fit,
     daily_frame,
     savings_measure,
 )
@@ -37,23 +37,11 @@ def _with(inputs: SavingsInputs, **changes: Any) -> SavingsInputs:
 
 
 def lastweeks_error(inputs: SavingsInputs, *, at: dt.date, weeks: int, **options: Any) -> float | None:
-    """|savings fraction| the model finds on the baseline's last `weeks` weeks, fitted on the 365 days before
-    them (truth 0): the per-case selection score. None when it cannot be computed."""
-    days = daily_frame(inputs).dropna(subset=["kwh", "temp"])
-    if options.get("comparison"):
-        days = days.dropna(subset=["comparison"])
-    dates = np.asarray(pd.DatetimeIndex(days.index).date)
-    origin = at - dt.timedelta(weeks=weeks)
-    fit = days[(dates >= origin - dt.timedelta(days=365)) & (dates < origin)]
-    held = days[(dates >= origin) & (dates < at)]
-    if len(fit) < 180 or len(held) < weeks * 7 // 2:
-        return None
+    """The product's selection score (`analytics.savings.comparison.lastweeks_error`); None where a fit fails."""
     try:
-        predicted = baseline_fit(fit, **options).predict(held)
+        return comparison_lastweeks_error(inputs, at=at, weeks=weeks, **options)
     except Exception:
         return None
-    total = float(predicted.sum())
-    return abs((total - float(held["kwh"].sum())) / total) if total > 0 else None
 
 
 def main() -> None:
