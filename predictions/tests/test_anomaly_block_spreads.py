@@ -6,15 +6,13 @@ import numpy as np
 import pandas as pd
 
 from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
-from predictions.detection.frames import MeterInfo
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_features import MeterStats, block_spreads
+from predictions.tests.weather_rooms import SHAPE, STEPS, room_infos, room_rows
 
 ROOMS = 8
 HEAVY = 1  # the room with a 2.5 kW appliance on most evenings
-STEPS = 96
 TRAIN_DAYS, DETECT_DAYS = 28, 7
-SHAPE = np.array([3, 2, 1.5, 1, 1, 1, 1.5, 3, 4, 3, 2.5, 2.5, 3, 3, 2.5, 2.5, 3, 4, 5, 6, 6, 5.5, 5, 4]) / 3.2
 
 
 def _hostel() -> pd.DataFrame:
@@ -36,34 +34,11 @@ def _hostel() -> pd.DataFrame:
             first = rng.integers(76, 84, size=days)
             length = rng.integers(8, 16, size=days)
             kw = kw + 2.5 * (uses[day] & (slot >= first[day]) & (slot < first[day] + length[day]))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "meter_id": room + 1,
-                    "hostel_id": 1,
-                    "ts": ts,
-                    "kwh": kw / 4,
-                    "interval_h": 0.25,
-                    "hour": hour,
-                    "dow": ts.day_of_week.to_numpy().astype(float),
-                    "temp": 18.0,
-                    "occupants": 2.0,
-                    "capacity": 2.0,
-                    "bed_type": 2.0,
-                    "is_main": 0.0,
-                    "calendar": 1.0,
-                    "voltage": 230.0,
-                    "current": kw / 0.23,
-                    "pf": 0.97,
-                }
-            )
-        )
+        parts.append(room_rows(room=room, ts=ts, hour=hour, temp=18.0, kw=kw))
     return pd.concat(parts, ignore_index=True)
 
 
-INFOS = {
-    m: MeterInfo(m, f"R{m}", "room", 1, m, f"Room {m}", 2, 2, 15, 230.0, 10.0, 1, "UTC") for m in range(1, ROOMS + 1)
-}
+INFOS = room_infos(ROOMS)
 
 
 def _found(model: AnomalyBaseline, window: pd.DataFrame) -> list[tuple[int, str, pd.Timestamp]]:

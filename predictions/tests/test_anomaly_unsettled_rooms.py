@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from predictions.ml.anomaly_rooms import steady_rooms, unsettled_rooms
-from predictions.tests.test_anomaly_term_start import SHAPE
-from predictions.tests.weather_rooms import consumption_alarms
+from predictions.tests.weather_rooms import SHAPE, consumption_alarms, room_rows
 
 ROOMS, STEPS, DAYS, TRAIN_DAYS = 8, 96, 42, 35
 HALF_BACK, AWAY_MORE, DRIFTING = 1, 2, 3
@@ -36,27 +35,7 @@ def _hostel() -> pd.DataFrame:
         if room == DRIFTING:
             kw *= 1.0 + 0.05 * np.clip(day - (TRAIN_DAYS - 7), 0, None)
         parts.append(
-            pd.DataFrame(
-                {
-                    "meter_id": room,
-                    "hostel_id": 1,
-                    "room_id": room,
-                    "ts": ts,
-                    "kwh": kw / 4,
-                    "interval_h": 0.25,
-                    "hour": hour,
-                    "dow": ts.day_of_week.to_numpy().astype(float),
-                    "temp": 18.0,
-                    "occupants": occupants,
-                    "capacity": 2.0,
-                    "bed_type": 2.0,
-                    "is_main": 0.0,
-                    "calendar": 1.0,
-                    "voltage": 230.0,
-                    "current": kw / 0.23,
-                    "pf": 0.97,
-                }
-            )
+            room_rows(room=room - 1, ts=ts, hour=hour, temp=18.0, kw=kw, occupants=occupants).assign(room_id=room)
         )
     return pd.concat(parts, ignore_index=True)
 
