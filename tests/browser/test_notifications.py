@@ -6,6 +6,7 @@ import shutil
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import CHROMIUM, shoot, signed_in_page, wait_until
 from tests.browser.test_pages import browser as browser  # the fixture, by name
@@ -26,7 +27,7 @@ def test_a_warden_chooses_what_reaches_them_on_their_settings_page(
     else:
         page.set_viewport_size({"width": 1440, "height": 900})
         page.get_by_role("link", name="Notifications").click()
-    assert page.get_by_role("heading", name="Notifications").is_visible()
+    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
     hostels = page.get_by_role("group", name="Hostels")
     assert hostels.get_by_role("checkbox").count() == 1  # only their own hostel is offered
     assert hostels.get_by_label("Hostel B").count() == 1
@@ -44,7 +45,7 @@ def test_a_warden_chooses_what_reaches_them_on_their_settings_page(
         assert width <= 390, f"the settings page is {width}px wide on a 390px phone"
     page.get_by_role("button", name="Save notification settings").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Your notification settings were saved.").is_visible()
+    expect(page.get_by_text("Your notification settings were saved.")).to_be_visible()
     assert page.get_by_label("Abnormal consumption").is_checked()
     assert page.get_by_label("Quiet from").input_value() == "22:00"
     assert page.get_by_label("At least this severe").input_value() == "medium"

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# A click starts a navigation and returns; expect() waits for the next page. CI machines are busy.
+expect.set_options(timeout=20_000)
 
 pytestmark = [
     pytest.mark.browser,
@@ -136,16 +139,16 @@ def wait_for_toast(page: Any, text: str, *, name: str, timeout: int) -> None:
 
 def test_warden_sees_only_their_hostel_and_cannot_open_another(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "warden_a")
-    assert page.get_by_role("heading", name="Hostel A", exact=True).first.is_visible()
+    expect(page.get_by_role("heading", name="Hostel A", exact=True).first).to_be_visible()
     assert page.get_by_role("heading", name="Hostel B").count() == 0
     shoot(page, "warden_a-hostels")
     page.get_by_role("link", name="Hostel A").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Floor 0").is_visible()
+    expect(page.get_by_role("heading", name="Floor 0")).to_be_visible()
     shoot(page, "warden_a-hostel-detail")
     page.goto(f"{embedded_server}/dashboard/")
     wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 2")  # no comparison of one hostel
-    assert page.get_by_role("heading", name="Hostel A", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Hostel A", exact=True)).to_be_visible()
     assert "Hostel B" not in page.content()
     shoot(page, "warden_a-dashboard")
     page.context.close()
@@ -156,7 +159,7 @@ def test_manager_dashboard_draws_its_charts_and_live_badge_turns_on(browser: Any
     page.get_by_role("link", name="Overview").click()
     wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 3")
     wait_until(page, "document.getElementById('live-status').textContent === 'live'", timeout=15000)
-    assert page.get_by_role("heading", name="Hostels compared").is_visible()
+    expect(page.get_by_role("heading", name="Hostels compared")).to_be_visible()
     shoot(page, "manager-dashboard")
     page.context.close()
 
@@ -164,12 +167,12 @@ def test_manager_dashboard_draws_its_charts_and_live_badge_turns_on(browser: Any
 def test_admin_reaches_system_health_and_the_django_admin(browser: Any, embedded_server: str) -> None:
     page = signed_in_page(browser, embedded_server, "admin")
     page.get_by_role("link", name="System").click()
-    assert page.get_by_role("heading", name="System health").is_visible()
-    assert page.get_by_text("System heartbeat").first.is_visible()
+    expect(page.get_by_role("heading", name="System health")).to_be_visible()
+    expect(page.get_by_text("System heartbeat").first).to_be_visible()
     shoot(page, "admin-system")
     page.get_by_role("link", name="Administration").click()
     page.wait_for_load_state()
-    assert page.get_by_role("link", name="Wattwatch administration").is_visible()
+    expect(page.get_by_role("link", name="Wattwatch administration")).to_be_visible()
     shoot(page, "admin-django-admin")
     page.context.close()
 
@@ -253,12 +256,12 @@ def test_warden_heat_map_and_room_detail(browser: Any, embedded_server: str) -> 
     page = signed_in_page(browser, embedded_server, "warden_a")
     page.get_by_role("link", name="Hostel A").first.click()
     wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 1")
-    assert page.get_by_role("heading", name="Rooms against expected").is_visible()
+    expect(page.get_by_role("heading", name="Rooms against expected")).to_be_visible()
     shoot(page, "warden_a-heatmap")
     room_link = page.locator("table a[href^='/rooms/']").first
     room_link.click()
     wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 1")
-    assert page.get_by_role("heading", name="Consumption against expected").is_visible()
+    expect(page.get_by_role("heading", name="Consumption against expected")).to_be_visible()
     shoot(page, "warden_a-room-detail")
     page.context.close()
 

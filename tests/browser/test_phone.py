@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import (  # noqa: F401  (fixtures: the browser, and the CSP check on every test)
     _nothing_blocked_by_the_content_security_policy,
@@ -58,7 +59,7 @@ def test_every_page_of_each_role_fits_a_phone(browser: Any, embedded_server: str
     alert_id = _raise_alert(embedded_server, title)
     page = signed_in_page(browser, embedded_server, role, phone=True)
     _fits(page, "home")
-    assert page.get_by_role("heading", name="Open alerts").is_visible()
+    expect(page.get_by_role("heading", name="Open alerts")).to_be_visible()
     shoot(page, f"{role}-home-phone")
     hostel = _links(page, r'href="(/hostels/\d+/)"')[0]
     pages = {"dashboard": "/dashboard/", "inbox": "/alerts/", "alert": f"/alerts/{alert_id}/", "hostel": hostel}
@@ -83,7 +84,7 @@ def test_every_page_of_each_role_fits_a_phone(browser: Any, embedded_server: str
     page.goto(f"{embedded_server}{room}")
     wait_until(page, "document.querySelectorAll('.js-plotly-plot').length >= 1")
     _fits(page, "room")
-    assert page.get_by_role("heading", name="Latest readings").is_visible()
+    expect(page.get_by_role("heading", name="Latest readings")).to_be_visible()
     shoot(page, f"{role}-room-phone")
     page.context.close()
 
@@ -103,7 +104,7 @@ def test_warden_acknowledges_an_alert_with_a_thumb_on_a_phone(browser: Any, embe
     shoot(page, "warden_a-inbox-phone-before-acknowledge")
     button.click()
     page.wait_for_load_state()
-    assert page.get_by_text(f"Alert #{alert_id} acknowledged.").is_visible()
+    expect(page.get_by_text(f"Alert #{alert_id} acknowledged.")).to_be_visible()
     shoot(page, "warden_a-inbox-phone-acknowledged")
     # The alert's own page: its remaining actions are on screen too.
     page.goto(f"{embedded_server}/alerts/{alert_id}/")
@@ -113,7 +114,7 @@ def test_warden_acknowledges_an_alert_with_a_thumb_on_a_phone(browser: Any, embe
     assert box["x"] + box["width"] <= PHONE
     resolve.click()
     page.wait_for_load_state()
-    assert page.get_by_text(f"Alert #{alert_id} resolved.").is_visible()
+    expect(page.get_by_text(f"Alert #{alert_id} resolved.")).to_be_visible()
     _fits(page, "alert")
     shoot(page, "warden_a-alert-phone-resolved")
     page.context.close()
@@ -124,8 +125,8 @@ def test_on_a_phone_the_hostels_rooms_are_a_grid_to_tap(browser: Any, embedded_s
     page.get_by_role("link", name="Hostel A").first.click()
     page.wait_for_load_state()
     grid = page.locator(".room-grid")
-    assert grid.is_visible()
-    assert not page.locator(".chart.heatmap").is_visible()  # the Plotly map is for wider screens
+    expect(grid).to_be_visible()
+    expect(page.locator(".chart.heatmap")).not_to_be_visible()  # the Plotly map is for wider screens
     cells = grid.locator("a.cell")
     assert cells.count() >= 10
     box = cells.first.bounding_box()
@@ -151,8 +152,8 @@ def test_a_manager_uploads_a_file_on_a_phone_and_its_page_reloads_until_the_impo
     page.wait_for_url(re.compile(r".*/meters/upload/[0-9a-f-]{36}/$"))
     # Queued, then importing, then done: the page reloads itself (no script) until the report is there.
     page.locator('[data-upload-status="done"]').wait_for(timeout=60_000)
-    assert page.get_by_role("heading", name="Report for phone.csv").is_visible()
-    assert page.get_by_role("cell", name="unknown meter 'NO-SUCH-METER-PHONE'").is_visible()
+    expect(page.get_by_role("heading", name="Report for phone.csv")).to_be_visible()
+    expect(page.get_by_role("cell", name="unknown meter 'NO-SUCH-METER-PHONE'")).to_be_visible()
     _fits(page, "upload-status")
     shoot(page, "manager-upload-done-phone")
     page.context.close()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from alerts.tests.test_push import PushService
 from tests.browser.test_pages import CHROMIUM, raise_manual_alert, shoot, signed_in_page, wait_until
@@ -75,7 +76,7 @@ def test_a_pushed_alert_is_shown_by_the_service_worker_with_no_tab_open(
 
 def _push_reaches_the_service_worker(context: Any, page: Any, embedded_server: str, push_service: PushService) -> None:
     page.reload()
-    assert page.get_by_text("receives push notifications").is_visible()
+    expect(page.get_by_text("receives push notifications")).to_be_visible()
     shoot(page, "warden_a-notification-settings-device-phone")
 
     # A tab elsewhere keeps the browser (and the DevTools session that plays the push service's part) alive.
@@ -126,5 +127,5 @@ def _push_reaches_the_service_worker(context: Any, page: Any, embedded_server: s
     assert shown[0][1].startswith("Hostel A")
     assert shown[0][2] == message["payload"]["url"]
     check.goto(f"{embedded_server}{message['payload']['url']}")
-    assert check.get_by_role("heading", name=title).is_visible()
+    expect(check.get_by_role("heading", name=title)).to_be_visible()
     shoot(check, "warden_a-pushed-alert-opened-phone")
