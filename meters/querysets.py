@@ -52,6 +52,10 @@ class ReadingQuerySet(_HostelScoped):
     hostel_path = "meter__hostel"
 
 
+class RollupQuerySet(_HostelScoped):
+    hostel_path = "hostel"
+
+
 class MeterEventQuerySet(_HostelScoped):
     hostel_path = "meter__hostel"
 

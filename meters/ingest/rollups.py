@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncHour
 
 from meters.ingest.arrays import int_array, timestamp_array
+from meters.ingest.hostel_rollups import hostel_rollups_update
 from meters.ingest.types import MeterRange
 from meters.models import DailyRollup, HourlyRollup, Meter, Quality, Reading
 
@@ -97,7 +98,7 @@ def meters_touch(*, ranges: Mapping[int, MeterRange]) -> None:
 
 
 def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
-    """Bring hourly and daily rollups up to date for the given meters and spans; returns rows written."""
+    """Bring hourly, daily and hostel rollups up to date for the given meters and spans; returns rows written."""
     if not ranges:
         return 0
     zones = _timezones(list(ranges))
@@ -108,8 +109,10 @@ def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
         hours.append((meter_id, _hour_floor(span.start), _hour_floor(span.end) + dt.timedelta(hours=1)))
         days.append((meter_id, day_start, day_end))
     if connection.vendor == "postgresql":
-        return _update_postgresql(hours, days)
-    return _update_generic(hours, days, zones)
+        written = _update_postgresql(hours, days)
+    else:
+        written = _update_generic(hours, days, zones)
+    return written + hostel_rollups_update(spans=hours)
 
 
 def _arrays(spans: list[tuple[int, dt.datetime, dt.datetime]]) -> list[str]:

@@ -8,6 +8,7 @@ from meters.models.estate import AcademicPeriod, Hostel, Room, Site, validate_ti
 from meters.models.metering import (
     DailyRollup,
     GatewayToken,
+    HostelHourlyRollup,
     HourlyRollup,
     Meter,
     MeterEvent,
@@ -24,6 +25,7 @@ __all__ = [
     "DailyRollup",
     "GatewayToken",
     "Hostel",
+    "HostelHourlyRollup",
     "HourlyRollup",
     "Incident",
     "Meter",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from tqdm import tqdm
 
+from meters.ingest.hostel_rollups import hostel_rollups_rebuild
 from meters.models import DailyRollup, HourlyRollup, Reading
 from meters.partitions import reading_partitions_ensure
 from meters.simulation import persist
@@ -348,6 +349,8 @@ def campus_simulate(
             conditions=conditions, transformers=ids.transformers
         )
         persist.last_readings_save(last=run.last)
+        # The sink wrote meter rollups directly: the hostel rollups are summed from them once.
+        hostel_rollups_rebuild(hostel_ids=[hostel.pk for hostel in ids.hostels])
     summary.readings = run.readings
     summary.plan, summary.incidents, summary.timeline = plan, planned, timeline
     summary.hostels = len(plan.hostels)

@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 
 from customers.models import Customer, Tariff, Transformer, TransformerCondition, TransformerEvent
+from meters.ingest.hostel_rollups import hostel_rollups_rebuild
 from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Room, Site, Weather
 
 HABITS: dict[str, list[int]] = {
@@ -138,6 +139,7 @@ def habit_campus_build(
                 for h, v in zip(hours, kwh, strict=True)
             ]
     HourlyRollup.objects.bulk_create(rollups, batch_size=5000)
+    hostel_rollups_rebuild(hostel_ids=[hostel.pk for hostel in campus.hostels])
     return campus
 
 

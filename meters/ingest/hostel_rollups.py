@@ -1,0 +1,189 @@
+"""Hostel hourly rollups: each hostel's meters of one kind summed per UTC hour, from their hourly rollups.
+
+Whatever writes meter hourly rollups calls `hostel_rollups_update` with the meters and hours it
+wrote (ingestion, gap filling and rebuilds through `rollups_update`; the simulator and the
+synthetic fleets through `hostel_rollups_rebuild`). A (hostel, kind, hour) row is recomputed
+whole from the meters' rollups, never adjusted by a difference, so running it twice changes
+nothing. A meter that moves to another hostel or kind, or is deleted, has both groups recomputed
+over its hours (`meter_group_remember` / `meter_group_refresh`, signals).
+
+Concurrency (PostgreSQL): two batches of different meters of one hostel each lock only their own
+meters, so both could recompute the same hostel hour, each without the other's uncommitted
+rollups, and the later one would drop the earlier's kWh. The recompute therefore locks the
+hostels' rows first (id order, FOR NO KEY UPDATE, until commit): the second batch waits for the
+first to commit, and its statement then sees the first's rollups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Sum
+from django.db.models.signals import post_delete, pre_delete
+
+from meters.ingest.arrays import int_array, timestamp_array
+from meters.models import Hostel, HostelHourlyRollup, HourlyRollup, Meter
+
+Group = tuple[int, str]  # (hostel id, meter kind)
+HOUR = dt.timedelta(hours=1)
+
+
+def _groups_of(spans: Iterable[tuple[int, dt.datetime, dt.datetime]]) -> dict[Group, tuple[dt.datetime, dt.datetime]]:
+    """The (hostel, kind) groups of these meters, each with the hull of its meters' hour spans."""
+    spans = list(spans)
+    places = {
+        pk: (hostel_id, kind)
+        for pk, hostel_id, kind in Meter.objects.filter(id__in={span[0] for span in spans}, hostel_id__isnull=False)
+        .values_list("id", "hostel_id", "kind")
+        .order_by()
+    }
+    groups: dict[Group, tuple[dt.datetime, dt.datetime]] = {}
+    for meter_id, start, end in spans:
+        group = places.get(meter_id)
+        if group is None:
+            continue
+        known = groups.get(group)
+        groups[group] = (min(known[0], start), max(known[1], end)) if known else (start, end)
+    return groups
+
+
+def hostel_rollups_update(*, spans: Iterable[tuple[int, dt.datetime, dt.datetime]]) -> int:
+    """Recompute the hostel rollups of these (meter id, first hour, end hour) spans; returns rows written."""
+    return hostel_rollups_recompute(groups=_groups_of(spans))
+
+
+def hostel_rollups_recompute(*, groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> int:
+    """Rewrite each (hostel, kind) group's rows of hours start <= hour < end from its meters' hourly rollups."""
+    if not groups:
+        return 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _recompute_postgresql(groups)
+        return _recompute_generic(groups)
+
+
+def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> int:
+    keys = sorted(groups)
+    arrays = [
+        int_array(hostel for hostel, _ in keys),
+        "{" + ",".join(f'"{kind}"' for _, kind in keys) + "}",
+        timestamp_array(groups[key][0] for key in keys),
+        timestamp_array(groups[key][1] for key in keys),
+    ]
+    table, hourly, meter = HostelHourlyRollup._meta.db_table, HourlyRollup._meta.db_table, Meter._meta.db_table
+    unnest = "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS g(hostel_id, kind, s, e)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Hostel._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+            [sorted({hostel for hostel, _ in keys})],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} t USING {unnest}"
+            " WHERE t.hostel_id = g.hostel_id AND t.kind = g.kind AND t.hour >= g.s AND t.hour < g.e",
+            arrays,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings)
+            SELECT g.hostel_id, g.kind, h.hour, sum(h.kwh), count(*), sum(h.readings)
+            FROM {unnest}
+            JOIN {meter} m ON m.hostel_id = g.hostel_id AND m.kind = g.kind
+            JOIN {hourly} h ON h.meter_id = m.id AND h.hour >= g.s AND h.hour < g.e
+            GROUP BY 1, 2, 3
+            """,
+            arrays,
+        )
+        return cursor.rowcount
+
+
+def _recompute_generic(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> int:
+    written = 0
+    for (hostel_id, kind), (start, end) in sorted(groups.items()):
+        HostelHourlyRollup.objects.filter(hostel_id=hostel_id, kind=kind, hour__gte=start, hour__lt=end).delete()
+        rows = (
+            HourlyRollup.objects.filter(meter__hostel_id=hostel_id, meter__kind=kind, hour__gte=start, hour__lt=end)
+            .values("hour")
+            .annotate(total=Sum("kwh"), n=Count("id"), readings=Sum("readings"))
+            .order_by()
+        )
+        objs = [
+            HostelHourlyRollup(
+                hostel_id=hostel_id,
+                kind=kind,
+                hour=row["hour"],
+                kwh=row["total"],
+                meters=row["n"],
+                readings=row["readings"],
+            )
+            for row in rows
+        ]
+        HostelHourlyRollup.objects.bulk_create(objs, batch_size=2000)
+        written += len(objs)
+    return written
+
+
+def hostel_rollups_rebuild(*, hostel_ids: Iterable[int] | None = None) -> int:
+    """Recompute every hour of these hostels (all hostels by default) from the meters' hourly rollups: after
+    rollups were written by something other than `rollups_update` (the simulator, a migration)."""
+    meters = Meter.objects.filter(hostel_id__isnull=False)
+    if hostel_ids is not None:
+        meters = meters.filter(hostel_id__in=list(hostel_ids))
+    groups: dict[Group, tuple[dt.datetime, dt.datetime]] = {}
+    spans = (
+        HourlyRollup.objects.filter(meter__in=meters)
+        .values("meter__hostel_id", "meter__kind")
+        .annotate(first=Min("hour"), last=Max("hour"))
+        .order_by()
+    )
+    for row in spans:
+        groups[(row["meter__hostel_id"], row["meter__kind"])] = (row["first"], row["last"] + HOUR)
+    stale = HostelHourlyRollup.objects.all()
+    if hostel_ids is not None:
+        stale = stale.filter(hostel_id__in=list(hostel_ids))
+    with transaction.atomic():
+        # Groups with no meter rollups left (every meter moved or deleted) keep no rows.
+        for hostel_id, kind in stale.values_list("hostel_id", "kind").distinct().order_by():
+            if (hostel_id, kind) not in groups:
+                HostelHourlyRollup.objects.filter(hostel_id=hostel_id, kind=kind).delete()
+        return hostel_rollups_recompute(groups=groups)
+
+
+def _meter_span(meter_id: int) -> tuple[dt.datetime, dt.datetime] | None:
+    found = HourlyRollup.objects.filter(meter_id=meter_id).aggregate(first=Min("hour"), last=Max("hour"))
+    return (found["first"], found["last"] + HOUR) if found["first"] is not None else None
+
+
+def meter_group_remember(sender: type[Meter], instance: Meter, **kwargs: Any) -> None:
+    """Before a meter is saved or deleted (pre_save, pre_delete): when it leaves its stored hostel or kind,
+    note that group and the meter's hours."""
+    instance._rollup_left = None  # type: ignore[attr-defined]
+    if instance.pk is None or kwargs.get("raw"):
+        return
+    before = Meter.objects.filter(pk=instance.pk).values_list("hostel_id", "kind").first()
+    deleting = kwargs.get("signal") is pre_delete
+    if before is None:
+        return
+    if not deleting and before == (instance.hostel_id, instance.kind):
+        return
+    span = _meter_span(instance.pk)
+    if span is not None:
+        instance._rollup_left = (before, span)  # type: ignore[attr-defined]
+
+
+def meter_group_refresh(sender: type[Meter], instance: Meter, **kwargs: Any) -> None:
+    """After a meter moved to another hostel or kind, or was deleted (post_save, post_delete): recompute the
+    group it left and the one it joined over its hours."""
+    left = getattr(instance, "_rollup_left", None)
+    instance._rollup_left = None  # type: ignore[attr-defined]
+    if left is None:
+        return
+    before, span = left
+    joined = None if kwargs.get("signal") is post_delete else (instance.hostel_id, instance.kind)
+    groups: dict[Group, tuple[dt.datetime, dt.datetime]] = {}
+    for hostel_id, kind in [before] if joined is None else [before, joined]:
+        if hostel_id is not None:
+            groups[(hostel_id, kind)] = span
+    hostel_rollups_recompute(groups=groups)

@@ -1,0 +1,147 @@
+"""Hostel hourly rollups: kept equal to the sum of their meters' hourly rollups by every path that writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db.models import Count, Sum
+
+from meters.ingest import readings_ingest
+from meters.ingest.hostel_rollups import hostel_rollups_rebuild
+from meters.models import Hostel, HostelHourlyRollup, HourlyRollup, Meter
+from meters.services import rollups_rebuild
+from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
+
+T0 = dt.datetime(2025, 2, 3, 0, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
+
+
+def _rows(serial: str, count: int, *, start: dt.datetime = T0, kwh: float = 0.25) -> list[dict[str, Any]]:
+    return [
+        {"meter": serial, "timestamp": (start + dt.timedelta(minutes=15 * k)).isoformat(), "kwh": kwh}
+        for k in range(count)
+    ]
+
+
+def _ingest(rows: list[dict[str, Any]]) -> None:
+    readings_ingest(rows=rows, source="test", now=NOW)
+
+
+def _from_meters() -> dict[tuple[int, str, dt.datetime], tuple[Any, int, int]]:
+    """The hostel rollups as they should be: the meters' hourly rollups summed by hostel, kind and hour."""
+    rows = (
+        HourlyRollup.objects.filter(meter__hostel__isnull=False)
+        .values_list("meter__hostel_id", "meter__kind", "hour")
+        .annotate(kwh=Sum("kwh"), n=Count("id"), readings=Sum("readings"))
+        .order_by()
+    )
+    return {(h, k, hour): (pytest.approx(kwh), n, readings) for h, k, hour, kwh, n, readings in rows}
+
+
+def _stored() -> dict[tuple[int, str, dt.datetime], tuple[float, int, int]]:
+    return {
+        (h, k, hour): (kwh, n, readings)
+        for h, k, hour, kwh, n, readings in HostelHourlyRollup.objects.values_list(
+            "hostel_id", "kind", "hour", "kwh", "meters", "readings"
+        )
+    }
+
+
+@pytest.fixture
+def hall(db: None) -> tuple[Hostel, list[Meter], Meter]:
+    hostel = HostelFactory.create(code="H", name="Hall")
+    rooms = [
+        MeterFactory.create(serial=f"R-{i}", room=RoomFactory.create(hostel=hostel, number=f"{i}")) for i in range(3)
+    ]
+    main = MeterFactory.create(serial="MAIN", kind=Meter.Kind.HOSTEL_MAIN, room=None, hostel=hostel)
+    return hostel, rooms, main
+
+
+def test_ingestion_keeps_each_hostel_hour_the_sum_of_its_meters_hours(hall: tuple[Hostel, list[Meter], Meter]) -> None:
+    hostel = hall[0]
+    _ingest(_rows("R-0", 8) + _rows("R-1", 8, kwh=0.5) + _rows("MAIN", 8, kwh=2.0))
+    _ingest(_rows("R-2", 4, start=T0 + dt.timedelta(hours=1), kwh=1.0))  # a later batch, another meter, same hour
+    stored = _stored()
+    assert stored == _from_meters()
+    # Rooms of the second hour: R-0 1.0 + R-1 2.0 + R-2 4.0 kWh, three meters, 12 readings.
+    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 + dt.timedelta(hours=1))] == (pytest.approx(7.0), 3, 12)
+    assert stored[(hostel.pk, Meter.Kind.HOSTEL_MAIN, T0)] == (pytest.approx(8.0), 1, 4)
+
+
+def test_a_corrected_reading_changes_its_hostel_hour_and_a_repeat_changes_nothing(
+    hall: tuple[Hostel, list[Meter], Meter],
+) -> None:
+    hostel = hall[0]
+    _ingest(_rows("R-0", 4) + _rows("R-1", 4))
+    _ingest([{"meter": "R-0", "timestamp": T0.isoformat(), "kwh": 1.25}])  # 0.25 corrected to 1.25
+    assert HostelHourlyRollup.objects.get(hostel=hostel, kind=Meter.Kind.ROOM, hour=T0).kwh == pytest.approx(3.0)
+    before = _stored()
+    _ingest(_rows("R-1", 4))
+    assert _stored() == before == _from_meters()
+
+
+def test_rollups_rebuild_after_readings_were_deleted_drops_the_hours_they_left(
+    hall: tuple[Hostel, list[Meter], Meter],
+) -> None:
+    hostel, rooms, _ = hall
+    _ingest(_rows("R-0", 8) + _rows("R-1", 4))
+    rooms[0].readings.filter(timestamp__gte=T0 + dt.timedelta(hours=1)).delete()
+    HourlyRollup.objects.filter(meter=rooms[0], hour__gte=T0 + dt.timedelta(hours=1)).delete()
+    rollups_rebuild(meter_ids=[rooms[0].pk], start=T0, end=T0 + dt.timedelta(hours=2))
+    assert _stored() == _from_meters()
+    assert not HostelHourlyRollup.objects.filter(hostel=hostel, hour=T0 + dt.timedelta(hours=1)).exists()
+
+
+def test_a_meter_moved_to_another_hostel_or_deleted_moves_its_energy_with_it(
+    hall: tuple[Hostel, list[Meter], Meter],
+) -> None:
+    hostel, _, main = hall
+    other = HostelFactory.create(code="O", name="Other")
+    _ingest(_rows("R-0", 4) + _rows("MAIN", 4, kwh=2.0))
+    main.hostel = other
+    main.save()
+    assert _stored() == _from_meters()
+    assert HostelHourlyRollup.objects.filter(hostel=other, kind=Meter.Kind.HOSTEL_MAIN).get().kwh == pytest.approx(8.0)
+    assert not HostelHourlyRollup.objects.filter(hostel=hostel, kind=Meter.Kind.HOSTEL_MAIN).exists()
+    main.delete()
+    assert _stored() == _from_meters()
+    assert not HostelHourlyRollup.objects.filter(hostel=other).exists()
+
+
+def test_rebuild_sums_rollups_written_directly_and_is_idempotent(hall: tuple[Hostel, list[Meter], Meter]) -> None:
+    hostel, rooms, _ = hall
+    HourlyRollup.objects.bulk_create(
+        HourlyRollup(meter=meter, hour=T0 + dt.timedelta(hours=h), kwh=1.0 + h, readings=4)
+        for meter in rooms
+        for h in range(3)
+    )
+    HostelHourlyRollup.objects.create(
+        hostel=hostel, kind=Meter.Kind.HOSTEL_MAIN, hour=T0, kwh=9.0, meters=1, readings=1
+    )
+    hostel_rollups_rebuild()
+    hostel_rollups_rebuild()
+    assert _stored() == _from_meters()
+    assert HostelHourlyRollup.objects.count() == 3  # the stale main row is gone
+
+
+def test_the_hostel_list_sums_hostel_rollups_not_every_meters_rows(
+    hall: tuple[Hostel, list[Meter], Meter], manager: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from meters.selectors import hostels_for_user
+
+    hostel = hall[0]
+    hostel.site.carbon_kg_per_kwh = 0.5
+    hostel.site.save()
+    _ingest(_rows("R-0", 8) + _rows("R-1", 8, kwh=0.5) + _rows("MAIN", 8, kwh=2.0))
+    with CaptureQueriesContext(connection) as queries:
+        summaries = hostels_for_user(user=manager, now=T0 + dt.timedelta(hours=3))
+    (summary,) = [row for row in summaries if row.id == hostel.pk]
+    assert summary.kwh_last_24h == pytest.approx(6.0)  # the rooms' 2 + 4 kWh: the main meter measures them again
+    assert summary.carbon_kg_last_24h == pytest.approx(3.0)
+    # 5,000 room meters' hourly rows for a day were summed on every view of the home page (issue 29).
+    assert not [q["sql"] for q in queries.captured_queries if "meters_hourlyrollup" in q["sql"]]
