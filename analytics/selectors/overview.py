@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from analytics.selectors.weather import weather_fits, weather_normalized_kwh
-from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy
+from meters.models import DailyRollup, Hostel, HostelHourlyRollup, HourlyRollup, Meter, Occupancy
 from meters.scoping import scope_for
 from meters.selectors.carbon import carbon_kg_by_hostel, carbon_kg_for
 
@@ -57,9 +57,18 @@ def _energy_meters(user: Any) -> Any:
     return visible.filter(Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main))
 
 
+def _energy_rollups(user: Any) -> Any:
+    """The hostel hourly rollups of `_energy_meters`: each visible hostel's mains where it has a main meter,
+    else its rooms (a few dozen rows an hour, where the meters' own rollups are thousands)."""
+    with_main = Meter.objects.visible_to(user).filter(kind=Meter.Kind.HOSTEL_MAIN).values("hostel_id")
+    return HostelHourlyRollup.objects.visible_to(user).filter(
+        Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main)
+    )
+
+
 def carbon_kg_for_user(*, user: Any, period: DateRange) -> float | None:
     """kg CO2 of the consumption the user sees over the period (the meters of `daily_consumption_for_user`)."""
-    return carbon_kg_for(meters=_energy_meters(user), start=period.start, end=period.end)
+    return carbon_kg_for(rollups=_energy_rollups(user), start=period.start, end=period.end)
 
 
 def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHealth:
@@ -78,7 +87,7 @@ def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHe
         pf=Avg("power_factor_avg"),
         n=Count("id"),
     )
-    energy = in_hour.filter(meter_id__in=_energy_meters(user).values("id")).aggregate(total=Sum("kwh"))["total"]
+    energy = _energy_rollups(user).filter(hour=latest).aggregate(total=Sum("kwh"))["total"]
     return GridHealth(
         hour=latest,
         kwh_last_hour=energy,
@@ -106,7 +115,8 @@ def daily_consumption_for_user(*, user: Any, period: DateRange) -> list[dict[str
 def hourly_load_for_user(*, user: Any, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """Estate load per UTC hour: rows of {hour, kwh}."""
     rows = (
-        HourlyRollup.objects.filter(meter_id__in=_energy_meters(user).values("id"), hour__gte=start, hour__lt=end)
+        _energy_rollups(user)
+        .filter(hour__gte=start, hour__lt=end)
         .values("hour")
         .annotate(total=Sum("kwh"))
         .order_by("hour")
@@ -156,7 +166,7 @@ def hostel_comparison_for_user(
         .values_list("room__hostel_id", "n")
     )
     carbon = carbon_kg_by_hostel(
-        meters=Meter.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
+        rollups=HostelHourlyRollup.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
         start=period.start,
         end=period.end,
         zones={hostel.site_id: hostel.site.timezone for hostel in hostels},
@@ -308,9 +318,8 @@ def today_against_usual_for_user(*, user: Any, now: dt.datetime | None = None) -
         start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
         end = dt.datetime.combine(day, until.time(), tzinfo=zone)
         windows.append((start.astimezone(dt.UTC), end.astimezone(dt.UTC)))
-    meters = _energy_meters(user).values("id")
     earliest = min(start for start, _ in windows)
-    hours = HourlyRollup.objects.filter(meter_id__in=meters, hour__gte=earliest, hour__lt=windows[0][1])
+    hours = _energy_rollups(user).filter(hour__gte=earliest, hour__lt=windows[0][1])
     totals: list[float | None] = [None] * len(windows)
     for hour, kwh in hours.values("hour").annotate(total=Sum("kwh")).values_list("hour", "total").order_by():
         for i, (start, end) in enumerate(windows):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from meters.ingest.gaps import gaps_find
 from meters.ingest.types import Gap
-from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Occupancy, Reading, Room, Site
+from meters.models import DailyRollup, Hostel, HostelHourlyRollup, HourlyRollup, Meter, Occupancy, Reading, Room, Site
 from meters.selectors.carbon import carbon_kg_between
 
 
@@ -55,20 +55,16 @@ def hostels_for_user(*, user: Any, now: dt.datetime | None = None) -> list[Hoste
         .values("hostel_id")
         .annotate(n=Count("id"), last=Max("last_reading_at"))
     }
-    # Room meters only: the main meter measures the same energy again.
+    # Room meters only: the main meter measures the same energy again. Hostel rollups: 24 rows a hostel.
+    rooms = HostelHourlyRollup.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM)
     energy = dict(
-        HourlyRollup.objects.filter(
-            meter__hostel_id__in=ids, meter__kind=Meter.Kind.ROOM, hour__gte=now - dt.timedelta(hours=24), hour__lt=now
-        )
-        .values("meter__hostel_id")
+        rooms.filter(hour__gte=now - dt.timedelta(hours=24), hour__lt=now)
+        .values("hostel_id")
         .annotate(kwh=Sum("kwh"))
-        .values_list("meter__hostel_id", "kwh")
+        .values_list("hostel_id", "kwh")
+        .order_by()
     )
-    carbon = carbon_kg_between(
-        meters=Meter.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
-        start=now - dt.timedelta(hours=24),
-        end=now,
-    )
+    carbon = carbon_kg_between(rollups=rooms, start=now - dt.timedelta(hours=24), end=now)
     summaries = []
     for hostel in hostels:
         stats = meter_stats.get(hostel.id, {})
