@@ -24,7 +24,13 @@ from analytics.selectors import (
     hourly_load_for_user,
 )
 from analytics.selectors.energy import insights_for, subject_for_hostel, subject_for_room
-from analytics.selectors.heatmap import FAR_ABOVE_SHARE, Why, room_deviations_for_user, rooms_above_expected
+from analytics.selectors.heatmap import (
+    FAR_ABOVE_SHARE,
+    Why,
+    room_deviations_for_user,
+    rooms_above_expected,
+    rooms_far_above_for_user,
+)
 from analytics.selectors.insights import (
     ForecastSubject,
     alert_queue_for_user,
@@ -82,12 +88,11 @@ def home(request: HttpRequest) -> HttpResponse:
     role = _require_role(request)
     now = timezone.now()
     silent_count, silent = meters_silent_for_user(user=request.user, now=now)
-    deviations = room_deviations_for_user(user=request.user, hostel_id=None, now=now, window=HOME_WINDOW)
     context = {
         "hostels": hostels_for_user(user=request.user),
         "severities": open_alerts_by_severity_for_user(user=request.user),
         "alert_queue": alert_queue_for_user(user=request.user, limit=5),
-        "above": rooms_above_expected(deviations)[:10],
+        "above": rooms_far_above_for_user(user=request.user, now=now, window=HOME_WINDOW, limit=10),
         "above_hours": int(HOME_WINDOW.total_seconds() // 3600),
         "far_above_pct": round(100 * FAR_ABOVE_SHARE),
         "silent_count": silent_count,

@@ -173,3 +173,22 @@ def test_heatmap_cells_hover_with_the_reason_and_open_the_alert_when_tapped(room
     assert "Not yet scanned" in colour["hovertext"][i][j]
     above = [row.number for row in rooms_above_expected(rows)]
     assert set(above) == {"A-101", "A-floor", "A-muted", "A-boosted", "A-unfit", "A-usual"}
+
+
+def test_home_lists_the_same_rooms_far_above_as_the_whole_map_without_building_every_room(
+    rooms: Any, campus: Any, manager: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.selectors.heatmap import rooms_far_above_for_user
+
+    _scanned(_room(campus, "B-far", hostel="b")[1], expected=1.0, actual=3.0)
+    whole = rooms_above_expected(room_deviations_for_user(user=manager, hostel_id=None, now=NOW))
+    with CaptureQueriesContext(connection) as queries:
+        first = rooms_far_above_for_user(user=manager, now=NOW, limit=3)
+    assert first == whole[:3]
+    assert rooms_far_above_for_user(user=manager, now=NOW, limit=100) == whole
+    # Only the rooms far above are read as rooms (with their alerts and reasons), not all 5,000 of a university.
+    (room_rows,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "meters_room"."id"')]
+    assert " IN (" in room_rows
