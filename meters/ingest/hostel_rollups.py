@@ -29,6 +29,7 @@ from meters.models import Hostel, HostelHourlyRollup, HourlyRollup, Meter
 
 Group = tuple[int, str]  # (hostel id, meter kind)
 HOUR = dt.timedelta(hours=1)
+LONG_SPAN = dt.timedelta(days=7)
 
 
 def _groups_of(spans: Iterable[tuple[int, dt.datetime, dt.datetime]]) -> dict[Group, tuple[dt.datetime, dt.datetime]]:
@@ -75,6 +76,13 @@ def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) 
     ]
     table, hourly, meter = HostelHourlyRollup._meta.db_table, HourlyRollup._meta.db_table, Meter._meta.db_table
     unnest = "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS g(hostel_id, kind, s, e)"
+    # Short spans (live batches): OFFSET 0 keeps the planner from flattening the LATERAL, so each meter's
+    # hours are one range scan of the (meter, hour) index. Flattened, the hours became a filter on all of
+    # each meter's rows: 2.4 s instead of 0.2 s for one hour of 5,000 meters with 35 days stored. Long
+    # spans (imports, rebuilds) read most of those rows anyway, and faster flattened (5 s against 14 s
+    # for 35 days of 5,000 meters).
+    longest = max(end - start for start, end in groups.values())
+    fence = "OFFSET 0" if longest <= LONG_SPAN else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM {Hostel._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
@@ -91,7 +99,11 @@ def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) 
             SELECT g.hostel_id, g.kind, h.hour, sum(h.kwh), count(*), sum(h.readings)
             FROM {unnest}
             JOIN {meter} m ON m.hostel_id = g.hostel_id AND m.kind = g.kind
-            JOIN {hourly} h ON h.meter_id = m.id AND h.hour >= g.s AND h.hour < g.e
+            CROSS JOIN LATERAL (
+                SELECT r.hour, r.kwh, r.readings FROM {hourly} r
+                WHERE r.meter_id = m.id AND r.hour >= g.s AND r.hour < g.e
+                {fence}
+            ) h
             GROUP BY 1, 2, 3
             """,
             arrays,
