@@ -145,3 +145,42 @@ def test_the_hostel_list_sums_hostel_rollups_not_every_meters_rows(
     assert summary.carbon_kg_last_24h == pytest.approx(3.0)
     # 5,000 room meters' hourly rows for a day were summed on every view of the home page (issue 29).
     assert not [q["sql"] for q in queries.captured_queries if "meters_hourlyrollup" in q["sql"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_of_one_hostels_meters_both_land_in_its_hour(
+    hall: tuple[Hostel, list[Meter], Meter],
+) -> None:
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    hostel = hall[0]
+    first_written, second_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                _ingest(_rows("R-0", 4))
+                first_written.set()
+                second_started.wait(10)
+                time.sleep(0.5)  # the second batch reaches its hostel rollups while this one is open
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_written.wait(20)
+    second_started.set()
+    # Each batch locks only its own meters; without the hostel lock this one's sum would miss the first's
+    # uncommitted kWh, or clash with its row (a unique violation).
+    _ingest(_rows("R-1", 4, kwh=0.5))
+    thread.join(20)
+    assert not errors
+    assert _stored() == _from_meters()
+    assert HostelHourlyRollup.objects.get(hostel=hostel, kind=Meter.Kind.ROOM, hour=T0).kwh == pytest.approx(3.0)
