@@ -7,14 +7,16 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.models import MeterHealthScore
 from analytics.selectors.energy import insights_for, subject_for_hostel, subject_for_room, subject_for_site
 from analytics.selectors.league import league_for_user, opportunities_for_user
-from analytics.selectors.meter_health import meter_health_for_user
-from core.api.base import READ_ERRORS, errors
+from analytics.selectors.meter_health import meter_health_rows_for_user
+from core.api.base import READ_ERRORS, PagePagination, errors
 from meters.models import Hostel
 from meters.selectors import hostel_for_user
 from meters.selectors.api import room_for_user
@@ -138,8 +140,13 @@ class OpportunitiesView(APIView):
         return Response(OpportunitySerializer(rows, many=True).data)
 
 
-class MeterHealthView(APIView):
-    """Health score (0-100) of the meters you may see, worst first, with its parts and a recommendation."""
+class MeterHealthView(GenericAPIView):
+    """Health score (0-100) of the meters you may see, worst first, with its parts and a recommendation; in pages
+    of 100 (`page`, `page_size` up to 1,000), like every other list."""
+
+    serializer_class = MeterHealthSerializer
+    pagination_class = PagePagination
+    queryset = MeterHealthScore.objects.none()  # for the schema only: rows come from meter_health_rows_for_user
 
     @extend_schema(
         summary="Meter health scores",
@@ -150,5 +157,7 @@ class MeterHealthView(APIView):
         meter = request.query_params.get("meter")
         if meter is not None and not meter.isdigit():
             raise exceptions.ValidationError({"meter": ["A meter id (a whole number)."]})
-        rows = meter_health_for_user(user=request.user, meter_id=int(meter) if meter else None)
-        return Response(MeterHealthSerializer([asdict(h) for h in rows], many=True).data)
+        # A university's 5,039 meters serialized whole took 0.9 to 1.9 s (issue 29): a page is read and built.
+        rows = meter_health_rows_for_user(user=request.user, meter_id=int(meter) if meter else None)
+        page: list[Any] | None = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        return self.get_paginated_response(MeterHealthSerializer([asdict(h) for h in page or []], many=True).data)

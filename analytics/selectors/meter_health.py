@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -250,8 +251,42 @@ def meter_health_for_user(
     return rows if limit is None else rows[:limit]
 
 
-def meter_health_stored(*, meters: QuerySet[Meter], limit: int | None = None) -> list[MeterHealth]:
-    """The stored scores of these meters, worst first (at most `limit`)."""
+class StoredHealth(Sequence[MeterHealth]):
+    """The stored scores of some meters, worst first, read a slice at a time (a page of the API): its length is
+    one COUNT, a slice one query of that many rows."""
+
+    def __init__(self, meters: QuerySet[Meter]) -> None:
+        self.meters = meters
+
+    def __len__(self) -> int:
+        return MeterHealthScore.objects.filter(meter__in=self.meters).count()
+
+    @overload
+    def __getitem__(self, index: int) -> MeterHealth: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[MeterHealth]: ...
+    def __getitem__(self, index: int | slice) -> MeterHealth | list[MeterHealth]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        return meter_health_stored(meters=self.meters, offset=start, limit=None if stop is None else stop - start)
+
+
+def meter_health_rows_for_user(
+    *, user: Any, meter_id: int | None = None, now: dt.datetime | None = None
+) -> Sequence[MeterHealth]:
+    """`meter_health_for_user` as a sequence to page through: when every meter has a stored score (a campus the
+    task has scored), read a page at a time; else the whole list, scoring the others on the spot."""
+    meters = Meter.objects.visible_to(user).filter(removed_at__isnull=True)
+    if meter_id is not None:
+        meters = meters.filter(pk=meter_id)
+    if not meters.filter(health_score__isnull=True).exists():
+        return StoredHealth(meters)
+    return meter_health_for_user(user=user, meter_id=meter_id, now=now)
+
+
+def meter_health_stored(*, meters: QuerySet[Meter], limit: int | None = None, offset: int = 0) -> list[MeterHealth]:
+    """The stored scores of these meters, worst first (at most `limit`, after the first `offset`)."""
     rows = MeterHealthScore.objects.filter(meter__in=meters).select_related("meter").order_by("score", "meter__serial")
     return [
         MeterHealth(
@@ -269,7 +304,7 @@ def meter_health_stored(*, meters: QuerySet[Meter], limit: int | None = None) ->
             recommendation=row.recommendation,
             computed_at=row.computed_at,
         )
-        for row in (rows if limit is None else rows[:limit])
+        for row in (rows[offset:] if limit is None else rows[offset : offset + limit])
     ]
 
 

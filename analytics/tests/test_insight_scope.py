@@ -98,8 +98,8 @@ def test_warden_api_answers_for_their_hostel_only(data: Any, warden_a: Any) -> N
     league = client.get("/api/v1/analytics/league").json()
     assert [(r["name"], r["place"], r["of"]) for r in league] == [("Hostel A", 1, 2)]
     assert all(o["hostel"] == "Hostel A" for o in client.get("/api/v1/analytics/opportunities").json())
-    assert [h["serial"] for h in client.get("/api/v1/analytics/meter-health").json()] == ["RM-A-101"]
-    assert client.get(f"/api/v1/analytics/meter-health?meter={data.meter_b.pk}").json() == []
+    assert [h["serial"] for h in client.get("/api/v1/analytics/meter-health").json()["results"]] == ["RM-A-101"]
+    assert client.get(f"/api/v1/analytics/meter-health?meter={data.meter_b.pk}").json()["results"] == []
 
 
 @pytest.mark.django_db
