@@ -32,7 +32,7 @@ def test_hourly_rollups_have_no_index_on_the_hour_alone() -> None:
 
 @pytest.mark.django_db
 def test_latest_and_first_rollup_hours_are_those_of_any_of_the_meters_asked_about() -> None:
-    early, late, other = MeterFactory(), MeterFactory(), MeterFactory()
+    early, late, other = MeterFactory.create(), MeterFactory.create(), MeterFactory.create()
     _rollups(early, [0, 1, 2])
     _rollups(late, [5, 9, 30])
     _rollups(other, [-10, 50])
