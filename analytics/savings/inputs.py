@@ -11,7 +11,8 @@ from django.db.models import Q
 
 from analytics.models import Intervention
 from analytics.savings.model import SavingsError, SavingsInputs
-from meters.models import AcademicPeriod, Hostel, HourlyRollup, Meter, Occupancy, Room, Site
+from meters.models import AcademicPeriod, Hostel, Meter, Occupancy, Room, Site
+from meters.selectors.rollups import rollup_hour_span
 from predictions.forecasting.series import (
     Subject,
     hostel_occupancy,
@@ -94,8 +95,7 @@ def _load_for(meter_ids: list[int], label: str) -> pd.Series:
     each meter's readings, an hour counting only when every meter has it."""
     if not meter_ids:
         raise SavingsError(f"{label} has no meters")
-    span = HourlyRollup.objects.filter(meter_id__in=meter_ids).order_by("hour").values_list("hour", flat=True)
-    first, last = span.first(), span.last()
+    first, last = rollup_hour_span(meters=Meter.objects.filter(pk__in=meter_ids))
     if first is not None and last is not None:
         return rollup_sum(meter_ids=meter_ids, start=first, end=last + dt.timedelta(hours=1))
     series = [meter_hourly(meter=meter) for meter in Meter.objects.filter(pk__in=meter_ids)]

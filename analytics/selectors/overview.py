@@ -18,6 +18,7 @@ from analytics.selectors.weather import weather_fits, weather_normalized_kwh
 from meters.models import DailyRollup, Hostel, HostelHourlyRollup, HourlyRollup, Meter, Occupancy
 from meters.scoping import scope_for
 from meters.selectors.carbon import carbon_kg_by_hostel, carbon_kg_for
+from meters.selectors.rollups import rollup_hour_latest
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,12 @@ def carbon_kg_for_user(*, user: Any, period: DateRange) -> float | None:
 def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHealth:
     """Consumption, voltage and power factor in the latest hour that has data (within a day)."""
     now = now or timezone.now()
-    # visible_to adds no filter for managers: the latest hour is then one step back along the hour index.
-    visible = HourlyRollup.objects.visible_to(user)
-    latest = visible.filter(hour__gte=now - dt.timedelta(days=1), hour__lt=now).aggregate(latest=Max("hour"))["latest"]
+    # Per meter: hourly rollups have no index on the hour alone (meters.selectors.rollups).
+    meters = Meter.objects.visible_to(user)
+    latest = rollup_hour_latest(meters=meters, start=now - dt.timedelta(days=1), end=now)
     if latest is None:
         return GridHealth(None, None, None, None, None, None, 0)
-    in_hour = visible.filter(hour=latest)
+    in_hour = HourlyRollup.objects.filter(meter_id__in=meters.values("id"), hour=latest)
     quality = in_hour.aggregate(
         v=Avg("voltage_avg"),
         vmin=Min("voltage_min"),

@@ -9,17 +9,20 @@ reset's naive delta, which only a simulator writes: validation quarantines it) i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncHour
 
+from meters.ingest import hourly as known_hours
 from meters.ingest.arrays import int_array, timestamp_array
 from meters.ingest.hostel_rollups import hostel_rollups_update
-from meters.ingest.types import MeterRange
+from meters.ingest.hourly import HourlyAccumulator
+from meters.ingest.types import Gap, MeterRange
 from meters.models import DailyRollup, HourlyRollup, Meter, Quality, Reading
 
 
@@ -97,8 +100,14 @@ def meters_touch(*, ranges: Mapping[int, MeterRange]) -> None:
         ).update(last_reading_at=span.end)
 
 
-def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
-    """Bring hourly, daily and hostel rollups up to date for the given meters and spans; returns rows written."""
+def rollups_update(
+    *, ranges: Mapping[int, MeterRange], known: HourlyAccumulator | None = None, gaps: Sequence[Gap] = ()
+) -> int:
+    """Bring hourly, daily and hostel rollups up to date for the given meters and spans; returns rows written.
+
+    `known` (PostgreSQL): the hours a large batch COPied, summed while it was written (meters.ingest.hourly);
+    `gaps` then names the estimates written since, whose hours are recomputed from the table.
+    """
     if not ranges:
         return 0
     zones = _timezones(list(ranges))
@@ -109,7 +118,10 @@ def rollups_update(*, ranges: Mapping[int, MeterRange]) -> int:
         hours.append((meter_id, _hour_floor(span.start), _hour_floor(span.end) + dt.timedelta(hours=1)))
         days.append((meter_id, day_start, day_end))
     if connection.vendor == "postgresql":
-        written = _update_postgresql(hours, days)
+        if known is not None and known.worth_it():
+            written = _update_postgresql(hours, days, known=known, gaps=gaps)
+        else:
+            written = _update_postgresql(hours, days)
     else:
         written = _update_generic(hours, days, zones)
     return written + hostel_rollups_update(spans=hours)
@@ -191,14 +203,93 @@ def _update_hourly_postgresql(cursor: Any, hours: list[tuple[int, dt.datetime, d
     return written
 
 
+_HOURLY_STAGE = "wattwatch_hourly_stage"
+
+
+def _epoch_spans(spans: list[tuple[int, int, int]]) -> list[str]:
+    return [
+        int_array(s[0] for s in spans),
+        timestamp_array(dt.datetime.fromtimestamp(s[1], dt.UTC) for s in spans),
+        timestamp_array(dt.datetime.fromtimestamp(s[2], dt.UTC) for s in spans),
+    ]
+
+
+def _write_known_hourly(cursor: Any, known: HourlyAccumulator, *, gaps: list[Gap]) -> int:
+    """Write the hours summed in NumPy; their edge hours and filled gaps are recomputed from the table first."""
+    intervals = dict(Meter.objects.filter(id__in=sorted(known.meters())).values_list("id", "interval_minutes"))
+    frame = known.frame(intervals=intervals)
+    hour = known_hours.HOUR
+    recompute = known.edges()
+    for gap in gaps:
+        if gap.filled:
+            first = int(gap.start.timestamp()) // hour * hour
+            last = (int(gap.end.timestamp()) - 1) // hour * hour
+            recompute.append((gap.meter_id, first, last + hour))
+    if recompute:
+        query = _HOURLY_SELECT.format(
+            meter=Meter._meta.db_table, reading=Reading._meta.db_table, estimated=int(Quality.ESTIMATED)
+        )
+        cursor.execute(query, _epoch_spans(recompute))
+        fresh = pd.DataFrame(cursor.fetchall(), columns=list(known_hours.COLUMNS))
+        fresh["hour"] = [int(moment.timestamp()) for moment in fresh["hour"]]
+        frame = known_hours.replace_hours(frame, recompute, fresh.astype({"readings": "int64", "estimated": "int64"}))
+    if frame.empty:
+        return 0
+    bounds = frame.groupby("meter_id")["hour"].agg(["min", "max"])
+    spans = [
+        (int(m), dt.datetime.fromtimestamp(low, dt.UTC), dt.datetime.fromtimestamp(high + hour, dt.UTC))
+        for m, low, high in zip(bounds.index.tolist(), bounds["min"].tolist(), bounds["max"].tolist(), strict=True)
+    ]
+    empty = _without_rollups(cursor, spans)
+    table = HourlyRollup._meta.db_table
+    direct = frame["meter_id"].isin(list(empty))
+    if direct.any():
+        try:
+            with transaction.atomic():
+                _copy_hourly(cursor, table, known_hours.copy_binary(frame[direct]))
+        except IntegrityError:  # a rollup written since the probe: everything goes through the upsert
+            direct[:] = False
+    rest = frame[~direct]
+    if len(rest):
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_HOURLY_STAGE} (meter_id bigint, hour timestamptz, kwh float8, "
+            "readings smallint, estimated smallint, peak_kw float8, voltage_avg float8, voltage_min float8, "
+            "voltage_max float8, power_factor_avg float8) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {_HOURLY_STAGE}")
+        _copy_hourly(cursor, _HOURLY_STAGE, known_hours.copy_binary(rest))
+        cursor.execute(
+            f"INSERT INTO {table} ({_HOURLY_COLUMNS}) SELECT {_HOURLY_COLUMNS} FROM {_HOURLY_STAGE} {_HOURLY_UPSERT}"
+        )
+    return len(frame)
+
+
+def _copy_hourly(cursor: Any, table: str, data: bytes) -> None:
+    with (
+        cursor.db.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({_HOURLY_COLUMNS}) FROM STDIN (FORMAT binary)") as copy,
+    ):
+        for start in range(0, len(data), 1 << 20):
+            copy.write(data[start : start + (1 << 20)])
+
+
 def _update_postgresql(
-    hours: list[tuple[int, dt.datetime, dt.datetime]], days: list[tuple[int, dt.datetime, dt.datetime]]
+    hours: list[tuple[int, dt.datetime, dt.datetime]],
+    days: list[tuple[int, dt.datetime, dt.datetime]],
+    *,
+    known: HourlyAccumulator | None = None,
+    gaps: Sequence[Gap] = (),
 ) -> int:
     hourly, daily = HourlyRollup._meta.db_table, DailyRollup._meta.db_table
     meter = Meter._meta.db_table
     hostel, site = "meters_hostel", "meters_site"
     with connection.cursor() as cursor:
-        written = _update_hourly_postgresql(cursor, hours)
+        written = 0
+        if known is not None:
+            summed = known.meters()
+            written += _write_known_hourly(cursor, known, gaps=[gap for gap in gaps if gap.meter_id in summed])
+            hours = [span for span in hours if span[0] not in summed]
+        written += _update_hourly_postgresql(cursor, hours)
         cursor.execute(
             f"""
             INSERT INTO {daily} (meter_id, day, kwh, readings, estimated, peak_kw)

@@ -11,11 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from meters.ingest import condition
 from meters.ingest.gaps import gaps_fill
+from meters.ingest.hourly import HourlyAccumulator
 from meters.ingest.parse import ColumnMap, FileFormatError, FileLimits, prefetched, readings_chunks, records_chunk
 from meters.ingest.registers import RegisterState, registers_to_intervals
 from meters.ingest.rollups import meters_lock, meters_touch, rollups_update
@@ -140,6 +141,8 @@ def _ingest(
     registers = RegisterState()
     result = IngestResult(max_reasons=max_reasons)
     locked: set[int] = set()
+    # PostgreSQL: the hours of rows COPied into empty spans are summed here, not read back (ingest.hourly).
+    known = HourlyAccumulator() if connection.vendor == "postgresql" else None
     for chunk in _chunks(rows):
         if create_meters_in is not None:
             _create_meters(chunk, directory, create_meters_in, tz)
@@ -169,6 +172,11 @@ def _ingest(
         interval_rows = interval_rows.drop_duplicates(["meter_id", "epoch"], keep="last")
         result.duplicates += before - len(interval_rows)
         written = readings_upsert(rows=interval_rows)
+        if known is not None and written:
+            if all(item.copied for item in written):
+                known.add_copied(interval_rows)
+            else:
+                known.add_other(interval_rows["meter_id"].unique().tolist())
         for item in written:
             result.accepted += item.inserted
             result.updated += item.updated
@@ -184,7 +192,7 @@ def _ingest(
     result.gaps, result.estimated = gaps_fill(ranges=ranges)
     rollup_started = time.perf_counter()
     result.seconds_gaps = rollup_started - gap_started
-    rollups_update(ranges=ranges)
+    rollups_update(ranges=ranges, known=known, gaps=result.gaps)
     meters_touch(ranges=ranges)
     result.seconds_rollups = time.perf_counter() - rollup_started
     if ranges:

@@ -40,6 +40,7 @@ class Written:
     updated: int
     first: dt.datetime
     last: dt.datetime
+    copied: bool = False  # by COPY into a span where the meter had no reading (meters.ingest.hourly)
 
 
 def _utc(epoch: int) -> dt.datetime:
@@ -165,7 +166,7 @@ def _upsert_postgresql(rows: pd.DataFrame) -> list[Written]:
                 pass
             else:
                 return [
-                    Written(int(meter_id), int(count), 0, _utc(low), _utc(high))
+                    Written(int(meter_id), int(count), 0, _utc(low), _utc(high), copied=True)
                     for meter_id, count, low, high in zip(
                         spans.index.tolist(),
                         spans["count"].tolist(),

@@ -203,8 +203,10 @@ class HourlyRollup(models.Model):
     objects = ReadingQuerySet.as_manager()
 
     class Meta:
+        # No index on the hour alone: for hourly meters there are as many rollups as readings, and that
+        # index (inserts scattered over it, meter after meter) was a third of the cost of writing them in a
+        # bulk import (docs/decisions/0005). Questions across meters go per meter (meters.selectors.rollups).
         constraints = [models.UniqueConstraint(fields=["meter", "hour"], name="one_hourly_rollup_per_meter_hour")]
-        indexes = [models.Index(fields=["hour"])]
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.hour:%Y-%m-%d %H}h {self.kwh:.2f} kWh"

@@ -38,6 +38,7 @@ from meters.selectors.estate import (
     rooms_for_user,
     zone_for_user,
 )
+from meters.selectors.rollups import rollup_hour_latest, rollup_hour_span
 
 __all__ = [
     "BalancePoint",
@@ -59,6 +60,8 @@ __all__ = [
     "occupancy_queryset_for_user",
     "readings_latest_for_user",
     "readings_series",
+    "rollup_hour_latest",
+    "rollup_hour_span",
     "room_for_user",
     "rooms_for_user",
     "rooms_queryset_for_user",

@@ -207,3 +207,40 @@ def test_a_meter_deleted_while_an_import_holds_it_waits_and_leaves_no_rollup_beh
     assert not HourlyRollup.objects.filter(meter_id=meters[1].pk).exists()
     assert not DailyRollup.objects.filter(meter_id=meters[1].pk).exists()
     assert HourlyRollup.objects.filter(meter_id=meters[0].pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_rollups_summed_while_copying_equal_rollups_recomputed_from_the_readings(
+    meters: tuple[Meter, Meter], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The NumPy hours (meters.ingest.hourly) on every batch: overlaps, DST, quarantine, upserts as before."""
+    from meters.ingest import hourly
+
+    monkeypatch.setattr(hourly, "MIN_ROWS", 0)
+    _import_twice_and_check(tmp_path)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_summed_hours_see_older_readings_in_their_edge_hours_estimates_and_kept_rollups(
+    meters: tuple[Meter, Meter], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hour shared with readings stored before, an hour split between two chunks, filled gaps, and
+    rollups kept without their readings (an archived month coming back) all come out as recomputed."""
+    from meters.ingest import hourly, readings_chunks, readings_ingest
+
+    monkeypatch.setattr(hourly, "MIN_ROWS", 0)
+    hourly_meter = meters[1]
+    readings_ingest_file(path=_write(tmp_path / "old.csv", [f"Q-1,{_stamp(T0)},0.3,,,"]))
+    # Rollups of hours whose readings are gone (archived): the import must update them, not clash.
+    HourlyRollup.objects.create(meter=hourly_meter, hour=T0 + dt.timedelta(hours=5), kwh=99.0, readings=1)
+    lines = [f"Q-1,{_stamp(T0 + dt.timedelta(minutes=15 * k))},{0.2 + k / 50},230,,0.9" for k in range(1, 40)]
+    del lines[20]  # a 15-minute gap, filled with an estimate
+    lines += [f"H-1,{_stamp(T0 + dt.timedelta(hours=k))},{1.0 + k},,," for k in range(40) if k not in (7, 8)]
+    path = _write(tmp_path / "new.csv", lines)
+    result = readings_ingest(rows=readings_chunks(path=path, chunk_rows=7), source=path.name)  # hours split
+    assert result.estimated >= 3
+    assert result.accepted == len(lines)
+    assert HourlyRollup.objects.get(meter=hourly_meter, hour=T0 + dt.timedelta(hours=5)).kwh == pytest.approx(6.0)
+    _assert_rollups_match_readings()

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Max
 
-from meters.models import HourlyRollup
+from meters.models import Meter
+from meters.selectors.rollups import rollup_hour_latest
 from predictions.forecasting.series import subject_inputs, subjects_all
 from predictions.ml.forecasting import metrics
 from predictions.ml.forecasting_backtest import backtest
@@ -19,7 +19,7 @@ from predictions.ml.forecasting_backtest import backtest
 def forecasts_evaluate(*, test_days: int = 28, end: dt.datetime | None = None, refit_days: int = 14) -> dict[str, Any]:
     """Hostel hourly day-ahead CV(RMSE)/NMBE and site daily MAPE over the last `test_days` of data."""
     if end is None:
-        latest = HourlyRollup.objects.aggregate(latest=Max("hour"))["latest"]
+        latest = rollup_hour_latest(meters=Meter.objects.all())
         if latest is None:
             return {"status": "no_data"}
         end = latest.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -16,7 +16,7 @@ GROUP BY m.hostel_id, m.kind, h.hour
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meters', '0011_upload_queued_at'),
+        ('meters', '0012_hourly_rollup_without_hour_index'),
     ]
 
     operations = [
