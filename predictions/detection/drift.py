@@ -6,18 +6,20 @@ that baseline a little more at every retrain and never stands out on any one day
 whole local days instead, over the room's last weeks, all with one model:
 
 - each day's ratio of what the room used to what the baseline expected (residents, weather, calendar),
-  as a log, less the median ratio of its hostel's other lived-in rooms that day (what the model got wrong
+  as a log, less the median ratio of its hostel's lived-in rooms that day (what the model got wrong
   for everyone: a change of season it has not learnt, the exams);
 - only the days since the room last changed residents count (same number of occupants all day, never
   empty): the residents' return at the start of term is a step the baseline's occupancy features
   answer, and it is never inside the days compared. A room whose residents just came back has too few
   such days to be judged;
-- a drift is a rise through those days (a Theil-Sen slope whose lower confidence bound is above zero)
-  whose last days stand clearly above the first ones, by at least `min_rise` of the room's use and
-  `min_rise_kw` of power (a warden's time), and whose latest day is among the highest.
+- a drift is a rise through those days (a Theil-Sen slope whose lower confidence bound is above zero, at a
+  pace of at least half as much again in four weeks)
+  whose last days stand clearly above the first ones (the first third of the days), by at least
+  `min_rise` of the room's use and `min_rise_kw` of power (a warden's time), and whose latest day is
+  above the median. Days its residents were away (under `away_share` of what was expected) are left out.
 
-A day is judged once its local midnight has passed; a finding covers that day and says since when the
-room has been rising.
+A day is judged once its local midnight has passed; a finding covers the days of one detection run found
+rising and says since when the room has been rising.
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ class DriftConfig:
     min_days: int = 10  # days of the same residents needed before a rise can be told from their habits
     recent_days: int = 3  # the latest days, compared with the first ones
     min_rise: float = 0.3  # the latest days above the first ones, as a share of the room's use
+    min_pace: float = 0.5  # the rise's pace: half as much again over `lookback_days` (slower is the residents' habits)
     min_rise_kw: float = 0.12  # and in average power: below it a rise is not worth a warden's time
-    confidence: float = 0.99  # of the slope's interval whose lower bound must be above zero
+    confidence: float = 0.999  # of the slope's interval whose lower bound must be above zero
+    away_share: float = 0.4  # a day below this share of what was expected: its residents were away
     min_coverage: float = 0.8  # share of a day's readings needed for the day to count
     peer_minimum: int = 5  # lived-in rooms of a hostel needed to take out what they share; else the campus's
     floor_kw: float = 0.05  # added to a day's use and expectation (as kWh a day): a near-empty day's ratio is noise
@@ -146,13 +150,18 @@ def drift_judge(*, days: pd.DataFrame, position: int, config: DriftConfig, meter
     n = len(run)
     if n < config.min_days:
         return None
+    # Days its residents were away (far below what the model expected of them) or a register reset are no level.
+    run = run[(run["actual"] >= config.away_share * run["expected"]) & (run["actual"] >= 0)]
+    n = len(run)
+    if n < config.min_days:
+        return None
     y = run["adjusted"].to_numpy(dtype=float)
     t = (pd.to_datetime(run["day"]) - pd.Timestamp(run["day"].iloc[0])).dt.days.to_numpy(dtype=float)
     slope, _, low, _ = theilslopes(y, t, alpha=config.confidence)
-    if low <= 0:
+    if low <= 0 or np.exp(slope * config.lookback_days) - 1.0 < config.min_pace:
         return None
     k = config.recent_days
-    before, recent = float(np.median(y[:k])), float(np.median(y[-k:]))
+    before, recent = float(np.median(y[: max(k, n // 3)])), float(np.median(y[-k:]))
     rise = float(np.exp(recent - before) - 1.0)
     if rise < config.min_rise or y[-1] < float(np.median(y)):
         return None
