@@ -56,6 +56,7 @@ TASKS_BY_QUEUE: dict[str, tuple[str, ...]] = {
         "predictions.tasks.segmentation_daily",
         "predictions.tasks.failure_risk_daily",
         "predictions.tasks.models_retrain_weekly",
+        "predictions.tasks.forecaster_train_subject",
         "predictions.tasks.baseline_retrain",
         "predictions.tasks.baseline_drift_check",
         "predictions.tasks.initial_training",

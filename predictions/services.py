@@ -19,7 +19,7 @@ from predictions.forecasting.services import forecasts_fill_actuals, forecasts_p
 from predictions.initial_training import initial_training_ensure, initial_training_run
 from predictions.retention import model_artifacts_prune
 from predictions.segmentation import segments_train
-from predictions.training import FAMILIES, models_train
+from predictions.training import FAMILIES, forecaster_train_one, models_train
 
 __all__ = [
     "FAMILIES",
@@ -35,6 +35,7 @@ __all__ = [
     "failure_train",
     "feedback_sync_from_alerts",
     "first_run_queue",
+    "forecaster_train_one",
     "forecasts_fill_actuals",
     "forecasts_produce",
     "history_scan_fail",

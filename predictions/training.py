@@ -7,11 +7,27 @@ import time
 from typing import Any
 
 from predictions.failure_risk import failure_train
-from predictions.forecasting.series import subjects_all
+from predictions.forecasting.series import Subject, subjects_all
 from predictions.forecasting.services import forecaster_train
 from predictions.segmentation import segments_train
 
 FAMILIES = ("forecast", "segmentation", "failure")
+
+
+def forecaster_train_one(*, kind: str, pk: int, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Train one subject's forecaster (the weekly retraining queues one of these per subject)."""
+    subject: Subject | None = next((s for s in subjects_all() if s.kind == kind and s.pk == pk), None)
+    if subject is None:  # removed since it was queued
+        return {"subject": f"{kind}:{pk}", "status": "no_subject"}
+    started = time.perf_counter()
+    version = forecaster_train(subject=subject, now=now)
+    return {
+        "subject": subject.key,
+        "status": "ok" if version.status == "current" else version.status,
+        "version": version.pk,
+        "fit": version.fit,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def models_train(*, families: tuple[str, ...] = FAMILIES, now: dt.datetime | None = None) -> dict[str, Any]:

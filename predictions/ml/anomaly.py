@@ -66,6 +66,8 @@ from predictions.ml.anomaly_rooms import centres_from_peers, own_trends, steady_
 from predictions.ml.anomaly_weather import weather_responses_fit
 from predictions.ml.artifacts import artifact_read, artifact_write
 
+PREDICT_CHUNK_ROWS = 100_000  # readings scored per slice (about 10 MB of features)
+
 
 class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
@@ -139,12 +141,15 @@ class AnomalyBaseline:
         valid["scale"] = valid["meter_id"].map(scales)
         shape = pd.Series({(m, h): profiles[m][h] / scales[m] for m in profiles for h in range(24)}, dtype=float)
         valid["own_profile"] = shape.reindex(pd.MultiIndex.from_arrays([valid["meter_id"], valid["hour_i"]])).to_numpy()
-        fit_rows = valid[(valid["ts"] < cut) | (valid["meter_id"].map(days) < held_days * 2)]
-        if len(fit_rows) < 200:
-            fit_rows = valid
-        if len(fit_rows) > MAX_TRAIN_ROWS:
-            fit_rows = fit_rows.sample(MAX_TRAIN_ROWS, random_state=self.params["seed"])
-        self.booster = self._fit_booster(fit_rows)
+        # Rows are picked by label and copied once: a filtered copy of every row before sampling was
+        # the training's largest temporary (docs/scaling.md). The same rows as sampling the copy.
+        fit_index = valid.index[((valid["ts"] < cut) | (valid["meter_id"].map(days) < held_days * 2)).to_numpy()]
+        if len(fit_index) < 200:
+            fit_index = valid.index
+        if len(fit_index) > MAX_TRAIN_ROWS:
+            fit_index = pd.Index(fit_index.to_series().sample(MAX_TRAIN_ROWS, random_state=self.params["seed"]))
+        self.booster = self._fit_booster(valid.loc[fit_index])
+        del fit_index
         valid["expected_h"] = (
             self._raw(valid, valid["own_profile"].to_numpy()) * valid["scale"].to_numpy() + valid["weather_h"]
         )
@@ -154,6 +159,7 @@ class AnomalyBaseline:
         # The usual spread of a hostel's rooms around their baselines, out of sample where possible.
         usual_rows = valid[holdout] if holdout.any() else valid
         self.peer_usual = peer_usual_fit(usual_rows, (usual_rows["kwh_h"] - usual_rows["expected_h"]).to_numpy())
+        del usual_rows
         self.main_common = main_common_fit(valid[valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS)])
         valid["gate_row"] = False
         self.meters = {}
@@ -164,6 +170,7 @@ class AnomalyBaseline:
         steady = steady_rooms(valid, holdout, basis)
         trends = own_trends(valid, holdout, steady)
         unsettled = unsettled_rooms(valid, holdout, basis, steady)
+        del basis, clip  # the level rows: a copy of most of the window, not read again
         for group_key, rows in valid.groupby("meter_id"):
             meter_id = int(str(group_key))
             # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
@@ -287,7 +294,8 @@ class AnomalyBaseline:
         """
         if "hostel_id" not in valid.columns:
             return
-        rooms = valid[(valid["is_main"] == 0) & valid["gate_row"].fillna(False).astype(bool)]
+        mask = ((valid["is_main"] == 0) & valid["gate_row"].fillna(False).astype(bool)).to_numpy()
+        rooms = valid.loc[mask, ["hostel_id", "meter_id", "ts", "kwh", "expected_h", "interval_h"]]  # not every column
         for _, rows in rooms.groupby("hostel_id"):
             hourly = rows.assign(exp=rows["expected_h"] * rows["interval_h"]).set_index("ts")
             hourly = hourly.resample("1h")[["kwh", "exp"]].sum()
@@ -353,7 +361,13 @@ class AnomalyBaseline:
     def _raw(self, frame: pd.DataFrame, own_profile: np.ndarray) -> np.ndarray:
         if self.booster is None:
             return np.ones(len(frame))
-        return np.maximum(self.booster.predict(xgb.DMatrix(features(frame, own_profile))), 0.0)
+        # In slices: the feature matrix and its DMatrix of every reading at once were a training peak.
+        # Trees score each row alone, so the slices' scores are the whole frame's.
+        out = np.empty(len(frame), dtype=np.float32)  # the booster's own type, as before
+        for a in range(0, len(frame), PREDICT_CHUNK_ROWS):
+            b = a + PREDICT_CHUNK_ROWS
+            out[a:b] = self.booster.predict(xgb.DMatrix(features(frame.iloc[a:b], own_profile[a:b])))
+        return np.maximum(out, 0.0)
 
     def _known(self, meter_id: int, room_id: int, known: dict) -> int:
         """The meter itself if `known` has it, else the room's meter the model knows (a replacement's predecessor)."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from typing import Any
 
 import numpy as np
@@ -67,9 +66,12 @@ GBM_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.9,
     "min_child_weight": 5,
     "tree_method": "hist",
-    # Every core this process may use (up to 4): hist trees are the same whatever the thread count
-    # (a year's backtest of one meter gave identical metrics), and 2 threads cut it from 59 to 45 s here.
-    "nthread": min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4),
+    # One thread. Two cut a quiet machine's backtest from 59 to 45 s, but a worker shares its cores
+    # (PostgreSQL, the other worker processes): OpenMP's threads then spin waiting for each other, and
+    # a fit took 28 s of wall and 11 s of CPU where one thread took 0.8 s (60 rounds, 52,000 rows, load
+    # 13 on 2 cores; docs/scaling.md). Parallelism comes from the worker's processes instead. Hist
+    # trees are the same whatever the thread count.
+    "nthread": 1,
     "seed": 0,
 }
 GBM_ROUNDS = 300

@@ -63,6 +63,15 @@ def test_forecaster_trains_saves_loads_and_predicts() -> None:
     assert (daily["yhat"] > 0).all()
 
 
+def test_the_hourly_boosters_fit_on_one_thread_so_a_shared_worker_does_not_spin() -> None:
+    # Two OpenMP threads on cores PostgreSQL and the other workers use: 35x the wall time (docs/scaling.md).
+    model = DemandForecaster(horizon=24)
+    model.train(SeriesInputs(load=_series(30)))
+    assert model.boosters is not None
+    for booster in model.boosters:
+        assert json.loads(booster.save_config())["learner"]["generic_param"]["nthread"] == "1"
+
+
 def test_a_level_that_moved_since_training_is_corrected_from_the_models_own_recent_errors(monkeypatch) -> None:
     """20 % more load from a day after training on (a cold snap, say): the model's day-ahead forecasts of
     the last week ran 20 % low, and the next forecast is scaled up by that much."""

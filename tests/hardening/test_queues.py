@@ -91,6 +91,7 @@ def test_every_registered_task_has_a_route_to_one_of_the_four_queues() -> None:
         ("training", "predictions.tasks.initial_training"),
         ("training", "predictions.tasks.forecasts_hourly"),
         ("training", "predictions.tasks.models_retrain_weekly"),
+        ("training", "predictions.tasks.forecaster_train_subject"),
         ("training", "predictions.tasks.baseline_retrain"),
         ("training", "analytics.tasks.intervention_measure"),
         ("imports", "predictions.tasks.history_scan_step"),
