@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     weather_response_fit,
     window_sizes,
 )
+from predictions.ml.anomaly_known import KnownSpan, outside_known
 from predictions.ml.anomaly_peers import (
     PEER_UNCERTAINTY,
     main_bottom_up_kw,
@@ -97,9 +99,12 @@ class AnomalyBaseline:
 
     # --- training ---------------------------------------------------------------------------
 
-    def train(self, frame: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS) -> dict[str, Any]:
+    def train(
+        self, frame: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, known: Iterable[KnownSpan] = ()
+    ) -> dict[str, Any]:
+        """Learn from `frame`, less the readings of `known` anomalies (`outside_known`: they are not normal)."""
         began = time.perf_counter()
-        valid = frame[(frame["kwh"] > 0) & frame["kwh"].notna()].copy()
+        valid = frame[(frame["kwh"] > 0) & frame["kwh"].notna() & outside_known(frame, known)].copy()
         if valid.empty:
             raise ValueError("no readings to train on")
         valid["kwh_h"] = valid["kwh"] / valid["interval_h"]
