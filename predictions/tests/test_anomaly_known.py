@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import numpy as np
 import pandas as pd
-import pytest
 
-from predictions.detection.baselines import known_anomalies
 from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_known import KnownSpan, outside_known
-from predictions.models import Anomaly, DetectorFeedback
 from predictions.tests.weather_rooms import SHAPE, STEPS, room_infos, room_rows
 
 ROOMS = 8
@@ -73,40 +67,3 @@ def test_outside_known_leaves_out_only_the_known_anomalys_readings_of_its_own_me
     assert left_out["ts"].min() == start
     assert left_out["ts"].max() < end
     assert outside_known(frame, []).all()
-
-
-@pytest.mark.django_db
-def test_training_leaves_out_stored_consumption_anomalies_but_not_false_alarms_faults_or_muted_ones(
-    campus: Any,
-) -> None:
-    t0 = dt.datetime(2026, 5, 4, 14, 0, tzinfo=dt.UTC)
-
-    def stored(hours: float, kind: str = "spike", status: str = Anomaly.Status.OPEN) -> Anomaly:
-        start = t0 + dt.timedelta(hours=hours)
-        return Anomaly.objects.create(
-            meter=campus.meter_a,
-            kind=kind,
-            start=start,
-            end=start + dt.timedelta(hours=1),
-            score=0.9,
-            status=status,
-            dedupe_key=f"{campus.meter_a.pk}:{kind}:{start:%Y%m%dT%H%M}",
-        )
-
-    found = stored(0)
-    confirmed = stored(2, "sustained_excess", Anomaly.Status.CONFIRMED)
-    stored(4, "voltage_sag")  # a fault: the consumption is real
-    stored(6, status=Anomaly.Status.MUTED)
-    stored(8, status=Anomaly.Status.DISMISSED)
-    called_false = stored(10)
-    DetectorFeedback.objects.create(
-        meter=campus.meter_a, anomaly=called_false, kind="spike", true_alarm=False, at=t0 + dt.timedelta(days=1)
-    )
-    stored(30 * 24)  # after the training window
-    known = known_anomalies(
-        meter_ids=[campus.meter_a.pk], start=t0 - dt.timedelta(days=7), end=t0 + dt.timedelta(days=7)
-    )
-    assert sorted(known) == [
-        (campus.meter_a.pk, found.start, found.end),
-        (campus.meter_a.pk, confirmed.start, confirmed.end),
-    ]
