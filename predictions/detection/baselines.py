@@ -5,19 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
 from meters.models import Meter
-from predictions.detection.detectors import CONSUMPTION_KINDS, MeterPolicy
+from predictions.detection.detectors import MeterPolicy
 from predictions.detection.frames import frame_load
 from predictions.ml.anomaly import HOLDOUT_DAYS, AnomalyBaseline
-from predictions.ml.anomaly_known import KnownSpan
 from predictions.ml.artifacts import IncompatibleArtifact
-from predictions.models import Anomaly, DetectorFeedback, MeterBaseline, ModelVersion
+from predictions.models import DetectorFeedback, MeterBaseline, ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -52,25 +50,6 @@ def _holdout_score(
     return float(np.median(np.abs(kwh - pred.expected) / np.maximum(pred.denom, 1e-9)))
 
 
-def known_spans(found: Iterable[Any]) -> list[KnownSpan]:
-    """The consumption anomalies among `found` (detection's findings) that were alerted: not normal to learn."""
-    return [(f.meter_id, f.start, f.end) for f in found if f.kind in CONSUMPTION_KINDS and not f.muted]
-
-
-def known_anomalies(*, meter_ids: list[int], start: dt.datetime | None, end: dt.datetime | None) -> list[KnownSpan]:
-    """Stored consumption anomalies of these meters in a training window, less those a warden called false alarms."""
-    rows = Anomaly.objects.filter(
-        meter_id__in=meter_ids,
-        kind__in=CONSUMPTION_KINDS,
-        status__in=(Anomaly.Status.OPEN, Anomaly.Status.CONFIRMED),
-    ).exclude(feedback__true_alarm=False)
-    if start is not None:
-        rows = rows.filter(end__gt=start)
-    if end is not None:
-        rows = rows.filter(start__lt=end)
-    return list(rows.values_list("meter_id", "start", "end"))
-
-
 def baseline_train(
     *,
     meter_ids: Iterable[int] | None = None,
@@ -90,7 +69,7 @@ def baseline_train(
         family=FAMILY, subject=SUBJECT, format_version=AnomalyBaseline.FORMAT_VERSION, parameters=model.params
     )
     try:
-        metrics = model.train(frame, known=known_anomalies(meter_ids=ids, start=start, end=end))
+        metrics = model.train(frame)
     except ValueError as error:
         version.status = ModelVersion.Status.FAILED
         version.note = str(error)

@@ -14,7 +14,7 @@ import pandas as pd
 from django.db.models import Max, Min
 
 from meters.models import AcademicPeriod, Incident, Meter, Reading
-from predictions.detection.baselines import detection_meter_ids, known_spans
+from predictions.detection.baselines import detection_meter_ids
 from predictions.detection.days import (
     DAY_KINDS,
     DayConfig,
@@ -77,22 +77,14 @@ def evaluate_simulated(
     frame = frame_load(meter_ids=ids, start=first, end=last)
     steps: list[tuple[dt.datetime, dt.datetime, AnomalyBaseline]] = []
     train_seconds: list[float] = []
-    found: list[Any] = []
-    readings, detect_seconds = 0, 0.0
     cursor = split
     while cursor < last:
         began = time.perf_counter()
         model = AnomalyBaseline()
-        # As in production (baseline_train): what the earlier weeks' detection found is not learnt as normal.
-        model.train(frame[frame["ts"] < cursor].reset_index(drop=True), known=known_spans(found))
+        model.train(frame[frame["ts"] < cursor].reset_index(drop=True))
         train_seconds.append(time.perf_counter() - began)
         step_end = min(cursor + dt.timedelta(days=retrain_days), last)
         steps.append((cursor, step_end, model))
-        began = time.perf_counter()
-        part, n = incidents_find(meter_ids=ids, start=cursor, end=step_end, config=config, model=model, frame=frame)
-        detect_seconds += time.perf_counter() - began
-        found += part
-        readings += n
         cursor = step_end
 
     def detect(variant: DetectorConfig | None) -> tuple[list[Any], int, float]:
@@ -114,6 +106,7 @@ def evaluate_simulated(
     ]
     main_of = _main_of()
     window = (split, last)
+    found, readings, detect_seconds = detect(config)
     score = score_spans(detected=_spans(found), truth=truth, meters=len(ids), window=window, main_of=main_of)
     baseline = score_spans(
         detected=isolation_forest_baseline(meter_ids=ids, train=(first, split), detect=window),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -56,7 +55,6 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     weather_response_fit,
     window_sizes,
 )
-from predictions.ml.anomaly_known import KnownSpan, outside_known
 from predictions.ml.anomaly_peers import (
     PEER_UNCERTAINTY,
     main_bottom_up_kw,
@@ -99,12 +97,9 @@ class AnomalyBaseline:
 
     # --- training ---------------------------------------------------------------------------
 
-    def train(
-        self, frame: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, known: Iterable[KnownSpan] = ()
-    ) -> dict[str, Any]:
-        """Learn from `frame`, less the readings of `known` anomalies (`outside_known`: they are not normal)."""
+    def train(self, frame: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS) -> dict[str, Any]:
         began = time.perf_counter()
-        valid = frame[(frame["kwh"] > 0) & frame["kwh"].notna() & outside_known(frame, known)].copy()
+        valid = frame[(frame["kwh"] > 0) & frame["kwh"].notna()].copy()
         if valid.empty:
             raise ValueError("no readings to train on")
         valid["kwh_h"] = valid["kwh"] / valid["interval_h"]
