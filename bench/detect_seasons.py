@@ -144,6 +144,7 @@ def run_one(*, seed: int, season: str, year: int, template: str | None, workdir:
         "f1": result["f1"],
         "baseline_precision": result["baseline_precision"],
         "baseline_f1": result["baseline_f1"],
+        "recall_by_kind": result.get("recall_by_kind", {}),
         "true_alarms": result["true_alarms"],
         "false_alarms": result["false_alarms"],
         "false_alarms_by_kind": result.get("false_alarms_by_kind", {}),
