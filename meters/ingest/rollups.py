@@ -357,16 +357,7 @@ def _update_generic(
             objs,
             update_conflicts=True,
             unique_fields=["meter", "hour"],
-            update_fields=[
-                "kwh",
-                "readings",
-                "estimated",
-                "peak_kw",
-                "voltage_avg",
-                "voltage_min",
-                "voltage_max",
-                "power_factor_avg",
-            ],
+            update_fields=list(known_hours.COLUMNS[2:]),  # every column but the key
         )
         written += len(objs)
     for meter_id, start, end in days:
