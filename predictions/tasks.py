@@ -93,7 +93,7 @@ def forecaster_train_subject(*, kind: str, pk: int) -> dict[str, Any]:
 def detect_meters(*, meter_ids: list[int], start: str, end: str) -> dict[str, Any]:
     """Detect on the new intervals of the meters of one ingested batch."""
     first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
-    return anomalies_detect(meter_ids=meter_ids, start=first, end=last, drift=False).summary()  # sweep: drift_due
+    return anomalies_detect(meter_ids=meter_ids, start=first, end=last).summary()
 
 
 @shared_task(name="predictions.tasks.detect_requested", acks_late=True)
@@ -126,9 +126,8 @@ def detect_pending(self: Any, *, digest: str) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     # In slices: a worker that fell behind gets a long range, and its memory must not grow with it.
     # Detection merges an incident that crosses a slice's end into the next slice's (as across batches).
-    # Rooms' drift (whole days, 28 days back) is the daily sweep's (detection.services.drift_due).
     for start, end in detection_slices(first, last):
-        for key, value in anomalies_detect(meter_ids=meter_ids, start=start, end=end, drift=False).summary().items():
+        for key, value in anomalies_detect(meter_ids=meter_ids, start=start, end=end).summary().items():
             summary[key] = round(summary.get(key, 0) + value, 3)
     summary["more"] = pending_finish(digest=digest, task_id=task_id)
     return summary

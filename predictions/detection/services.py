@@ -9,15 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from meters.models import Meter, Site
+from meters.models import Meter
 from predictions.detection.baselines import baseline_current, detection_meter_ids, meter_policies
 from predictions.detection.days import DayConfig, day_findings, days_found
 from predictions.detection.detectors import CONSUMPTION_KINDS, Candidate, DetectorConfig, frame_candidates
@@ -129,15 +127,12 @@ def incidents_find(
     frame: pd.DataFrame | None = None,
     scans: list[HourScan] | None = None,
     history_end: dt.datetime | None = None,
-    drift: bool = True,
 ) -> tuple[list[Found], int]:
     """Incidents touching [start, end) on these meters, found with `context_hours` of history before start.
 
     A `scans` list receives what the detector expected of each meter hour by hour (for the pages).
     `history_end`, for a scan of history (an import), is where the history's readings end: a day is then
     judged against the weeks around it, not only those before (see days.day_findings).
-    `drift=False` leaves out the rooms' drift (28 days of every room, judged on whole days): streaming
-    detection of a batch does, and the sweep judges it once a day (`drift_due`).
     """
     config = config or DetectorConfig()
     ids = (
@@ -175,9 +170,8 @@ def incidents_find(
     )
     found += days_found(findings=days, policies=meter_policies(meter_ids=detected), make=Found)
     # A room's slow rise over weeks (`drift`) is judged on whole days with the weeks before them.
-    if drift:
-        drifts = drift_findings(infos=infos, meter_ids=detected, start=start, end=end, model=model, frame=whole)
-        found += drift_found(findings=drifts, policies=meter_policies(meter_ids=detected), make=Found)
+    drifts = drift_findings(infos=infos, meter_ids=detected, start=start, end=end, model=model, frame=whole)
+    found += drift_found(findings=drifts, policies=meter_policies(meter_ids=detected), make=Found)
     hostels: set[int] = {
         infos[i].hostel_id or 0 for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id
     }
@@ -266,7 +260,6 @@ def anomalies_detect(
     history: bool = False,
     history_end: dt.datetime | None = None,
     baseline: tuple[AnomalyBaseline, ModelVersion | None] | None = None,
-    drift: bool = True,
 ) -> DetectionResult:
     """Find incidents touching [start, end) on these meters, upsert them, and hand new ones to alerts on commit.
 
@@ -280,14 +273,7 @@ def anomalies_detect(
     model, version = (loaded[0], loaded[1]) if loaded else (AnomalyBaseline(), None)
     scans: list[HourScan] = []
     found, readings = incidents_find(
-        meter_ids=meter_ids,
-        start=start,
-        end=end,
-        config=config,
-        model=model,
-        scans=scans,
-        history_end=history_end,
-        drift=drift,
+        meter_ids=meter_ids, start=start, end=end, config=config, model=model, scans=scans, history_end=history_end
     )
     result = DetectionResult(readings=readings)
     scanned_hours_store(hours=scans, version=version)
@@ -391,16 +377,4 @@ def _sentence(item: Found, info: MeterInfo, fields: dict[str, Any], start: dt.da
 def detection_sweep(*, now: dt.datetime | None = None, hours: int = 6) -> DetectionResult:
     """Detect over the last hours of every meter: catches batches whose streaming run was missed."""
     now = now or timezone.now()
-    return anomalies_detect(start=now - dt.timedelta(hours=hours), end=now, drift=drift_due(now))
-
-
-def drift_due(now: dt.datetime) -> bool:
-    """Whether this sweep judges the rooms' drift: the first sweep once every site's day has turned, once.
-
-    Drift reads 28 days of every room; sweeps every 15 minutes over the last 6 hours would judge each day
-    24 times over. The shared cache (Redis in production) remembers that the sites' current dates were
-    judged, so one sweep a day does it, whichever worker runs it.
-    """
-    zones = sorted(set(Site.objects.values_list("timezone", flat=True))) or ["UTC"]
-    dates = "|".join(f"{zone}={now.astimezone(ZoneInfo(zone)).date()}" for zone in zones)
-    return bool(cache.add(f"wattwatch:drift-judged:{dates}", True, timeout=2 * 86400))
+    return anomalies_detect(start=now - dt.timedelta(hours=hours), end=now)

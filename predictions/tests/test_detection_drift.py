@@ -7,11 +7,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from django.core.cache import cache
 
-from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
+from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
 from predictions.detection.drift import DriftConfig, drift_explain, drift_findings, drift_judge
-from predictions.detection.services import drift_due, incidents_find
+from predictions.detection.services import incidents_find
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.tests.weather_rooms import SHAPE, STEPS, room_infos, room_rows
 
@@ -133,17 +132,3 @@ def test_detection_reports_a_slowly_rising_room_as_a_drift() -> None:
     drifts = [f for f in found if f.kind == "drift"]
     assert [f.meter_id for f in drifts] == [ids[DRIFTING]]
     assert not any(f.meter_id == ids[RETURNING] for f in found)
-    # Streaming detection of a batch leaves drift to the sweep.
-    found, _ = incidents_find(meter_ids=list(ids.values()), start=start, end=end, model=model, frame=frame, drift=False)
-    assert not [f for f in found if f.kind == "drift"]
-
-
-@pytest.mark.django_db
-def test_the_sweep_judges_drift_once_a_day_whichever_worker_runs_it() -> None:
-    SiteFactory.create(code="kolkata", timezone="Asia/Kolkata")
-    cache.clear()
-    first = dt.datetime(2026, 3, 9, 18, 35, tzinfo=dt.UTC)  # 00:05 on 10 March in Kolkata
-    assert drift_due(first)
-    assert not drift_due(first + dt.timedelta(minutes=15))  # the next sweep, the same day everywhere
-    assert not drift_due(first + dt.timedelta(hours=5))
-    assert drift_due(first + dt.timedelta(hours=24))  # the next day
