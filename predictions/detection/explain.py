@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from customers.models import Tariff
 from meters.models import Meter
 from predictions.detection.days import DAY_KINDS, day_explain
-from predictions.detection.drift import drift_explain
 from predictions.detection.frames import MeterInfo
 
 
@@ -82,8 +81,6 @@ def explain(
         return day_explain(
             info=info, kind=kind, start=start, end=end, actual=actual_kwh, usual=expected_kwh, extra=extra
         )
-    if kind == "drift" and "since" in extra:  # a room's slow rise over days (predictions.detection.drift)
-        return drift_explain(info=info, start=start, end=end, actual=actual_kwh, level=expected_kwh, extra=extra)
     who = info.room_label
     if info.kind == "room":
         who += f", {info.bed_type} beds"

@@ -19,7 +19,6 @@ from meters.models import Meter
 from predictions.detection.baselines import baseline_current, detection_meter_ids, meter_policies
 from predictions.detection.days import DayConfig, day_findings, days_found
 from predictions.detection.detectors import CONSUMPTION_KINDS, Candidate, DetectorConfig, frame_candidates
-from predictions.detection.drift import drift_findings, drift_found
 from predictions.detection.explain import excess_cost, explain, tariff_for
 from predictions.detection.frames import MeterInfo, frame_load, meter_infos
 from predictions.detection.handoff import anomalies_to_alerts
@@ -169,9 +168,6 @@ def incidents_find(
         infos=infos, meter_ids=detected, start=start, end=end, frame=whole, config=DayConfig(), until=history_end
     )
     found += days_found(findings=days, policies=meter_policies(meter_ids=detected), make=Found)
-    # A room's slow rise over weeks (`drift`) is judged on whole days with the weeks before them.
-    drifts = drift_findings(infos=infos, meter_ids=detected, start=start, end=end, model=model, frame=whole)
-    found += drift_found(findings=drifts, policies=meter_policies(meter_ids=detected), make=Found)
     hostels: set[int] = {
         infos[i].hostel_id or 0 for i in detected if infos[i].kind == "hostel_main" and infos[i].hostel_id
     }
