@@ -174,6 +174,9 @@ def meter_group_remember(sender: type[Meter], instance: Meter, **kwargs: Any) ->
     instance._rollup_left = None  # type: ignore[attr-defined]
     if instance.pk is None or kwargs.get("raw"):
         return
+    fields = kwargs.get("update_fields")
+    if fields is not None and not {"hostel", "hostel_id", "kind"} & set(fields):
+        return  # a save of other fields (last_reading_at, status) cannot move it: no query
     before = Meter.objects.filter(pk=instance.pk).values_list("hostel_id", "kind").first()
     deleting = kwargs.get("signal") is pre_delete
     if before is None:

@@ -110,6 +110,22 @@ def test_a_meter_moved_to_another_hostel_or_deleted_moves_its_energy_with_it(
     assert not HostelHourlyRollup.objects.filter(hostel=other).exists()
 
 
+def test_a_save_of_other_fields_asks_nothing_and_a_save_of_the_hostel_still_moves_its_energy(
+    hall: tuple[Hostel, list[Meter], Meter], django_assert_num_queries: Any
+) -> None:
+    hostel, _, main = hall
+    other = HostelFactory.create(code="O2", name="Other")
+    _ingest(_rows("MAIN", 4, kwh=2.0))
+    main.refresh_from_db()
+    with django_assert_num_queries(1):  # the UPDATE alone: no look-up of the hostel it had
+        main.save(update_fields=["last_reading_at"])
+    main.hostel = other
+    main.save(update_fields=["hostel"])
+    assert _stored() == _from_meters()
+    assert HostelHourlyRollup.objects.filter(hostel=other, kind=Meter.Kind.HOSTEL_MAIN).get().kwh == pytest.approx(8.0)
+    assert not HostelHourlyRollup.objects.filter(hostel=hostel, kind=Meter.Kind.HOSTEL_MAIN).exists()
+
+
 def test_rebuild_sums_rollups_written_directly_and_is_idempotent(hall: tuple[Hostel, list[Meter], Meter]) -> None:
     hostel, rooms, _ = hall
     HourlyRollup.objects.bulk_create(
