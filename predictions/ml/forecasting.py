@@ -66,11 +66,8 @@ GBM_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.9,
     "min_child_weight": 5,
     "tree_method": "hist",
-    # One thread. Two cut a quiet machine's backtest from 59 to 45 s, but a worker shares its cores
-    # (PostgreSQL, the other worker processes): OpenMP's threads then spin waiting for each other, and
-    # a fit took 28 s of wall and 11 s of CPU where one thread took 0.8 s (60 rounds, 52,000 rows, load
-    # 13 on 2 cores; docs/scaling.md). Parallelism comes from the worker's processes instead. Hist
-    # trees are the same whatever the thread count.
+    # One thread: on a worker's shared cores OpenMP threads spin (a fit 28 s wall against 0.8 s with one,
+    # load 13; docs/scaling.md). Parallelism comes from worker processes; hist trees are the same either way.
     "nthread": 1,
     "seed": 0,
 }
