@@ -79,7 +79,10 @@ def test_a_live_alert_is_delivered_while_training_is_busy(tmp_path: Path, campus
 
         body = json.loads(receiver.requests[0][1])
         assert "Fuse tripped in A-101" in json.dumps(body)
-        assert WebhookDelivery.objects.filter(status=WebhookDelivery.Status.SENT).count() == 1
+        # The worker records the delivery as sent once the receiver has answered: a moment after it arrived.
+        sent_rows = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.SENT)
+        wait_for(lambda: sent_rows.count() >= 1, timeout=30, what="the delivery recorded as sent", every=0.05)
+        assert sent_rows.count() == 1
         # ... while training was still busy: the first run hung, the other two still queued.
         assert (
             not JobRun.objects.filter(job__in=["segmentation_daily", "forecasts_hourly"])
