@@ -25,3 +25,13 @@ def timestamp_array(values: Iterable[dt.datetime]) -> str:
             raise ValueError(f"naive datetime {value!r}: its zone would be the session's, not its own")
         parts.append(value.isoformat())
     return "{" + ",".join(parts) + "}"
+
+
+def float_array(values: Iterable[float]) -> str:
+    """`{1.5,NULL,2.0}` for `%s::float8[]`: NaN is NULL; repr keeps every digit of each float."""
+    return "{" + ",".join("NULL" if value != value else repr(float(value)) for value in values) + "}"
+
+
+def date_array(values: Iterable[dt.date]) -> str:
+    """`{2025-01-06,...}` for `%s::date[]`."""
+    return "{" + ",".join(value.isoformat() for value in values) + "}"

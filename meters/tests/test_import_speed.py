@@ -244,3 +244,59 @@ def test_summed_hours_see_older_readings_in_their_edge_hours_estimates_and_kept_
     assert result.accepted == len(lines)
     assert HourlyRollup.objects.get(meter=hourly_meter, hour=T0 + dt.timedelta(hours=5)).kwh == pytest.approx(6.0)
     _assert_rollups_match_readings()
+
+
+def test_inner_days_sum_each_meters_local_days_between_its_first_and_last() -> None:
+    """Local days of the meter's zone (a DST day of 25 hours, a half-hour offset), first and last days left out."""
+    from meters.ingest.hourly import inner_days
+
+    start = int(dt.datetime(2025, 4, 4, 10, tzinfo=dt.UTC).timestamp())  # Adelaide leaves summer time on the 6th
+    hours = list(range(start, start + 4 * 86_400, 3600))
+    frame = pd.DataFrame(
+        {
+            "meter_id": [7] * len(hours) + [8] * 3,
+            "hour": hours + hours[:3],
+            "kwh": [1.0] * len(hours) + [5.0] * 3,
+            "readings": 4,
+            "estimated": [1] + [0] * (len(hours) + 2),
+            "peak_kw": [2.0, float("nan")] * (len(hours) // 2) + [3.0] * 3,
+        }
+    )
+    days = inner_days(frame, {7: "Australia/Adelaide"})
+    zone = ZoneInfo("Australia/Adelaide")
+    local = [dt.datetime.fromtimestamp(hour, zone).date() for hour in hours]
+    expected = sorted(set(local))[1:-1]
+    assert days["meter_id"].tolist() == [7] * len(expected)  # meter 8 has one day (in UTC): no inner day
+    assert days["day"].tolist() == expected
+    assert days["kwh"].tolist() == [float(local.count(day)) for day in expected]
+    assert 25.0 in days["kwh"].tolist()  # 6 April: the clocks go back
+    assert days["readings"].tolist() == [4 * local.count(day) for day in expected]
+    assert days["estimated"].tolist() == [0] * len(expected)
+    assert days["peak_kw"].tolist() == [2.0] * len(expected)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_days_summed_from_the_imported_hours_equal_days_recomputed_from_the_readings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A week of hours in a half-hour zone across a DST change: the inner days come from the summed
+    hours, the first and last from the table (which holds an older reading on the first day); a daily
+    rollup kept without its readings (an archived day) is replaced."""
+    from meters.ingest import hourly
+    from meters.tests.factories import HostelFactory, SiteFactory
+
+    monkeypatch.setattr(hourly, "MIN_ROWS", 0)
+    site = SiteFactory.create(code="adelaide", timezone="Australia/Adelaide")
+    meter = MeterFactory.create(
+        serial="A-1", kind=Meter.Kind.FEEDER, interval_minutes=60, room=None, hostel=HostelFactory.create(site=site)
+    )
+    start = dt.datetime(2025, 4, 2, 10, tzinfo=dt.UTC)
+    readings_ingest_file(path=_write(tmp_path / "old.csv", [f"A-1,{_stamp(start)},0.5,,,"]))
+    DailyRollup.objects.create(meter=meter, day=dt.date(2025, 4, 5), kwh=999.0, readings=1)
+    lines = [f"A-1,{_stamp(start + dt.timedelta(hours=k))},{1.0 + k % 7},,," for k in range(2, 24 * 7)]
+    result = readings_ingest_file(path=_write(tmp_path / "week.csv", lines))
+    assert result.accepted == len(lines)
+    assert result.estimated == 1  # the hour between the two files
+    assert DailyRollup.objects.filter(meter=meter).count() == 8
+    _assert_rollups_match_readings()
