@@ -250,7 +250,7 @@ def _write_known_hourly(cursor: Any, known: HourlyAccumulator, *, gaps: list[Gap
     if direct.any():
         try:
             with transaction.atomic():
-                _copy_hourly(cursor, table, known_hours.copy_binary(frame[direct]))
+                _copy_hourly(cursor, table, frame if direct.all() else frame[direct])
         except IntegrityError:  # a rollup written since the probe: everything goes through the upsert
             direct[:] = False
             empty = set()
@@ -262,20 +262,20 @@ def _write_known_hourly(cursor: Any, known: HourlyAccumulator, *, gaps: list[Gap
             "voltage_max float8, power_factor_avg float8) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_HOURLY_STAGE}")
-        _copy_hourly(cursor, _HOURLY_STAGE, known_hours.copy_binary(rest))
+        _copy_hourly(cursor, _HOURLY_STAGE, rest)
         cursor.execute(
             f"INSERT INTO {table} ({_HOURLY_COLUMNS}) SELECT {_HOURLY_COLUMNS} FROM {_HOURLY_STAGE} {_HOURLY_UPSERT}"
         )
     return frame, empty
 
 
-def _copy_hourly(cursor: Any, table: str, data: bytes) -> None:
+def _copy_hourly(cursor: Any, table: str, frame: pd.DataFrame) -> None:
     with (
         cursor.db.wrap_database_errors,
         cursor.cursor.copy(f"COPY {table} ({_HOURLY_COLUMNS}) FROM STDIN (FORMAT binary)") as copy,
     ):
-        for start in range(0, len(data), 1 << 20):
-            copy.write(data[start : start + (1 << 20)])
+        for piece in known_hours.copy_pieces(frame):
+            copy.write(piece)
 
 
 def _update_postgresql(

@@ -11,15 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meters.ingest import readings_ingest_file
-from meters.ingest.upsert import COPY_COLUMNS, copy_binary
+from meters.ingest import hourly, readings_ingest_file
+from meters.ingest.upsert import copy_binary
 from meters.models import HourlyRollup, Meter, Quality, QuarantinedReading, Reading
 from meters.tests.factories import MeterFactory
 
 T0 = dt.datetime(2025, 2, 3, 0, 0, tzinfo=dt.UTC)
 
 
-def _decode(data: bytes) -> list[tuple[object, ...]]:
+_READING_KINDS = (">i8", ">i8", ">f8", ">f8", ">f8", ">f8", ">i2")
+
+
+def _decode(data: bytes, kinds: tuple[str, ...] = _READING_KINDS) -> list[tuple[object, ...]]:
     """Read PostgreSQL's binary COPY format back (the server's side of the contract), row by row."""
     assert data[:11] == b"PGCOPY\n\xff\r\n\x00"
     assert data[11:19] == bytes(8)
@@ -31,9 +34,9 @@ def _decode(data: bytes) -> list[tuple[object, ...]]:
         if count == -1:
             assert position == len(data)
             return out
-        assert count == len(COPY_COLUMNS)
+        assert count == len(kinds)
         row: list[object] = []
-        for kind in (">i8", ">i8", ">f8", ">f8", ">f8", ">f8", ">i2"):
+        for kind in kinds:
             length = int.from_bytes(data[position : position + 4], "big", signed=True)
             position += 4
             if length == -1:
@@ -80,6 +83,43 @@ def test_copy_binary_keeps_the_row_order_when_every_row_has_the_same_nulls() -> 
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_text("meter,timestamp,kwh,voltage,current,power_factor\n" + "".join(f"{line}\n" for line in lines))
     return path
+
+
+def test_hourly_rollups_stream_in_pieces_of_bounded_rows_with_every_value_and_null(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The summed hours go to COPY piece by piece (no buffer of the whole frame); rows with the same
+    NULLs keep their order, and NaN is NULL."""
+    monkeypatch.setattr(hourly, "PIECE_ROWS", 2)
+    nan = float("nan")
+    frame = pd.DataFrame(
+        {
+            "meter_id": [1, 1, 2, 2, 3],
+            "hour": [int(T0.timestamp()) + 3600 * k for k in range(5)],
+            "kwh": [0.5, 1.5, 2.5, 3.5, 4.5],
+            "readings": [1, 2, 3, 4, 1],
+            "estimated": [0, 1, 0, 0, 1],
+            "peak_kw": [2.0, 6.0, 10.0, 14.0, nan],
+            "voltage_avg": [230.0, nan, 231.0, 232.0, nan],
+            "voltage_min": [229.0, nan, 230.0, 231.0, nan],
+            "voltage_max": [231.0, nan, 232.0, 233.0, nan],
+            "power_factor_avg": [0.9, nan, nan, 0.95, nan],
+        }
+    )
+    pieces = list(hourly.copy_pieces(frame))
+    row_bytes = 2 + 10 * 4 + 2 * 8 + 8 + 2 + 2 + 5 * 8
+    assert max(len(piece) for piece in pieces) <= 2 * row_bytes
+    rows = _decode(b"".join(pieces), (">i8", ">i8", ">f8", ">i2", ">i2") + (">f8",) * 5)
+    micros = [(int(T0.timestamp()) + 3600 * k - 946_684_800) * 1_000_000 for k in range(5)]
+    expected = [
+        (1, micros[0], 0.5, 1, 0, 2.0, 230.0, 229.0, 231.0, 0.9),
+        (1, micros[1], 1.5, 2, 1, 6.0, None, None, None, None),
+        (2, micros[2], 2.5, 3, 0, 10.0, 231.0, 230.0, 232.0, None),
+        (2, micros[3], 3.5, 4, 0, 14.0, 232.0, 231.0, 233.0, 0.95),
+        (3, micros[4], 4.5, 1, 1, None, None, None, None, None),
+    ]
+    assert sorted(rows, key=lambda row: row[1]) == expected  # type: ignore[arg-type,return-value]
+    assert [row for row in rows if row[0] == 1 and row[6] is None] == [expected[1]]
 
 
 @pytest.mark.django_db
