@@ -83,7 +83,11 @@ class HourlyAccumulator:
                 "pf_n": (~np.isnan(power_factor)).astype("int64"),
             }
         )
-        self.parts.append(_combine(frame))
+        # Hourly meters: each row is an hour of its own, and grouping would change nothing (1.5 s for
+        # 1.29 M rows). Otherwise (15- and 30-minute meters) the rows of each hour are summed here.
+        key = frame["meter_id"].to_numpy() * _KEY + frame["hour"].to_numpy() // HOUR
+        alone = bool((key[1:] > key[:-1]).all()) or pd.Index(key).is_unique
+        self.parts.append(frame if alone else _combine(frame))
         self.rows += len(rows)
 
     def add_other(self, meter_ids: list[int]) -> None:
