@@ -12,6 +12,9 @@ summed here and COPied instead, where that gives exactly what the table would:
   those hours are recomputed from the table by the rollups module (a few hundred small scans).
 - A meter any chunk wrote by the upsert path (an overlapping or repeated import) is left entirely to
   the rollups module's recomputation, as before.
+
+Daily rollups of the local days strictly inside a meter's written hours are summed from them too
+(`inner_days`), where the table held no rollup of that meter in that range before.
 """
 
 from __future__ import annotations
