@@ -62,13 +62,7 @@ from predictions.ml.anomaly_peers import (
     peer_usual_fit,
     peer_weather_kw,
 )
-from predictions.ml.anomaly_rooms import (
-    centres_from_peers,
-    own_trends,
-    steady_rooms,
-    unsettled_rooms,
-    usual_week_spreads,
-)
+from predictions.ml.anomaly_rooms import centres_from_peers, own_trends, steady_rooms, unsettled_rooms
 from predictions.ml.anomaly_weather import weather_responses_fit
 from predictions.ml.artifacts import artifact_read, artifact_write
 
@@ -200,8 +194,6 @@ class AnomalyBaseline:
             hours = rows["hour_i"].to_numpy()
             # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
             blocks = block_spreads(r_all, held_mask, hours, win_med[0])
-            if source == "lived_in" and meter_id in steady:  # one week may miss a habit (an appliance's evenings)
-                blocks, win_scale = usual_week_spreads(blocks, win_scale, rows, r_all, cut, win_med[0])
             kwh_h = rows["norm_h"].to_numpy()
             profile = profiles[meter_id]
             prof = np.array(profile)[hours]

@@ -1,8 +1,7 @@
 """Rooms against their peers in the anomaly baseline (`predictions.ml.anomaly`).
 
-Which rooms the held-back week describes (`steady_rooms`, `unsettled_rooms`), a steady room judged
-around its peers' centre with its own rise taken out (`own_trends`, `centres_from_peers`), and with the
-spreads of its usual week where the held-back week was quieter (`usual_week_spreads`).
+Which rooms the held-back week describes (`steady_rooms`, `unsettled_rooms`), and a steady room judged
+around its peers' centre with its own rise taken out (`own_trends`, `centres_from_peers`).
 """
 
 from __future__ import annotations
@@ -10,14 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from predictions.ml.anomaly_features import (
-    PEER_MINIMUM,
-    RECENT_DAYS,
-    MeterStats,
-    _window_stats,
-    block_spreads,
-    presence,
-)
+from predictions.ml.anomaly_features import PEER_MINIMUM, MeterStats
 
 QUIET_SHARE = 0.6  # a held-back week below this share of a room's lived-in level does not show its habits
 
@@ -122,30 +114,3 @@ def centres_from_peers(meters: dict[int, MeterStats], steady: set[int], rows: pd
         updates[meter_id] = (float(np.median([p.bias for p in peers])), centre)
     for meter_id, (bias, centre) in updates.items():
         meters[meter_id].bias, meters[meter_id].win_med = bias, centre
-
-
-def usual_week_spreads(
-    blocks: list[float], scales: list[float], rows: pd.DataFrame, rel: np.ndarray, cut: pd.Timestamp, centre: float
-) -> tuple[list[float], list[float]]:
-    """A steady room's spreads (per block of the day, per window), widened to its usual week's where wider.
-
-    One week is a small sample of a room's habits: a heavy appliance run on two evenings in three can
-    stay off for most of a week by chance, and that week's spreads are then a quiet room's, so the
-    appliance read as an evening spike (or a four-hour excess) on each of the next days. The weeks the
-    room's level came from (`RECENT_DAYS` before the held-back week, the same residents) show its habits
-    too: the median over those weeks of each occupied week's spreads (`block_spreads`, `_window_stats`),
-    so one week holding an incident does not widen them. Those weeks are in sample (kinder than the
-    held-back week), hence they only ever widen the held-back spreads, never narrow them.
-    """
-    weeks = np.floor((cut - rows["ts"]).dt.total_seconds().to_numpy(dtype=float) / (7 * 86400.0))
-    lived = presence(rows) > 0
-    hours, interval_h = rows["hour_i"].to_numpy(), float(rows["interval_h"].iloc[0])
-    picks = [pick for week in range(RECENT_DAYS // 7) if (pick := lived & (weeks == week)).sum() >= 48 / interval_h]
-    if len(picks) < 2 or not blocks:
-        return blocks, scales
-    usual_blocks = np.median([block_spreads(rel, pick, hours, centre) for pick in picks], axis=0)
-    usual_scales = np.median([_window_stats(rel, pick, interval_h)[1] for pick in picks], axis=0)
-    return (
-        [max(own, float(usual)) for own, usual in zip(blocks, usual_blocks, strict=True)],
-        [max(own, float(usual)) for own, usual in zip(scales, usual_scales, strict=True)],
-    )
