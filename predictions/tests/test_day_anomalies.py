@@ -122,6 +122,21 @@ def test_a_saturday_at_weekday_level_is_found() -> None:
     assert found[0].actual_kwh > found[0].expected_kwh * 1.5
 
 
+def test_a_saturday_in_the_first_cold_snap_is_not_a_working_day() -> None:
+    """Heating from the Friday before on adds to every hour of every day: the Saturday is far above even a working
+    day of the mild weeks before, a level those weeks never showed, not a working day's use."""
+    meter = main_meter(minutes=30)
+    cold_from = SATURDAY - dt.timedelta(days=1)
+
+    def cold_snap(day: dt.date, hour: int) -> float:
+        usual = working_hour(hour) if day.weekday() < 5 else closed_hour(hour)
+        return usual + (60.0 if day >= cold_from else 0.0)
+
+    write_days(meter, days=63 + 6, profile=cold_snap)
+
+    assert day_kinds(meter, SATURDAY) == []
+
+
 def test_a_holiday_in_the_sites_calendar_that_looks_closed_is_not_flagged() -> None:
     meter = main_meter()
     write_days(meter, profile=closed_on(TUESDAY))

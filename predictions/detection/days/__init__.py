@@ -22,10 +22,11 @@ day than the working one (below half the gap) that lies three robust deviations 
 positions (half-open) is a closure only beside another working day that ran like a closed day, with only
 closed days between them: a closure period run on a plant timer (a Christmas week at half a working day),
 whereas one quiet day alone is not worth a facility team's time. A closed day near the working day in the
-first two ways was used like a working day (a half-working closed day is not flagged). A working day within
-30 % of the gap of the closed day but above the nearest closed days' own tight cluster, beside a working day
-that was a closure on its own (only closed days between), belongs to that closure (an Easter Monday with a
-few people in after a closed Good Friday): a run of closed-like working days is judged as one.
+first two ways was used like a working day (a half-working closed day is not flagged; nor one far above
+the working days' own cluster: a hostel's weekend in a cold snap is the weather, not a working day).
+A working day within 30 % of the gap of the closed day but above the nearest closed days' own tight cluster,
+beside a working day that was a closure on its own (only closed days between), belongs to that closure (an
+Easter Monday with a few people in after a closed Good Friday): a run of closed-like working days is judged as one.
 A building has a clear working week when its closed days use less than 85 % of a working day and the
 upper quartile of the totals of its closed days within `history_days` (both sides in a scan) is below the
 lower quartile of its working days'; otherwise it gets no day findings. All the days in that window are

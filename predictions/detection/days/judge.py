@@ -167,7 +167,12 @@ def _day_verdict(
     kind = ""
     if not is_closed[i] and (like_closed or half_open):
         kind = CLOSURE
-    elif is_closed[i] and position > max(1.0 - config.margin, centre - width):
+    elif is_closed[i] and max(1.0 - config.margin, centre - width) < position < max(
+        1.0 + config.margin, centre + width
+    ):
+        # Like a working day from both sides: a closed day far above even a working day (a hostel's weekend in
+        # the first cold snap, its heating on) is a level the weeks before never showed, not a working day's
+        # use; the readings' detectors, which know the weather, judge it.
         kind = CLOSED_DAY_USAGE
     usual, unusual = (rest, work) if is_closed[i] else (work, rest)
     return _Verdict(
