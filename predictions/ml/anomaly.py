@@ -88,6 +88,7 @@ class AnomalyBaseline:
         self.weather: dict[int, WeatherResponse] = {}
         self.cohorts: dict[str, tuple[float, float, list[float]]] = {}
         self.peer_usual: dict[int, list[float]] = {}
+        self.peer_usual_weather: dict[int, list[float]] = {}
         self.main_common: dict[int, tuple[int, list[float]]] = {}
         self.room_meters: dict[int, int] = {}  # room -> its meter the model knows (a new meter starts from it)
         self.iforest: IsolationForest | None = None
@@ -159,6 +160,8 @@ class AnomalyBaseline:
         # The usual spread of a hostel's rooms around their baselines, out of sample where possible.
         usual_rows = valid[holdout] if holdout.any() else valid
         self.peer_usual = peer_usual_fit(usual_rows, (usual_rows["kwh_h"] - usual_rows["expected_h"]).to_numpy())
+        beyond_weather = usual_rows["kwh_h"] - usual_rows["expected_h"] + usual_rows["weather_h"]
+        self.peer_usual_weather = peer_usual_fit(usual_rows, beyond_weather.to_numpy())
         del usual_rows
         self.main_common = main_common_fit(valid[valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS)])
         valid["gate_row"] = False
@@ -434,7 +437,9 @@ class AnomalyBaseline:
         if peers:
             # What the hostel's occupied rooms share now (weather the model has not seen) is expected too,
             # known only roughly (set-points and appliances differ between rooms): it widens the band too.
-            shared_h = peer_weather_kw(frame, kwh_h - expected_h, self.peer_usual)
+            shared_h = peer_weather_kw(
+                frame, kwh_h - expected_h, self.peer_usual, weather_h, getattr(self, "peer_usual_weather", None)
+            )
             expected_h = expected_h + shared_h
             denom_h = denom_h + PEER_UNCERTAINTY * shared_h
             # A main is judged against the larger of its own model and the sum of its rooms' expectations.

@@ -72,7 +72,11 @@ def peer_usual_fit(frame: pd.DataFrame, resid_kw: np.ndarray) -> dict[int, list[
 
 
 def peer_weather_kw(
-    frame: pd.DataFrame, resid_kw: np.ndarray, usual: dict[int, list[float]] | None = None
+    frame: pd.DataFrame,
+    resid_kw: np.ndarray,
+    usual: dict[int, list[float]] | None = None,
+    weather_kw: np.ndarray | None = None,
+    usual_weather: dict[int, list[float]] | None = None,
 ) -> np.ndarray:
     """What each meter's excess (kW) shares with the occupied rooms of its hostel at the same moment.
 
@@ -85,6 +89,16 @@ def peer_weather_kw(
     appliances should be off). A main meter sees its rooms: its allowance is the part of its rooms'
     excess the shared rise explains, summed, and never more than its own excess, so a fault in one room,
     or load no room sees, still shows on the main.
+
+    `weather_kw`, each reading's own weather-driven demand (the baseline's heating and cooling slopes),
+    makes the rise comparable between rooms whose slope the model learnt and rooms whose it did not:
+    from a window of mild weather a noisy room's heater often leaves no significant slope, and in the
+    first cold snap that room rises by the heater's whole draw while its neighbours with a slope rise
+    only by what their slope missed. Measured beyond the weather-free expectation (excess plus own
+    weather demand), the rise is the same for both: each room is allowed that rise less what its own
+    slope already expects, or the rise beyond the full expectations, whichever is larger. Its usual level
+    (`usual_weather`, fitted like `usual` on the excess plus own weather demand) is taken off, so in
+    weather the model knows a room with no slope is allowed nothing more than before.
     """
     out = np.zeros(len(resid_kw))
     rise = peer_rise(frame, resid_kw)
@@ -95,14 +109,17 @@ def peer_weather_kw(
     moments = pd.DatetimeIndex(frame["ts"]).asi8
     keys = pd.MultiIndex.from_arrays([hostels, moments])
     hours = np.floor(frame["hour"].to_numpy(dtype=float)).astype(int) % 24 if "hour" in frame.columns else None
-    level = np.zeros(len(resid_kw))
-    if hours is not None:
-        for hostel, by_hour in usual.items():
-            mine = hostels == hostel
-            level[mine] = np.asarray(by_hour)[hours[mine]]
+    level = _usual_level(hostels, hours, usual)
     common = np.clip(np.nan_to_num(rise.reindex(keys).to_numpy(), nan=0.0) - level, 0.0, None)
     rooms = frame["is_main"].to_numpy(dtype=float) == 0
     present = rooms & (presence(frame) > 0) & np.isfinite(resid_kw)
+    if weather_kw is not None:
+        own = np.nan_to_num(np.asarray(weather_kw, dtype=float))
+        beyond = peer_rise(frame, np.asarray(resid_kw, dtype=float) + own)
+        if not beyond.empty:
+            level_w = _usual_level(hostels, hours, usual_weather) if usual_weather else level
+            demand = np.clip(np.nan_to_num(beyond.reindex(keys).to_numpy(), nan=0.0) - level_w - own, 0.0, None)
+            common = np.maximum(common, demand)
     out[present] = common[present]
     parts = pd.Series(np.where(present, np.clip(np.nan_to_num(resid_kw), 0.0, common), 0.0), index=keys)
     by_moment = parts[rooms].groupby(level=[0, 1]).sum()
@@ -112,6 +129,16 @@ def peer_weather_kw(
         own = np.clip(np.nan_to_num(resid_kw), 0.0, None)
         out[mains] = np.minimum(rooms_part, own)[mains]
     return out
+
+
+def _usual_level(hostels: np.ndarray, hours: np.ndarray | None, usual: dict[int, list[float]]) -> np.ndarray:
+    """Each reading's usual peer rise at its hour, from a `peer_usual_fit` table (0 where none)."""
+    level = np.zeros(len(hostels))
+    if hours is not None:
+        for hostel, by_hour in usual.items():
+            mine = hostels == hostel
+            level[mine] = np.asarray(by_hour)[hours[mine]]
+    return level
 
 
 def _room_sums(frame: pd.DataFrame, values: np.ndarray) -> tuple[pd.Series, pd.Series]:

@@ -124,3 +124,19 @@ def test_only_the_rise_above_the_hostels_usual_spread_at_that_hour_is_shared_wea
     assert np.allclose(allowance, 0.8, atol=0.01)
     # An ordinary afternoon: nothing is allowed.
     assert np.allclose(peer_weather_kw(hot, np.linspace(-0.3, 0.4, 20), usual), 0.0)
+
+
+def test_a_room_whose_heater_slope_was_never_learnt_is_allowed_the_rise_its_neighbours_heaters_share() -> None:
+    # The first cold snap in a hostel of forty occupied rooms. Nineteen have heaters drawing 1.0 kW: the
+    # model learnt a slope for sixteen of them (it expects 0.8 kW of the draw, 0.2 kW is left), but not for
+    # three noisy ones (all 1.0 kW is left). One heated room with a slope also has a 2 kW fault.
+    frame = _rooms_frame([True] * 40, main=False)
+    weather = np.array([0.8] * 16 + [0.0] * 3 + [0.0] * 21)
+    resid = np.array([0.2] * 15 + [2.2] + [1.0] * 3 + [0.0] * 21)
+    # Beyond the full expectations the upper quantile is what the slopes missed: the three rooms stay above it.
+    before = peer_weather_kw(frame, resid)
+    assert np.all(resid[16:19] - before[16:19] >= 0.75)
+    allowance = peer_weather_kw(frame, resid, None, weather)
+    assert np.allclose(allowance[16:19], 1.0)  # the heaters' shared draw, none of it expected by their slopes
+    assert np.allclose(allowance[:15], 0.2)  # the rooms with a slope: the part of the draw it missed
+    assert resid[15] - allowance[15] >= 1.9  # the fault stands out
