@@ -257,7 +257,8 @@ def block_spreads(
     mapped to 2.33) around the day's centre, on that block's calibration rows; a block with fewer than
     `MIN_BLOCK_ROWS` of them takes the whole day's. Never below the whole day's MAD nor the floor of 0.05.
 
-    A block's tail leaves out the day (`days`: a local day key per reading) of its highest reading: a
+    A block's tail leaves out the day (`days`: a local day key per reading) of its highest reading, when
+    that reading is above anything the room drew on its other days at any hour: a
     block of the held-back week holds about a hundred readings (16 a day at 15 minutes), so its 99th
     percentile is its top one or two, and a single incident in that week (a spike, one night's use)
     would set the spread of its block and hide the next incident in it. A habit (an appliance on
@@ -278,7 +279,11 @@ def block_spreads(
             spreads.append(whole)
             continue
         mad = 1.4826 * float(np.median(np.abs(values - centre)))
-        rest = values[on != on[np.argmax(values)]]
+        worst = on[np.argmax(values)]
+        # Only above anything the room drew on its other days, at any hour: a habit whose start moves from
+        # one block to the next (an appliance at 19:00 one evening, 21:00 the next) is not an incident.
+        beyond = values.max() > means[day != worst].max(initial=-np.inf)
+        rest = values[on != worst] if beyond else values
         tail = (float(np.quantile(rest if len(rest) >= MIN_BLOCK_ROWS else values, 0.99)) - centre) / 2.33
         spreads.append(max(mad, tail, day_mad, 0.05))
     return spreads

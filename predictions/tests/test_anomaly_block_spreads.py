@@ -114,6 +114,17 @@ def test_a_block_tail_leaves_out_its_worst_day_only() -> None:
     assert block_spreads(twice, calibration, hours, 0.0, days)[3] > 10 * quiet[3]
 
 
+def test_a_habit_that_moves_between_blocks_keeps_its_tail_in_each() -> None:
+    hours = np.tile(np.repeat(np.arange(24), 4) + np.tile([0.0, 0.25, 0.5, 0.75], 24), 7)
+    days = np.repeat(np.arange(7), 96)
+    rel = np.tile(np.linspace(-0.1, 0.1, 96), 7)
+    # An appliance at 19:00 on one evening (the 16:00-20:00 block), at 21:00 on four others.
+    habit = rel + np.where((days == 1) & (hours >= 19) & (hours < 20), 4.0, 0.0)
+    habit = habit + np.where(np.isin(days, [0, 2, 4, 5]) & (hours >= 21) & (hours < 22), 4.0, 0.0)
+    spreads = block_spreads(habit, np.ones(len(rel), dtype=bool), hours, 0.0, days)
+    assert spreads[19 // 4] > 1.0  # not judged as if the one evening in that block were an incident
+
+
 def test_a_quiet_block_is_never_judged_tighter_than_a_share_of_the_whole_days_spread() -> None:
     stats = MeterStats(scale=0.3, sigma=0.2, bias=0.0, q1=-0.2, q3=0.2, tier="own", days=30)
     stats.win_scale = [2.0, 0.3, 0.2]
