@@ -47,7 +47,6 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     features,
     iforest_matrix,
     level_rows,
-    local_days,
     occupied_like_peers,
     presence,
     room_meters_fit,
@@ -194,7 +193,7 @@ class AnomalyBaseline:
             q1, q3 = (float(x) for x in np.quantile(r, [0.25, 0.75]))
             hours = rows["hour_i"].to_numpy()
             # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
-            blocks = block_spreads(r_all, held_mask, hours, win_med[0], local_days(rows))
+            blocks = block_spreads(r_all, held_mask, hours, win_med[0])
             kwh_h = rows["norm_h"].to_numpy()
             profile = profiles[meter_id]
             prof = np.array(profile)[hours]

@@ -245,9 +245,7 @@ def _window_stats(rel: np.ndarray, calibration: np.ndarray, interval_h: float) -
     return medians, scales
 
 
-def block_spreads(
-    rel: np.ndarray, calibration: np.ndarray, hours: np.ndarray, centre: float, days: np.ndarray
-) -> list[float]:
+def block_spreads(rel: np.ndarray, calibration: np.ndarray, hours: np.ndarray, centre: float) -> list[float]:
     """The tail-aware spread of a single reading's residual in each block of the day (`SPREAD_BLOCK_HOURS`).
 
     One spread for the whole day takes its tail from the room's busiest hours: a heavy appliance run
@@ -256,17 +254,9 @@ def block_spreads(
     those spreads. Each block has the statistic of `_window_stats` (larger of MAD and 99th percentile
     mapped to 2.33) around the day's centre, on that block's calibration rows; a block with fewer than
     `MIN_BLOCK_ROWS` of them takes the whole day's. Never below the whole day's MAD nor the floor of 0.05.
-
-    A block's tail leaves out the day (`days`: a local day key per reading) of its highest reading, when
-    that reading is above anything the room drew on its other days at any hour: a
-    block of the held-back week holds about a hundred readings (16 a day at 15 minutes), so its 99th
-    percentile is its top one or two, and a single incident in that week (a spike, one night's use)
-    would set the spread of its block and hide the next incident in it. A habit (an appliance on
-    most evenings) shows on the other days too.
     """
     means = rel[calibration]
     block = (np.floor(np.nan_to_num(hours[calibration])).astype(int) % 24) // SPREAD_BLOCK_HOURS
-    day = days[calibration]
     if not len(means):
         return []
     day_mad = 1.4826 * float(np.median(np.abs(means - centre)))
@@ -274,25 +264,14 @@ def block_spreads(
     whole = max(day_mad, day_tail, 0.05)
     spreads = []
     for b in range(24 // SPREAD_BLOCK_HOURS):
-        values, on = means[block == b], day[block == b]
+        values = means[block == b]
         if len(values) < MIN_BLOCK_ROWS:
             spreads.append(whole)
             continue
         mad = 1.4826 * float(np.median(np.abs(values - centre)))
-        worst = on[np.argmax(values)]
-        # Only above anything the room drew on its other days, at any hour: a habit whose start moves from
-        # one block to the next (an appliance at 19:00 one evening, 21:00 the next) is not an incident.
-        beyond = values.max() > means[day != worst].max(initial=-np.inf)
-        rest = values[on != worst] if beyond else values
-        tail = (float(np.quantile(rest if len(rest) >= MIN_BLOCK_ROWS else values, 0.99)) - centre) / 2.33
+        tail = (float(np.quantile(values, 0.99)) - centre) / 2.33
         spreads.append(max(mad, tail, day_mad, 0.05))
     return spreads
-
-
-def local_days(frame: pd.DataFrame) -> np.ndarray:
-    """A key per reading for its local day: the readings of one local day share it (from `ts` and local `hour`)."""
-    utc_hours = pd.DatetimeIndex(frame["ts"]).as_unit("ns").asi8 / 3_600e9
-    return np.rint((utc_hours - frame["hour"].to_numpy(dtype=float)) / 24.0)
 
 
 PEER_MINIMUM = 5
