@@ -79,7 +79,8 @@ def test_a_daily_chart_of_past_days_has_no_partial_bar() -> None:
 
 @pytest.mark.django_db
 def test_dashboard_daily_chart_says_today_is_so_far(campus: Any, manager: Any) -> None:
-    today = timezone.localdate()
+    # The page's today is the site's (Madrid): in UTC's last hour that is already the next day.
+    today = timezone.localdate(timezone=campus.hostel_a.site.tz)
     DailyRollup.objects.create(meter=campus.meter_a, day=today - dt.timedelta(days=1), kwh=12.5, readings=96)
     DailyRollup.objects.create(meter=campus.meter_a, day=today, kwh=3.0, readings=40)
     body = client_for(manager).get(reverse("dashboard")).content.decode()
