@@ -151,6 +151,7 @@ def run_one(*, seed: int, season: str, year: int, template: str | None, workdir:
         "false_alarms_by_meter_kind": _count(result.get("false_alarms_detail", []), "meter_kind"),
         "false_alarms_by_week": _count(result.get("false_alarms_detail", []), "week"),
         "false_alarms_detail": result.get("false_alarms_detail", []),
+        "missed_detail": result.get("missed_detail", []),
         "seconds": round(time.perf_counter() - began, 1),
     }
     say(

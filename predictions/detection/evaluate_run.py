@@ -25,7 +25,14 @@ from predictions.detection.days import (
     finding_days,
 )
 from predictions.detection.detectors import DetectorConfig
-from predictions.detection.evaluation import Span, day_scores, false_spans, isolation_forest_baseline, score_spans
+from predictions.detection.evaluation import (
+    Span,
+    day_scores,
+    false_spans,
+    isolation_forest_baseline,
+    missed_spans,
+    score_spans,
+)
 from predictions.detection.frames import frame_load
 from predictions.detection.services import incidents_find
 from predictions.ml.anomaly import AnomalyBaseline
@@ -131,8 +138,11 @@ def evaluate_simulated(
         "detect_seconds": round(detect_seconds, 2),
         "muted": sum(1 for f in found if f.muted),
         "feedback": _feedback_counts(ids),
-        "false_alarms_detail": _false_detail(
+        "false_alarms_detail": _span_detail(
             false_spans(detected=_spans(found), truth=truth, main_of=main_of), frame=frame, window=window
+        ),
+        "missed_detail": _span_detail(
+            missed_spans(detected=_spans(found), truth=truth, main_of=main_of), frame=frame, window=window
         ),
     }
     if ablation:
@@ -146,8 +156,9 @@ def evaluate_simulated(
     return result
 
 
-def _false_detail(spans: list[Span], *, frame: pd.DataFrame, window: tuple[dt.datetime, dt.datetime]) -> list[dict]:
-    """Each false alarm with what explains it: kind, meter kind, day in the window, hours, mean temperature."""
+def _span_detail(spans: list[Span], *, frame: pd.DataFrame, window: tuple[dt.datetime, dt.datetime]) -> list[dict]:
+    """Each false alarm (or missed incident) with what explains it: kind, meter kind, day in the window, hours,
+    mean temperature."""
     kinds = dict(Meter.objects.filter(id__in={s.meter_id for s in spans}).values_list("id", "kind"))
     hourly = frame.assign(at=frame["ts"].dt.floor("1h")).groupby("at")["temp"].mean()
     detail = []

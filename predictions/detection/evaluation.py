@@ -76,6 +76,28 @@ def false_spans(
     ]
 
 
+def missed_spans(
+    *,
+    detected: Sequence[Span],
+    truth: Sequence[Span],
+    main_of: dict[int, int] | None = None,
+    tolerance: dt.timedelta = dt.timedelta(minutes=15),
+) -> list[Span]:
+    """The known incidents no detected span overlaps on their meter (or on their room's main): the misses."""
+    main_of = main_of or {}
+    by_meter: dict[int, list[Span]] = {}
+    for a in detected:
+        by_meter.setdefault(a.meter_id, []).append(a)
+    return [
+        t
+        for t in truth
+        if not any(
+            a.start < t.end + tolerance and t.start < a.end + tolerance
+            for a in by_meter.get(t.meter_id, []) + by_meter.get(main_of.get(t.meter_id, -1), [])
+        )
+    ]
+
+
 def score_spans(
     *,
     detected: Sequence[Span],
