@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,28 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def _unmatched(
+    spans: Sequence[Span],
+    others: Sequence[Span],
+    *,
+    meters_of: Callable[[Span], Iterable[int]],
+    tolerance: dt.timedelta,
+) -> list[Span]:
+    """The `spans` that overlap none of the `others` on any meter `meters_of(span)` names."""
+    by_meter: dict[int, list[Span]] = {}
+    for other in others:
+        by_meter.setdefault(other.meter_id, []).append(other)
+    return [
+        span
+        for span in spans
+        if not any(
+            span.start < other.end + tolerance and other.start < span.end + tolerance
+            for meter_id in meters_of(span)
+            for other in by_meter.get(meter_id, [])
+        )
+    ]
+
+
 def false_spans(
     *,
     detected: Sequence[Span],
@@ -63,17 +85,12 @@ def false_spans(
     tolerance: dt.timedelta = dt.timedelta(minutes=15),
 ) -> list[Span]:
     """The detected spans that overlap no known incident on their meter (or, for a main, on one of its rooms)."""
-    main_of = main_of or {}
-    by_meter: dict[int, list[Span]] = {}
-    for t in truth:
-        by_meter.setdefault(t.meter_id, []).append(t)
-        if t.meter_id in main_of:
-            by_meter.setdefault(main_of[t.meter_id], []).append(t)
-    return [
-        a
-        for a in detected
-        if not any(a.start < t.end + tolerance and t.start < a.end + tolerance for t in by_meter.get(a.meter_id, []))
-    ]
+    rooms_of: dict[int, list[int]] = {}
+    for room, main in (main_of or {}).items():
+        rooms_of.setdefault(main, []).append(room)
+    return _unmatched(
+        detected, truth, meters_of=lambda a: [a.meter_id, *rooms_of.get(a.meter_id, [])], tolerance=tolerance
+    )
 
 
 def missed_spans(
@@ -85,17 +102,9 @@ def missed_spans(
 ) -> list[Span]:
     """The known incidents no detected span overlaps on their meter (or on their room's main): the misses."""
     main_of = main_of or {}
-    by_meter: dict[int, list[Span]] = {}
-    for a in detected:
-        by_meter.setdefault(a.meter_id, []).append(a)
-    return [
-        t
-        for t in truth
-        if not any(
-            a.start < t.end + tolerance and t.start < a.end + tolerance
-            for a in by_meter.get(t.meter_id, []) + by_meter.get(main_of.get(t.meter_id, -1), [])
-        )
-    ]
+    return _unmatched(
+        truth, detected, meters_of=lambda t: [t.meter_id, main_of.get(t.meter_id, -1)], tolerance=tolerance
+    )
 
 
 def score_spans(
