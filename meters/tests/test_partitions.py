@@ -14,6 +14,7 @@ from meters.ingest import readings_ingest
 from meters.models import HourlyRollup, Meter, Quality, Reading
 from meters.partitions import (
     DEFAULT_PARTITION,
+    ID_CACHE,
     partition_of,
     reading_partitions,
     reading_partitions_ensure,
@@ -146,3 +147,32 @@ def test_converting_an_unpartitioned_table_keeps_every_row_and_id(meter: Meter) 
     fresh = Reading.objects.create(meter=meter, timestamp=NOW - dt.timedelta(hours=1), kwh=0.1)
     assert fresh.id > before[-1][0]
     assert where(meter, NOW - dt.timedelta(hours=1)) == "meters_reading_p2025_11"
+
+
+def id_cache(table: str) -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT s.cache_size FROM pg_sequences s "
+            "WHERE format('%%I.%%I', s.schemaname, s.sequencename)::regclass "
+            "= pg_get_serial_sequence(%s, 'id')::regclass",
+            [table],
+        )
+        return int(cur.fetchone()[0])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "table", ["meters_reading", "meters_hourlyrollup", "meters_dailyrollup", "meters_hostelhourlyrollup"]
+)
+def test_bulk_written_tables_take_their_ids_a_thousand_at_a_time(table: str) -> None:
+    """A COPY of a million rows would otherwise lock the sequence once a row (docs/decisions/0006)."""
+    assert id_cache(table) == ID_CACHE
+
+
+@pytest.mark.django_db
+def test_converting_the_readings_table_keeps_its_ids_cached(meter: Meter) -> None:
+    with connection.cursor() as cur:
+        readings_table_unpartition(cur)
+        assert id_cache("meters_reading") == ID_CACHE
+        readings_table_partition(cur, now=NOW)
+    assert id_cache("meters_reading") == ID_CACHE
