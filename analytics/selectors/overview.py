@@ -10,14 +10,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import Avg, Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from analytics.selectors.weather import weather_fits, weather_normalized_kwh
 from meters.models import DailyRollup, Hostel, HostelHourlyRollup, HourlyRollup, Meter, Occupancy
 from meters.scoping import scope_for
-from meters.selectors.carbon import carbon_kg_by_hostel, carbon_kg_for
+from meters.selectors.carbon import carbon_kg_for, energy_by_hostel
+from meters.selectors.costs import cost_by_hostel
 from meters.selectors.rollups import rollup_hour_latest
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,27 @@ def carbon_kg_for_user(*, user: Any, period: DateRange) -> float | None:
     return carbon_kg_for(rollups=_energy_rollups(user), start=period.start, end=period.end)
 
 
+def _latest_hour(*, user: Any, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
+    """The latest hour in [start, end) with an hourly rollup of any meter the user sees.
+
+    A hostel hourly rollup exists for every hour any meter of the hostel has one, and they are indexed by
+    the hour: one short backward scan, where asking each of 5,000 meters' (meter, hour) index took 45 to
+    115 ms (issue 29). Meters outside any hostel (feeders, other customers) are still asked one by one."""
+    hours = [
+        HostelHourlyRollup.objects.visible_to(user)
+        .filter(hour__gte=start, hour__lt=end)
+        .aggregate(latest=Max("hour"))["latest"],
+        rollup_hour_latest(meters=Meter.objects.visible_to(user).filter(hostel__isnull=True), start=start, end=end),
+    ]
+    found = [hour for hour in hours if hour is not None]
+    return max(found) if found else None
+
+
 def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHealth:
     """Consumption, voltage and power factor in the latest hour that has data (within a day)."""
     now = now or timezone.now()
-    # Per meter: hourly rollups have no index on the hour alone (meters.selectors.rollups).
     meters = Meter.objects.visible_to(user)
-    latest = rollup_hour_latest(meters=meters, start=now - dt.timedelta(days=1), end=now)
+    latest = _latest_hour(user=user, start=now - dt.timedelta(days=1), end=now)
     if latest is None:
         return GridHealth(None, None, None, None, None, None, 0)
     in_hour = HourlyRollup.objects.filter(meter_id__in=meters.values("id"), hour=latest)
@@ -150,27 +165,22 @@ def hostel_comparison_for_user(
         Hostel.objects.visible_to(user).select_related("site").annotate(beds=Sum("rooms__capacity")).order_by("name")
     )
     ids = [hostel.id for hostel in hostels]
-    price = Cast("meter__customer__tariff__price_per_kwh", FloatField())
-    energy = {
-        row["meter__hostel_id"]: row
-        for row in DailyRollup.objects.filter(
-            meter__hostel_id__in=ids, meter__kind=Meter.Kind.ROOM, day__gte=period.start, day__lte=period.end
-        )
-        .values("meter__hostel_id")
-        .annotate(total_kwh=Sum("kwh"), total_cost=Sum(F("kwh") * price))
-    }
+    # kWh and carbon of the rooms in one pass over the hostel hourly rollups (25 rows an hour for 5,000 rooms),
+    # priced at the rooms' tariffs without reading every meter's rollups (meters.selectors.costs).
+    energy = energy_by_hostel(
+        rollups=HostelHourlyRollup.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
+        start=period.start,
+        end=period.end,
+        zones={hostel.site_id: hostel.site.timezone for hostel in hostels},
+    )
+    kwh_of = {hostel_id: found.kwh for hostel_id, found in energy.items() if hostel_id is not None}
+    costs = cost_by_hostel(hostel_ids=ids, kind=Meter.Kind.ROOM, kwh=kwh_of, start=period.start, end=period.end)
     occupied = dict(
         Occupancy.objects.filter(room__hostel_id__in=ids, start__lte=now)
         .filter(Q(end__isnull=True) | Q(end__gt=now))
         .values("room__hostel_id")
         .annotate(n=Sum("occupants"))
         .values_list("room__hostel_id", "n")
-    )
-    carbon = carbon_kg_by_hostel(
-        rollups=HostelHourlyRollup.objects.filter(hostel_id__in=ids, kind=Meter.Kind.ROOM),
-        start=period.start,
-        end=period.end,
-        zones={hostel.site_id: hostel.site.timezone for hostel in hostels},
     )
     fits, period_weather = (
         weather_fits(hostels=hostels, today=timezone.localdate(now), period=(period.start, period.end))
@@ -179,8 +189,7 @@ def hostel_comparison_for_user(
     )
     result = []
     for hostel in hostels:
-        row = energy.get(hostel.id, {})
-        kwh = float(row.get("total_kwh") or 0.0)
+        kwh = kwh_of.get(hostel.id, 0.0)
         beds_occupied = int(occupied.get(hostel.id) or 0)
         normalized = weather_normalized_kwh(
             kwh=kwh, fit=fits.get(hostel.id), period_degree_days=period_weather.get(hostel.site_id, [])
@@ -190,7 +199,7 @@ def hostel_comparison_for_user(
                 id=hostel.id,
                 name=hostel.name,
                 kwh=kwh,
-                cost=float(row.get("total_cost") or 0.0),
+                cost=costs.get(hostel.id, 0.0),
                 currency=hostel.site.currency,
                 occupied_beds=beds_occupied,
                 beds=int(hostel.beds or 0),
@@ -199,7 +208,7 @@ def hostel_comparison_for_user(
                 kwh_per_occupied_bed_day_weather=(
                     normalized / beds_occupied / period.days if beds_occupied and normalized is not None else None
                 ),
-                carbon_kg=carbon.get(hostel.id),
+                carbon_kg=energy[hostel.id].carbon_kg if hostel.id in energy else None,
             )
         )
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -14,25 +15,29 @@ from analytics.exports import safe_cell
 from analytics.figures import hostel_comparison_figure, to_json
 from analytics.selectors.overview import HostelComparison
 from conftest import client_for
+from meters.ingest.hostel_rollups import hostel_rollups_rebuild
 from meters.models import DailyRollup, HourlyRollup, Occupancy
 
 
 @pytest.fixture
 def rollups(campus: Any) -> None:
-    today = timezone.localdate()
+    """Each room's energy in one hour an hour ago, as ingestion leaves it: the meter's hourly rollup, its daily
+    rollup (the local day of that hour) and the hostel's hourly rollup agree."""
     hour = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
     for meter, kwh in ((campus.meter_a, 12.5), (campus.meter_b, 7.25)):
-        DailyRollup.objects.create(meter=meter, day=today, kwh=kwh, readings=96)
+        day = hour.astimezone(ZoneInfo(meter.hostel.site.timezone)).date()
+        DailyRollup.objects.create(meter=meter, day=day, kwh=kwh, readings=4)
         HourlyRollup.objects.create(
             meter=meter,
             hour=hour,
-            kwh=kwh / 24,
+            kwh=kwh,
             readings=4,
             voltage_avg=231.0,
             voltage_min=228,
             voltage_max=234,
             power_factor_avg=0.94,
         )
+    hostel_rollups_rebuild()  # rollups written directly, not by ingestion
     Occupancy.objects.create(room=campus.room_a, start=timezone.now() - dt.timedelta(days=3), occupants=4)
     Occupancy.objects.create(room=campus.room_b, start=timezone.now() - dt.timedelta(days=3), occupants=1)
 

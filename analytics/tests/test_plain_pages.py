@@ -18,8 +18,9 @@ from alerts.services import alert_raise
 from analytics.figures import daily_consumption_figure, hourly_load_figure
 from analytics.selectors.overview import HostelComparison, hour_so_far, reconcile
 from conftest import client_for
+from meters.ingest.hostel_rollups import hostel_rollups_rebuild
 from meters.models import DailyRollup, HourlyRollup, Meter
-from meters.tests.factories import MeterFactory
+from meters.tests.factories import MeterFactory, hours_of_days
 
 MADRID = ZoneInfo("Europe/Madrid")
 OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:00:00\+0[12]:00$")
@@ -108,9 +109,13 @@ def test_site_total_and_the_hostels_rooms_reconcile_with_common_areas_as_the_dif
 def test_dashboard_reconciles_a_hostel_main_with_its_rooms(campus: Any, manager: Any) -> None:
     today = timezone.localdate()
     main = MeterFactory.create(serial="MAIN-A", kind=Meter.Kind.HOSTEL_MAIN, hostel=campus.hostel_a, room=None)
-    DailyRollup.objects.create(meter=main, day=today, kwh=20.0, readings=96)
-    DailyRollup.objects.create(meter=campus.meter_a, day=today, kwh=12.5, readings=96)
-    DailyRollup.objects.create(meter=campus.meter_b, day=today, kwh=7.25, readings=96)
+    hours_of_days(
+        [
+            DailyRollup.objects.create(meter=main, day=today, kwh=20.0, readings=96),
+            DailyRollup.objects.create(meter=campus.meter_a, day=today, kwh=12.5, readings=96),
+            DailyRollup.objects.create(meter=campus.meter_b, day=today, kwh=7.25, readings=96),
+        ]
+    )
     body = client_for(manager).get(reverse("dashboard")).content.decode()
     # Site total: Hostel A's main (20) and Hostel B's room (7.25); the rooms: 12.5 + 7.25; the rest: A's common areas.
     assert "27.2 kWh" in body or "27.3 kWh" in body
@@ -145,8 +150,10 @@ def test_pages_and_csv_show_the_sites_local_time_and_name_the_zone_while_the_api
 @pytest.mark.django_db
 def test_csv_files_are_rounded_to_the_watt_hour(campus: Any, warden_a: Any) -> None:
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    _hours(campus.meter_a, end=now, hours=30, kwh=1.0 / 3)
-    DailyRollup.objects.create(meter=campus.meter_a, day=timezone.localdate(), kwh=1.0 / 3, readings=96)
+    _hours(campus.meter_a, end=now, hours=1, kwh=1.0 / 3)
+    day = timezone.localdate(now - dt.timedelta(hours=1), MADRID)
+    DailyRollup.objects.create(meter=campus.meter_a, day=day, kwh=1.0 / 3, readings=4)
+    hostel_rollups_rebuild()  # rollups written directly, not by ingestion
     client = client_for(warden_a)
     room = client.get(reverse("room-hours-csv", args=[campus.room_a.pk])).content.decode()
     hostels = client.get(reverse("dashboard-hostels-csv")).content.decode()
@@ -161,9 +168,11 @@ def test_last_hour_on_the_dashboard_is_complete_or_says_so_far(campus: Any, mana
     now = timezone.now()
     this_hour = now.replace(minute=0, second=0, microsecond=0)
     HourlyRollup.objects.create(meter=campus.meter_a, hour=this_hour - dt.timedelta(hours=1), kwh=1.0, readings=4)
+    hostel_rollups_rebuild()  # rollups written directly, not by ingestion
     body = client_for(manager).get(reverse("dashboard")).content.decode()
     assert "Last complete hour" in body
     HourlyRollup.objects.create(meter=campus.meter_a, hour=this_hour, kwh=0.2, readings=1)
+    hostel_rollups_rebuild()
     body = client_for(manager).get(reverse("dashboard")).content.decode()
     assert re.search(r"This hour so far \(\d+ min, from \d\d:00 (CET|CEST)\)", body)
 

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from analytics.selectors.overview import DateRange, hostel_comparison_for_user
 from analytics.selectors.weather import degree_days
 from meters.models import DailyRollup, Occupancy, Weather
-from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory
+from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, hours_of_days
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def heated_hostel():
         # 6 kWh a day plus 1.5 kWh per heating degree-day below 17 °C.
         rollups.append(DailyRollup(meter=meter, day=day, kwh=6.0 + 1.5 * max(17.0 - temp, 0.0), readings=96))
     Weather.objects.bulk_create(weather)
-    DailyRollup.objects.bulk_create(rollups)
+    hours_of_days(DailyRollup.objects.bulk_create(rollups))
     return hostel
 
 

@@ -27,7 +27,15 @@ from meters.simulation.physics import common_areas_kw, electrical, feeder_load_k
 from meters.simulation.scales import SCALES
 from meters.simulation.timeline import STEPS_PER_HOUR, Timeline, dark_mask, timeline_build
 from meters.simulation.weather import weather_build
-from meters.simulation.writer import Chunk, CsvSink, DatabaseSink, Sink, bulk_load_mode, rollups_compute
+from meters.simulation.writer import (
+    Chunk,
+    CsvSink,
+    DatabaseSink,
+    Sink,
+    bulk_load_mode,
+    rollups_compute,
+    tables_analyze,
+)
 
 CHUNK_METERS = 16
 TIMEZONE = "Europe/Madrid"  # DST and hot summers: both cooling load and clock changes matter
@@ -351,6 +359,7 @@ def campus_simulate(
         persist.last_readings_save(last=run.last)
         # The sink wrote meter rollups directly: the hostel rollups are summed from them once.
         hostel_rollups_rebuild(hostel_ids=[hostel.pk for hostel in ids.hostels])
+        tables_analyze(skip=tables)  # the readings and rollups were analyzed as they were loaded
     summary.readings = run.readings
     summary.plan, summary.incidents, summary.timeline = plan, planned, timeline
     summary.hostels = len(plan.hostels)

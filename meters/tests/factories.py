@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 import factory
 
-from meters.models import Hostel, Meter, Reading, Room, Site
+from meters.ingest.hostel_rollups import hostel_rollups_rebuild
+from meters.models import DailyRollup, Hostel, HourlyRollup, Meter, Reading, Room, Site
 
 
 class SiteFactory(factory.django.DjangoModelFactory[Site]):
@@ -59,3 +62,20 @@ class ReadingFactory(factory.django.DjangoModelFactory[Reading]):
     kwh = 0.25
     voltage = 230.0
     power_factor = 0.95
+
+
+def hours_of_days(days: Iterable[DailyRollup]) -> None:
+    """Make rollups written day by day look as ingestion leaves them: each daily rollup's kWh also as an hourly
+    rollup in the first hour of its local day (in its hostel's site's zone), and the hostel hourly rollups summed
+    from those hours. Pages read hostel rollups for what spans every hostel, and daily rollups elsewhere."""
+    hostels: set[int] = set()
+    hours = []
+    for day in days:
+        meter = Meter.objects.select_related("hostel__site").get(pk=day.meter_id)
+        zone = ZoneInfo(meter.hostel.site.timezone) if meter.hostel else dt.UTC
+        hour = dt.datetime.combine(day.day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+        hours.append(HourlyRollup(meter=meter, hour=hour, kwh=day.kwh, readings=min(day.readings, 4)))
+        if meter.hostel_id:
+            hostels.add(meter.hostel_id)
+    HourlyRollup.objects.bulk_create(hours)
+    hostel_rollups_rebuild(hostel_ids=sorted(hostels))

@@ -376,3 +376,16 @@ def test_simulated_months_land_in_partitions_of_their_own_with_every_index() -> 
         partitions = cur.fetchone()[0]
     assert all(valid for _, valid in found), found
     assert len(found) == partitions + 1  # the parent's and one per monthly partition
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_simulated_estate_is_analyzed_so_its_pages_are_planned_on_its_real_size() -> None:
+    from django.db import connection
+
+    campus_simulate(scale="tiny", seed=3, start_date=dt.date(2024, 2, 27), days=2, progress=False)
+    tables = ["meters_meter", "meters_room", "customers_customer", "meters_hostelhourlyrollup", "meters_occupancy"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT DISTINCT tablename FROM pg_stats WHERE tablename = ANY(%s)", [tables])
+        analyzed = {row[0] for row in cur.fetchall()}
+    assert analyzed == set(tables)
