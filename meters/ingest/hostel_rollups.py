@@ -4,8 +4,10 @@ Whatever writes meter hourly rollups calls `hostel_rollups_update` with the mete
 wrote (ingestion, gap filling and rebuilds through `rollups_update`; the simulator and the
 synthetic fleets through `hostel_rollups_rebuild`). A (hostel, kind, hour) row is recomputed
 whole from the meters' rollups, never adjusted by a difference, so running it twice changes
-nothing. A meter that moves to another hostel or kind, or is deleted, has both groups recomputed
-over its hours (`meter_group_remember` / `meter_group_refresh`, signals).
+nothing. After a bulk import the hours it has just COPied into hours that held no rollup are
+taken from its in-memory frame (`exact`), which holds exactly what the table holds there; every
+other hour is still read from the table. A meter that moves to another hostel or kind, or is
+deleted, has both groups recomputed over its hours (`meter_group_remember` / `meter_group_refresh`, signals).
 
 Concurrency (PostgreSQL): two batches of different meters of one hostel each lock only their own
 meters, so both could recompute the same hostel hour, each without the other's uncommitted

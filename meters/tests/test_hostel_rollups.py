@@ -228,7 +228,7 @@ def test_a_bulk_import_sums_its_hostel_hours_from_the_hours_it_wrote(
     early = T0 - dt.timedelta(days=3)
     bulk = _rows("R-0", 96 * 20) + _rows("R-1", 96 * 23, start=early, kwh=0.5) + _rows("MAIN", 96 * 20, kwh=2.0)
     _ingest(bulk)
-    assert used and used[0] == 24 * (20 + 23 + 20)  # the three meters' hours, summed while written
+    assert used == [24 * (20 + 23 + 20)]  # the three meters' hours, summed while written, in one pass
     stored = _stored()
     assert stored == _from_meters()
     # A room hour inside R-2's span: R-0 1.0 + R-1 2.0 + R-2 1.2 kWh, three meters, 12 readings.
