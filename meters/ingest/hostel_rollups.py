@@ -4,8 +4,10 @@ Whatever writes meter hourly rollups calls `hostel_rollups_update` with the mete
 wrote (ingestion, gap filling and rebuilds through `rollups_update`; the simulator and the
 synthetic fleets through `hostel_rollups_rebuild`). A (hostel, kind, hour) row is recomputed
 whole from the meters' rollups, never adjusted by a difference, so running it twice changes
-nothing. A meter that moves to another hostel or kind, or is deleted, has both groups recomputed
-over its hours (`meter_group_remember` / `meter_group_refresh`, signals).
+nothing. After a bulk import the hours it has just COPied into hours that held no rollup are
+taken from its in-memory frame (`exact`), which holds exactly what the table holds there; every
+other hour is still read from the table. A meter that moves to another hostel or kind, or is
+deleted, has both groups recomputed over its hours (`meter_group_remember` / `meter_group_refresh`, signals).
 
 Concurrency (PostgreSQL): two batches of different meters of one hostel each lock only their own
 meters, so both could recompute the same hostel hour, each without the other's uncommitted
@@ -20,11 +22,12 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.signals import post_delete, pre_delete
 
-from meters.ingest.arrays import int_array, timestamp_array
+from meters.ingest.arrays import float_array, int_array, timestamp_array
 from meters.models import Hostel, HostelHourlyRollup, HourlyRollup, Meter
 
 Group = tuple[int, str]  # (hostel id, meter kind)
@@ -51,31 +54,156 @@ def _groups_of(spans: Iterable[tuple[int, dt.datetime, dt.datetime]]) -> dict[Gr
     return groups
 
 
-def hostel_rollups_update(*, spans: Iterable[tuple[int, dt.datetime, dt.datetime]]) -> int:
-    """Recompute the hostel rollups of these (meter id, first hour, end hour) spans; returns rows written."""
-    return hostel_rollups_recompute(groups=_groups_of(spans))
+def hostel_rollups_update(
+    *, spans: Iterable[tuple[int, dt.datetime, dt.datetime]], exact: pd.DataFrame | None = None
+) -> int:
+    """Recompute the hostel rollups of these (meter id, first hour, end hour) spans; returns rows written.
+
+    `exact` (PostgreSQL, a bulk import): hourly rows (meter_id, hour as epoch seconds, kwh, readings) of
+    meters whose rollups over their first to last hour there are exactly these rows, as the import has just
+    COPied them into hours that held none. Those hours are summed from this frame instead of read back
+    (2.2 s of a 1.29 M-row import of one hostel's meters); the result is the same rows.
+    """
+    spans = list(spans)
+    return hostel_rollups_recompute(groups=_groups_of(spans), exact=exact)
 
 
-def hostel_rollups_recompute(*, groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> int:
+def hostel_rollups_recompute(
+    *, groups: dict[Group, tuple[dt.datetime, dt.datetime]], exact: pd.DataFrame | None = None
+) -> int:
     """Rewrite each (hostel, kind) group's rows of hours start <= hour < end from its meters' hourly rollups."""
     if not groups:
         return 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
+            if exact is not None and len(exact):
+                return _recompute_postgresql_exact(groups, exact)
             return _recompute_postgresql(groups)
         return _recompute_generic(groups)
 
 
-def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> int:
-    keys = sorted(groups)
-    arrays = [
+def _lock_hostels(cursor: Any, keys: list[Group]) -> None:
+    cursor.execute(
+        f"SELECT id FROM {Hostel._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+        [sorted({hostel for hostel, _ in keys})],
+    )
+
+
+def _delete_hours(cursor: Any, keys: list[Group], groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> None:
+    cursor.execute(
+        f"DELETE FROM {HostelHourlyRollup._meta.db_table} t USING {_UNNEST}"
+        " WHERE t.hostel_id = g.hostel_id AND t.kind = g.kind AND t.hour >= g.s AND t.hour < g.e",
+        _group_arrays(keys, groups),
+    )
+
+
+def _group_arrays(keys: list[Group], groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> list[str]:
+    return [
         int_array(hostel for hostel, _ in keys),
-        "{" + ",".join(f'"{kind}"' for _, kind in keys) + "}",
+        _text_array(kind for _, kind in keys),
         timestamp_array(groups[key][0] for key in keys),
         timestamp_array(groups[key][1] for key in keys),
     ]
+
+
+def _text_array(values: Iterable[str]) -> str:
+    return "{" + ",".join(f'"{value}"' for value in values) + "}"
+
+
+_UNNEST = "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS g(hostel_id, kind, s, e)"
+
+
+def _recompute_postgresql_exact(groups: dict[Group, tuple[dt.datetime, dt.datetime]], exact: pd.DataFrame) -> int:
+    """As `_recompute_postgresql`, with the `exact` meters' hours taken from the frame: every other hour of
+    the groups' meters (other meters, and the exact meters' hours outside their frame) is read from the table."""
+    keys = sorted(groups)
+    places = {
+        int(pk): (int(hostel_id), str(kind))
+        for pk, hostel_id, kind in Meter.objects.filter(hostel_id__in={hostel for hostel, _ in keys})
+        .values_list("id", "hostel_id", "kind")
+        .order_by()
+        if (hostel_id, kind) in groups
+    }
+    bounds = exact.groupby("meter_id")["hour"].agg(["min", "max"])
+    known = {
+        int(m): (dt.datetime.fromtimestamp(low, dt.UTC), dt.datetime.fromtimestamp(high + 3600, dt.UTC))
+        for m, low, high in zip(bounds.index.tolist(), bounds["min"].tolist(), bounds["max"].tolist(), strict=True)
+    }
+    # The hours to read from the table: (hostel, kind, meter, start, end), each meter's group span less its frame.
+    reads: list[tuple[int, str, int, dt.datetime, dt.datetime]] = []
+    for meter_id, group in sorted(places.items()):
+        start, end = groups[group]
+        if meter_id not in known:
+            reads.append((*group, meter_id, start, end))
+            continue
+        first, last = known[meter_id]
+        for low, high in ((start, min(end, first)), (max(start, last), end)):
+            if low < high:
+                reads.append((*group, meter_id, low, high))
+    # The frame's hours, summed per group and hour, inside each group's span.
+    mine = exact[exact["meter_id"].isin(list(places))]
+    group_of = pd.DataFrame(
+        [(m, h, k) for m, (h, k) in places.items()], columns=["meter_id", "hostel_id", "kind"]
+    ).astype({"meter_id": "int64", "hostel_id": "int64"})
+    mine = mine[["meter_id", "hour", "kwh", "readings"]].merge(group_of, on="meter_id")
+    summed = (
+        mine.groupby(["hostel_id", "kind", "hour"], sort=False)
+        .agg(kwh=("kwh", "sum"), meters=("meter_id", "size"), readings=("readings", "sum"))
+        .reset_index()
+    )
+    spans = pd.DataFrame(
+        [(h, k, start.timestamp(), end.timestamp()) for (h, k), (start, end) in groups.items()],
+        columns=["hostel_id", "kind", "s", "e"],
+    ).astype({"hostel_id": "int64"})
+    summed = summed.merge(spans, on=["hostel_id", "kind"])
+    summed = summed[(summed["hour"] >= summed["s"]) & (summed["hour"] < summed["e"])]
+    moments = pd.to_datetime(summed["hour"], unit="s", utc=True)
+    table, hourly = HostelHourlyRollup._meta.db_table, HourlyRollup._meta.db_table
+    longest = max(end - start for start, end in groups.values())
+    fence = "OFFSET 0" if longest <= LONG_SPAN else ""
+    with connection.cursor() as cursor:
+        _lock_hostels(cursor, keys)
+        _delete_hours(cursor, keys, groups)
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings)
+            SELECT u.hostel_id, u.kind, u.hour, sum(u.kwh), sum(u.meters), sum(u.readings)
+            FROM (
+                SELECT q.hostel_id, q.kind, h.hour, h.kwh, 1 AS meters, h.readings::bigint AS readings
+                FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[])
+                    AS q(hostel_id, kind, meter_id, s, e)
+                CROSS JOIN LATERAL (
+                    SELECT r.hour, r.kwh, r.readings FROM {hourly} r
+                    WHERE r.meter_id = q.meter_id AND r.hour >= q.s AND r.hour < q.e
+                    {fence}
+                ) h
+                UNION ALL
+                SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::float8[], %s::int[], %s::bigint[])
+            ) u
+            GROUP BY 1, 2, 3
+            """,
+            [
+                int_array(r[0] for r in reads),
+                _text_array(r[1] for r in reads),
+                int_array(r[2] for r in reads),
+                timestamp_array(r[3] for r in reads),
+                timestamp_array(r[4] for r in reads),
+                int_array(summed["hostel_id"].tolist()),
+                _text_array(summed["kind"].tolist()),
+                timestamp_array(moments.dt.to_pydatetime().tolist()),
+                float_array(summed["kwh"].tolist()),
+                int_array(summed["meters"].tolist()),
+                int_array(summed["readings"].tolist()),
+            ],
+        )
+        return cursor.rowcount
+
+
+def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> int:
+    keys = sorted(groups)
+    arrays = _group_arrays(keys, groups)
     table, hourly, meter = HostelHourlyRollup._meta.db_table, HourlyRollup._meta.db_table, Meter._meta.db_table
-    unnest = "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS g(hostel_id, kind, s, e)"
+    unnest = _UNNEST
     # Short spans (live batches): OFFSET 0 keeps the planner from flattening the LATERAL, so each meter's
     # hours are one range scan of the (meter, hour) index. Flattened, the hours became a filter on all of
     # each meter's rows: 2.4 s instead of 0.2 s for one hour of 5,000 meters with 35 days stored. Long
@@ -84,15 +212,8 @@ def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) 
     longest = max(end - start for start, end in groups.values())
     fence = "OFFSET 0" if longest <= LONG_SPAN else ""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {Hostel._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
-            [sorted({hostel for hostel, _ in keys})],
-        )
-        cursor.execute(
-            f"DELETE FROM {table} t USING {unnest}"
-            " WHERE t.hostel_id = g.hostel_id AND t.kind = g.kind AND t.hour >= g.s AND t.hour < g.e",
-            arrays,
-        )
+        _lock_hostels(cursor, keys)
+        _delete_hours(cursor, keys, groups)
         cursor.execute(
             f"""
             INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings)

@@ -117,14 +117,15 @@ def rollups_update(
         day_start, day_end = local_day_bounds(start=span.start, end=span.end, tz=ZoneInfo(zones.get(meter_id, "UTC")))
         hours.append((meter_id, _hour_floor(span.start), _hour_floor(span.end) + dt.timedelta(hours=1)))
         days.append((meter_id, day_start, day_end))
+    exact = None
     if connection.vendor == "postgresql":
         if known is not None and known.worth_it():
-            written = _update_postgresql(hours, days, known=known, gaps=gaps, zones=zones)
+            written, exact = _update_postgresql(hours, days, known=known, gaps=gaps, zones=zones)
         else:
-            written = _update_postgresql(hours, days)
+            written, _ = _update_postgresql(hours, days)
     else:
         written = _update_generic(hours, days, zones)
-    return written + hostel_rollups_update(spans=hours)
+    return written + hostel_rollups_update(spans=hours, exact=exact)
 
 
 def _arrays(spans: list[tuple[int, dt.datetime, dt.datetime]]) -> list[str]:
@@ -285,10 +286,13 @@ def _update_postgresql(
     known: HourlyAccumulator | None = None,
     gaps: Sequence[Gap] = (),
     zones: Mapping[int, str] | None = None,
-) -> int:
+) -> tuple[int, pd.DataFrame | None]:
+    """Returns the rows written and, with `known`, the hourly rows of the meters COPied into hours that held
+    no rollup (`_write_known_hourly`): over their first to last hour the table holds exactly those rows."""
     hourly, daily = HourlyRollup._meta.db_table, DailyRollup._meta.db_table
     meter = Meter._meta.db_table
     hostel, site = "meters_hostel", "meters_site"
+    exact = None
     with connection.cursor() as cursor:
         written = 0
         if known is not None:
@@ -299,7 +303,8 @@ def _update_postgresql(
             if direct:
                 # Their inner days summed from those hours (a SQL pass over them was 3 s of a 1.29 M-row
                 # import); the first and last day of each meter, which may hold older hours, stay below.
-                inner = known_hours.inner_days(frame[frame["meter_id"].isin(list(direct))], dict(zones or {}))
+                exact = frame[frame["meter_id"].isin(list(direct))]
+                inner = known_hours.inner_days(exact, dict(zones or {}))
                 written += _write_days(cursor, inner)
                 days = _days_around(days, inner, zones or {})
         written += _update_hourly_postgresql(cursor, hours)
@@ -324,7 +329,7 @@ def _update_postgresql(
             """,
             _arrays(days),
         )
-        return written + cursor.rowcount
+        return written + cursor.rowcount, exact
 
 
 def _write_days(cursor: Any, days: pd.DataFrame) -> int:

@@ -200,3 +200,40 @@ def test_concurrent_batches_of_one_hostels_meters_both_land_in_its_hour(
     assert not errors
     assert _stored() == _from_meters()
     assert HostelHourlyRollup.objects.get(hostel=hostel, kind=Meter.Kind.ROOM, hour=T0).kwh == pytest.approx(3.0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_bulk_import_sums_its_hostel_hours_from_the_hours_it_wrote(
+    hall: tuple[Hostel, list[Meter], Meter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk import's hostel hours come from the hours it has just COPied (not read back), and equal the
+    sum of every meter's rollups: other meters' hours in the same span and its own older hours included."""
+    from meters.ingest import hostel_rollups
+
+    used: list[int] = []
+    exact_path = hostel_rollups._recompute_postgresql_exact
+
+    def spy(groups: Any, exact: Any) -> int:
+        used.append(len(exact))
+        return exact_path(groups, exact)
+
+    monkeypatch.setattr(hostel_rollups, "_recompute_postgresql_exact", spy)
+    hostel = hall[0]
+    # Older hours of R-0 (before the import's span), and R-2's hours overlapping it: both read from the table.
+    _ingest(_rows("R-0", 16, start=T0 - dt.timedelta(days=2), kwh=0.1))
+    _ingest(_rows("R-2", 96 * 3, start=T0 + dt.timedelta(days=1), kwh=0.3))
+    assert not used  # small batches take the table's path
+    # R-1 starts three days before T0, so the span recomputed holds R-0's older hours too.
+    early = T0 - dt.timedelta(days=3)
+    bulk = _rows("R-0", 96 * 20) + _rows("R-1", 96 * 23, start=early, kwh=0.5) + _rows("MAIN", 96 * 20, kwh=2.0)
+    _ingest(bulk)
+    assert used == [24 * (20 + 23 + 20)]  # the three meters' hours, summed while written, in one pass
+    stored = _stored()
+    assert stored == _from_meters()
+    # A room hour inside R-2's span: R-0 1.0 + R-1 2.0 + R-2 1.2 kWh, three meters, 12 readings.
+    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 + dt.timedelta(days=1, hours=5))] == (pytest.approx(4.2), 3, 12)
+    # R-0's older hours (inside the span, outside what the import wrote for it) are still counted.
+    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 - dt.timedelta(days=2))] == (pytest.approx(2.4), 2, 8)
+    hostel_rollups_rebuild()
+    assert _stored() == stored
