@@ -86,7 +86,8 @@ def evaluate_simulated(
     train_seconds: list[float] = []
     # Week by week, as production: each week's findings are known to the model trained for the next one
     # (`AnomalyBaseline.train(known=...)`), as the persisted anomalies are to `baseline_train`.
-    found, readings, detect_seconds = [], 0, 0.0
+    found: list[Any] = []
+    readings, detect_seconds = 0, 0.0
     cursor = split
     while cursor < last:
         began = time.perf_counter()

@@ -143,12 +143,12 @@ class AnomalyBaseline:
         medians = basis.groupby(["meter_id", "hour_i"])["norm_h"].median()
         overall = basis.groupby("meter_id")["norm_h"].median()
         profiles: dict[int, list[float]] = {}
-        known = set(medians.index.get_level_values(0))
+        has_medians = set(medians.index.get_level_values(0))
         medians_any: Any = medians
         overall_any: Any = overall
         for key in scales:
             meter_id = int(str(key))
-            by_hour: Any = medians_any.loc[key] if key in known else pd.Series(dtype=float)
+            by_hour: Any = medians_any.loc[key] if key in has_medians else pd.Series(dtype=float)
             fallback = float(overall_any.get(key, 0.0))
             profiles[meter_id] = [float(by_hour.get(h, fallback)) for h in range(24)]
         if unoccupied:
@@ -204,8 +204,9 @@ class AnomalyBaseline:
                 slope, middle = trends[meter_id]
                 r_all = r_all - slope * (pd.DatetimeIndex(rows["ts"]).as_unit("ns").asi8 / 86_400e9 - middle)
             # Its anomalies already found are not its usual spread nor its centre (when enough is left).
-            excluded = found.loc[rows.index].to_numpy()
-            calibration = held_mask & ~excluded
+            left_out = found.loc[rows.index].to_numpy()
+            calibration = held_mask & ~left_out
+            excluded: np.ndarray | None = left_out
             if calibration.sum() < 48 / float(rows["interval_h"].iloc[0]):
                 calibration, excluded = held_mask, None
             r = r_all[calibration]

@@ -234,8 +234,8 @@ def known_rows(ts: pd.Series, meter_ids: pd.Series, known: list[tuple[int, objec
     for meter_id, start, end in known:
         a, b = (pd.Timestamp(start).as_unit("ns").value, pd.Timestamp(end).as_unit("ns").value)  # type: ignore[arg-type]
         by_meter.setdefault(int(meter_id), []).append((a, b))
-    for meter_id, index in pd.Series(np.arange(len(ts))).groupby(meter_ids.to_numpy()).indices.items():
-        spans = by_meter.get(int(str(meter_id)))
+    for key, index in pd.Series(np.arange(len(ts))).groupby(meter_ids.to_numpy()).indices.items():
+        spans = by_meter.get(int(str(key)))
         if not spans:
             continue
         at = moments[index]

@@ -146,9 +146,9 @@ def test_training_knows_the_persisted_anomalies_but_not_false_alarms_nor_muted_o
     anomaly(10, Anomaly.Status.DISMISSED)
     anomaly(15, Anomaly.Status.MUTED)
     anomaly(-24 * 200, Anomaly.Status.OPEN)  # before the training window
-    seen: dict[str, object] = {}
+    seen: dict[str, list] = {}
 
-    def train(self, frame, *, known=None, **kwargs):  # noqa: ANN001, ANN202 - a stand-in for the real fit
+    def train(self, frame, *, known=None, **kwargs):
         seen["known"] = known
         raise ValueError("stop here")
 
@@ -156,4 +156,4 @@ def test_training_knows_the_persisted_anomalies_but_not_false_alarms_nor_muted_o
     monkeypatch.setattr(baselines.AnomalyBaseline, "train", train)
     baselines.baseline_train(meter_ids=[campus.meter_a.pk], end=t0 + dt.timedelta(days=1), promote=False)
     expected = [(campus.meter_a.pk, t0 + dt.timedelta(hours=h), t0 + dt.timedelta(hours=h + 2)) for h in (0, 5)]
-    assert sorted(seen["known"]) == expected  # type: ignore[arg-type]
+    assert sorted(seen["known"]) == expected
