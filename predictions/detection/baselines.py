@@ -65,11 +65,12 @@ def baseline_train(
         start = _window_start(meter_ids=ids, end=end)
     frame = frame_load(meter_ids=ids, start=start, end=end)
     model = AnomalyBaseline(n_estimators=n_estimators)
+    known = anomalies_known(meter_ids=ids, start=start, end=end)
     version = ModelVersion.objects.create(
         family=FAMILY, subject=SUBJECT, format_version=AnomalyBaseline.FORMAT_VERSION, parameters=model.params
     )
     try:
-        metrics = model.train(frame)
+        metrics = model.train(frame, known=known)
     except ValueError as error:
         version.status = ModelVersion.Status.FAILED
         version.note = str(error)
@@ -101,6 +102,26 @@ def baseline_train(
     if promote:
         baseline_promote(version=version, model=model, meter_ids=ids)
     return version
+
+
+def anomalies_known(
+    *, meter_ids: list[int], start: dt.datetime | None, end: dt.datetime | None
+) -> list[tuple[int, dt.datetime, dt.datetime]]:
+    """(meter, start, end) of the anomalies found on these meters in the window, not dismissed or muted.
+
+    The baseline leaves them out of each meter's spreads and centres: an incident is not the meter's usual.
+    A finding marked a false alarm is the meter's usual, and a muted one was never claimed.
+    """
+    from predictions.models import Anomaly
+
+    rows = Anomaly.objects.filter(meter_id__in=meter_ids).exclude(
+        status__in=[Anomaly.Status.DISMISSED, Anomaly.Status.MUTED]
+    )
+    if start is not None:
+        rows = rows.filter(end__gt=start)
+    if end is not None:
+        rows = rows.filter(start__lt=end)
+    return list(rows.values_list("meter_id", "start", "end"))
 
 
 def _window_start(*, meter_ids: list[int], end: dt.datetime | None) -> dt.datetime | None:

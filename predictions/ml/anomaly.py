@@ -46,6 +46,7 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     calibration_rows,
     features,
     iforest_matrix,
+    known_rows,
     level_rows,
     occupied_like_peers,
     presence,
@@ -100,7 +101,19 @@ class AnomalyBaseline:
 
     # --- training ---------------------------------------------------------------------------
 
-    def train(self, frame: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS) -> dict[str, Any]:
+    def train(
+        self,
+        frame: pd.DataFrame,
+        *,
+        holdout_days: int = HOLDOUT_DAYS,
+        known: list[tuple[int, Any, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Learn from `frame`; `known` are (meter, start, end) spans of anomalies already found in it.
+
+        A known anomaly is left out of its meter's spreads and centres (not out of the level, habits or
+        weather fit): an incident in the held-back week would otherwise widen its meter's band, or move its
+        centre, for the week after and hide the next incident there.
+        """
         began = time.perf_counter()
         valid = frame[(frame["kwh"] > 0) & frame["kwh"].notna()].copy()
         if valid.empty:
@@ -112,6 +125,7 @@ class AnomalyBaseline:
         self.weather = weather_responses_fit(valid)
         valid["weather_h"] = self._weather_kw(valid)
         valid["norm_h"] = valid["kwh_h"] - valid["weather_h"]
+        found = pd.Series(known_rows(valid["ts"], valid["meter_id"], known), index=valid.index)
         self.train_start = valid["ts"].min().to_pydatetime()
         self.train_end = valid["ts"].max().to_pydatetime()
         grouped = valid.groupby("meter_id")
@@ -129,12 +143,12 @@ class AnomalyBaseline:
         medians = basis.groupby(["meter_id", "hour_i"])["norm_h"].median()
         overall = basis.groupby("meter_id")["norm_h"].median()
         profiles: dict[int, list[float]] = {}
-        known = set(medians.index.get_level_values(0))
+        has_medians = set(medians.index.get_level_values(0))
         medians_any: Any = medians
         overall_any: Any = overall
         for key in scales:
             meter_id = int(str(key))
-            by_hour: Any = medians_any.loc[key] if key in known else pd.Series(dtype=float)
+            by_hour: Any = medians_any.loc[key] if key in has_medians else pd.Series(dtype=float)
             fallback = float(overall_any.get(key, 0.0))
             profiles[meter_id] = [float(by_hour.get(h, fallback)) for h in range(24)]
         if unoccupied:
@@ -171,7 +185,7 @@ class AnomalyBaseline:
         # A room lived in by the same residents is judged around its own level: its own rise through the
         # held-back week (a drift) is neither its spread nor its centre (`own_trends`, `centres_from_peers`).
         steady = steady_rooms(valid, holdout, basis)
-        trends = own_trends(valid, holdout, steady)
+        trends = own_trends(valid, holdout & ~found, steady)
         unsettled = unsettled_rooms(valid, holdout, basis, steady)
         del basis, clip  # the level rows: a copy of most of the window, not read again
         for group_key, rows in valid.groupby("meter_id"):
@@ -189,14 +203,20 @@ class AnomalyBaseline:
             if meter_id in trends:
                 slope, middle = trends[meter_id]
                 r_all = r_all - slope * (pd.DatetimeIndex(rows["ts"]).as_unit("ns").asi8 / 86_400e9 - middle)
-            r = r_all[held_mask]
+            # Its anomalies already found are not its usual spread nor its centre (when enough is left).
+            left_out = found.loc[rows.index].to_numpy()
+            calibration = held_mask & ~left_out
+            excluded: np.ndarray | None = left_out
+            if calibration.sum() < 48 / float(rows["interval_h"].iloc[0]):
+                calibration, excluded = held_mask, None
+            r = r_all[calibration]
             bias = float(np.median(r))
             sigma = max(float(1.4826 * np.median(np.abs(r - bias))), 0.03)
-            win_med, win_scale = _window_stats(r_all, held_mask, float(rows["interval_h"].iloc[0]))
+            win_med, win_scale = _window_stats(r_all, held_mask, float(rows["interval_h"].iloc[0]), excluded)
             q1, q3 = (float(x) for x in np.quantile(r, [0.25, 0.75]))
             hours = rows["hour_i"].to_numpy()
             # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
-            blocks = block_spreads(r_all, held_mask, hours, win_med[0])
+            blocks = block_spreads(r_all, calibration, hours, win_med[0])
             kwh_h = rows["norm_h"].to_numpy()
             profile = profiles[meter_id]
             prof = np.array(profile)[hours]

@@ -224,15 +224,51 @@ def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[index + 1] - cumulative[lo]) / (index + 1 - lo)
 
 
-def _window_stats(rel: np.ndarray, calibration: np.ndarray, interval_h: float) -> tuple[list[float], list[float]]:
+def known_rows(ts: pd.Series, meter_ids: pd.Series, known: list[tuple[int, object, object]] | None) -> np.ndarray:
+    """True at the readings inside a span (meter, start, end) of an anomaly already found on their meter."""
+    out = np.zeros(len(ts), dtype=bool)
+    if not known or not len(ts):
+        return out
+    moments = pd.DatetimeIndex(ts).as_unit("ns").asi8
+    by_meter: dict[int, list[tuple[int, int]]] = {}
+    for meter_id, start, end in known:
+        a, b = (pd.Timestamp(start).as_unit("ns").value, pd.Timestamp(end).as_unit("ns").value)  # type: ignore[arg-type]
+        by_meter.setdefault(int(meter_id), []).append((a, b))
+    for key, index in pd.Series(np.arange(len(ts))).groupby(meter_ids.to_numpy()).indices.items():
+        spans = by_meter.get(int(str(key)))
+        if not spans:
+            continue
+        at = moments[index]
+        hit = np.zeros(len(index), dtype=bool)
+        for a, b in spans:
+            hit |= (at >= a) & (at < b)
+        out[index] = hit
+    return out
+
+
+def _reaches(excluded: np.ndarray, size: int) -> np.ndarray:
+    """Rows whose trailing window of `size` readings holds an excluded reading."""
+    if size <= 1 or not excluded.any():
+        return excluded
+    return trailing_mean(excluded.astype(float), size) > 0
+
+
+def _window_stats(
+    rel: np.ndarray, calibration: np.ndarray, interval_h: float, excluded: np.ndarray | None = None
+) -> tuple[list[float], list[float]]:
     """Centre and tail-aware spread of each window's mean residual, on the calibration rows.
 
     The spread is the larger of the MAD and the 99th percentile mapped to 2.33 (a normal's): room
     consumption is heavy-tailed and autocorrelated, and both show in the spread of the statistic itself.
+    `excluded` rows (inside anomalies already found) are left out, and so is every window that reaches one.
     """
     medians, scales = [], []
     for size, floor in zip(window_sizes(interval_h), (0.05, 0.03, 0.02), strict=True):
-        means = trailing_mean(rel, size)[calibration]
+        use = calibration
+        if excluded is not None:
+            clean = calibration & ~_reaches(excluded, size)
+            use = clean if clean.sum() >= max(size, min(calibration.sum(), 48 / interval_h)) else calibration
+        means = trailing_mean(rel, size)[use]
         if not len(means):
             medians.append(0.0)
             scales.append(0.5)
