@@ -151,7 +151,8 @@ def test_a_manager_uploads_a_file_on_a_phone_and_its_page_reloads_until_the_impo
     page.get_by_role("button", name="Import this file").click()
     page.wait_for_url(re.compile(r".*/meters/upload/[0-9a-f-]{36}/$"))
     # Queued, then importing, then done: the page reloads itself (no script) until the report is there.
-    page.locator('[data-upload-status="done"]').wait_for(timeout=60_000)
+    # (The imports lane may be between steps of the first run's history scan: a minute or more when loaded.)
+    page.locator('[data-upload-status="done"]').wait_for(timeout=180_000)
     expect(page.get_by_role("heading", name="Report for phone.csv")).to_be_visible()
     expect(page.get_by_role("cell", name="unknown meter 'NO-SUCH-METER-PHONE'")).to_be_visible()
     _fits(page, "upload-status")
