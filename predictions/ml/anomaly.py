@@ -23,27 +23,20 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.ensemble import IsolationForest
 
-from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for callers
+from predictions.ml.anomaly_calibration import meters_calibrate
+from predictions.ml.anomaly_features import (
     CV_RMSE_GATE,
     DENOM_FLOOR,
-    FEATURES,
     HOLDOUT_DAYS,
     MAX_TRAIN_ROWS,
-    MIN_DAYS_OWN,
     NMBE_GATE,
-    PEER_MINIMUM,
     RECENT_DAYS,
-    WINDOW_HOURS,
     MeterStats,
     Prediction,
     WeatherResponse,
     _ashrae,
     _cohort_key,
     _common_mode,
-    _hourly_fit,
-    _window_stats,
-    block_spreads,
-    calibration_rows,
     features,
     iforest_matrix,
     known_rows,
@@ -53,7 +46,6 @@ from predictions.ml.anomaly_features import (  # noqa: F401 - re-exported for ca
     room_meters_fit,
     spreads_from_lived_in,
     trailing_mean,
-    weather_response_fit,
     window_sizes,
 )
 from predictions.ml.anomaly_peers import (
@@ -178,78 +170,22 @@ class AnomalyBaseline:
         self.peer_usual_weather = peer_usual_fit(usual_rows, beyond_weather.to_numpy())
         del usual_rows
         self.main_common = main_common_fit(valid[valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS)])
-        valid["gate_row"] = False
-        self.meters = {}
-        borrowing: set[int] = set()
-        lived_in: set[int] = set()
         # A room lived in by the same residents is judged around its own level: its own rise through the
         # held-back week (a drift) is neither its spread nor its centre (`own_trends`, `centres_from_peers`).
         steady = steady_rooms(valid, holdout, basis)
         trends = own_trends(valid, holdout & ~found, steady)
         unsettled = unsettled_rooms(valid, holdout, basis, steady)
         del basis, clip  # the level rows: a copy of most of the window, not read again
-        for group_key, rows in valid.groupby("meter_id"):
-            meter_id = int(str(group_key))
-            # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
-            held_out = holdout.loc[rows.index].to_numpy()
-            if held_out.sum() < 48 / float(rows["interval_h"].iloc[0]):
-                held_out = np.ones(len(rows), dtype=bool)
-            # A room's spreads, like its level, are those of the weeks someone lives in it.
-            held_mask, source = calibration_rows(rows, held_out)
-            if source == "lived_in" and meter_id in unsettled:  # its lived-in weeks, widened to its peers'
-                held_mask, source = presence(rows) > 0, "borrow"
-            {"borrow": borrowing, "lived_in": lived_in}.get(source, set()).add(meter_id)
-            r_all = rows["rel"].to_numpy()
-            if meter_id in trends:
-                slope, middle = trends[meter_id]
-                r_all = r_all - slope * (pd.DatetimeIndex(rows["ts"]).as_unit("ns").asi8 / 86_400e9 - middle)
-            # Its anomalies already found are not its usual spread nor its centre (when enough is left).
-            left_out = found.loc[rows.index].to_numpy()
-            calibration = held_mask & ~left_out
-            excluded: np.ndarray | None = left_out
-            if calibration.sum() < 48 / float(rows["interval_h"].iloc[0]):
-                calibration, excluded = held_mask, None
-            r = r_all[calibration]
-            bias = float(np.median(r))
-            sigma = max(float(1.4826 * np.median(np.abs(r - bias))), 0.03)
-            win_med, win_scale = _window_stats(r_all, held_mask, float(rows["interval_h"].iloc[0]), excluded)
-            q1, q3 = (float(x) for x in np.quantile(r, [0.25, 0.75]))
-            hours = rows["hour_i"].to_numpy()
-            # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
-            blocks = block_spreads(r_all, calibration, hours, win_med[0])
-            kwh_h = rows["norm_h"].to_numpy()
-            profile = profiles[meter_id]
-            prof = np.array(profile)[hours]
-            prel = (kwh_h - prof) / (prof + DENOM_FLOOR * scales[meter_id])
-            tier = "own" if days[meter_id] >= MIN_DAYS_OWN else "cohort"
-            stats = MeterStats(
-                scale=float(scales[meter_id]),
-                sigma=sigma,
-                bias=bias,
-                q1=q1,
-                q3=q3,
-                tier=tier,
-                days=float(days[meter_id]),
-                profile=profile,
-                win_med=win_med,
-                win_scale=win_scale,
-                profile_sigma=max(float(1.4826 * np.median(np.abs(prel - np.median(prel)))), 0.03),
-                block_scale=blocks,
-            )
-            held = rows[holdout.loc[rows.index]]
-            if len(held):
-                stats.cv_rmse, stats.nmbe = _hourly_fit(held)
-            # The gate judges the model, not the meter's incidents: it leaves out the
-            # readings the detector itself calls abnormal (|z| >= 5), so an incident cannot mute its own meter.
-            # Out of sample, as the Guideline intends: the held-back recent rows (all rows when too few).
-            clean_mask = (np.abs((r_all - bias) / sigma) < 5) & held_out
-            valid.loc[rows.index, "gate_row"] = clean_mask
-            if rows["is_main"].iloc[0]:
-                gate_cv, gate_nmbe = _hourly_fit(rows[clean_mask])
-                stats.gate_cv_rmse, stats.gate_nmbe = gate_cv, gate_nmbe
-                if gate_cv is not None and gate_nmbe is not None:
-                    stats.fit = gate_cv <= CV_RMSE_GATE and abs(gate_nmbe) <= NMBE_GATE
-            self.meters[meter_id] = stats
+        self.meters, borrowing, lived_in = meters_calibrate(
+            valid,
+            holdout=holdout,
+            found=found,
+            trends=trends,
+            unsettled=unsettled,
+            profiles=profiles,
+            scales=scales,
+            days=days,
+        )
         spreads_from_lived_in(self.meters, borrowing, lived_in, valid.groupby("meter_id")["bed_type"].first())
         centres_from_peers(self.meters, steady & lived_in, valid)
         self.room_meters = room_meters_fit(valid)
