@@ -23,6 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Issue 3 set the large campus's; issue 29 the university's (an aim, with no memory figure).
+TARGETS = {"large": "under 600 s and under 1024 MB", "university": "under 1200 s"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1)
@@ -56,7 +60,7 @@ def main() -> int:
         "readings": readings,
         "rows_per_second": round(readings / wall) if wall else 0,
         "peak_rss_mb": round(max(peak_kb, before) / 1024, 1),
-        "target": "under 600 s and under 1024 MB",
+        "target": TARGETS.get(args.scale, ""),
     }
     if args.json:
         print(json.dumps(result))
