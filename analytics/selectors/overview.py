@@ -54,16 +54,17 @@ class GridHealth:
 def _energy_meters(user: Any) -> Any:
     """Meters whose sum is the estate's consumption without double counting: hostel mains, else rooms."""
     visible = Meter.objects.visible_to(user)
-    with_main = visible.filter(kind=Meter.Kind.HOSTEL_MAIN).values("hostel_id")
+    # Not a main meter outside any hostel: its NULL in the list would make NOT IN exclude every room.
+    with_main = visible.filter(kind=Meter.Kind.HOSTEL_MAIN, hostel__isnull=False).values("hostel_id")
     return visible.filter(Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main))
 
 
 def _energy_rollups(user: Any) -> Any:
     """The hostel hourly rollups of `_energy_meters`: each visible hostel's mains where it has a main meter,
     else its rooms (a few dozen rows an hour, where the meters' own rollups are thousands)."""
-    with_main = Meter.objects.visible_to(user).filter(kind=Meter.Kind.HOSTEL_MAIN).values("hostel_id")
+    with_main = Meter.objects.visible_to(user).filter(kind=Meter.Kind.HOSTEL_MAIN, hostel__isnull=False)
     return HostelHourlyRollup.objects.visible_to(user).filter(
-        Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main)
+        Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main.values("hostel_id"))
     )
 
 
