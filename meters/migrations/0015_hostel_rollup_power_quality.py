@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 # Existing installs: every hostel hour summed again from the meters' hourly rollups, now with their power
 # quality (one grouped pass, plain SQL for both databases, as meters 0013 filled them).
-BACKFILL = [
+BACKFILL = (
     "DELETE FROM meters_hostelhourlyrollup",
     """
 INSERT INTO meters_hostelhourlyrollup (
@@ -18,7 +18,7 @@ FROM meters_hourlyrollup h JOIN meters_meter m ON m.id = h.meter_id
 WHERE m.hostel_id IS NOT NULL
 GROUP BY m.hostel_id, m.kind, h.hour
 """,
-]
+)
 
 
 class Migration(migrations.Migration):
