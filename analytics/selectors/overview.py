@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from analytics.selectors.weather import weather_fits, weather_normalized_kwh
@@ -54,16 +54,17 @@ class GridHealth:
 def _energy_meters(user: Any) -> Any:
     """Meters whose sum is the estate's consumption without double counting: hostel mains, else rooms."""
     visible = Meter.objects.visible_to(user)
-    with_main = visible.filter(kind=Meter.Kind.HOSTEL_MAIN).values("hostel_id")
+    # Not a main meter outside any hostel: its NULL in the list would make NOT IN exclude every room.
+    with_main = visible.filter(kind=Meter.Kind.HOSTEL_MAIN, hostel__isnull=False).values("hostel_id")
     return visible.filter(Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main))
 
 
 def _energy_rollups(user: Any) -> Any:
     """The hostel hourly rollups of `_energy_meters`: each visible hostel's mains where it has a main meter,
     else its rooms (a few dozen rows an hour, where the meters' own rollups are thousands)."""
-    with_main = Meter.objects.visible_to(user).filter(kind=Meter.Kind.HOSTEL_MAIN).values("hostel_id")
+    with_main = Meter.objects.visible_to(user).filter(kind=Meter.Kind.HOSTEL_MAIN, hostel__isnull=False)
     return HostelHourlyRollup.objects.visible_to(user).filter(
-        Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main)
+        Q(kind=Meter.Kind.HOSTEL_MAIN) | Q(kind=Meter.Kind.ROOM) & ~Q(hostel_id__in=with_main.values("hostel_id"))
     )
 
 
@@ -91,28 +92,58 @@ def _latest_hour(*, user: Any, start: dt.datetime, end: dt.datetime) -> dt.datet
 def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHealth:
     """Consumption, voltage and power factor in the latest hour that has data (within a day)."""
     now = now or timezone.now()
-    meters = Meter.objects.visible_to(user)
     latest = _latest_hour(user=user, start=now - dt.timedelta(days=1), end=now)
     if latest is None:
         return GridHealth(None, None, None, None, None, None, 0)
-    in_hour = HourlyRollup.objects.filter(meter_id__in=meters.values("id"), hour=latest)
-    quality = in_hour.aggregate(
-        v=Avg("voltage_avg"),
-        vmin=Min("voltage_min"),
-        vmax=Max("voltage_max"),
-        pf=Avg("power_factor_avg"),
-        n=Count("id"),
-    )
+    # The hostels' meters from their hostel rollups (a few dozen rows, where the meters' own rows in the hour
+    # were an index probe each: thousands at campus scale), the meters outside any hostel from their own.
+    parts = [
+        HostelHourlyRollup.objects.visible_to(user)
+        .filter(hour=latest)
+        .aggregate(
+            v_sum=Sum("voltage_sum"),
+            v_n=Sum("voltage_count"),
+            vmin=Min("voltage_min"),
+            vmax=Max("voltage_max"),
+            pf_sum=Sum("power_factor_sum"),
+            pf_n=Sum("power_factor_count"),
+            n=Sum("meters"),
+        )
+    ]
+    if scope_for(user).everything:  # a warden sees no meter outside their hostels
+        outside = Meter.objects.visible_to(user).filter(hostel__isnull=True)
+        parts.append(
+            HourlyRollup.objects.filter(meter_id__in=outside.values("id"), hour=latest).aggregate(
+                v_sum=Sum("voltage_avg"),
+                v_n=Count("voltage_avg"),
+                vmin=Min("voltage_min"),
+                vmax=Max("voltage_max"),
+                pf_sum=Sum("power_factor_avg"),
+                pf_n=Count("power_factor_avg"),
+                n=Count("id"),
+            )
+        )
     energy = _energy_rollups(user).filter(hour=latest).aggregate(total=Sum("kwh"))["total"]
     return GridHealth(
         hour=latest,
         kwh_last_hour=energy,
-        voltage_avg=quality["v"],
-        voltage_min=quality["vmin"],
-        voltage_max=quality["vmax"],
-        power_factor_avg=quality["pf"],
-        meters_reporting=quality["n"],
+        voltage_avg=_mean(parts, "v_sum", "v_n"),
+        voltage_min=_extreme(min, [part["vmin"] for part in parts]),
+        voltage_max=_extreme(max, [part["vmax"] for part in parts]),
+        power_factor_avg=_mean(parts, "pf_sum", "pf_n"),
+        meters_reporting=sum(part["n"] or 0 for part in parts),
     )
+
+
+def _mean(parts: list[dict[str, Any]], total: str, count: str) -> float | None:
+    """The mean of the values summed in `parts` (None where none had one), as Avg over them all."""
+    n = sum(part[count] or 0 for part in parts)
+    return sum(part[total] for part in parts if part[count]) / n if n else None
+
+
+def _extreme(pick: Any, values: list[float | None]) -> float | None:
+    found = [value for value in values if value is not None]
+    return pick(found) if found else None
 
 
 def daily_consumption_for_user(*, user: Any, period: DateRange) -> list[dict[str, Any]]:

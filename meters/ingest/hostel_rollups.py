@@ -109,6 +109,24 @@ def _text_array(values: Iterable[str]) -> str:
     return "{" + ",".join(f'"{value}"' for value in values) + "}"
 
 
+# The power-quality columns, as summed from the meters' hourly rollups: a meter without a voltage (or power
+# factor) average in an hour adds nothing to its sum and count.
+_QUALITY = {
+    "voltage_sum": Sum("voltage_avg"),
+    "voltage_count": Count("voltage_avg"),
+    "voltage_min": Min("voltage_min"),
+    "voltage_max": Max("voltage_max"),
+    "power_factor_sum": Sum("power_factor_avg"),
+    "power_factor_count": Count("power_factor_avg"),
+}
+_QUALITY_COLUMNS = ", ".join(_QUALITY)
+_QUALITY_SQL = (
+    "sum(h.voltage_avg), count(h.voltage_avg), min(h.voltage_min), max(h.voltage_max),"
+    " sum(h.power_factor_avg), count(h.power_factor_avg)"
+)
+_HOURLY_QUALITY_NAMES = ("voltage_avg", "voltage_min", "voltage_max", "power_factor_avg")
+_HOURLY_QUALITY = ", ".join(f"r.{name}" for name in _HOURLY_QUALITY_NAMES)
+
 _UNNEST = "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS g(hostel_id, kind, s, e)"
 
 
@@ -154,12 +172,25 @@ def _recompute_postgresql_exact(groups: dict[Group, tuple[dt.datetime, dt.dateti
     group_of = pd.DataFrame(
         [(m, h, k) for m, (h, k) in places.items()], columns=["meter_id", "hostel_id", "kind"]
     ).astype({"meter_id": "int64", "hostel_id": "int64"})
-    mine = mine[["meter_id", "hour", "kwh", "readings"]].merge(group_of, on="meter_id")
+    mine = mine[["meter_id", "hour", "kwh", "readings", *_HOURLY_QUALITY_NAMES]].merge(group_of, on="meter_id")
     summed = (
         mine.groupby(["hostel_id", "kind", "hour"], sort=False)
-        .agg(kwh=("kwh", "sum"), meters=("meter_id", "size"), readings=("readings", "sum"))
+        .agg(
+            kwh=("kwh", "sum"),
+            meters=("meter_id", "size"),
+            readings=("readings", "sum"),
+            v_sum=("voltage_avg", "sum"),
+            v_n=("voltage_avg", "count"),
+            v_min=("voltage_min", "min"),
+            v_max=("voltage_max", "max"),
+            pf_sum=("power_factor_avg", "sum"),
+            pf_n=("power_factor_avg", "count"),
+        )
         .reset_index()
     )
+    # As SQL's aggregates: NaN (NULL) is skipped, and a sum of no value is NULL (pandas says 0; min, max say NaN).
+    summed.loc[summed["v_n"] == 0, "v_sum"] = float("nan")
+    summed.loc[summed["pf_n"] == 0, "pf_sum"] = float("nan")
     spans = pd.DataFrame(
         [(h, k, start.timestamp(), end.timestamp()) for (h, k), (start, end) in groups.items()],
         columns=["hostel_id", "kind", "s", "e"],
@@ -173,19 +204,26 @@ def _recompute_postgresql_exact(groups: dict[Group, tuple[dt.datetime, dt.dateti
         _delete_hours(cursor, keys, groups)
         cursor.execute(
             f"""
-            INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings)
-            SELECT u.hostel_id, u.kind, u.hour, sum(u.kwh), sum(u.meters), sum(u.readings)
+            INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings, {_QUALITY_COLUMNS})
+            SELECT u.hostel_id, u.kind, u.hour, sum(u.kwh), sum(u.meters), sum(u.readings),
+                   sum(u.v_sum), sum(u.v_n), min(u.v_min), max(u.v_max), sum(u.pf_sum), sum(u.pf_n)
             FROM (
-                SELECT q.hostel_id, q.kind, h.hour, h.kwh, 1 AS meters, h.readings::bigint AS readings
+                SELECT q.hostel_id, q.kind, h.hour, h.kwh, 1 AS meters, h.readings::bigint AS readings,
+                       h.voltage_avg AS v_sum, (h.voltage_avg IS NOT NULL)::int AS v_n,
+                       h.voltage_min AS v_min, h.voltage_max AS v_max,
+                       h.power_factor_avg AS pf_sum, (h.power_factor_avg IS NOT NULL)::int AS pf_n
                 FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[])
                     AS q(hostel_id, kind, meter_id, s, e)
                 CROSS JOIN LATERAL (
-                    SELECT r.hour, r.kwh, r.readings FROM {hourly} r
+                    SELECT r.hour, r.kwh, r.readings, {_HOURLY_QUALITY} FROM {hourly} r
                     WHERE r.meter_id = q.meter_id AND r.hour >= q.s AND r.hour < q.e
                     {fence}
                 ) h
                 UNION ALL
-                SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::float8[], %s::int[], %s::bigint[])
+                SELECT * FROM unnest(
+                    %s::bigint[], %s::text[], %s::timestamptz[], %s::float8[], %s::int[], %s::bigint[],
+                    %s::float8[], %s::int[], %s::float8[], %s::float8[], %s::float8[], %s::int[]
+                )
             ) u
             GROUP BY 1, 2, 3
             """,
@@ -201,6 +239,12 @@ def _recompute_postgresql_exact(groups: dict[Group, tuple[dt.datetime, dt.dateti
                 float_array(summed["kwh"].tolist()),
                 int_array(summed["meters"].tolist()),
                 int_array(summed["readings"].tolist()),
+                float_array(summed["v_sum"].tolist()),
+                int_array(summed["v_n"].tolist()),
+                float_array(summed["v_min"].tolist()),
+                float_array(summed["v_max"].tolist()),
+                float_array(summed["pf_sum"].tolist()),
+                int_array(summed["pf_n"].tolist()),
             ],
         )
         return cursor.rowcount
@@ -216,12 +260,12 @@ def _recompute_postgresql(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) 
         _delete_hours(cursor, keys, groups)
         cursor.execute(
             f"""
-            INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings)
-            SELECT g.hostel_id, g.kind, h.hour, sum(h.kwh), count(*), sum(h.readings)
+            INSERT INTO {table} (hostel_id, kind, hour, kwh, meters, readings, {_QUALITY_COLUMNS})
+            SELECT g.hostel_id, g.kind, h.hour, sum(h.kwh), count(*), sum(h.readings), {_QUALITY_SQL}
             FROM {unnest}
             JOIN {meter} m ON m.hostel_id = g.hostel_id AND m.kind = g.kind
             CROSS JOIN LATERAL (
-                SELECT r.hour, r.kwh, r.readings FROM {hourly} r
+                SELECT r.hour, r.kwh, r.readings, {_HOURLY_QUALITY} FROM {hourly} r
                 WHERE r.meter_id = m.id AND r.hour >= g.s AND r.hour < g.e
                 {fence}
             ) h
@@ -239,7 +283,7 @@ def _recompute_generic(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> 
         rows = (
             HourlyRollup.objects.filter(meter__hostel_id=hostel_id, meter__kind=kind, hour__gte=start, hour__lt=end)
             .values("hour")
-            .annotate(total=Sum("kwh"), n=Count("id"), readings=Sum("readings"))
+            .annotate(total=Sum("kwh"), n=Count("id"), readings=Sum("readings"), **_QUALITY)
             .order_by()
         )
         objs = [
@@ -250,6 +294,7 @@ def _recompute_generic(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> 
                 kwh=row["total"],
                 meters=row["n"],
                 readings=row["readings"],
+                **{name: row[name] for name in _QUALITY},
             )
             for row in rows
         ]

@@ -250,6 +250,15 @@ class HostelHourlyRollup(models.Model):
     kwh = models.FloatField()
     meters = models.PositiveIntegerField(help_text="Meters with an hourly rollup in this hour.")
     readings = models.PositiveIntegerField()
+    # Power quality of the same meters' hourly rollups, so grid health reads these rows too (issue 29): the
+    # sum and count of their hourly voltage and power-factor averages (meters without one are not counted),
+    # the lowest voltage_min and the highest voltage_max.
+    voltage_sum = models.FloatField(null=True, blank=True)
+    voltage_count = models.PositiveIntegerField(default=0)
+    voltage_min = models.FloatField(null=True, blank=True)
+    voltage_max = models.FloatField(null=True, blank=True)
+    power_factor_sum = models.FloatField(null=True, blank=True)
+    power_factor_count = models.PositiveIntegerField(default=0)
 
     objects = RollupQuerySet.as_manager()
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Min, Sum
 
 from meters.ingest import readings_ingest
 from meters.ingest.hostel_rollups import hostel_rollups_rebuild
@@ -18,33 +18,58 @@ T0 = dt.datetime(2025, 2, 3, 0, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
 
 
-def _rows(serial: str, count: int, *, start: dt.datetime = T0, kwh: float = 0.25) -> list[dict[str, Any]]:
-    return [
+def _rows(
+    serial: str, count: int, *, start: dt.datetime = T0, kwh: float = 0.25, volts: float | None = None
+) -> list[dict[str, Any]]:
+    """Quarter-hour readings; with `volts`, a voltage of volts + k % 4 (0.5 V steps, exact in binary) and a
+    power factor of 0.75 or 1.0, alternately."""
+    rows: list[dict[str, Any]] = [
         {"meter": serial, "timestamp": (start + dt.timedelta(minutes=15 * k)).isoformat(), "kwh": kwh}
         for k in range(count)
     ]
+    if volts is not None:
+        for k, row in enumerate(rows):
+            row.update(voltage=volts + (k % 4) * 0.5, power_factor=0.75 if k % 2 else 1.0)
+    return rows
 
 
 def _ingest(rows: list[dict[str, Any]]) -> None:
     readings_ingest(rows=rows, source="test", now=NOW)
 
 
-def _from_meters() -> dict[tuple[int, str, dt.datetime], tuple[Any, int, int]]:
-    """The hostel rollups as they should be: the meters' hourly rollups summed by hostel, kind and hour."""
+QUALITY = ("voltage_sum", "voltage_count", "voltage_min", "voltage_max", "power_factor_sum", "power_factor_count")
+
+
+def _from_meters(*, quality: bool = False) -> dict[tuple[int, str, dt.datetime], tuple[Any, ...]]:
+    """The hostel rollups as they should be: the meters' hourly rollups summed by hostel, kind and hour
+    (with `quality`, also their voltage and power factor sums, counts and extremes)."""
     rows = (
         HourlyRollup.objects.filter(meter__hostel__isnull=False)
         .values_list("meter__hostel_id", "meter__kind", "hour")
-        .annotate(kwh=Sum("kwh"), n=Count("id"), readings=Sum("readings"))
+        .annotate(
+            kwh=Sum("kwh"),
+            n=Count("id"),
+            readings=Sum("readings"),
+            v_sum=Sum("voltage_avg"),
+            v_n=Count("voltage_avg"),
+            v_min=Min("voltage_min"),
+            v_max=Max("voltage_max"),
+            pf_sum=Sum("power_factor_avg"),
+            pf_n=Count("power_factor_avg"),
+        )
         .order_by()
     )
-    return {(h, k, hour): (pytest.approx(kwh), n, readings) for h, k, hour, kwh, n, readings in rows}
-
-
-def _stored() -> dict[tuple[int, str, dt.datetime], tuple[float, int, int]]:
     return {
-        (h, k, hour): (kwh, n, readings)
-        for h, k, hour, kwh, n, readings in HostelHourlyRollup.objects.values_list(
-            "hostel_id", "kind", "hour", "kwh", "meters", "readings"
+        (h, k, hour): (pytest.approx(kwh), n, readings, *(rest if quality else ()))
+        for h, k, hour, kwh, n, readings, *rest in rows
+    }
+
+
+def _stored(*, quality: bool = False) -> dict[tuple[int, str, dt.datetime], tuple[Any, ...]]:
+    return {
+        (h, k, hour): (kwh, n, readings, *(rest if quality else ()))
+        for h, k, hour, kwh, n, readings, *rest in HostelHourlyRollup.objects.values_list(
+            "hostel_id", "kind", "hour", "kwh", "meters", "readings", *QUALITY
         )
     }
 
@@ -61,13 +86,24 @@ def hall(db: None) -> tuple[Hostel, list[Meter], Meter]:
 
 def test_ingestion_keeps_each_hostel_hour_the_sum_of_its_meters_hours(hall: tuple[Hostel, list[Meter], Meter]) -> None:
     hostel = hall[0]
-    _ingest(_rows("R-0", 8) + _rows("R-1", 8, kwh=0.5) + _rows("MAIN", 8, kwh=2.0))
+    _ingest(_rows("R-0", 8, volts=230.0) + _rows("R-1", 8, kwh=0.5, volts=240.0) + _rows("MAIN", 8, kwh=2.0))
     _ingest(_rows("R-2", 4, start=T0 + dt.timedelta(hours=1), kwh=1.0))  # a later batch, another meter, same hour
-    stored = _stored()
-    assert stored == _from_meters()
-    # Rooms of the second hour: R-0 1.0 + R-1 2.0 + R-2 4.0 kWh, three meters, 12 readings.
-    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 + dt.timedelta(hours=1))] == (pytest.approx(7.0), 3, 12)
-    assert stored[(hostel.pk, Meter.Kind.HOSTEL_MAIN, T0)] == (pytest.approx(8.0), 1, 4)
+    stored = _stored(quality=True)
+    assert stored == _from_meters(quality=True)
+    # Rooms of the second hour: R-0 1.0 + R-1 2.0 + R-2 4.0 kWh, three meters, 12 readings; voltage averages
+    # 230.75 and 240.75 V (R-2 has none), 230 V the lowest reading, 241.5 V the highest; power factors 0.875.
+    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 + dt.timedelta(hours=1))] == (
+        pytest.approx(7.0),
+        3,
+        12,
+        471.5,
+        2,
+        230.0,
+        241.5,
+        1.75,
+        2,
+    )
+    assert stored[(hostel.pk, Meter.Kind.HOSTEL_MAIN, T0)] == (pytest.approx(8.0), 1, 4, None, 0, None, None, None, 0)
 
 
 def test_a_corrected_reading_changes_its_hostel_hour_and_a_repeat_changes_nothing(
@@ -99,10 +135,11 @@ def test_a_meter_moved_to_another_hostel_or_deleted_moves_its_energy_with_it(
 ) -> None:
     hostel, _, main = hall
     other = HostelFactory.create(code="O", name="Other")
-    _ingest(_rows("R-0", 4) + _rows("MAIN", 4, kwh=2.0))
+    _ingest(_rows("R-0", 4, volts=230.0) + _rows("MAIN", 4, kwh=2.0, volts=236.0))
     main.hostel = other
     main.save()
-    assert _stored() == _from_meters()
+    assert _stored(quality=True) == _from_meters(quality=True)
+    assert HostelHourlyRollup.objects.values_list("voltage_sum", flat=True).get(hostel=other) == 236.75
     assert HostelHourlyRollup.objects.filter(hostel=other, kind=Meter.Kind.HOSTEL_MAIN).get().kwh == pytest.approx(8.0)
     assert not HostelHourlyRollup.objects.filter(hostel=hostel, kind=Meter.Kind.HOSTEL_MAIN).exists()
     main.delete()
@@ -129,8 +166,18 @@ def test_a_save_of_other_fields_asks_nothing_and_a_save_of_the_hostel_still_move
 def test_rebuild_sums_rollups_written_directly_and_is_idempotent(hall: tuple[Hostel, list[Meter], Meter]) -> None:
     hostel, rooms, _ = hall
     HourlyRollup.objects.bulk_create(
-        HourlyRollup(meter=meter, hour=T0 + dt.timedelta(hours=h), kwh=1.0 + h, readings=4)
-        for meter in rooms
+        HourlyRollup(
+            meter=meter,
+            hour=T0 + dt.timedelta(hours=h),
+            kwh=1.0 + h,
+            readings=4,
+            **(
+                {"voltage_avg": 230.0 + i, "voltage_min": 228.0 - i, "voltage_max": 232.5 + i, "power_factor_avg": 0.5}
+                if i
+                else {}  # the first room measures no voltage
+            ),
+        )
+        for i, meter in enumerate(rooms)
         for h in range(3)
     )
     HostelHourlyRollup.objects.create(
@@ -138,7 +185,8 @@ def test_rebuild_sums_rollups_written_directly_and_is_idempotent(hall: tuple[Hos
     )
     hostel_rollups_rebuild()
     hostel_rollups_rebuild()
-    assert _stored() == _from_meters()
+    assert _stored(quality=True) == _from_meters(quality=True)
+    assert _stored(quality=True)[(hostel.pk, Meter.Kind.ROOM, T0)][3:] == (463.0, 2, 226.0, 234.5, 1.0, 2)
     assert HostelHourlyRollup.objects.count() == 3  # the stale main row is gone
 
 
@@ -221,19 +269,69 @@ def test_a_bulk_import_sums_its_hostel_hours_from_the_hours_it_wrote(
     monkeypatch.setattr(hostel_rollups, "_recompute_postgresql_exact", spy)
     hostel = hall[0]
     # Older hours of R-0 (before the import's span), and R-2's hours overlapping it: both read from the table.
-    _ingest(_rows("R-0", 16, start=T0 - dt.timedelta(days=2), kwh=0.1))
-    _ingest(_rows("R-2", 96 * 3, start=T0 + dt.timedelta(days=1), kwh=0.3))
+    _ingest(_rows("R-0", 16, start=T0 - dt.timedelta(days=2), kwh=0.1, volts=228.0))
+    _ingest(_rows("R-2", 96 * 3, start=T0 + dt.timedelta(days=1), kwh=0.3, volts=226.0))
     assert not used  # small batches take the table's path
-    # R-1 starts three days before T0, so the span recomputed holds R-0's older hours too.
+    # R-1 starts three days before T0, so the span recomputed holds R-0's older hours too. The main meter
+    # measures no voltage: its hours' sums stay NULL and their counts 0.
     early = T0 - dt.timedelta(days=3)
-    bulk = _rows("R-0", 96 * 20) + _rows("R-1", 96 * 23, start=early, kwh=0.5) + _rows("MAIN", 96 * 20, kwh=2.0)
+    bulk = (
+        _rows("R-0", 96 * 20, volts=230.0)
+        + _rows("R-1", 96 * 23, start=early, kwh=0.5, volts=240.0)
+        + _rows("MAIN", 96 * 20, kwh=2.0)
+    )
     _ingest(bulk)
     assert used == [24 * (20 + 23 + 20)]  # the three meters' hours, summed while written, in one pass
-    stored = _stored()
-    assert stored == _from_meters()
-    # A room hour inside R-2's span: R-0 1.0 + R-1 2.0 + R-2 1.2 kWh, three meters, 12 readings.
-    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 + dt.timedelta(days=1, hours=5))] == (pytest.approx(4.2), 3, 12)
+    stored = _stored(quality=True)
+    assert stored == _from_meters(quality=True)
+    # A room hour inside R-2's span: R-0 1.0 + R-1 2.0 + R-2 1.2 kWh, three meters, 12 readings, voltage
+    # averages 230.75 + 240.75 + 226.75 V, from 226 V to 241.5 V, power factors 3 x 0.875.
+    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 + dt.timedelta(days=1, hours=5))] == (
+        pytest.approx(4.2),
+        3,
+        12,
+        698.25,
+        3,
+        226.0,
+        241.5,
+        2.625,
+        3,
+    )
     # R-0's older hours (inside the span, outside what the import wrote for it) are still counted.
-    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 - dt.timedelta(days=2))] == (pytest.approx(2.4), 2, 8)
+    assert stored[(hostel.pk, Meter.Kind.ROOM, T0 - dt.timedelta(days=2))] == (
+        pytest.approx(2.4),
+        2,
+        8,
+        469.5,
+        2,
+        228.0,
+        241.5,
+        1.75,
+        2,
+    )
+    assert stored[(hostel.pk, Meter.Kind.HOSTEL_MAIN, T0)][3:] == (None, 0, None, None, None, 0)
     hostel_rollups_rebuild()
-    assert _stored() == stored
+    assert _stored(quality=True) == stored
+
+
+def test_the_migration_fills_power_quality_from_the_meters_hours(hall: tuple[Hostel, list[Meter], Meter]) -> None:
+    import importlib
+
+    from django.db import connection
+
+    _ingest(_rows("R-0", 8, volts=230.0) + _rows("R-1", 8, volts=240.0) + _rows("MAIN", 8, kwh=2.0))
+    expected = _stored(quality=True)
+    # Rows as meters 0013 left them: energy only.
+    HostelHourlyRollup.objects.update(
+        voltage_sum=None,
+        voltage_count=0,
+        voltage_min=None,
+        voltage_max=None,
+        power_factor_sum=None,
+        power_factor_count=0,
+    )
+    migration = importlib.import_module("meters.migrations.0015_hostel_rollup_power_quality")
+    with connection.cursor() as cursor:
+        for statement in migration.BACKFILL:
+            cursor.execute(statement)
+    assert _stored(quality=True) == expected == _from_meters(quality=True)
