@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +18,7 @@ from analytics.figures import hostel_comparison_figure, to_json
 from analytics.selectors.overview import HostelComparison
 from conftest import client_for
 from meters.ingest.hostel_rollups import hostel_rollups_rebuild
-from meters.models import DailyRollup, HourlyRollup, Occupancy
+from meters.models import DailyRollup, HourlyRollup, Meter, Occupancy
 
 
 @pytest.fixture
@@ -97,8 +99,14 @@ def test_system_page_lists_schedules_and_meter_freshness(rollups: None, admin: A
     for queue in ("live", "detection", "training", "imports"):  # each Celery queue's waiting messages
         # Other tests on the same Redis may leave messages queued: the row is there with its count.
         assert re.search(rf'<th scope="row">queue {queue}</th><td>\d+ waiting</td>', body)
+    from meters.tests.factories import MeterFactory
+
+    MeterFactory.create(serial="FD-1", kind=Meter.Kind.FEEDER, room=None)
     export = client_for(admin).get(reverse("system-freshness-csv")).content.decode()
-    assert "RM-B-101" in export
+    by_serial = {row[0]: row for row in csv.reader(io.StringIO(export))}
+    room = Meter.objects.select_related("room__hostel", "hostel").get(serial="RM-B-101")
+    assert by_serial["RM-B-101"][1:5] == ["Room meter", room.hostel.name, str(room.room), "15"]
+    assert by_serial["FD-1"][1:4] == ["Feeder / other customer", "", ""]  # no hostel, no room
 
 
 @pytest.mark.django_db
