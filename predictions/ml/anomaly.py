@@ -43,6 +43,7 @@ from predictions.ml.anomaly_features import (
     level_rows,
     occupied_like_peers,
     presence,
+    recurring,
     room_meters_fit,
     spreads_from_lived_in,
     trailing_mean,
@@ -117,7 +118,6 @@ class AnomalyBaseline:
         self.weather = weather_responses_fit(valid)
         valid["weather_h"] = self._weather_kw(valid)
         valid["norm_h"] = valid["kwh_h"] - valid["weather_h"]
-        found = pd.Series(known_rows(valid["ts"], valid["meter_id"], known), index=valid.index)
         self.train_start = valid["ts"].min().to_pydatetime()
         self.train_end = valid["ts"].max().to_pydatetime()
         grouped = valid.groupby("meter_id")
@@ -129,6 +129,10 @@ class AnomalyBaseline:
         held_days = min(float(holdout_days), max(2.0, 0.25 * span_days)) if holdout_days else 0.0
         cut = pd.Timestamp(self.train_end) - pd.Timedelta(days=held_days)
         recent = (valid["ts"] < cut) & (valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS))
+        found = pd.Series(known_rows(valid["ts"], valid["meter_id"], known), index=valid.index)
+        # Found on most days of the held-back week, it is the meter's new usual (new residents, a new meter),
+        # not an incident: left out, the alarms on the new level would keep that level out of its own spreads.
+        found &= ~valid["meter_id"].isin(recurring(found, valid["ts"], valid["meter_id"], since=cut))
         basis, unoccupied = level_rows(valid, recent)
         clip = basis.groupby("meter_id")["norm_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
         scales = {k: max(float(v), 1e-3) for k, v in clip.groupby(basis["meter_id"]).mean().items()}

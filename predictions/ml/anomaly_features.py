@@ -246,6 +246,19 @@ def known_rows(ts: pd.Series, meter_ids: pd.Series, known: list[tuple[int, objec
     return out
 
 
+RECURRING_DAYS = 4  # days of the held-back week with a finding on them that make it the meter's usual
+
+
+def recurring(found: pd.Series, ts: pd.Series, meter_ids: pd.Series, *, since: pd.Timestamp) -> set[int]:
+    """Meters with findings on at least `RECURRING_DAYS` different days from `since` on (the held-back week)."""
+    held = found.to_numpy() & (ts >= since).to_numpy()
+    if not held.any():
+        return set()
+    days = pd.DataFrame({"meter_id": meter_ids.to_numpy()[held], "day": pd.DatetimeIndex(ts[held]).floor("D")})
+    counts = days.drop_duplicates().groupby("meter_id").size()
+    return {int(str(meter_id)) for meter_id, n in counts.items() if n >= RECURRING_DAYS}
+
+
 def _reaches(excluded: np.ndarray, size: int) -> np.ndarray:
     """Rows whose trailing window of `size` readings holds an excluded reading."""
     if size <= 1 or not excluded.any():
