@@ -101,7 +101,16 @@ def _push_reaches_the_service_worker(context: Any, page: Any, embedded_server: s
     assert message["headers"]["content-encoding"] == "aes128gcm"
     assert message["payload"]["url"].startswith("/alerts/")
 
-    (registration,) = [r for r in registrations if r["scopeURL"] == f"{embedded_server}/" and not r["isDeleted"]][:1]
+    # DevTools events reach the listener only while Playwright runs (time.sleep above does not): wait in
+    # Playwright for the registration event, which may still be queued on a busy machine.
+    def ours() -> list[dict[str, Any]]:
+        return [r for r in registrations if r["scopeURL"] == f"{embedded_server}/" and not r["isDeleted"]]
+
+    deadline = time.monotonic() + 20
+    while not ours() and time.monotonic() < deadline:
+        elsewhere.wait_for_timeout(200)
+    assert ours(), f"DevTools reported no service worker registration for {embedded_server}/: {registrations}"
+    (registration,) = ours()[:1]
     devtools.send(
         "ServiceWorker.deliverPushMessage",
         {
