@@ -7,7 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.figures import _LAYOUT, label
+from analytics.figures.base import _LAYOUT, label
 
 
 def savings_figure(rows: list[dict[str, Any]], *, title: str) -> go.Figure:

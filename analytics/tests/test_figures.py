@@ -12,6 +12,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 
 from analytics import figures
+from analytics.figures.plain import _template
 from analytics.selectors.overview import HostelComparison
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -53,9 +54,7 @@ def _comparison() -> Any:
 
 def _without_plotly_objects(monkeypatch: pytest.MonkeyPatch, build: Any) -> tuple[Any, str]:
     """The figure and its JSON, built while plotly's validating objects refuse to be made."""
-    template = getattr(figures, "_template", None)
-    if template is not None:
-        template()  # the default template, read once (from plotly's objects) before they are switched off
+    _template()  # the default template, read once (from plotly's objects) before they are switched off
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a dashboard chart built plotly's validating objects")
