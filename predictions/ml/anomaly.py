@@ -39,16 +39,15 @@ from predictions.ml.anomaly_features import (
     _common_mode,
     features,
     iforest_matrix,
-    known_rows,
     level_rows,
     occupied_like_peers,
     presence,
-    recurring,
     room_meters_fit,
     spreads_from_lived_in,
     trailing_mean,
     window_sizes,
 )
+from predictions.ml.anomaly_known import known_rows, recurring
 from predictions.ml.anomaly_peers import (
     PEER_UNCERTAINTY,
     main_bottom_up_kw,

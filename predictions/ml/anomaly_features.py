@@ -224,41 +224,6 @@ def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[index + 1] - cumulative[lo]) / (index + 1 - lo)
 
 
-def known_rows(ts: pd.Series, meter_ids: pd.Series, known: list[tuple[int, object, object]] | None) -> np.ndarray:
-    """True at the readings inside a span (meter, start, end) of an anomaly already found on their meter."""
-    out = np.zeros(len(ts), dtype=bool)
-    if not known or not len(ts):
-        return out
-    moments = pd.DatetimeIndex(ts).as_unit("ns").asi8
-    by_meter: dict[int, list[tuple[int, int]]] = {}
-    for meter_id, start, end in known:
-        a, b = (pd.Timestamp(start).as_unit("ns").value, pd.Timestamp(end).as_unit("ns").value)  # type: ignore[arg-type]
-        by_meter.setdefault(int(meter_id), []).append((a, b))
-    for key, index in pd.Series(np.arange(len(ts))).groupby(meter_ids.to_numpy()).indices.items():
-        spans = by_meter.get(int(str(key)))
-        if not spans:
-            continue
-        at = moments[index]
-        hit = np.zeros(len(index), dtype=bool)
-        for a, b in spans:
-            hit |= (at >= a) & (at < b)
-        out[index] = hit
-    return out
-
-
-RECURRING_DAYS = 4  # days of the held-back week with a finding on them that make it the meter's usual
-
-
-def recurring(found: pd.Series, ts: pd.Series, meter_ids: pd.Series, *, since: pd.Timestamp) -> set[int]:
-    """Meters with findings on at least `RECURRING_DAYS` different days from `since` on (the held-back week)."""
-    held = found.to_numpy() & (ts >= since).to_numpy()
-    if not held.any():
-        return set()
-    days = pd.DataFrame({"meter_id": meter_ids.to_numpy()[held], "day": pd.DatetimeIndex(ts[held]).floor("D")})
-    counts = days.drop_duplicates().groupby("meter_id").size()
-    return {int(str(meter_id)) for meter_id, n in counts.items() if n >= RECURRING_DAYS}
-
-
 def _reaches(excluded: np.ndarray, size: int) -> np.ndarray:
     """Rows whose trailing window of `size` readings holds an excluded reading."""
     if size <= 1 or not excluded.any():

@@ -10,7 +10,8 @@ import pytest
 
 from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
 from predictions.ml.anomaly import AnomalyBaseline
-from predictions.ml.anomaly_features import _window_stats, known_rows
+from predictions.ml.anomaly_features import _window_stats
+from predictions.ml.anomaly_known import known_rows
 from predictions.tests.weather_rooms import SHAPE, STEPS, room_infos, room_rows
 
 ROOMS = 8
