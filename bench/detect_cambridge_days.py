@@ -18,7 +18,10 @@ total nearer the usual same weekday than the usual closed day), the unlabelled w
 level (within a fifth of the gap of the usual closed day), and the day F1 and per-finding F1 of an oracle
 that flags every labelled day except those it worked, and every unlabelled weekday at the closed-day level
 (runs of them, only weekends between, are one finding): no detector that is right about the days whose
-level is plain can score above it against these labels.
+level is plain can score above it against these labels. Under it, our false and missed days by their level at
+the oracle's thresholds (`losses`): what is label noise (labelled days the building worked, unlabelled weekdays
+at the closed level), what is plain (a missed closed day, a working day flagged), what lies in between, and
+the closed days found used like working days (the oracle flags none).
 
     createdb -h 127.0.0.1 -U postgres wt_days
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_days DEBUG=1
@@ -53,7 +56,7 @@ from detect_cambridge import DATA, load  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
 from meters.models import Meter, Reading  # noqa: E402
-from predictions.detection.days import closed_weekdays, day_findings, day_profiles, finding_days  # noqa: E402
+from predictions.detection.days import CLOSURE, closed_weekdays, day_findings, day_profiles, finding_days  # noqa: E402
 from predictions.detection.days.profiles import real_zeros  # noqa: E402
 from predictions.detection.evaluate_run import evaluate_meter  # noqa: E402
 from predictions.detection.frames import frame_load, meter_infos  # noqa: E402
@@ -123,13 +126,17 @@ def _day_findings(meter: Meter) -> tuple[int, int]:
     return len(found), sum(f.days for f in found)
 
 
-def detail_print(*, meter: Meter, labels: Path) -> None:
-    """Each false and missed day of the meter's day findings (scored as evaluate_meter scores them: two folds)."""
-    tz = "Europe/London"
-    truth = {
+def _truth(labels: Path) -> dict[dt.date, bool]:
+    return {
         dt.date.fromisoformat(day): flag.strip() == "1"
         for day, flag in (line.split(",") for line in labels.read_text().splitlines()[1:])
     }
+
+
+def _scanned(meter: Meter) -> tuple[dict[dt.date, tuple[str, int]], pd.DataFrame, frozenset[int]]:
+    """The days the meter's day findings claim (scanned as evaluate_meter scans: two folds), with their kind and
+    the length of their finding; the meter's day profiles; its learned weekend."""
+    tz = "Europe/London"
     bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
     first, last = bounds["first"], bounds["last"] + dt.timedelta(hours=1)
     frame = frame_load(meter_ids=[meter.id], start=first, end=last)
@@ -147,6 +154,13 @@ def detail_print(*, meter: Meter, labels: Path) -> None:
         for f in found
         for day in finding_days(kind=f.kind, start=f.start, end=f.end, tz=tz, closed=set(), weekend=weekend)
     }
+    return flagged, profiles, weekend
+
+
+def detail_print(*, meter: Meter, labels: Path) -> None:
+    """Each false and missed day of the meter's day findings (scored as evaluate_meter scores them: two folds)."""
+    truth = _truth(labels)
+    flagged, profiles, weekend = _scanned(meter)
     totals = profiles.sum(axis=1)
 
     def level(day: dt.date) -> str:
@@ -192,15 +206,8 @@ def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
     detector) and every such unlabelled weekday; runs of flagged weekdays with only weekends between are one
     finding (for the per-finding F1).
     """
-    truth = {
-        dt.date.fromisoformat(day): flag.strip() == "1"
-        for day, flag in (line.split(",") for line in labels.read_text().splitlines()[1:])
-    }
-    bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
-    frame = frame_load(meter_ids=[meter.id], start=bounds["first"], end=bounds["last"] + dt.timedelta(hours=1))
-    profiles = day_profiles(
-        readings=frame, tz="Europe/London", interval_minutes=meter.interval_minutes, min_coverage=0.8
-    )
+    truth = _truth(labels)
+    flagged_by_us, profiles, _ = _scanned(meter)
     sums = profiles.sum(axis=1)
     totals: dict[dt.date, float] = {day: float(total) for day, total in zip(sums.index, sums.to_numpy(), strict=True)}
     worked: list[str] = []
@@ -235,6 +242,7 @@ def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
         return round(2 * p * r / (p + r), 4) if p + r else 0.0
 
     return {
+        "losses": losses(flagged=flagged_by_us, totals=totals, truth=truth),
         "labelled_days": len(positives),
         "labelled_days_without_readings": len(unjudged),
         "labelled_days_worked": len(worked),
@@ -244,6 +252,44 @@ def ceiling(*, meter: Meter, labels: Path) -> dict[str, Any]:
         "oracle_day_f1": f1(precision, recall),
         "oracle_day_event_f1": f1(run_precision, recall),
     }
+
+
+def losses(
+    *, flagged: dict[dt.date, tuple[str, int]], totals: dict[dt.date, float], truth: dict[dt.date, bool]
+) -> dict[str, int]:
+    """Our false and missed days by their level, with the oracle's own levels and thresholds: a missed labelled
+    day the building worked (at least half-way to the usual weekday: label noise, the oracle misses it too),
+    ran closed (within a fifth of the gap of the usual closed day: a plain miss) or in between; a false
+    closure at the closed-day level (an unlabelled closure: the oracle flags it too), at the working level (a
+    plain false) or in between; a closed day found used like a working day (the oracle flags no closed day)."""
+    out = dict.fromkeys(
+        (
+            "missed_worked",
+            "missed_closed",
+            "missed_between",
+            "missed_no_level",
+            "false_closed",
+            "false_worked",
+            "false_between",
+            "false_no_level",
+            "false_closed_day_use",
+        ),
+        0,
+    )
+    for day in sorted(set(flagged) | {d for d, positive in truth.items() if positive}):
+        if truth.get(day, False) == (day in flagged):
+            continue
+        if day in flagged and flagged[day][0] != CLOSURE:
+            out["false_closed_day_use"] += 1
+            continue
+        levels = _usual_levels(totals, day, truth) if day in totals and day.weekday() < 5 else None
+        side = "false" if day in flagged else "missed"
+        if levels is None:
+            out[f"{side}_no_level"] += 1  # no complete day, or too few usual days near it to place it
+            continue
+        position = (totals[day] - levels[1]) / (levels[0] - levels[1])
+        out[f"{side}_{'worked' if position >= 0.5 else 'closed' if position < 0.2 else 'between'}"] += 1
+    return out
 
 
 def main() -> None:
@@ -304,6 +350,7 @@ def main() -> None:
                     f"{bound['labelled_days_without_readings']} labelled days without a complete day of readings",
                     flush=True,
                 )
+                print("  our losses by level: " + ", ".join(f"{k} {v}" for k, v in bound["losses"].items()), flush=True)
     report: dict[str, Any] = {
         "clear_week": clear,
         "mean_day_f1": round(sum(r["day_f1"] for r in clear.values()) / max(len(clear), 1), 4),
