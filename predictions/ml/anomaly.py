@@ -66,7 +66,10 @@ class AnomalyBaseline:
     """Expected consumption and residual scales for the meters of a campus."""
 
     FAMILY = "anomaly"
-    FORMAT_VERSION = 5  # 5: a reading's spread per block of the day (MeterStats.block_scale)
+    # 5: a reading's spread per block of the day (MeterStats.block_scale). A four-hour mean's per block
+    # (`short_block_scale`) came later without a new version: a saved model without it judges by its whole-day
+    # spread, as before, until its next weekly retrain (a new version would make detection train it inline).
+    FORMAT_VERSION = 5
 
     def __init__(self, *, n_estimators: int = 120, max_depth: int = 6, learning_rate: float = 0.1, seed: int = 0):
         self.params: dict[str, Any] = {
@@ -182,6 +185,7 @@ class AnomalyBaseline:
         self.meters, borrowing, lived_in = meters_calibrate(
             valid,
             holdout=holdout,
+            recent=valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS),
             found=found,
             trends=trends,
             unsettled=unsettled,
@@ -413,7 +417,7 @@ class AnomalyBaseline:
             sizes = window_sizes(float(interval_h[lo]))
             rel_m = np.nan_to_num(rel[lo:hi], nan=0.0)
             z[lo:hi] = (rel_m - s.win_med[0]) / s.point_scale(hours[lo:hi])
-            z_short[lo:hi] = (trailing_mean(rel_m, sizes[1]) - s.win_med[1]) / s.win_scale[1]
+            z_short[lo:hi] = (trailing_mean(rel_m, sizes[1]) - s.win_med[1]) / s.short_scale(hours[lo:hi])
             z_long[lo:hi] = (trailing_mean(rel_m, sizes[2]) - s.win_med[2]) / s.win_scale[2]
         iqr = q3 - q1
         iqr_out = (rel > q3 + 3 * iqr) | (rel < q1 - 3 * iqr)

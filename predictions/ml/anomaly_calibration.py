@@ -19,10 +19,13 @@ from predictions.ml.anomaly_features import (
     NMBE_GATE,
     MeterStats,
     _hourly_fit,
+    _reaches,
     _window_stats,
     block_spreads,
     calibration_rows,
-    presence,
+    lived_in_rows,
+    trailing_mean,
+    window_sizes,
 )
 
 
@@ -30,6 +33,7 @@ def meters_calibrate(
     valid: pd.DataFrame,
     *,
     holdout: pd.Series,
+    recent: pd.Series,
     found: pd.Series,
     trends: dict[int, tuple[float, float]],
     unsettled: set[int],
@@ -53,9 +57,10 @@ def meters_calibrate(
         if held_out.sum() < 48 / float(rows["interval_h"].iloc[0]):
             held_out = np.ones(len(rows), dtype=bool)
         # A room's spreads, like its level, are those of the weeks someone lives in it.
-        held_mask, source = calibration_rows(rows, held_out)
+        in_recent = recent.loc[rows.index].to_numpy()
+        held_mask, source = calibration_rows(rows, held_out, in_recent)
         if source == "lived_in" and meter_id in unsettled:  # its lived-in weeks, widened to its peers'
-            held_mask, source = presence(rows) > 0, "borrow"
+            held_mask, source = lived_in_rows(rows, in_recent), "borrow"
         {"borrow": borrowing, "lived_in": lived_in}.get(source, set()).add(meter_id)
         r_all = rows["rel"].to_numpy()
         if meter_id in trends:
@@ -75,6 +80,12 @@ def meters_calibrate(
         hours = rows["hour_i"].to_numpy()
         # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
         blocks = block_spreads(r_all, calibration, hours, win_med[0])
+        # The four-hour mean too: a room's evenings vary far more than its nights (a heater left on overnight).
+        short = window_sizes(float(rows["interval_h"].iloc[0]))[1]
+        short_rows = calibration if excluded is None else calibration & ~_reaches(excluded, short)
+        if short_rows.sum() < 48 / float(rows["interval_h"].iloc[0]):
+            short_rows = calibration
+        short_blocks = block_spreads(trailing_mean(r_all, short), short_rows, hours, win_med[1])
         kwh_h = rows["norm_h"].to_numpy()
         profile = profiles[meter_id]
         prof = np.array(profile)[hours]
@@ -93,6 +104,7 @@ def meters_calibrate(
             win_scale=win_scale,
             profile_sigma=max(float(1.4826 * np.median(np.abs(prel - np.median(prel)))), 0.03),
             block_scale=blocks,
+            short_block_scale=short_blocks,
         )
         held = rows[holdout.loc[rows.index]]
         if len(held):

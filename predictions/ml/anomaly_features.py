@@ -90,6 +90,7 @@ class MeterStats:
     profile: list[float] = field(default_factory=list)  # 24 hourly medians of kWh per hour
     profile_sigma: float = 0.3
     block_scale: list[float] = field(default_factory=list)  # spread of a reading per block of the day
+    short_block_scale: list[float] = field(default_factory=list)  # spread of a four-hour mean per block of the day
 
     def point_scale(self, hours: np.ndarray) -> np.ndarray | float:
         """The spread a single reading at these local hours is judged against."""
@@ -97,6 +98,14 @@ class MeterStats:
             return self.win_scale[0]
         block = (np.floor(np.nan_to_num(hours)).astype(int) % 24) // SPREAD_BLOCK_HOURS
         return np.maximum(np.asarray(self.block_scale)[block], BLOCK_FLOOR_SHARE * self.win_scale[0])
+
+    def short_scale(self, hours: np.ndarray) -> np.ndarray | float:
+        """The spread a four-hour mean ending at these local hours is judged against (as `point_scale`)."""
+        blocks = getattr(self, "short_block_scale", None)  # saved before it was measured: the whole day's
+        if not blocks:
+            return self.win_scale[1]
+        block = (np.floor(np.nan_to_num(hours)).astype(int) % 24) // SPREAD_BLOCK_HOURS
+        return np.maximum(np.asarray(blocks)[block], BLOCK_FLOOR_SHARE * self.win_scale[1])
 
 
 @dataclass(frozen=True)
@@ -346,14 +355,14 @@ def level_rows(valid: pd.DataFrame, recent: pd.Series) -> tuple[pd.DataFrame, se
     return valid[use], unoccupied
 
 
-def calibration_rows(rows: pd.DataFrame, held: np.ndarray) -> tuple[np.ndarray, str]:
+def calibration_rows(rows: pd.DataFrame, held: np.ndarray, recent: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     """The rows of one meter its residual spreads are measured on, and where they come from.
 
     `held` are its held-back recent rows. A room is judged by the spread of the weeks someone lives in
     it: a calibration window of vacation holds only the steady standby of an empty room, and its tiny
     spread would make every evening of the residents' return read as an excess (the start of term).
-    `lived_in`: the room's occupied held-back rows. `borrow`: it has too few, so its occupied rows
-    anywhere in the window (in sample, hence too kind), to be widened to its peers' by
+    `lived_in`: the room's occupied held-back rows. `borrow`: it has too few, so its occupied rows of the
+    recent weeks (`lived_in_rows`; in sample, hence too kind), to be widened to its peers' by
     `spreads_from_lived_in`. `as_is`: not a room, or a room nobody lived in (its standby is what to expect).
     """
     capacity = float(rows["capacity"].iloc[0])
@@ -364,8 +373,21 @@ def calibration_rows(rows: pd.DataFrame, held: np.ndarray) -> tuple[np.ndarray, 
     if (held & occupied).sum() >= need:
         return held & occupied, "lived_in"
     if occupied.sum() >= need:
-        return occupied, "borrow"
+        return lived_in_rows(rows, recent), "borrow"
     return held, "as_is"
+
+
+def lived_in_rows(rows: pd.DataFrame, recent: np.ndarray | None) -> np.ndarray:
+    """A room's occupied rows of the `recent` weeks (its level's and the held-back), or of any week when too few.
+
+    Like its level, a room's own spread is that of its latest residents: months back the window holds other
+    residents and, never scanned, their incidents (five nights of a 2 kW heater make 8 % of a block's rows,
+    and the block's tail-aware spread then hides the next heater for weeks).
+    """
+    occupied = presence(rows) > 0
+    if recent is not None and (occupied & recent).sum() >= 48.0 / float(rows["interval_h"].iloc[0]):
+        return occupied & recent
+    return occupied
 
 
 def spreads_from_lived_in(
@@ -389,10 +411,12 @@ def spreads_from_lived_in(
         for i in range(len(stats.win_med)):
             stats.win_med[i] = float(np.median([p.win_med[i] for p in peers]))
             stats.win_scale[i] = max(stats.win_scale[i], float(np.median([p.win_scale[i] for p in peers])))
-        blocks = [p.block_scale for p in peers if p.block_scale]
-        if stats.block_scale and blocks:
-            usual = np.median(np.asarray(blocks), axis=0)
-            stats.block_scale = [max(own, float(peer)) for own, peer in zip(stats.block_scale, usual, strict=True)]
+        for name in ("block_scale", "short_block_scale"):
+            blocks = [getattr(p, name) for p in peers if getattr(p, name)]
+            own = getattr(stats, name)
+            if own and blocks:
+                usual = np.median(np.asarray(blocks), axis=0)
+                setattr(stats, name, [max(mine, float(peer)) for mine, peer in zip(own, usual, strict=True)])
 
 
 def occupied_like_peers(

@@ -32,14 +32,28 @@ def known_rows(ts: pd.Series, meter_ids: pd.Series, known: list[tuple[int, objec
     return out
 
 
-RECURRING_DAYS = 4  # days of the held-back week with a finding on them that make it the meter's usual
+RECURRING_DAYS = 4  # days of the held-back week on which a finding begins that make it the meter's usual
 
 
 def recurring(found: pd.Series, ts: pd.Series, meter_ids: pd.Series, *, since: pd.Timestamp) -> set[int]:
-    """Meters with findings on at least `RECURRING_DAYS` different days from `since` on (the held-back week)."""
-    held = found.to_numpy() & (ts >= since).to_numpy()
+    """Meters with findings beginning on at least `RECURRING_DAYS` different days from `since` on (the held-back week).
+
+    Counted where each finding begins: evening after evening of new residents' use is a habit, while one heater
+    left on for five days, or two such incidents in a week, is not (calibrated on, it would hide the next one).
+    """
+    flags = found.to_numpy()
+    if not flags.any():
+        return set()
+    ids = meter_ids.to_numpy()
+    moments = pd.DatetimeIndex(ts).as_unit("ns").asi8
+    order = np.lexsort((moments, ids))
+    ordered = flags[order]
+    same_meter = np.r_[False, ids[order][1:] == ids[order][:-1]]
+    begins = np.zeros(len(flags), dtype=bool)
+    begins[order] = ordered & ~(np.r_[False, ordered[:-1]] & same_meter)
+    held = begins & (moments >= pd.Timestamp(since).as_unit("ns").value)
     if not held.any():
         return set()
-    days = pd.DataFrame({"meter_id": meter_ids.to_numpy()[held], "day": pd.DatetimeIndex(ts[held]).floor("D")})
+    days = pd.DataFrame({"meter_id": ids[held], "day": pd.DatetimeIndex(ts[held]).floor("D")})
     counts = days.drop_duplicates().groupby("meter_id").size()
     return {int(str(meter_id)) for meter_id, n in counts.items() if n >= RECURRING_DAYS}

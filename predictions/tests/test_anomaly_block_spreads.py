@@ -92,3 +92,13 @@ def test_a_quiet_block_is_never_judged_tighter_than_a_share_of_the_whole_days_sp
     assert np.allclose(scales, [0.8, 0.8, 1.5, 3.0])
     stats.block_scale = []  # a model without blocks (a cohort's stats): the whole day's spread
     assert stats.point_scale(np.array([14.0])) == 2.0
+
+
+def test_a_four_hour_mean_is_judged_by_its_block_and_a_model_saved_without_blocks_by_the_whole_day() -> None:
+    stats = MeterStats(scale=0.3, sigma=0.2, bias=0.0, q1=-0.2, q3=0.2, tier="own", days=30)
+    stats.win_scale = [2.0, 1.0, 0.2]
+    stats.short_block_scale = [0.1, 0.2, 0.3, 0.5, 1.2, 2.0]
+    scales = np.asarray(stats.short_scale(np.array([2.0, 9.0, 17.0, 21.0])))
+    assert np.allclose(scales, [0.4, 0.4, 1.2, 2.0])  # never below 0.4 of the whole day's four-hour spread
+    del stats.short_block_scale  # unpickled from a model saved before four-hour blocks were measured
+    assert stats.short_scale(np.array([2.0])) == 1.0

@@ -121,6 +121,20 @@ def test_findings_on_most_days_of_the_held_back_week_are_the_meters_new_usual(mo
     assert models["known"].meters[ROOM].block_scale != models["unknown"].meters[ROOM].block_scale
 
 
+def test_one_incident_on_four_days_of_the_held_back_week_stays_an_incident(models) -> None:
+    # A heater left on for three days is one finding, not four evenings of a new habit: calibrated on, it
+    # would hide the next heater (two sustained excesses in one week of a winter evaluation were learnt so).
+    heater = [(ROOM, START + pd.Timedelta(days=21, hours=12), START + pd.Timedelta(days=24, hours=18))]
+    frame = _hostel(heater)
+    known = _train(frame, known=heater).meters[ROOM]
+    usual = _train(frame).meters[ROOM]
+    clean = models["clean"].meters[ROOM]
+    assert known.win_scale[2] < usual.win_scale[2] / 2
+    assert all(
+        k <= c * 1.25 for k, c in zip(known.win_scale, clean.win_scale, strict=True)
+    )  # its spreads, not the heater's
+
+
 def test_known_rows_marks_only_the_meters_own_span_and_windows_reaching_it_are_left_out() -> None:
     ts = pd.Series(pd.date_range("2025-01-01", periods=8, freq="1h", tz="UTC").tolist() * 2)
     meters = pd.Series([1] * 8 + [2] * 8)

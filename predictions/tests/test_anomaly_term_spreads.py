@@ -9,7 +9,7 @@ from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, f
 from predictions.detection.frames import MeterInfo
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_features import calibration_rows
-from predictions.tests.test_anomaly_term_start import ROOMS, STAY, _hostel
+from predictions.tests.test_anomaly_term_start import ROOMS, SHAPE, STAY, _hostel
 
 RETURNING = [r + 1 for r in range(ROOMS) if r not in STAY]
 
@@ -90,3 +90,80 @@ def test_calibration_rows_choose_occupied_rows_for_rooms_only() -> None:
     assert mask.sum() == n  # its occupied rows, all outside the held-back ones
     assert calibration_rows(never, held)[1] == "as_is"
     assert calibration_rows(main, held)[1] == "as_is"
+
+
+def test_a_room_borrowing_takes_its_recent_lived_in_rows_and_older_ones_only_when_too_few() -> None:
+    n = 4 * 96
+    base = {"capacity": 2.0, "is_main": 0.0, "interval_h": 0.25}
+    rows = pd.DataFrame(base | {"occupants": np.r_[np.full(3 * n // 4, 2.0), np.zeros(n // 4)]})
+    held = np.r_[np.zeros(3 * n // 4, dtype=bool), np.ones(n // 4, dtype=bool)]  # its last day, empty
+    recent = np.r_[np.zeros(n // 4, dtype=bool), np.ones(3 * n // 4, dtype=bool)]  # its last three days
+    mask, source = calibration_rows(rows, held, recent)
+    assert source == "borrow"
+    assert mask.tolist() == (recent & ~held).tolist()  # lived in, recent: days two and three
+    few = np.r_[np.zeros(n - n // 4 - 96, dtype=bool), np.ones(n // 4 + 96, dtype=bool)]  # a day of residents
+    mask, _ = calibration_rows(rows, held, few)
+    assert mask.tolist() == (~held).tolist()  # too few lately: every week someone lived in it
+
+
+def _quiet_week_hostel() -> pd.DataFrame:
+    """Ten two-bed rooms for ten weeks; room 3 ran a 2 kW heater five nights in its first weeks (never found),
+    and its residents were mostly away in the last (held-back) week, though still on the roster."""
+    rng = np.random.default_rng(11)
+    days, steps = 70, 96
+    ts = pd.date_range("2025-01-06", periods=days * steps, freq="15min", tz="UTC")
+    hour = ts.hour.to_numpy() + ts.minute.to_numpy() / 60
+    day = np.arange(days * steps) // steps
+    night = (ts.hour.to_numpy() >= 1) & (ts.hour.to_numpy() < 5)
+    parts = []
+    for room in range(1, 11):
+        occupants = np.full(len(ts), 2.0)
+        daily = rng.lognormal(0.0, 0.15, days)[day] * np.where((room == 3) & (day >= 63), 0.3, 1.0)
+        use = 0.3 * SHAPE[ts.hour.to_numpy()] * rng.lognormal(0, 0.15) * daily
+        kw = (0.05 + use) * rng.lognormal(0.0, 0.07, len(ts))
+        if room == 3:
+            kw = kw + 2.0 * (night & (day >= 5) & (day < 10))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "meter_id": room,
+                    "hostel_id": 1,
+                    "ts": ts,
+                    "kwh": kw / 4,
+                    "interval_h": 0.25,
+                    "hour": hour,
+                    "dow": ts.day_of_week.to_numpy().astype(float),
+                    "temp": 18.0,
+                    "occupants": occupants,
+                    "capacity": 2.0,
+                    "bed_type": 2.0,
+                    "is_main": 0.0,
+                    "calendar": 1.0,
+                    "voltage": 230.0,
+                    "current": kw / 0.23,
+                    "pf": 0.97,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_a_room_calibrated_beyond_its_held_back_week_is_not_calibrated_on_old_unscanned_incidents() -> None:
+    frame = _quiet_week_hostel()
+    end = frame["ts"].max() + pd.Timedelta(minutes=15)
+    model = AnomalyBaseline(n_estimators=60)
+    model.train(frame.reset_index(drop=True))
+    peers = [model.meters[m] for m in range(1, 11) if m != 3]
+    night_block = 0  # 00:00-04:00
+    # Its spreads are those of its recent weeks and its peers', not of the heater weeks ago.
+    assert model.meters[3].block_scale[night_block] <= 2 * max(p.block_scale[night_block] for p in peers)
+    # So the same heater tonight is found.
+    tonight = frame[frame["ts"] >= end - pd.Timedelta(days=1)].copy()
+    tonight["ts"] += pd.Timedelta(days=1)
+    heater = (tonight["meter_id"] == 3) & (tonight["ts"].dt.hour >= 1) & (tonight["ts"].dt.hour < 5)
+    tonight.loc[heater, "kwh"] += 2.0 / 4
+    tonight = tonight.sort_values(["meter_id", "ts"]).reset_index(drop=True)
+    pred = model.predict(tonight, with_iforest=False, peers=True)
+    infos = {m: MeterInfo(m, f"R{m}", "room", 1, m, f"Room {m}", 2, 2, 15, 230.0, 10.0, 1, "UTC") for m in range(1, 11)}
+    found = frame_candidates(frame=tonight, pred=pred, infos=infos, policies={}, config=DetectorConfig())
+    assert [c.kind for c in found if c.meter_id == 3 and c.kind in CONSUMPTION_KINDS]
