@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.selectors import alerts_for_user
-from meters.models import Meter, Room
+from meters.models import Meter, Occupancy, Room
 from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig
 from predictions.models import Anomaly, MeterBaseline, ScannedHour
 
@@ -104,8 +104,11 @@ class _Scan:
     strength: float
 
 
-def _why_not(*, scan: _Scan, policy: MeterBaseline | None, muted_kinds: set[str]) -> tuple[Why, str]:
-    """The detector's reason for raising nothing on a room that was scanned and is far above expected."""
+def _why_not(
+    *, scan: _Scan, policy: MeterBaseline | None, muted_kinds: set[str], vacant: bool = False
+) -> tuple[Why, str]:
+    """The detector's reason for raising nothing on a room that was scanned and is far above expected
+    (`vacant`: nobody on its roster through the window, judged against the detector's empty-room floor)."""
     fit = policy.fit if policy else True
     boost = policy.threshold_boost if policy else 0.0
     suppressed = sorted(set(policy.suppressed_kinds if policy else ()) & CONSUMPTION_KINDS)
@@ -120,10 +123,11 @@ def _why_not(*, scan: _Scan, policy: MeterBaseline | None, muted_kinds: set[str]
         kinds = ", ".join(kind.replace("_", " ") for kind in sorted(muted_kinds & set(suppressed)))
         return Why.MUTED, f"Muted by feedback: {kinds} was found, but is muted on this meter after false alarms."
     excess_kw = (scan.actual - scan.expected) / scan.hours
-    if excess_kw < DETECTOR.min_excess_kw_room:
+    floor = DETECTOR.min_excess_kw_vacant if vacant else DETECTOR.min_excess_kw_room
+    if excess_kw < floor:
         return Why.BELOW_FLOOR, (
             f"Below the power worth a warden's time: {excess_kw:.2f} kW over expected on average; "
-            f"alerts start at {DETECTOR.min_excess_kw_room:g} kW."
+            f"alerts start at {floor:g} kW{' in an empty room' if vacant else ''}."
         )
     if DETECTOR.z <= scan.strength < DETECTOR.z + boost:
         return Why.MUTED, (
@@ -246,6 +250,15 @@ def room_deviations_for_user(
         .order_by()
     ):
         muted.setdefault(room_id, set()).add(kind)
+    # Nobody on the roster through the window (a room without a roster counts as lived in, as in detection).
+    rostered, lived_in = set(), set()
+    for room_id, occupants, start, end in Occupancy.objects.filter(room_id__in=list(unexplained)).values_list(
+        "room_id", "occupants", "start", "end"
+    ):
+        rostered.add(room_id)
+        if occupants > 0 and start < now and (end is None or end > since):
+            lived_in.add(room_id)
+    vacant = rostered - lived_in
     result = []
     for cell in cells:
         if cell.room_id in unexplained:
@@ -253,6 +266,7 @@ def room_deviations_for_user(
                 scan=scans[cell.room_id],
                 policy=policies.get(current.get(cell.room_id, 0)),
                 muted_kinds=muted.get(cell.room_id, set()),
+                vacant=cell.room_id in vacant,
             )
             cell = replace(cell, why=why, reason=reason)
         result.append(cell)

@@ -15,7 +15,7 @@ from analytics.figures import room_heatmap_figure
 from analytics.selectors.heatmap import Why, room_deviations_for_user, rooms_above_expected
 from analytics.tests.insight_data import HOSTEL_INSIGHTS_QUERIES
 from conftest import client_for
-from meters.models import HourlyRollup, Meter, Room
+from meters.models import HourlyRollup, Meter, Occupancy, Room
 from meters.tests.factories import MeterFactory, RoomFactory
 from predictions.detection.detectors import DetectorConfig
 from predictions.models import Anomaly, MeterBaseline, ScannedHour
@@ -108,6 +108,26 @@ def test_each_room_far_above_expected_without_an_alert_says_why(rooms: Any, ward
     assert (rows["A-normal"].why, rows["A-normal"].reason, rows["A-normal"].far_above) == (None, "", False)
 
 
+def test_an_empty_rooms_excess_is_judged_against_the_detectors_empty_room_floor(campus: Any, warden_a: Any) -> None:
+    # Nobody on the roster: detection alerts from 0.15 kW (an appliance left on), so 0.2 kW is no longer
+    # "below the power worth a warden's time", while 0.1 kW still is, with the empty room's floor named.
+    config = DetectorConfig()
+    for number, actual in (("A-empty", 0.4), ("A-empty-low", 0.2)):
+        room, meter = _room(campus, number)
+        Occupancy.objects.create(room=room, start=NOW - dt.timedelta(days=30), occupants=0)
+        _scanned(meter, expected=0.1, actual=actual, strength=3.0)
+    rows = _by_number(warden_a, campus.hostel_a.pk)
+    assert rows["A-empty"].why == Why.USUAL
+    assert rows["A-empty-low"].why == Why.BELOW_FLOOR
+    assert f"alerts start at {config.min_excess_kw_vacant:g} kW in an empty room" in rows["A-empty-low"].reason
+    # A room with residents on its roster keeps the lived-in floor.
+    room, meter = _room(campus, "A-lived")
+    Occupancy.objects.create(room=room, start=NOW - dt.timedelta(days=30), occupants=2)
+    _scanned(meter, expected=0.2, actual=0.4, strength=3.0)
+    row = _by_number(warden_a, campus.hostel_a.pk)["A-lived"]
+    assert (row.why, f"alerts start at {config.min_excess_kw_room:g} kW." in row.reason) == (Why.BELOW_FLOOR, True)
+
+
 def test_the_map_compares_with_the_detectors_expected_not_with_prior_weeks(campus: Any, manager: Any) -> None:
     # Four prior weeks at 0.1 kWh/h (residents away), the last day at 1.0: +900 % against the prior weeks, but the
     # detector, which knows the weather and the occupancy, expected 0.9 kWh/h: +11 %, nothing to explain.
@@ -140,7 +160,8 @@ def test_hostel_page_lists_rooms_above_expected_with_reasons_in_bounded_queries(
     rooms: Any, campus: Any, warden_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = client_for(warden_a)
-    with django_assert_max_num_queries(17 + HOSTEL_INSIGHTS_QUERIES):
+    # 18: the page's own, one of them the rosters of the rooms far above expected with no alert.
+    with django_assert_max_num_queries(18 + HOSTEL_INSIGHTS_QUERIES):
         response = client.get(reverse("hostel-detail", args=[campus.hostel_a.pk]))
     body = response.content.decode()
     start = body.index('id="h-above"')
@@ -154,7 +175,7 @@ def test_hostel_page_lists_rooms_above_expected_with_reasons_in_bounded_queries(
     # Twice the rooms: still the same number of queries.
     for n in range(8):
         _scanned(_room(campus, f"A-more-{n}")[1], expected=0.2, actual=0.4)
-    with django_assert_max_num_queries(17 + HOSTEL_INSIGHTS_QUERIES):
+    with django_assert_max_num_queries(18 + HOSTEL_INSIGHTS_QUERIES):
         assert client.get(reverse("hostel-detail", args=[campus.hostel_a.pk])).status_code == 200
 
 

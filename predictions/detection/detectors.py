@@ -34,6 +34,10 @@ class DetectorConfig:
     min_excess_share: float = 0.5  # the excess must be at least this share of the expected value
     min_excess_kw_room: float = 0.4  # below this average excess a room incident is not worth a warden's time
     min_excess_kw_main: float = 1.0
+    # An empty room has no residents' evenings to vary: what it draws above standby for hours is an appliance
+    # left on (0.15 kW: 3.6 kWh a day), worth a warden's time at far less than an occupied room's excess.
+    min_excess_kw_vacant: float = 0.15
+    min_vacant_hours: float = 3.0
     night_hours: tuple[float, float] = (0.0, 6.0)
     flat_intervals: int = 8
     dead_intervals: int = 4
@@ -244,7 +248,10 @@ def frame_candidates(
             excess_kw = float(np.nansum(kwh[lo : hi + 1] - pred.expected[lo : hi + 1])) / hours
             floor = config.min_excess_kw_room if info.kind == "room" else config.min_excess_kw_main
             # A drift over days matters at a lower power than a burst of a few hours.
-            if excess_kw < floor * (0.4 if hours >= 48 else 1.0):
+            floor *= 0.4 if hours >= 48 else 1.0
+            if info.kind == "room" and hours >= config.min_vacant_hours and _vacant(occupants[lo : hi + 1]):
+                floor = min(floor, config.min_excess_kw_vacant)
+            if excess_kw < floor:
                 continue
             kind = _classify(
                 hours=hours,
@@ -277,6 +284,11 @@ def frame_candidates(
     return candidates
 
 
+def _vacant(occupants: np.ndarray) -> bool:
+    """Nobody on the room's roster at any reading (unknown occupancy counts as someone in)."""
+    return bool(len(occupants)) and float(np.nanmax(np.nan_to_num(occupants, nan=1.0))) == 0.0
+
+
 def _classify(
     *,
     hours: float,
@@ -286,7 +298,7 @@ def _classify(
     ratio: np.ndarray,
     night: tuple[float, float],
 ) -> str:
-    if is_room and len(occupants) and np.nanmax(np.nan_to_num(occupants, nan=1.0)) == 0:
+    if is_room and _vacant(occupants):
         return "vacant_usage"
     if hours <= 1.0:
         return "spike"
