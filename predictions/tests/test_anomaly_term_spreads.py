@@ -10,6 +10,7 @@ from predictions.detection.frames import MeterInfo
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_features import calibration_rows
 from predictions.tests.test_anomaly_term_start import ROOMS, SHAPE, STAY, _hostel
+from predictions.tests.weather_rooms import room_infos, room_rows
 
 RETURNING = [r + 1 for r in range(ROOMS) if r not in STAY]
 
@@ -116,35 +117,13 @@ def _quiet_week_hostel() -> pd.DataFrame:
     day = np.arange(days * steps) // steps
     night = (ts.hour.to_numpy() >= 1) & (ts.hour.to_numpy() < 5)
     parts = []
-    for room in range(1, 11):
-        occupants = np.full(len(ts), 2.0)
-        daily = rng.lognormal(0.0, 0.15, days)[day] * np.where((room == 3) & (day >= 63), 0.3, 1.0)
+    for room in range(10):  # meters 1 to 10
+        daily = rng.lognormal(0.0, 0.15, days)[day] * np.where((room == 2) & (day >= 63), 0.3, 1.0)
         use = 0.3 * SHAPE[ts.hour.to_numpy()] * rng.lognormal(0, 0.15) * daily
         kw = (0.05 + use) * rng.lognormal(0.0, 0.07, len(ts))
-        if room == 3:
+        if room == 2:
             kw = kw + 2.0 * (night & (day >= 5) & (day < 10))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "meter_id": room,
-                    "hostel_id": 1,
-                    "ts": ts,
-                    "kwh": kw / 4,
-                    "interval_h": 0.25,
-                    "hour": hour,
-                    "dow": ts.day_of_week.to_numpy().astype(float),
-                    "temp": 18.0,
-                    "occupants": occupants,
-                    "capacity": 2.0,
-                    "bed_type": 2.0,
-                    "is_main": 0.0,
-                    "calendar": 1.0,
-                    "voltage": 230.0,
-                    "current": kw / 0.23,
-                    "pf": 0.97,
-                }
-            )
-        )
+        parts.append(room_rows(room=room, ts=ts, hour=hour, temp=18.0, kw=kw))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -164,6 +143,5 @@ def test_a_room_calibrated_beyond_its_held_back_week_is_not_calibrated_on_old_un
     tonight.loc[heater, "kwh"] += 2.0 / 4
     tonight = tonight.sort_values(["meter_id", "ts"]).reset_index(drop=True)
     pred = model.predict(tonight, with_iforest=False, peers=True)
-    infos = {m: MeterInfo(m, f"R{m}", "room", 1, m, f"Room {m}", 2, 2, 15, 230.0, 10.0, 1, "UTC") for m in range(1, 11)}
-    found = frame_candidates(frame=tonight, pred=pred, infos=infos, policies={}, config=DetectorConfig())
+    found = frame_candidates(frame=tonight, pred=pred, infos=room_infos(10), policies={}, config=DetectorConfig())
     assert [c.kind for c in found if c.meter_id == 3 and c.kind in CONSUMPTION_KINDS]
