@@ -12,29 +12,37 @@ import plotly.graph_objects as go
 
 from analytics.figures.base import _LAYOUT, _local, _time_axis, label
 
+BAND_FILL = "rgba(37,99,235,0.18)"
+
+
+def _band(x: Any, high: Any, low: Any, *, name: str, high_name: str | None = None, hover: str | None = None) -> list:
+    """A shaded band between two lines: the invisible upper edge, then the lower filled up to it."""
+    return [
+        go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip", name=high_name),
+        go.Scatter(
+            x=x,
+            y=low,
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=BAND_FILL,
+            name=name,
+            hovertemplate=hover,
+        ),
+    ]
+
 
 def forecast_band_figure(points: Sequence[Any], *, title: str, zone: Any) -> go.Figure:
     """Forecast with its 5-95 % interval as a shaded band, and the actual where known, in local time."""
     targets = _local([p.target for p in points], zone)
     figure = go.Figure(
         [
-            go.Scatter(
-                x=targets,
-                y=[round(p.upper, 2) for p in points],
-                mode="lines",
-                line={"width": 0},
-                name="95 %",
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            go.Scatter(
-                x=targets,
-                y=[round(p.lower, 2) for p in points],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(37,99,235,0.18)",
+            *_band(
+                targets,
+                [round(p.upper, 2) for p in points],
+                [round(p.lower, 2) for p in points],
                 name="5-95 % interval",
+                high_name="95 %",
             ),
             go.Scatter(
                 x=targets,
@@ -178,23 +186,12 @@ def room_hours_figure(points: Sequence[Any], anomalies: Sequence[Any], *, title:
     band_hours = _local([p.hour for p in band], zone)
     figure = go.Figure(
         [
-            go.Scatter(
-                x=band_hours,
-                y=[round(p.high, 3) for p in band],
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-                name="highest",
-            ),
-            go.Scatter(
-                x=band_hours,
-                y=[round(p.low, 3) for p in band],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(37,99,235,0.18)",
+            *_band(
+                band_hours,
+                [round(p.high, 3) for p in band],
+                [round(p.low, 3) for p in band],
                 name="Expected band (prior weeks)",
+                high_name="highest",
             ),
             go.Scatter(
                 x=band_hours,
@@ -277,17 +274,7 @@ def alert_evidence_figure(series: Any, spans: Sequence[tuple[Any, Any, str]], *,
     traces: list[go.Scatter] = []
     if series.expected is not None:
         traces += [
-            go.Scatter(x=x, y=series.high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"),
-            go.Scatter(
-                x=x,
-                y=series.low,
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(37,99,235,0.18)",
-                name="Expected band",
-                hovertemplate="%{y:.2f} kWh/h<extra>band low</extra>",
-            ),
+            *_band(x, series.high, series.low, name="Expected band", hover="%{y:.2f} kWh/h<extra>band low</extra>"),
             go.Scatter(
                 x=x,
                 y=series.expected,
