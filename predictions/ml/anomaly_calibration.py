@@ -19,12 +19,12 @@ from predictions.ml.anomaly_features import (
     NMBE_GATE,
     MeterStats,
     _hourly_fit,
-    _reaches,
     _window_stats,
     block_spreads,
     calibration_rows,
     lived_in_rows,
     trailing_mean,
+    window_rows,
     window_sizes,
 )
 
@@ -81,10 +81,9 @@ def meters_calibrate(
         # Before centres_from_peers moves the centre: the blocks are measured around the meter's own.
         blocks = block_spreads(r_all, calibration, hours, win_med[0])
         # The four-hour mean too: a room's evenings vary far more than its nights (a heater left on overnight).
-        short = window_sizes(float(rows["interval_h"].iloc[0]))[1]
-        short_rows = calibration if excluded is None else calibration & ~_reaches(excluded, short)
-        if short_rows.sum() < 48 / float(rows["interval_h"].iloc[0]):
-            short_rows = calibration
+        interval_h = float(rows["interval_h"].iloc[0])
+        short = window_sizes(interval_h)[1]
+        short_rows = window_rows(calibration, excluded, short, interval_h)
         short_blocks = block_spreads(trailing_mean(r_all, short), short_rows, hours, win_med[1])
         kwh_h = rows["norm_h"].to_numpy()
         profile = profiles[meter_id]

@@ -240,6 +240,15 @@ def _reaches(excluded: np.ndarray, size: int) -> np.ndarray:
     return trailing_mean(excluded.astype(float), size) > 0
 
 
+def window_rows(calibration: np.ndarray, excluded: np.ndarray | None, size: int, interval_h: float) -> np.ndarray:
+    """The calibration rows whose trailing window of `size` readings reaches no `excluded` reading (an anomaly
+    already found), or all of them when too few would be left (under two days, or under one window)."""
+    if excluded is None:
+        return calibration
+    clean = calibration & ~_reaches(excluded, size)
+    return clean if clean.sum() >= max(size, min(calibration.sum(), 48 / interval_h)) else calibration
+
+
 def _window_stats(
     rel: np.ndarray, calibration: np.ndarray, interval_h: float, excluded: np.ndarray | None = None
 ) -> tuple[list[float], list[float]]:
@@ -251,11 +260,7 @@ def _window_stats(
     """
     medians, scales = [], []
     for size, floor in zip(window_sizes(interval_h), (0.05, 0.03, 0.02), strict=True):
-        use = calibration
-        if excluded is not None:
-            clean = calibration & ~_reaches(excluded, size)
-            use = clean if clean.sum() >= max(size, min(calibration.sum(), 48 / interval_h)) else calibration
-        means = trailing_mean(rel, size)[use]
+        means = trailing_mean(rel, size)[window_rows(calibration, excluded, size, interval_h)]
         if not len(means):
             medians.append(0.0)
             scales.append(0.5)
