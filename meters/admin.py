@@ -18,7 +18,6 @@ from meters.models import (
     DailyRollup,
     GatewayToken,
     Hostel,
-    HourlyRollup,
     Incident,
     Meter,
     MeterEvent,
@@ -178,27 +177,23 @@ class ReadingAdmin(BigTableAdmin):
     ordering = ["-timestamp"]
 
 
-@admin.register(HourlyRollup)
-class HourlyRollupAdmin(BigTableAdmin):
-    list_display = ["meter", "hour", "kwh", "readings", "estimated", "peak_kw", "voltage_avg", "power_factor_avg"]
-    list_filter = [recent_period_filter("hour")]
+# Hourly rollups have no admin page: their primary key is (meter, hour), which Django's admin cannot
+# register (docs/decisions/0008). They are derived from the readings, which have one, and shown on the
+# meter, room and hostel pages.
+@admin.register(DailyRollup)
+class DailyRollupAdmin(BigTableAdmin):
+    list_display = ["meter", "day", "kwh", "readings", "estimated", "peak_kw"]
+    list_filter = [recent_period_filter("day")]
     search_fields = ["=meter__serial"]
     raw_id_fields = ["meter"]
     list_select_related = ["meter"]
-    ordering = ["-hour"]
+    ordering = ["-day"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(DailyRollup)
-class DailyRollupAdmin(HourlyRollupAdmin):
-    list_display = ["meter", "day", "kwh", "readings", "estimated", "peak_kw"]
-    list_filter = [recent_period_filter("day")]
-    ordering = ["-day"]
 
 
 @admin.register(ReadingsUpload)

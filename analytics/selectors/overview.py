@@ -120,7 +120,7 @@ def grid_health_for_user(*, user: Any, now: dt.datetime | None = None) -> GridHe
                 vmax=Max("voltage_max"),
                 pf_sum=Sum("power_factor_avg"),
                 pf_n=Count("power_factor_avg"),
-                n=Count("id"),
+                n=Count("meter"),
             )
         )
     energy = _energy_rollups(user).filter(hour=latest).aggregate(total=Sum("kwh"))["total"]

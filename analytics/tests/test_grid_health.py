@@ -79,7 +79,7 @@ def _per_meter(user: Any, hour: dt.datetime) -> tuple[Any, ...]:
         vmin=Min("voltage_min"),
         vmax=Max("voltage_max"),
         pf=Avg("power_factor_avg"),
-        n=Count("id"),
+        n=Count("meter"),
     )
     return found["v"], found["vmin"], found["vmax"], found["pf"], found["n"]
 

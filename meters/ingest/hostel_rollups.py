@@ -283,7 +283,7 @@ def _recompute_generic(groups: dict[Group, tuple[dt.datetime, dt.datetime]]) -> 
         rows = (
             HourlyRollup.objects.filter(meter__hostel_id=hostel_id, meter__kind=kind, hour__gte=start, hour__lt=end)
             .values("hour")
-            .annotate(total=Sum("kwh"), n=Count("id"), readings=Sum("readings"), **_QUALITY)
+            .annotate(total=Sum("kwh"), n=Count("meter"), readings=Sum("readings"), **_QUALITY)
             .order_by()
         )
         objs = [

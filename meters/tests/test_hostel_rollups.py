@@ -48,7 +48,7 @@ def _from_meters(*, quality: bool = False) -> dict[tuple[int, str, dt.datetime],
         .values_list("meter__hostel_id", "meter__kind", "hour")
         .annotate(
             kwh=Sum("kwh"),
-            n=Count("id"),
+            n=Count("meter"),
             readings=Sum("readings"),
             v_sum=Sum("voltage_avg"),
             v_n=Count("voltage_avg"),
