@@ -118,16 +118,23 @@ class HourlyAccumulator:
         """One row per (meter, hour) in COLUMNS (hour as epoch seconds), meters written otherwise left out."""
         if not self.parts:
             return pd.DataFrame(columns=list(COLUMNS))
-        sums = pd.concat(self.parts, ignore_index=True)
+        # Column by column: concatenating (and then building) frames of 1.29 M rows stacked every column
+        # into blocks twice (0.4 to 0.6 s); copy=False keeps the arrays as they are.
+        sums = pd.DataFrame(
+            {name: np.concatenate([part[name].to_numpy() for part in self.parts]) for name in self.parts[0].columns},
+            copy=False,
+        )
         self.parts = [sums]
-        if sums.duplicated(["meter_id", "hour"]).any():  # an hour split between two chunks
+        key = sums["meter_id"].to_numpy() * _KEY + sums["hour"].to_numpy() // HOUR
+        if not ((key[1:] > key[:-1]).all() or pd.Index(key).is_unique):  # an hour split between two chunks
             sums = _combine(sums)
         if self.other:
             sums = sums[~sums["meter_id"].isin(list(self.other))]
         minutes = sums["meter_id"].map(intervals).to_numpy(dtype="float64")
         with np.errstate(invalid="ignore", divide="ignore"):
             return pd.DataFrame(
-                {
+                copy=False,
+                data={
                     "meter_id": sums["meter_id"].to_numpy(dtype="int64"),
                     "hour": sums["hour"].to_numpy(dtype="int64"),
                     "kwh": sums["kwh"].to_numpy(dtype="float64"),
@@ -138,7 +145,7 @@ class HourlyAccumulator:
                     "voltage_min": sums["v_min"].to_numpy(dtype="float64"),
                     "voltage_max": sums["v_max"].to_numpy(dtype="float64"),
                     "power_factor_avg": np.where(sums["pf_n"] > 0, sums["pf_sum"] / sums["pf_n"], np.nan),
-                }
+                },
             )
 
 
@@ -159,8 +166,14 @@ def replace_hours(frame: pd.DataFrame, spans: list[tuple[int, int, int]], fresh:
     for meter_id, start, end in spans:
         keys.extend(meter_id * _KEY + hour // HOUR for hour in range(start, end, HOUR))
     stored = frame["meter_id"].to_numpy(dtype="int64") * _KEY + frame["hour"].to_numpy(dtype="int64") // HOUR
-    kept = frame[~np.isin(stored, np.array(keys, dtype="int64"))]
-    return pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept
+    keep = ~np.isin(stored, np.array(keys, dtype="int64"))
+    if not len(fresh):
+        return frame[keep]
+    # Column by column, as `HourlyAccumulator.frame` (a frame's concat stacks 1.29 M rows into blocks again).
+    return pd.DataFrame(
+        {name: np.concatenate([frame[name].to_numpy()[keep], fresh[name].to_numpy()]) for name in frame.columns},
+        copy=False,
+    )
 
 
 _KEY = 1 << 24  # (meter, hour) as one integer: hours since 1970 stay below 2**24 until the year 3884
