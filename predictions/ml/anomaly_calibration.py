@@ -17,7 +17,6 @@ from predictions.ml.anomaly_features import (
     DENOM_FLOOR,
     MIN_DAYS_OWN,
     NMBE_GATE,
-    SPREAD_BLOCK_HOURS,
     MeterStats,
     _hourly_fit,
     _window_stats,
@@ -28,9 +27,6 @@ from predictions.ml.anomaly_features import (
     window_rows,
     window_sizes,
 )
-from predictions.ml.anomaly_known import RECURRING_DAYS
-
-TAIL_Z = 2.33  # the 99th percentile of a normal: a tail value maps to this many spreads (as in `_window_stats`)
 
 
 def meters_calibrate(
@@ -89,25 +85,6 @@ def meters_calibrate(
         short = window_sizes(interval_h)[1]
         short_rows = window_rows(calibration, excluded, short, interval_h)
         short_blocks = block_spreads(trailing_mean(r_all, short), short_rows, hours, win_med[1])
-        if source in ("lived_in", "borrow"):
-            # One held-back week shows a habit only as it fell that week (an evening appliance switched on
-            # later than usual, or on no evening): the peaks its recent lived-in weeks reached on several days
-            # are its habit too, for each window's spreads (`habit_spreads`). Its residuals as the tree left
-            # them: the held-back week's own trend says nothing of the weeks before it.
-            rel, local_days = rows["rel"].to_numpy(), _local_days(rows)
-            habit_rows = lived_in_rows(rows, in_recent) & ~left_out
-            # Each window on the spread the detector judges it by: a reading and a four-hour mean per block of
-            # the day (an evening habit must not widen the afternoon's), the day's mean on the whole day's. The
-            # four-hour means count only their block's own readings here: one ending after midnight still holds
-            # the evening, and the night blocks would take the evening's habit (a heater left on overnight hidden).
-            sizes = window_sizes(interval_h)
-            blocks = _at_least(blocks, habit_spreads(rel, habit_rows, hours, local_days, win_med[0]))
-            usable = window_rows(habit_rows, left_out, sizes[1], interval_h)
-            four_hours = _block_trailing_mean(rel, sizes[1], hours, local_days)
-            short_blocks = _at_least(short_blocks, habit_spreads(four_hours, usable, hours, local_days, win_med[1]))
-            usable = window_rows(habit_rows, left_out, sizes[2], interval_h)
-            day = habit_spreads(trailing_mean(rel, sizes[2]), usable, hours, local_days, win_med[2], block_hours=24)
-            win_scale[2] = max([win_scale[2], *day])
         kwh_h = rows["norm_h"].to_numpy()
         profile = profiles[meter_id]
         prof = np.array(profile)[hours]
@@ -143,59 +120,3 @@ def meters_calibrate(
                 stats.fit = gate_cv <= CV_RMSE_GATE and abs(gate_nmbe) <= NMBE_GATE
         meters[meter_id] = stats
     return meters, borrowing, lived_in
-
-
-def _local_days(rows: pd.DataFrame) -> np.ndarray:
-    """Each row's local day, as the hour count (since the epoch) of its local midnight."""
-    hours_since_epoch = pd.DatetimeIndex(rows["ts"]).as_unit("ns").asi8 / 3_600e9
-    return np.round(hours_since_epoch - rows["hour"].to_numpy(dtype=float)).astype(np.int64)
-
-
-def _block_trailing_mean(values: np.ndarray, window: int, hours: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """`trailing_mean` that never reaches back past the start of its reading's block of the day."""
-    block = days * 24 + (np.floor(np.nan_to_num(hours)).astype(np.int64) % 24) // SPREAD_BLOCK_HOURS
-    index = np.arange(len(values))
-    starts = np.maximum.accumulate(np.where(np.r_[True, block[1:] != block[:-1]], index, 0)) if len(values) else index
-    lo = np.maximum(starts, index - window + 1)
-    cumulative = np.cumsum(np.r_[0.0, values])
-    return (cumulative[index + 1] - cumulative[lo]) / (index + 1 - lo)
-
-
-def _at_least(spreads: list[float], floors: list[float]) -> list[float]:
-    if not spreads or not floors:
-        return spreads
-    return [max(spread, floor) for spread, floor in zip(spreads, floors, strict=True)]
-
-
-def habit_spreads(
-    rel: np.ndarray,
-    rows: np.ndarray,
-    hours: np.ndarray,
-    days: np.ndarray,
-    centre: float,
-    *,
-    block_hours: int = SPREAD_BLOCK_HOURS,
-) -> list[float]:
-    """Per block of the day, the spread that a peak the room reached on `RECURRING_DAYS` different days reads as tail.
-
-    A room's block spreads come from one held-back week, which shows a habit only as it fell that week: a
-    heavy appliance switched on at 21:00 all that week, or on no evening at all, leaves the 16:00-20:00 block
-    (or every evening) quiet, and the same appliance at 18:15 the week after reads as many spreads. On the
-    `rows` (the room's recent lived-in weeks, its anomalies already found left out), each day's highest
-    residual in each block is taken; the `RECURRING_DAYS`-th highest of those days, mapped like a 99th
-    percentile (`TAIL_Z`), is the block's floor. A peak on fewer days (an incident) sets no floor, as findings
-    on fewer days are incidents (`anomaly_known.recurring`). 0 where a block has fewer such days. With
-    `block_hours=24`, one floor for the whole day (the day window's `win_scale`).
-    """
-    pick = rows & np.isfinite(rel)
-    if not pick.any():
-        return []
-    block = (np.floor(np.nan_to_num(hours[pick])).astype(int) % 24) // block_hours
-    peaks = (
-        pd.DataFrame({"block": block, "day": days[pick], "v": rel[pick] - centre}).groupby(["block", "day"])["v"].max()
-    )
-    floors = []
-    for b in range(24 // block_hours):
-        values = np.sort(peaks.loc[b].to_numpy())[::-1] if b in peaks.index.get_level_values(0) else np.array([])
-        floors.append(max(float(values[RECURRING_DAYS - 1]), 0.0) / TAIL_Z if len(values) >= RECURRING_DAYS else 0.0)
-    return floors

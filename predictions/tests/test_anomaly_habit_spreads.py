@@ -1,12 +1,13 @@
-"""A habit the held-back week happened not to show as usual (an evening appliance switched on later, or not at all,
-that week) is still the room's habit the week after: its recent lived-in weeks set its block spreads' floor."""
+"""A habit the held-back week happened not to show (an evening appliance run on no evening of that week) is still the
+room's habit the week after. Known and not fixed: a room's spreads come from its held-back week alone (seed 70766
+early summer, 5 false alarms in one week; docs/internals.md, "tried and not kept")."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from predictions.ml.anomaly_calibration import habit_spreads
 from predictions.tests.weather_rooms import SHAPE, STEPS, consumption_alarms, room_rows
 
 ROOMS = 8
@@ -48,22 +49,9 @@ def _since(frame: pd.DataFrame) -> pd.Timestamp:
     return frame["ts"].min() + pd.Timedelta(days=TRAIN_DAYS)
 
 
+@pytest.mark.xfail(strict=True, reason="spreads from the held-back week alone: a habit it did not show reads as excess")
 def test_an_appliance_the_held_back_week_never_saw_raises_no_alarm_and_a_daytime_spike_is_still_found() -> None:
     # Switched on after midnight all the held-back week (so on no evening of it), yet not quiet enough for the
     # week to count as unsettled: its evenings looked calm, and the appliance the week after read as 20-35 spreads.
     frame = _hostel(held_back_start=(96, 97), spike_at=14 * 4)
     assert consumption_alarms(frame, _since(frame), rooms=ROOMS).get(HEAVY, []) == ["spike"]
-
-
-def test_a_peak_on_fewer_days_than_a_habit_sets_no_floor() -> None:
-    hours = np.tile(np.arange(96) / 4, 10)
-    days = np.repeat(np.arange(10), 96)
-    rel = np.zeros(len(hours))
-    evening = (hours >= 18) & (hours < 19)
-    rel[evening & (days < 3)] = 5.0  # three evenings: an incident
-    floors = habit_spreads(rel, np.ones(len(rel), dtype=bool), hours, days, 0.0)
-    assert floors == [0.0] * 6
-    rel[evening & (days == 3)] = 5.0  # a fourth: a habit, read as the block's tail
-    floors = habit_spreads(rel, np.ones(len(rel), dtype=bool), hours, days, 0.0)
-    assert floors[18 // 4] == 5.0 / 2.33
-    assert floors[14 // 4] == 0.0
