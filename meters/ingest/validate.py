@@ -145,6 +145,9 @@ def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.S
             values = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
             return values.dt.tz_convert("UTC"), naive_problem, dst
         return values.dt.tz_convert("UTC"), naive_problem, no_dst
+    with_offsets = _utc_when_every_value_has_an_offset(values)
+    if with_offsets is not None:
+        return with_offsets, naive_problem, no_dst
     text = values.astype("string").str.strip()
     has_offset = text.str.contains(OFFSET_PATTERN, regex=True).fillna(False).astype(bool)
     parsed = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
@@ -166,6 +169,21 @@ def _timestamps(values: pd.Series, tz: ZoneInfo | None) -> tuple[pd.Series, pd.S
             parsed = parsed.copy()
             parsed[naive] = local
     return parsed, naive_problem, no_dst
+
+
+def _utc_when_every_value_has_an_offset(values: pd.Series) -> pd.Series | None:
+    """The values as UTC times when every one is an ISO 8601 time with its UTC offset (or missing), as a
+    meter's export usually is, parsed by Arrow in one pass (a fifth of a bulk import's checks went to pandas'
+    ISO 8601 parser and the offset pattern); None otherwise. Arrow refuses a time without an offset, text
+    with spaces around it and every value pandas cannot read, so any such value sends the whole chunk to
+    the caller's path, which judges each value; where Arrow parses, pandas reads the same instant
+    (meters/tests/test_validate_timestamps.py)."""
+    try:
+        parsed = pc.cast(pa.array(values, type=pa.string(), from_pandas=True), pa.timestamp("us", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return None
+    naive_utc = parsed.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    return pd.Series(naive_utc, index=values.index).dt.tz_localize("UTC")
 
 
 def _is(values: pd.Series, word: str) -> pd.Series:
