@@ -161,9 +161,7 @@ def id_cache(table: str) -> int:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "table", ["meters_reading", "meters_dailyrollup", "meters_hostelhourlyrollup"]
-)
+@pytest.mark.parametrize("table", ["meters_reading", "meters_dailyrollup", "meters_hostelhourlyrollup"])
 def test_bulk_written_tables_take_their_ids_a_thousand_at_a_time(table: str) -> None:
     """A COPY of a million rows would otherwise lock the sequence once a row (docs/decisions/0006)."""
     assert id_cache(table) == ID_CACHE
