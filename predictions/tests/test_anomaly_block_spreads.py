@@ -8,7 +8,7 @@ import pandas as pd
 from predictions.detection.detectors import CONSUMPTION_KINDS, DetectorConfig, frame_candidates
 from predictions.ml.anomaly import AnomalyBaseline
 from predictions.ml.anomaly_features import MeterStats, block_spreads
-from predictions.tests.weather_rooms import SHAPE, STEPS, room_infos, room_rows
+from predictions.tests.weather_rooms import evening_room_kw, quarter_hours, room_infos, room_rows
 
 ROOMS = 8
 HEAVY = 1  # the room with a 2.5 kW appliance on most evenings
@@ -19,16 +19,10 @@ def _hostel() -> pd.DataFrame:
     """Eight lived-in rooms; room 1 runs a 2.5 kW appliance for 2-4 hours from 19:00-21:00 on two evenings in three."""
     rng = np.random.default_rng(11)
     days = TRAIN_DAYS + DETECT_DAYS
-    ts = pd.date_range("2025-10-01", periods=days * STEPS, freq="15min", tz="UTC")
-    hour = ts.hour.to_numpy() + ts.minute.to_numpy() / 60
-    day = np.arange(days * STEPS) // STEPS
-    slot = np.arange(days * STEPS) % STEPS
+    ts, hour, day, slot = quarter_hours(days)
     parts = []
     for room in range(ROOMS):
-        daily = rng.lognormal(0.0, 0.15, days)[day]
-        kw = (0.05 + 0.3 * SHAPE[ts.hour.to_numpy()] * rng.lognormal(0, 0.15) * daily) * rng.lognormal(
-            0.0, 0.07, len(ts)
-        )
+        kw = evening_room_kw(rng, ts, day, days)
         if room + 1 == HEAVY:
             uses = rng.random(days) < 0.65
             first = rng.integers(76, 84, size=days)

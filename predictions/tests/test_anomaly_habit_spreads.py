@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from predictions.tests.weather_rooms import SHAPE, STEPS, consumption_alarms, room_rows
+from predictions.tests.weather_rooms import consumption_alarms, evening_room_kw, quarter_hours, room_rows
 
 ROOMS = 8
 HEAVY = 1  # the room with a 3 kW appliance on two evenings in three
@@ -22,16 +22,10 @@ def _hostel(*, held_back_start: tuple[int, int], spike_at: int | None = None) ->
     `held_back_start[1]`). `spike_at`: a 4 kW half hour on room 1 at that slot of the detection week's third day."""
     rng = np.random.default_rng(7)
     days = TRAIN_DAYS + DETECT_DAYS
-    ts = pd.date_range("2025-10-01", periods=days * STEPS, freq="15min", tz="UTC")
-    hour = ts.hour.to_numpy() + ts.minute.to_numpy() / 60
-    day = np.arange(days * STEPS) // STEPS
-    slot = np.arange(days * STEPS) % STEPS
+    ts, hour, day, slot = quarter_hours(days)
     parts = []
     for room in range(ROOMS):
-        daily = rng.lognormal(0.0, 0.15, days)[day]
-        kw = (0.05 + 0.3 * SHAPE[ts.hour.to_numpy()] * rng.lognormal(0, 0.15) * daily) * rng.lognormal(
-            0.0, 0.07, len(ts)
-        )
+        kw = evening_room_kw(rng, ts, day, days)
         if room + 1 == HEAVY:
             uses = rng.random(days) < 0.67
             first = rng.integers(72, 84, size=days)  # 18:00 to 21:00

@@ -16,6 +16,22 @@ STEPS = 96  # quarter hours a day
 SHAPE = np.array([3, 2, 1.5, 1, 1, 1, 1.5, 3, 4, 3, 2.5, 2.5, 3, 3, 2.5, 2.5, 3, 4, 5, 6, 6, 5.5, 5, 4]) / 3.2
 
 
+def quarter_hours(days: int, start: str = "2025-10-01") -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """`days` days of quarter hours from `start` (UTC): the times, their hour of the day (fractional), their
+    day (0, 1, ...) and their slot of the day (0 to 95)."""
+    ts = pd.date_range(start, periods=days * STEPS, freq="15min", tz="UTC")
+    hour = ts.hour.to_numpy() + ts.minute.to_numpy() / 60
+    index = np.arange(days * STEPS)
+    return ts, hour, index // STEPS, index % STEPS
+
+
+def evening_room_kw(rng: np.random.Generator, ts: pd.DatetimeIndex, day: np.ndarray, days: int) -> np.ndarray:
+    """A lived-in room's kW at these quarter hours: the evening-heavy `SHAPE`, a level of its own, day-to-day
+    and quarter-hour noise (three draws from `rng`, in this order)."""
+    daily = rng.lognormal(0.0, 0.15, days)[day]
+    return (0.05 + 0.3 * SHAPE[ts.hour.to_numpy()] * rng.lognormal(0, 0.15) * daily) * rng.lognormal(0.0, 0.07, len(ts))
+
+
 def room_rows(
     *,
     room: int,
