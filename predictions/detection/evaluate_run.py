@@ -200,31 +200,81 @@ def _moment(text: str) -> dt.datetime:
 
 
 def labels_read(path: Path) -> tuple[dict[dt.date, bool], list[tuple[dt.datetime, dt.datetime]]]:
-    """Either day labels (`date,is_anomaly`) or incidents (`start,end`)."""
+    """Either day labels (`date,is_anomaly`) or incidents (`start,end`); a bad row is an error naming its line."""
     days: dict[dt.date, bool] = {}
     spans: list[tuple[dt.datetime, dt.datetime]] = []
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         fields = {name.strip().lower() for name in reader.fieldnames or []}
+        if not ({"date", "is_anomaly"} <= fields or {"start", "end"} <= fields):
+            raise ValueError(f"{path}: labels must have columns date,is_anomaly or start,end (found: {sorted(fields)})")
         for row in reader:
             row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            if {"date", "is_anomaly"} <= fields:
-                days[dt.date.fromisoformat(row["date"][:10])] = row["is_anomaly"].lower() in ("1", "true", "yes", "y")
-            elif {"start", "end"} <= fields:
-                spans.append((_moment(row["start"]), _moment(row["end"])))
-            else:
-                raise ValueError("labels must have columns date,is_anomaly or start,end")
+            line = reader.line_num
+            try:
+                if {"date", "is_anomaly"} <= fields:
+                    days[dt.date.fromisoformat(row["date"][:10])] = _flag(row["is_anomaly"])
+                else:
+                    start, end = _moment(row["start"]), _moment(row["end"])
+                    if end <= start:
+                        raise ValueError(f"end {row['end']} is not after start {row['start']}")
+                    spans.append((start, end))
+            except ValueError as error:
+                raise ValueError(f"{path}, line {line}: {error}") from None
     return days, spans
+
+
+def _flag(text: str) -> bool:
+    value = text.lower()
+    if value in ("1", "true", "yes", "y"):
+        return True
+    if value in ("0", "false", "no", "n"):
+        return False
+    raise ValueError(f"is_anomaly must be 1 or 0 (or true/false), not {text!r}")
+
+
+def _within_readings(
+    day_labels: dict[dt.date, bool],
+    spans: list[tuple[dt.datetime, dt.datetime]],
+    *,
+    first: dt.datetime,
+    last: dt.datetime,
+    zone: dt.tzinfo,
+) -> tuple[dict[dt.date, bool], list[tuple[dt.datetime, dt.datetime]], dict[str, int]]:
+    """The labels from the meter's first reading to its last: a day before the meter was read cannot be judged.
+
+    A labels file often covers a calendar (whole years) where the meter's readings start or end inside it;
+    its labelled days outside the readings would count as missed. They are left out and counted.
+    """
+    first_day, last_day = first.astimezone(zone).date(), (last - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    inside = {day: positive for day, positive in day_labels.items() if first_day <= day <= last_day}
+    kept = [(start, end) for start, end in spans if start < last and end > first]
+    outside = {
+        "label_days_outside_readings": len(day_labels) - len(inside),
+        "label_positive_days_outside_readings": sum(day_labels.values()) - sum(inside.values()),
+        "label_incidents_outside_readings": len(spans) - len(kept),
+    }
+    return inside, kept, outside
 
 
 def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None = None) -> dict[str, Any]:
     """Detect over the meter's whole history (two folds in time, unsupervised), compare with the labels."""
-    meter = Meter.objects.select_related("hostel__site").get(serial=serial)
+    meter = Meter.objects.select_related("hostel__site").filter(serial=serial).first()
+    if meter is None:
+        raise ValueError(f"no meter with serial {serial!r}")
     bounds = Reading.objects.filter(meter=meter).aggregate(first=Min("timestamp"), last=Max("timestamp"))
     if bounds["first"] is None:
         raise ValueError(f"meter {serial} has no readings")
     first, last = bounds["first"], bounds["last"] + dt.timedelta(minutes=meter.interval_minutes)
     window = (first, last)
+    tz = meter.hostel.site.timezone if meter.hostel else "UTC"
+    zone = dt.UTC if tz == "UTC" else ZoneInfo(tz)
+    all_days, all_spans = labels_read(labels)  # before detecting: a bad file fails at once
+    day_labels, spans, unjudged = _within_readings(all_days, all_spans, first=first, last=last, zone=zone)
+    if (all_days or all_spans) and not (day_labels or spans):
+        raise ValueError(
+            f"{labels}: no label falls between the meter's first and last reading ({first:%Y-%m-%d} to {last:%Y-%m-%d})"
+        )
     config = config or DetectorConfig()
     if meter.interval_minutes >= 60:  # hourly data: rules counted in intervals need fewer of them
         config = replace(config, flat_intervals=6, dead_intervals=3)
@@ -247,9 +297,6 @@ def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None =
         )
         found += part
         readings += n
-    day_labels, spans = labels_read(labels)
-    tz = meter.hostel.site.timezone if meter.hostel else "UTC"
-    zone = dt.UTC if tz == "UTC" else __import__("zoneinfo").ZoneInfo(tz)
     if day_labels:
         spans = [
             (
@@ -266,16 +313,20 @@ def evaluate_meter(*, serial: str, labels: Path, config: DetectorConfig | None =
     score = score_spans(detected=detected, truth=truth, meters=1, window=window)
     baseline_spans = isolation_forest_baseline(meter_ids=[meter.id], train=window, detect=window)
     baseline = score_spans(detected=baseline_spans, truth=truth, meters=1, window=window)
-    result: dict[str, Any] = score.as_dict() | {
-        "baseline_precision": baseline.precision,
-        "baseline_recall": baseline.recall,
-        "baseline_f1": baseline.f1,
-        "baseline_false_alerts_per_meter_month": baseline.false_alerts_per_meter_month,
-        "meter": serial,
-        "window": [first.isoformat(), last.isoformat()],
-        "readings_scored": readings,
-        "anomalies": len(detected),
-    }
+    result: dict[str, Any] = (
+        score.as_dict()
+        | {
+            "baseline_precision": baseline.precision,
+            "baseline_recall": baseline.recall,
+            "baseline_f1": baseline.f1,
+            "baseline_false_alerts_per_meter_month": baseline.false_alerts_per_meter_month,
+            "meter": serial,
+            "window": [first.isoformat(), last.isoformat()],
+            "readings_scored": readings,
+            "anomalies": len(detected),
+        }
+        | unjudged
+    )
     if day_labels:
         # Day labels judge whole days: the day-level findings answer them. An hour's spike or a gap in the
         # data is not a claim about a day; what every finding scores is kept beside, with `_all_findings`.

@@ -201,12 +201,51 @@ def test_evaluate_detector_scores_an_imported_meter_against_day_labels(tmp_path:
     labels = tmp_path / "labels.csv"
     days = sorted({(campus.start + dt.timedelta(days=d)).date() for d in range(12)})
     bad = {incident.start.date(), (incident.end - dt.timedelta(seconds=1)).date()}
-    labels.write_text("date,is_anomaly\n" + "".join(f"{d},{int(d in bad)}\n" for d in days))
+    # The file covers a calendar: 10 labelled days, 4 of them positive, before the meter's first reading.
+    before = [days[0] - dt.timedelta(days=n) for n in range(10, 0, -1)]
+    rows = [f"{d},{int(n % 3 == 0)}\n" for n, d in enumerate(before)] + [f"{d},{int(d in bad)}\n" for d in days]
+    labels.write_text("date,is_anomaly\n" + "".join(rows))
     call_command("evaluate_detector", "--meter", incident.meter.serial, "--labels", str(labels), "--json")
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["recall"] == 1.0
+    out = capsys.readouterr().out
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["recall"] == 1.0  # the days before the readings are not missed incidents
+    assert result["label_days_outside_readings"] == 10
+    assert result["label_positive_days_outside_readings"] == 4
+    assert "10 labelled days (4 positive)" in out
     assert "day_f1" in result
     assert "baseline_f1" in result
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("date,is_anomaly\n2025-01-01,0\n2025-01-02,maybe\n", "line 3: is_anomaly must be 1 or 0"),
+        ("date,is_anomaly\n2025-01-01,0\n01/02/2025,1\n", "line 3: Invalid isoformat"),
+        ("start,end\n2025-01-02T10:00,2025-01-02T08:00\n", "line 2: end 2025-01-02T08:00 is not after start"),
+        ("day,label\n2025-01-01,1\n", "labels must have columns date,is_anomaly or start,end"),
+        ("date,is_anomaly\n2001-01-01,1\n", "no label falls between the meter's first and last reading"),
+    ],
+)
+def test_evaluate_detector_says_what_is_wrong_in_a_labels_file_and_where(
+    tmp_path: Any, text: str, message: str
+) -> None:
+    from django.core.management.base import CommandError
+
+    campus = _campus(seed=9, days=3, incident_days=1, kinds=())
+    labels = tmp_path / "labels.csv"
+    labels.write_text(text)
+    serial = campus.meters[0].serial
+    with pytest.raises(CommandError, match=message.replace("(", r"\(")):
+        call_command("evaluate_detector", "--meter", serial, "--labels", str(labels), "--json")
+
+
+def test_evaluate_detector_names_an_unknown_meter(tmp_path: Any) -> None:
+    from django.core.management.base import CommandError
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("date,is_anomaly\n2025-01-01,1\n")
+    with pytest.raises(CommandError, match="no meter with serial 'NOPE-1'"):
+        call_command("evaluate_detector", "--meter", "NOPE-1", "--labels", str(labels))
 
 
 def test_train_baseline_if_missing_trains_once_then_keeps_the_current_model(capsys: Any) -> None:

@@ -65,6 +65,12 @@ class Command(BaseCommand):
             f"incidents {result['incidents']}, found {result['found']}, "
             f"true alarms {result['true_alarms']}, false alarms {result['false_alarms']}"
         )
+        if result.get("label_days_outside_readings") or result.get("label_incidents_outside_readings"):
+            self.stdout.write(
+                f"left out, before the first or after the last reading: {result['label_days_outside_readings']} "
+                f"labelled days ({result['label_positive_days_outside_readings']} positive), "
+                f"{result['label_incidents_outside_readings']} labelled incidents"
+            )
         if result.get("recall_by_kind"):
             self.stdout.write(
                 "recall by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in result["recall_by_kind"].items())
