@@ -55,9 +55,9 @@ import pandas as pd  # noqa: E402
 from detect_cambridge import DATA, load  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
+from meters.ingest.zeros import real_zeros  # noqa: E402
 from meters.models import Meter, Reading  # noqa: E402
 from predictions.detection.days import CLOSURE, closed_weekdays, day_findings, day_profiles, finding_days  # noqa: E402
-from predictions.detection.days.profiles import real_zeros  # noqa: E402
 from predictions.detection.evaluate_run import evaluate_meter  # noqa: E402
 from predictions.detection.frames import frame_load, meter_infos  # noqa: E402
 

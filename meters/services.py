@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import Max
@@ -32,6 +33,7 @@ __all__ = [
     "readings_ingest",
     "readings_ingest_file",
     "rollups_rebuild",
+    "site_for_import",
     "site_get_or_create",
     "uploads_clean_stale",
     "weather_fetch_open_meteo",
@@ -45,6 +47,32 @@ def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float
         code=code, defaults={"name": code, "timezone": timezone_name, "latitude": latitude, "longitude": longitude}
     )
     return site
+
+
+def site_for_import(*, code: str, site_timezone: str | None, timestamps_timezone: str | None) -> tuple[Site, bool]:
+    """The site an import names, created when new; returns it and whether it was created.
+
+    A new site's local time (its days, opening hours, calendar) is `site_timezone`, else the zone the file's
+    timestamps were written in, else UTC. Data kept in UTC for a building elsewhere (the Cambridge archive,
+    most exports) needs `site_timezone`, or its days would run from UTC midnight. An existing site keeps its
+    zone: naming another one is an error, not a silent change of every local day already stored.
+    """
+    for name in (site_timezone, timestamps_timezone):
+        if name is not None:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/London)") from None
+    site = Site.objects.filter(code=code).first()
+    if site is not None:
+        if site_timezone is not None and site_timezone != site.timezone:
+            raise ValueError(
+                f"site {code!r} already keeps local time in {site.timezone}, not {site_timezone}; "
+                "change the site's time zone in the admin, or leave out --site-timezone"
+            )
+        return site, False
+    zone = site_timezone or timestamps_timezone or "UTC"
+    return site_get_or_create(code=code, timezone_name=zone), True
 
 
 @transaction.atomic

@@ -148,6 +148,7 @@ def _ingest(
             _create_meters(chunk, directory, create_meters_in, tz)
         checked = validate_chunk(chunk, directory, tz=tz, now=now, zero_is_missing=zero_is_missing)
         result.skipped_missing += checked.skipped_missing
+        result.zeros_kept += checked.zeros_kept
         rejections = list(checked.rejections)
         good = checked.good
         # Lock meters before reading their register state or writing: concurrent batches for the

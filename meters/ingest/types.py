@@ -66,6 +66,7 @@ class IngestResult:
     rejected: int = 0  # rows quarantined with a reason
     duplicates: int = 0  # rows repeated within the same input; the last one wins
     skipped_missing: int = 0  # rows treated as missing on request (e.g. exact zeros)
+    zeros_kept: int = 0  # exact zeros kept as readings although asked to treat zeros as missing (solar, tiny loads)
     not_kept: int = 0  # rejected rows past the sender's quarantine cap: counted and logged, not kept
     estimated: int = 0  # readings added to fill short gaps
     rejections: list[Rejection] = field(default_factory=list)
@@ -105,6 +106,7 @@ class IngestResult:
             "rejected": self.rejected,
             "duplicates": self.duplicates,
             "skipped_missing": self.skipped_missing,
+            "zeros_kept": self.zeros_kept,
             "not_kept": self.not_kept,
             "estimated": self.estimated,
             "long_gaps": len(self.long_gaps),

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from core.text import unicode_escaped
 from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, Rejection
+from meters.ingest.zeros import reached_zeros
 from meters.models import Meter
 
 FUTURE_TOLERANCE_S = 300  # gateway clocks drift; five minutes ahead is still accepted
@@ -118,6 +119,7 @@ class Validated:
     good: pd.DataFrame  # meter_id, epoch, kwh, voltage, current, power_factor, row, cumulative, quality
     rejections: list[Rejection]
     skipped_missing: int
+    zeros_kept: int = 0  # exact zeros kept as readings under zero_is_missing (reached by low readings)
 
 
 _QUALITY_CODES = {name.lower(): float(value) for name, value in (("raw", 0), ("estimated", 1), ("corrected", 2))}
@@ -377,10 +379,19 @@ def validate_chunk(
     reject(columns["current"] < 0, "negative current")
     reject(columns["power_factor"].abs() > 1, "power factor outside -1 to 1")
 
-    skipped = 0
+    skipped = kept_zeros = 0
     keep = reason.isna()
     if zero_is_missing:
         zero = keep & (kwh == 0)
+        if zero.any():
+            # A zero the readings fall to (a net meter whose solar panels cover the building) is a reading;
+            # one they jump to is a gap the source filled. A cumulative index is never 0 by falling to it.
+            plain = keep & ~cumulative
+            reached = reached_zeros(
+                meter_id=meter_id[plain], epoch=epoch[plain], kwh=kwh[plain], interval_s=interval_s[plain]
+            ).reindex(chunk.index, fill_value=False)
+            kept_zeros = int((zero & reached).sum())
+            zero &= ~reached
         skipped = int(zero.sum())
         keep &= ~zero
 
@@ -419,4 +430,4 @@ def validate_chunk(
         }
     )
     assert len(good) + len(rejections) + skipped == n
-    return Validated(good=good, rejections=rejections, skipped_missing=skipped)
+    return Validated(good=good, rejections=rejections, skipped_missing=skipped, zeros_kept=kept_zeros)

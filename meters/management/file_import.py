@@ -58,3 +58,23 @@ def add_site_arguments(parser: CommandParser, *, site_help: str) -> None:
     """--site CODE and --timezone TZ, as the weather and carbon imports take them."""
     parser.add_argument("--site", required=True, help=site_help)
     parser.add_argument("--timezone", help="IANA zone of timestamps without a UTC offset (default UTC).")
+
+
+def add_site_timezone_argument(parser: CommandParser) -> None:
+    """--site-timezone TZ: the local time of a site the import creates, when the timestamps are in another zone."""
+    parser.add_argument(
+        "--site-timezone",
+        help="IANA zone of the site's local days when --site creates it (default: --timezone, else UTC). "
+        "Give it for files kept in UTC, e.g. --timezone UTC --site-timezone Europe/London.",
+    )
+
+
+def site_created_note(site: Any, *, created: bool) -> str | None:
+    """A warning for a site just created on UTC local time, which is rarely where a building is."""
+    if created and site.timezone == "UTC":
+        return (
+            f"note: site {site.code!r} was created with local time UTC (its days run from UTC midnight); "
+            "if the buildings are elsewhere, set the site's time zone in the admin before detection runs, "
+            "or import with --site-timezone"
+        )
+    return None

@@ -122,6 +122,70 @@ datetime,equipment load [kWh]
     assert Meter.objects.get(serial="UCam_Building_b105").interval_minutes == 60
 
 
+CAMBRIDGE_FLAGS = ("--timestamp-column", "datetime", "--kwh-column", "equipment load [kWh]", "--zero-is-missing")
+
+
+@pytest.mark.django_db
+def test_zero_is_missing_keeps_the_zeros_a_net_meter_falls_to_in_any_row_order(tmp_path: Path) -> None:
+    """Solar panels covering the building at midday read 0 after low readings: readings, not a gap."""
+    hours = pd.date_range("2019-06-03 00:00", periods=24, freq="h")
+    kwh = [50.0] * 8 + [9.0, 3.0, 0.0, 0.0, 0.0, 2.0, 8.0] + [50.0] * 3 + [0.0] + [50.0] * 5
+    frame = pd.DataFrame({"datetime": hours.strftime("%Y-%m-%d %H:%M:%S"), "equipment load [kWh]": kwh})
+    path = tmp_path / "2019.csv"
+    frame.sample(frac=1.0, random_state=3).to_csv(path, index=False)  # shuffled: neighbours are found by time
+    args = ("import_readings", str(path), "--meter", "NET-1", *CAMBRIDGE_FLAGS, "--timezone", "UTC")
+    summary = json.loads(run(*args, "--create-meters", "--site", "solar", "--json"))
+    # The three midday zeros are kept; the 18:00 zero (50 -> 0 -> 50) is a gap, skipped and then estimated.
+    assert (summary["zeros_kept"], summary["skipped_missing"], summary["accepted"]) == (3, 1, 23)
+    stored = Reading.objects.filter(meter__serial="NET-1", kwh=0)
+    assert sorted(r.timestamp.hour for r in stored) == [10, 11, 12]
+
+
+@pytest.mark.django_db
+def test_zero_is_missing_treats_zeros_beside_a_missing_reading_as_a_gap(tmp_path: Path) -> None:
+    hours = pd.date_range("2019-06-03 00:00", periods=12, freq="h")
+    kwh = [50.0, 9.0, 3.0, 0.0, 0.0, 2.0, 8.0, 50.0, 3.0, 0.0, 2.0, 50.0]
+    frame = pd.DataFrame({"datetime": hours.strftime("%Y-%m-%d %H:%M:%S"), "equipment load [kWh]": kwh})
+    frame = frame.drop(index=[2, 10])  # the readings beside two runs of zeros are missing from the file
+    path = tmp_path / "2019.csv"
+    frame.to_csv(path, index=False)
+    args = ("import_readings", str(path), "--meter", "NET-2", *CAMBRIDGE_FLAGS, "--timezone", "UTC")
+    summary = json.loads(run(*args, "--create-meters", "--site", "solar", "--json"))
+    assert (summary["zeros_kept"], summary["skipped_missing"]) == (0, 3)
+
+
+@pytest.mark.django_db
+def test_site_timezone_gives_a_new_site_its_local_time_apart_from_the_files_zone(tmp_path: Path) -> None:
+    from django.core.management.base import CommandError
+
+    path = write_csv(tmp_path / "2019.csv", "datetime,equipment load [kWh]\n2019-06-03 00:00:00,5\n")
+    args = ("import_readings", str(path), "--meter", "B-1", *CAMBRIDGE_FLAGS, "--timezone", "UTC", "--create-meters")
+    run(*args, "--site", "cam", "--site-timezone", "Europe/London", "--json")
+    assert Site.objects.get(code="cam").timezone == "Europe/London"
+    assert Reading.objects.get(meter__serial="B-1").timestamp == dt.datetime(2019, 6, 3, tzinfo=dt.UTC)
+    run(*args, "--site", "cam", "--json")  # an existing site keeps its zone
+    assert Site.objects.get(code="cam").timezone == "Europe/London"
+    with pytest.raises(CommandError, match="site 'cam' already keeps local time in Europe/London, not Asia/Dubai"):
+        run(*args, "--site", "cam", "--site-timezone", "Asia/Dubai")
+    with pytest.raises(CommandError, match="unknown time zone 'Europe/Cambridge'"):
+        run(*args, "--site", "other", "--site-timezone", "Europe/Cambridge")
+    assert not Site.objects.filter(code="other").exists()
+    with pytest.raises(CommandError, match="--site-timezone is the zone of a site --create-meters creates"):
+        run("import_readings", str(path), "--meter", "B-1", "--site-timezone", "Europe/London")
+    # A site created on UTC local time is named as such, on stderr (the JSON line stays the last of stdout).
+    err = io.StringIO()
+    call_command(*args, "--site", "utc-site", "--json", stdout=io.StringIO(), stderr=err)
+    assert "created with local time UTC" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_import_weather_creates_a_site_in_its_own_local_time(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "w.csv", "timestamp,temperature_c\n2019-06-03 00:00:00,12.5\n")
+    run("import_weather", str(path), "--site", "dxb", "--timezone", "UTC", "--site-timezone", "Asia/Dubai", "--json")
+    assert Site.objects.get(code="dxb").timezone == "Asia/Dubai"
+    assert Weather.objects.get(site__code="dxb").timestamp == dt.datetime(2019, 6, 3, tzinfo=dt.UTC)
+
+
 @pytest.mark.django_db
 def test_import_readings_refuses_a_file_without_the_needed_columns(tmp_path: Path) -> None:
     from django.core.management.base import CommandError

@@ -14,12 +14,12 @@ from django.urls import reverse
 from alerts.models import Alert
 from conftest import client_for
 from customers.tests.factories import TransformerFactory
+from meters.ingest.zeros import real_zeros
 from meters.models import AcademicPeriod, Meter, Reading
 from meters.services import calendar_closure_add
 from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
 from predictions.detection import anomalies_detect, anomalies_to_alerts, incidents_find
 from predictions.detection.days import day_findings
-from predictions.detection.days.profiles import real_zeros
 from predictions.detection.frames import meter_infos
 from predictions.models import Anomaly
 

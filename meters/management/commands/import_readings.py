@@ -1,4 +1,4 @@
-"""python manage.py import_readings PATH [--create-meters --site CODE] [--timezone TZ] [--json]"""
+"""python manage.py import_readings PATH [--create-meters --site CODE [--site-timezone TZ]] [--timezone TZ] [--json]"""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from tqdm import tqdm
 from customers.models import AuditEntry
 from customers.services import audit_record
 from meters.ingest import ColumnMap, FileFormatError
-from meters.services import readings_ingest_file, site_get_or_create
+from meters.management.file_import import add_site_timezone_argument, site_created_note
+from meters.services import readings_ingest_file, site_for_import
 
 
 class Command(BaseCommand):
@@ -27,13 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--create-meters", action="store_true", help="Create unknown meters (needs --site).")
         parser.add_argument("--site", help="Site code for created meters (the site is created if missing).")
         parser.add_argument("--timezone", help="IANA zone of timestamps written without a UTC offset.")
+        add_site_timezone_argument(parser)
         parser.add_argument("--json", action="store_true", help="Print one JSON summary line at the end.")
         parser.add_argument("--meter", help="Every row belongs to this meter serial (single-meter files).")
         parser.add_argument("--timestamp-column", default="timestamp", help="Column holding the timestamp.")
         parser.add_argument("--kwh-column", default="kwh", help="Column holding the energy in kWh.")
         parser.add_argument("--meter-column", default="meter", help="Column holding the meter serial.")
         parser.add_argument(
-            "--zero-is-missing", action="store_true", help="Treat an exact 0 kWh as a missing reading (counted)."
+            "--zero-is-missing",
+            action="store_true",
+            help="Treat an exact 0 kWh as a missing reading (counted as skipped_missing), unless the readings fall "
+            "to it and rise from it within 12 hours (a net meter's solar midday: kept, counted as zeros_kept).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +49,20 @@ class Command(BaseCommand):
         if options["create_meters"]:
             if not options["site"]:
                 raise CommandError("--create-meters needs --site CODE")
-            site = site_get_or_create(code=options["site"], timezone_name=options["timezone"] or "UTC")
+            try:
+                site, created = site_for_import(
+                    code=options["site"],
+                    site_timezone=options["site_timezone"],
+                    timestamps_timezone=options["timezone"],
+                )
+            except ValueError as error:
+                raise CommandError(str(error)) from None
+            if note := site_created_note(site, created=created):
+                self.stderr.write(note)
+        elif options["site_timezone"]:
+            raise CommandError(
+                "--site-timezone is the zone of a site --create-meters creates; add --create-meters --site CODE"
+            )
         mapping = ColumnMap(
             columns={
                 "timestamp": options["timestamp_column"],

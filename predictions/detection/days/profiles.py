@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from meters.ingest.zeros import real_zeros
 from meters.models import AcademicPeriod, Meter
 from predictions.detection.days.model import day_bounds
 from predictions.detection.frames import MeterInfo
@@ -45,30 +46,6 @@ def day_profiles(*, readings: pd.DataFrame, tz: str, interval_minutes: int, min_
     table = table.reindex(columns=range(24))
     table = table.T.interpolate(limit_direction="both").T
     return table.sort_index()
-
-
-def real_zeros(*, kwh: np.ndarray, interval_minutes: int, max_hours: float = 12.0, low: float = 0.25) -> np.ndarray:
-    """Which exact zeros in one meter's series (in time order) are readings rather than gaps.
-
-    Sources fill missing readings with 0, but a net meter reads 0 when the building's own solar panels cover
-    it (the export clipped to 0), and a tiny load rounds to 0. Such a zero is reached: the readings on both
-    sides of its run are low (below `low` of the meter's median reading) and the run is shorter than
-    `max_hours`. A gap is not: the readings jump from the usual level to 0 and back, or it lasts for days.
-    """
-    zero = kwh == 0
-    real = np.zeros(len(kwh), dtype=bool)
-    positive = kwh[kwh > 0]
-    if not zero.any() or not len(positive):
-        return real
-    ceiling = low * float(np.median(positive))
-    longest = max_hours * 60.0 / interval_minutes
-    edges = np.flatnonzero(np.diff(np.r_[False, zero, False].astype(int)))
-    for first, stop in zip(edges[::2], edges[1::2], strict=True):
-        before = kwh[first - 1] if first > 0 else np.nan
-        after = kwh[stop] if stop < len(kwh) else np.nan
-        if stop - first <= longest and 0 < before < ceiling and 0 < after < ceiling:
-            real[first:stop] = True
-    return real
 
 
 def _day_hours(day: dt.date, tz: str) -> float:
