@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from meters.ingest.zeros import real_zeros
 from predictions.detection.frames import MeterInfo
 from predictions.ml.anomaly import Prediction
 
+BUILDING_KINDS = frozenset({"hostel_main", "feeder"})  # meters of a whole building or feeder: mains, not rooms
 CONSUMPTION_KINDS = frozenset(
     {"high_consumption", "low_consumption", "vacant_usage", "night_usage", "sustained_excess", "spike", "drift"}
 )
@@ -204,6 +206,10 @@ def frame_candidates(
         stuck = np.zeros(b - a, dtype=bool)
         if config.use_rules:
             zero = (m_kwh == 0) | np.isnan(m_kwh)
+            if info.kind in BUILDING_KINDS:
+                # A net meter reads 0 while its building's solar panels cover it: zeros the readings fall to
+                # and rise from within hours are readings, not a stopped meter (rooms have no panels).
+                zero &= ~real_zeros(kwh=m_kwh, interval_minutes=info.interval_minutes)
             dead = _long_runs(zero, config.dead_intervals)
             add("dead_meter", _runs(dead), np.full(b - a, 2.0), 1.0, "rule_dead")
             for gap_start, gap_end in _gaps(ts_ns[sl], info.interval_minutes, config.dead_intervals):

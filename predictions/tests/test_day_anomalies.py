@@ -452,6 +452,29 @@ def solar_on(closed_day: dt.date) -> Callable[[dt.date, int], float]:
     return profile
 
 
+def test_a_net_meters_solar_zeros_are_not_a_dead_meter_but_a_drop_to_zero_is() -> None:
+    """Six midday hours at 0 reached through low readings are the panels covering the building; six hours at 0
+    straight after a working hour at 40 kWh are a meter that stopped."""
+    meter = main_meter(minutes=60)
+    wednesday = TUESDAY + dt.timedelta(days=1)
+    solar = solar_on(TUESDAY)
+
+    def profile(day: dt.date, hour: int) -> float:
+        return 0.0 if day == wednesday and 11 <= hour < 17 else solar(day, hour)
+
+    write_days(meter, minutes=60, profile=profile)
+
+    def dead(day: dt.date) -> list[Any]:
+        found, _ = incidents_find(meter_ids=[meter.id], start=day_span(day)[0], end=day_span(day)[1])
+        return [f for f in found if f.kind == "dead_meter"]
+
+    assert dead(SATURDAY) == []
+    assert dead(TUESDAY) == []
+    stopped = dead(wednesday)
+    assert len(stopped) == 1
+    assert stopped[0].start.astimezone(ZONE).hour == 11
+
+
 def test_a_closed_day_whose_solar_panels_cover_the_building_at_midday_is_judged() -> None:
     meter = main_meter(minutes=60)
     write_days(meter, minutes=60, profile=solar_on(TUESDAY))
