@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, READING_COLUMNS
+from meters.ingest.types import EMPTY_CELL, MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, READING_COLUMNS
 from meters.ingest.validate import text_safe
 
 CHUNK_ROWS = 100_000
@@ -57,6 +57,11 @@ class ColumnMap:
 
     columns: Mapping[str, str] = field(default_factory=dict)  # canonical name -> column in the file
     meter: str | None = None  # every row belongs to this meter serial
+    wide: bool = False  # one column per meter (its header is the serial) beside the timestamp, values in kWh
+
+    def meter_columns(self, names: Sequence[str]) -> list[str]:
+        """A wide file's meter columns: every column but the timestamp (and blank headers)."""
+        return [name for name in names if name != self.source("timestamp") and str(name).strip()]
 
     def source(self, name: str) -> str:
         return self.columns.get(name, name)
@@ -74,6 +79,8 @@ def file_kind(path: Path) -> str:
 def _normalise(
     frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int, lines: list[int] | range | None = None
 ) -> pd.DataFrame:
+    if mapping.wide:
+        return _melt(frame, mapping, first_row, header_rows, lines)
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for name in READING_COLUMNS:
         column = mapping.source(name)
@@ -92,7 +99,39 @@ def _normalise(
     return out
 
 
+def _melt(
+    frame: pd.DataFrame, mapping: ColumnMap, first_row: int, header_rows: int, lines: list[int] | range | None
+) -> pd.DataFrame:
+    """A wide chunk (timestamp, then a column per meter) as long rows: one per meter and line.
+
+    Each row keeps its file line, so a rejected value is found where it is. An empty cell is no reading
+    (meters start and stop on different days): it is marked `EMPTY_CELL` and counted, not quarantined.
+    """
+    numbers = (
+        list(lines) if lines is not None else list(range(first_row + header_rows, first_row + header_rows + len(frame)))
+    )
+    stamps = frame[mapping.source("timestamp")].to_numpy()
+    parts = []
+    for column in mapping.meter_columns(list(frame.columns)):
+        values = frame[column]
+        empty = values.isna() | (values.astype("string").str.strip() == "")
+        part = pd.DataFrame({"meter": str(column).strip(), "timestamp": stamps, "kwh": values.to_numpy()})
+        for name in OPTIONAL_COLUMNS:
+            part[name] = None
+        part["row"] = numbers
+        part[EMPTY_CELL] = empty.fillna(True).to_numpy(dtype=bool)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
 def _check_columns(names: list[str], mapping: ColumnMap) -> None:
+    if mapping.wide:
+        if mapping.source("timestamp") not in names or not mapping.meter_columns(names):
+            raise FileFormatError(
+                f"a wide file needs a {mapping.source('timestamp')} column and one column per meter; "
+                f"found {', '.join(names) or 'none'}"
+            )
+        return
     required = ["timestamp", "kwh"] + ([] if mapping.meter else ["meter"])
     missing = [mapping.source(name) for name in required if mapping.source(name) not in names]
     if missing:
@@ -145,6 +184,8 @@ def _parquet_chunks(
     _check_columns(names, mapping)
     # Only the columns readings use: another column, however large, is never decompressed.
     wanted = {mapping.source(name) for name in READING_COLUMNS} | {QUALITY_COLUMN}
+    if mapping.wide:  # every column is a meter's
+        wanted = set(names)
     columns = [name for name in names if name in wanted]
     if limits is not None:
         metadata = parquet.metadata

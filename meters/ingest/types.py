@@ -15,6 +15,8 @@ OPTIONAL_COLUMNS = ("voltage", "current", "power_factor")
 QUALITY_COLUMN = "quality"
 # A file line that could not be split into fields: a chunk row carrying why (validation rejects it).
 MALFORMED = "malformed"
+# Wide files only (a column per meter): a row whose cell was empty, which is no reading (counted as missing).
+EMPTY_CELL = "empty_cell"
 
 # Reasons kept in memory per call; every rejected row is in the quarantine regardless.
 MAX_REASONS_IN_RESULT = 1000

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.text import unicode_escaped
-from meters.ingest.types import MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, Rejection
+from meters.ingest.types import EMPTY_CELL, MALFORMED, OPTIONAL_COLUMNS, QUALITY_COLUMN, Rejection
 from meters.ingest.zeros import reached_zeros
 from meters.models import Meter
 
@@ -284,6 +284,13 @@ def validate_chunk(
     zero_is_missing: bool = False,
 ) -> Validated:
     """Check every row of a chunk; good rows come back typed, bad rows with their reason."""
+    if EMPTY_CELL in chunk.columns:  # a wide file's empty cells: no reading, counted as missing
+        empty = chunk[EMPTY_CELL].astype(bool)
+        checked = validate_chunk(
+            chunk[~empty].drop(columns=EMPTY_CELL), directory, tz=tz, now=now, zero_is_missing=zero_is_missing
+        )
+        checked.skipped_missing += int(empty.sum())
+        return checked
     n = len(chunk)
     reason = pd.Series(pd.NA, index=chunk.index, dtype="object")
 

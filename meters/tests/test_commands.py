@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from meters.models import Meter, Occupancy, QuarantinedReading, Reading, Site, Weather
+from meters.models import Meter, Occupancy, Quality, QuarantinedReading, Reading, Site, Weather
 
 
 def run(*args: str) -> str:
@@ -184,6 +184,51 @@ def test_import_weather_creates_a_site_in_its_own_local_time(tmp_path: Path) -> 
     run("import_weather", str(path), "--site", "dxb", "--timezone", "UTC", "--site-timezone", "Asia/Dubai", "--json")
     assert Site.objects.get(code="dxb").timezone == "Asia/Dubai"
     assert Weather.objects.get(site__code="dxb").timestamp == dt.datetime(2019, 6, 3, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+def test_import_readings_wide_takes_a_column_per_meter(tmp_path: Path) -> None:
+    """An export with a column per building: empty cells are no reading, a bad cell is quarantined by its line."""
+    path = write_csv(
+        tmp_path / "wide.csv",
+        """
+timestamp,Library,Sports hall
+2019-01-01 00:00:00,10.5,
+2019-01-01 01:00:00,11.0,
+2019-01-01 02:00:00,oops,4.0
+2019-01-01 03:00:00,12.0,4.5
+""",
+    )
+    args = ("import_readings", str(path), "--wide", "--timezone", "Europe/Madrid", "--create-meters", "--site", "es")
+    summary = json.loads(run(*args, "--json"))
+    assert (summary["accepted"], summary["skipped_missing"], summary["rejected"]) == (5, 2, 1)
+    assert summary["meters"] == 2
+    library = Reading.objects.filter(meter__serial="Library")
+    assert (library.count(), library.filter(quality=Quality.ESTIMATED).count()) == (4, 1)  # the bad hour is estimated
+    sports = Reading.objects.filter(meter__serial="Sports hall").order_by("timestamp")
+    assert [r.kwh for r in sports] == [4.0, 4.5]
+    assert sports[0].timestamp == dt.datetime(2019, 1, 1, 1, tzinfo=dt.UTC)  # 02:00 in Madrid
+    bad = QuarantinedReading.objects.get()
+    assert (bad.row_number, bad.meter_serial) == (4, "Library")
+    assert bad.raw["kwh"] == "oops"  # kept as a long row: fixed and re-processed like any other
+    assert "not a number" in bad.reason
+    # Parquet too, and a second import changes nothing.
+    frame = pd.read_csv(path)
+    parquet = tmp_path / "wide.parquet"
+    frame.to_parquet(parquet)
+    again = json.loads(run("import_readings", str(parquet), "--wide", "--timezone", "Europe/Madrid", "--json"))
+    assert (again["accepted"], again["unchanged"], again["skipped_missing"]) == (0, 5, 2)
+
+
+@pytest.mark.django_db
+def test_import_readings_wide_says_what_a_wide_file_needs(tmp_path: Path) -> None:
+    from django.core.management.base import CommandError
+
+    path = write_csv(tmp_path / "w.csv", "when,Library\n2019-01-01 00:00:00,1\n")
+    with pytest.raises(CommandError, match="a wide file needs a timestamp column and one column per meter"):
+        run("import_readings", str(path), "--wide", "--timezone", "UTC")
+    with pytest.raises(CommandError, match="--wide takes each meter from its column's header"):
+        run("import_readings", str(path), "--wide", "--meter", "X", "--timestamp-column", "when")
 
 
 @pytest.mark.django_db

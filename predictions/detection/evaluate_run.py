@@ -226,9 +226,9 @@ def labels_read(path: Path) -> tuple[dict[dt.date, bool], list[tuple[dt.datetime
 
 def _flag(text: str) -> bool:
     value = text.lower()
-    if value in ("1", "true", "yes", "y"):
+    if value in ("1", "1.0", "true", "yes", "y"):
         return True
-    if value in ("0", "false", "no", "n"):
+    if value in ("0", "0.0", "false", "no", "n"):
         return False
     raise ValueError(f"is_anomaly must be 1 or 0 (or true/false), not {text!r}")
 

@@ -203,7 +203,7 @@ def test_evaluate_detector_scores_an_imported_meter_against_day_labels(tmp_path:
     bad = {incident.start.date(), (incident.end - dt.timedelta(seconds=1)).date()}
     # The file covers a calendar: 10 labelled days, 4 of them positive, before the meter's first reading.
     before = [days[0] - dt.timedelta(days=n) for n in range(10, 0, -1)]
-    rows = [f"{d},{int(n % 3 == 0)}\n" for n, d in enumerate(before)] + [f"{d},{int(d in bad)}\n" for d in days]
+    rows = [f"{d},{float(n % 3 == 0)}\n" for n, d in enumerate(before)] + [f"{d},{int(d in bad)}\n" for d in days]
     labels.write_text("date,is_anomaly\n" + "".join(rows))
     call_command("evaluate_detector", "--meter", incident.meter.serial, "--labels", str(labels), "--json")
     out = capsys.readouterr().out

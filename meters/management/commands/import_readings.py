@@ -35,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--kwh-column", default="kwh", help="Column holding the energy in kWh.")
         parser.add_argument("--meter-column", default="meter", help="Column holding the meter serial.")
         parser.add_argument(
+            "--wide",
+            action="store_true",
+            help="One column per meter (its header is the serial) beside the timestamp column, values in kWh; "
+            "an empty cell is no reading (counted as skipped_missing).",
+        )
+        parser.add_argument(
             "--zero-is-missing",
             action="store_true",
             help="Treat an exact 0 kWh as a missing reading (counted as skipped_missing), unless the readings fall "
@@ -70,7 +76,10 @@ class Command(BaseCommand):
                 "meter": options["meter_column"],
             },
             meter=options["meter"],
+            wide=options["wide"],
         )
+        if options["wide"] and options["meter"]:
+            raise CommandError("--wide takes each meter from its column's header; leave out --meter")
         quiet = options["json"] or options["verbosity"] == 0
         with tqdm(unit=" rows", unit_scale=True, disable=quiet, desc=path.name) as bar:
             try:
