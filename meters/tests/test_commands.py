@@ -14,6 +14,9 @@ from django.core.management import call_command
 
 from meters.models import Meter, Occupancy, Quality, QuarantinedReading, Reading, Site, Weather
 
+# The flags for one building file of ../shared/data/cambridge, as the README gives them.
+CAMBRIDGE_FLAGS = ("--timestamp-column", "datetime", "--kwh-column", "equipment load [kWh]", "--zero-is-missing")
+
 
 def run(*args: str) -> str:
     out = io.StringIO()
@@ -104,11 +107,7 @@ datetime,equipment load [kWh]
             str(path),
             "--meter",
             "UCam_Building_b105",
-            "--timestamp-column",
-            "datetime",
-            "--kwh-column",
-            "equipment load [kWh]",
-            "--zero-is-missing",
+            *CAMBRIDGE_FLAGS,
             "--timezone",
             "UTC",
             "--create-meters",
@@ -120,9 +119,6 @@ datetime,equipment load [kWh]
     # The zero is missing, not a reading; the one-hour gap it leaves is filled with an estimate.
     assert (summary["accepted"], summary["skipped_missing"], summary["estimated"]) == (3, 1, 1)
     assert Meter.objects.get(serial="UCam_Building_b105").interval_minutes == 60
-
-
-CAMBRIDGE_FLAGS = ("--timestamp-column", "datetime", "--kwh-column", "equipment load [kWh]", "--zero-is-missing")
 
 
 @pytest.mark.django_db
