@@ -184,8 +184,9 @@ def _parquet_chunks(
     _check_columns(names, mapping)
     # Only the columns readings use: another column, however large, is never decompressed.
     wanted = {mapping.source(name) for name in READING_COLUMNS} | {QUALITY_COLUMN}
-    if mapping.wide:  # every column is a meter's
+    if mapping.wide:  # every column is a meter's; a batch of rows becomes a row per meter and line
         wanted = set(names)
+        chunk_rows = max(1, chunk_rows // len(mapping.meter_columns(names)))
     columns = [name for name in names if name in wanted]
     if limits is not None:
         metadata = parquet.metadata

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from django.db import transaction
 
-from meters.ingest import meters_stale, quarantine_reprocess, readings_ingest
+from meters.ingest import ColumnMap, meters_stale, quarantine_reprocess, readings_chunks, readings_ingest
 from meters.models import DailyRollup, HourlyRollup, Meter, MeterEvent, Quality, QuarantinedReading, Reading
 from meters.signals import readings_ingested
 from meters.tests.factories import HostelFactory, MeterFactory, RoomFactory, SiteFactory
@@ -330,3 +332,16 @@ def test_api_sized_batches_report_every_rejected_item(meter: Meter) -> None:
     data = [{"meter": "M-1", "timestamp": T0.isoformat(), "kwh": -1}] * 1500
     result = readings_ingest(rows=data, source="test", now=NOW, max_reasons=10_000)
     assert len(result.rejections) == 1500
+
+
+def test_a_wide_parquet_is_read_in_batches_of_long_rows_not_of_file_rows(tmp_path: Path) -> None:
+    """A batch of file rows becomes a row per meter and line: it shrinks with the meters, so memory stays flat."""
+    hours = pd.date_range("2019-01-01", periods=12, freq="h", tz="UTC")
+    frame = pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%dT%H:%M:%SZ")} | {f"B{i}": 1.0 + i for i in range(5)})
+    path = tmp_path / "wide.parquet"
+    frame.to_parquet(path)
+    chunks = list(readings_chunks(path=path, mapping=ColumnMap(wide=True), chunk_rows=10))
+    assert [len(chunk) for chunk in chunks] == [10] * 6  # two file rows (ten readings) at a time
+    whole = pd.concat(chunks)
+    assert sorted(whole["meter"].unique()) == [f"B{i}" for i in range(5)]
+    assert sorted(whole["row"].unique()) == list(range(1, 13))  # each reading keeps its row of the file
