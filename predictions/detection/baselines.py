@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from meters.models import Meter
@@ -22,6 +23,16 @@ logger = logging.getLogger(__name__)
 FAMILY = ModelVersion.Family.ANOMALY
 SUBJECT = ""  # one model for all meters, with meter-level features and scales
 DETECTED_KINDS = (Meter.Kind.ROOM, Meter.Kind.HOSTEL_MAIN)
+# Plus feeders that are a site's building (`detected_meters`): what `import_readings --create-meters` makes of an
+# imported building. A feeder with no hostel (another customer on a transformer) has no site's weather or local
+# time to be judged by, and stays out as before.
+
+
+def detected_meters() -> QuerySet[Meter]:
+    """The meters anomaly detection watches: rooms, hostel mains, and feeders in a hostel (imported buildings)."""
+    return Meter.objects.filter(Q(kind__in=DETECTED_KINDS) | Q(kind=Meter.Kind.FEEDER, hostel__isnull=False))
+
+
 _loaded: dict[int, AnomalyBaseline] = {}
 # Training reads at most this much history, ending at the newest reading: a season and more, as the
 # demo campus holds. Without a bound the first detection on an estate with a year of readings
@@ -30,11 +41,9 @@ TRAIN_WINDOW_DAYS = 120
 
 
 def detection_meter_ids(*, since: dt.datetime | None = None) -> list[int]:
-    """Room and hostel main meters in service (or removed after `since`, so their last readings are checked)."""
-    from django.db.models import Q
-
+    """The detected meters in service (or removed after `since`, so their last readings are checked)."""
     in_service = Q(removed_at__isnull=True) | (Q(removed_at__gte=since) if since else Q(pk__in=[]))
-    return list(Meter.objects.filter(in_service, kind__in=DETECTED_KINDS).values_list("id", flat=True))
+    return list(detected_meters().filter(in_service).values_list("id", flat=True))
 
 
 def _holdout_score(

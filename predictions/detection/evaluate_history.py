@@ -16,8 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Max, Min
 
-from meters.models import Incident, Meter, Reading
-from predictions.detection.baselines import DETECTED_KINDS
+from meters.models import Incident, Reading
+from predictions.detection.baselines import detected_meters
 from predictions.detection.evaluate_run import _main_of
 from predictions.detection.evaluation import Span, score_spans
 from predictions.detection.history import CHUNK_METERS, SLICE, _scan_order
@@ -50,7 +50,7 @@ def evaluate_history_scan(*, eras: bool = True, days: int | None = None) -> dict
         raise ValueError("no readings or no ground-truth incidents in the database: run simulate_campus first")
     end = bounds["last"] + dt.timedelta(minutes=15)
     start = max(bounds["first"], end - dt.timedelta(days=days or settings.FIRST_RUN_HISTORY_DAYS))
-    ids = _scan_order(list(Meter.objects.filter(kind__in=DETECTED_KINDS).values_list("pk", flat=True)))
+    ids = _scan_order(list(detected_meters().values_list("pk", flat=True)))
     scan = _scan(start=start, end=end, meter_ids=ids, eras=eras)
     plan = history_eras(scan=scan)
     detected: list[Span] = []

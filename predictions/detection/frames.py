@@ -37,6 +37,16 @@ class MeterInfo:
     timezone: str
 
 
+def _label(meter: Meter) -> str:
+    """How an explanation names the meter: its room, its hostel's main meter, or its own serial (a feeder, an
+    imported building: several share one hostel, and each is a building of its own)."""
+    if meter.room is not None:
+        return f"Room {meter.room.number}"
+    if meter.hostel is not None and meter.kind == Meter.Kind.HOSTEL_MAIN:
+        return f"{meter.hostel.name} main meter"
+    return meter.serial
+
+
 def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInfo]:
     query = Meter.objects.select_related("room", "hostel__site")
     if meter_ids is not None:
@@ -57,7 +67,7 @@ def meter_infos(*, meter_ids: Iterable[int] | None = None) -> dict[int, MeterInf
             kind=meter.kind,
             hostel_id=meter.hostel_id,
             room_id=meter.room_id,
-            room_label=f"Room {room.number}" if room else (f"{hostel.name} main meter" if hostel else meter.serial),
+            room_label=_label(meter),
             bed_type=room.bed_type if room else 0,
             capacity=room.capacity if room else capacity_by_hostel.get(meter.hostel_id or 0, 0),
             interval_minutes=meter.interval_minutes,

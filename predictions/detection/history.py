@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from meters.models import Meter, Reading
-from predictions.detection.baselines import DETECTED_KINDS
+from predictions.detection.baselines import detected_meters
 from predictions.detection.history_eras import Era, era_baseline, history_eras
 from predictions.detection.services import anomalies_detect
 from predictions.ml.anomaly import AnomalyBaseline
@@ -271,7 +271,8 @@ def history_scan_request(*, meter_ids: list[int], start: dt.datetime, end: dt.da
     for a whole import or catch-up, not one per batch. A batch arriving after the start queues the next scan.
     """
     rows = (
-        Meter.objects.filter(pk__in=meter_ids, kind__in=DETECTED_KINDS)
+        detected_meters()
+        .filter(pk__in=meter_ids)
         .annotate(site=Coalesce("room__hostel__site_id", "hostel__site_id"))
         .values_list("pk", "site")
     )
@@ -327,7 +328,7 @@ def first_run_scan_ensure(*, now: dt.datetime | None = None) -> HistoryScan | No
         if first is None:
             return None
         start = max(first, now - dt.timedelta(days=settings.FIRST_RUN_HISTORY_DAYS))
-        meter_ids = list(Meter.objects.filter(kind__in=DETECTED_KINDS).values_list("pk", flat=True))
+        meter_ids = list(detected_meters().values_list("pk", flat=True))
         scan, _ = history_scan_create(
             reason=HistoryScan.Reason.FIRST_RUN, meter_ids=meter_ids, start=start, end=now, key="first-run"
         )
