@@ -33,7 +33,7 @@ from alerts.services.notifications import (
     webhook_payload,
 )
 from alerts.services.policies import escalation_minutes, severity_for, suppression_covering
-from alerts.services.raising import alert_raise
+from alerts.services.raising import alert_event_follow, alert_raise
 from alerts.services.retention import alert_events_prune
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "alert_assign",
     "alert_closure_calendar_add",
     "alert_comment",
+    "alert_event_follow",
     "alert_events_prune",
     "alert_feedback",
     "alert_raise",

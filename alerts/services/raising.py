@@ -266,3 +266,42 @@ def _repeat(
     if worse:
         _notify_people(alert=alert, event=event, people=_first_responders(alert=alert))
     return alert
+
+
+def alert_event_follow(
+    *,
+    dedupe_key: str,
+    group_key: str,
+    anomaly_id: int,
+    event_start: dt.datetime,
+    event_end: dt.datetime,
+    explanation: str,
+    excess_cost: Decimal | None,
+) -> int:
+    """The alerts of a finding that has grown since they were raised take its span and words; returns how many.
+
+    A closure first seen over two days and found to run for a week, or an excess going on into the next window, is
+    the same event: the finding is extended, not raised again, so its alert must say what it now is. Nobody is told
+    again and nothing else of the alert changes (its status, its people, its count).
+    """
+    from django.db.models import Q
+
+    changed = 0
+    # Its own alert, or the alert of its group that took it in as a repeat, while active (a resolved alert is a record
+    # of what was known when it was closed). Both lookups are indexed.
+    alerts = Alert.objects.filter(
+        Q(dedupe_key=dedupe_key) | Q(group_key=group_key, source_payload__anomaly_id=anomaly_id),
+        status__in=Alert.ACTIVE,
+    )
+    with transaction.atomic():
+        for alert in alerts.select_for_update():
+            start = min(alert.event_start or event_start, event_start)
+            end = max(alert.event_end or event_end, event_end)
+            cost = max(alert.excess_cost or Decimal(0), excess_cost) if excess_cost is not None else alert.excess_cost
+            words = explanation or alert.explanation
+            if (start, end, cost, words) == (alert.event_start, alert.event_end, alert.excess_cost, alert.explanation):
+                continue
+            alert.event_start, alert.event_end, alert.excess_cost, alert.explanation = start, end, cost, words
+            alert.save(update_fields=["event_start", "event_end", "excess_cost", "explanation"])
+            changed += 1
+    return changed

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from alerts.services import alert_raise
+from alerts.services import alert_event_follow, alert_raise
 from predictions.models import Anomaly
 
 logger = logging.getLogger(__name__)
@@ -59,3 +59,20 @@ def anomalies_to_alerts(
     if handed:
         Anomaly.objects.filter(pk__in=[a.pk for a in rows if a.status == Anomaly.Status.OPEN]).update(alerted=True)
     return handed
+
+
+def alerts_follow(*, anomalies: Iterable[Anomaly]) -> int:
+    """Alerted anomalies that detection has since extended: their alerts take the new span and explanation."""
+    changed = 0
+    for anomaly in anomalies:
+        kind = ALERT_KIND.get(anomaly.kind, "anomaly")
+        changed += alert_event_follow(
+            dedupe_key=f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
+            group_key=f"{kind}:meter:{anomaly.meter_id}:{anomaly.kind}",
+            anomaly_id=anomaly.pk,
+            event_start=anomaly.start,
+            event_end=anomaly.end,
+            explanation=anomaly.explanation,
+            excess_cost=anomaly.excess_cost,
+        )
+    return changed

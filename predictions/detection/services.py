@@ -21,7 +21,7 @@ from predictions.detection.days import DayConfig, day_findings, days_found
 from predictions.detection.detectors import CONSUMPTION_KINDS, Candidate, DetectorConfig, frame_candidates
 from predictions.detection.explain import excess_cost, explain, tariff_for
 from predictions.detection.frames import MeterInfo, frame_load, meter_infos
-from predictions.detection.handoff import anomalies_to_alerts
+from predictions.detection.handoff import alerts_follow, anomalies_to_alerts
 from predictions.detection.imbalance import imbalance_findings
 from predictions.detection.scanned import HourScan, hours_summarise, scanned_hours_store
 from predictions.ml.anomaly import AnomalyBaseline
@@ -292,6 +292,13 @@ def anomalies_detect(
             result.handed_to_alerts = anomalies_to_alerts(anomalies=rows, history=history)
 
         transaction.on_commit(hand_over)
+    if handoff and result.updated:
+        updated_ids = list(result.updated)
+
+        def follow() -> None:
+            alerts_follow(anomalies=Anomaly.objects.filter(pk__in=updated_ids, alerted=True))
+
+        transaction.on_commit(follow)
     result.seconds = time.perf_counter() - began
     return result
 
