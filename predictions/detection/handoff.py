@@ -18,6 +18,16 @@ logger = logging.getLogger(__name__)
 ALERT_KIND = {"main_imbalance": "main_imbalance"}  # everything else is an "anomaly" alert
 
 
+def _keys(anomaly: Anomaly) -> tuple[str, str, str]:
+    """The alert kind, dedupe key (this anomaly) and group key (its meter and kind) an anomaly is raised with."""
+    kind = ALERT_KIND.get(anomaly.kind, "anomaly")
+    return (
+        kind,
+        f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
+        f"{kind}:meter:{anomaly.meter_id}:{anomaly.kind}",
+    )
+
+
 def anomalies_to_alerts(
     *, anomalies: Iterable[Anomaly], raise_alert: Callable[..., Any] | None = None, history: bool = False
 ) -> int:
@@ -31,7 +41,7 @@ def anomalies_to_alerts(
     for anomaly in rows:
         if anomaly.status != Anomaly.Status.OPEN:
             continue
-        kind = ALERT_KIND.get(anomaly.kind, "anomaly")
+        kind, dedupe_key, group_key = _keys(anomaly)
         raise_alert(
             kind=kind,
             title=f"{anomaly.get_kind_display()} on {anomaly.meter.serial}",
@@ -41,9 +51,9 @@ def anomalies_to_alerts(
             meter=anomaly.meter,
             score=anomaly.score,
             excess_cost=anomaly.excess_cost,
-            dedupe_key=f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
+            dedupe_key=dedupe_key,
             # Another incident of the same kind on the meter soon after joins this alert (a count, no new toast).
-            group_key=f"{kind}:meter:{anomaly.meter_id}:{anomaly.kind}",
+            group_key=group_key,
             event_start=anomaly.start,
             event_end=anomaly.end,
             source_payload={
@@ -65,10 +75,10 @@ def alerts_follow(*, anomalies: Iterable[Anomaly]) -> int:
     """Alerted anomalies that detection has since extended: their alerts take the new span and explanation."""
     changed = 0
     for anomaly in anomalies:
-        kind = ALERT_KIND.get(anomaly.kind, "anomaly")
+        _, dedupe_key, group_key = _keys(anomaly)
         changed += alert_event_follow(
-            dedupe_key=f"anomaly:{anomaly.meter_id}:{anomaly.kind}:{anomaly.pk}",
-            group_key=f"{kind}:meter:{anomaly.meter_id}:{anomaly.kind}",
+            dedupe_key=dedupe_key,
+            group_key=group_key,
             anomaly_id=anomaly.pk,
             event_start=anomaly.start,
             event_end=anomaly.end,

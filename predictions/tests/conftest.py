@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,3 +24,15 @@ def no_model_from_another_test() -> None:
 
     baselines._loaded.clear()
     history_eras._era_models.clear()
+
+
+@pytest.fixture
+def eager(settings: Any) -> Iterator[None]:
+    """Tasks run in the calling thread, as the worker would run them (so a scan waits for no later batch)."""
+    from config.celery import app
+
+    settings.HISTORY_SCAN_QUIET_SECONDS = 0
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from alerts import realtime
 from alerts.models import Alert, AlertEvent, EmailDelivery, HistorySummary, WebhookDelivery
-from config.celery import app
 from meters.signals import readings_ingested
 from meters.simulation.labelled import LabelledCampus, labelled_campus_build
 from predictions.detection import baseline_train
@@ -24,16 +23,6 @@ from predictions.detection.history import first_run_scan_ensure, history_scan_cr
 from predictions.models import Anomaly, HistoryScan
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager(settings: Any) -> Iterator[None]:
-    """Tasks run in the calling thread, as the worker would run them (so a scan waits for no later batch)."""
-    settings.HISTORY_SCAN_QUIET_SECONDS = 0
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 @pytest.fixture

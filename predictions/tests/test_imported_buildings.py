@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +16,6 @@ import pytest
 from django.core.management import call_command
 
 from alerts.models import Alert
-from config.celery import app
 from meters.models import Meter
 from meters.tests.factories import HostelFactory, MeterFactory
 from predictions.detection.baselines import detection_meter_ids
@@ -28,16 +26,6 @@ pytestmark = pytest.mark.django_db
 ZONE = ZoneInfo("Europe/Madrid")
 FIRST = dt.date(2024, 9, 2)  # a Monday
 CLOSED = dt.date(2024, 10, 29)  # a Tuesday the building was closed, which no calendar knows
-
-
-@pytest.fixture
-def eager(settings: Any) -> Iterator[None]:
-    """Tasks run in the calling thread, as the worker would run them."""
-    settings.HISTORY_SCAN_QUIET_SECONDS = 0
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 def building_csv(path: Path) -> Path:
