@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import Max
@@ -18,6 +17,7 @@ from django.db.models import Max
 from meters.ingest import quarantine_reprocess, readings_ingest, readings_ingest_file
 from meters.ingest.condition import conditions_ingest
 from meters.ingest.occupancy import occupancy_import_file
+from meters.ingest.service import timezone_parse
 from meters.ingest.weather import weather_fetch_open_meteo, weather_import_file
 from meters.models import AcademicPeriod, GatewayToken, Meter, Occupancy, Reading, Room, Site
 
@@ -58,11 +58,7 @@ def site_for_import(*, code: str, site_timezone: str | None, timestamps_timezone
     zone: naming another one is an error, not a silent change of every local day already stored.
     """
     for name in (site_timezone, timestamps_timezone):
-        if name is not None:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/London)") from None
+        timezone_parse(name)  # an unknown zone is a FileFormatError (a ValueError) naming it
     site = Site.objects.filter(code=code).first()
     if site is not None:
         if site_timezone is not None and site_timezone != site.timezone:
