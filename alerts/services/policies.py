@@ -34,6 +34,10 @@ def _max_severity(*severities: str) -> str:
     return max(severities, key=lambda value: SEVERITY_RANK[value])
 
 
+def _min_severity(*severities: str) -> str:
+    return min(severities, key=lambda value: SEVERITY_RANK[value])
+
+
 def severity_for(*, kind: str, score: float | None, excess_cost: Decimal | float | None) -> str:
     """Severity from kind, detector score and excess cost: configured rules, or the defaults."""
     cost = Decimal(str(excess_cost)) if excess_cost is not None else None

@@ -25,7 +25,13 @@ from alerts.models import (
 )
 from alerts.services.audit import _record
 from alerts.services.notifications import _first_responders, _notify_people
-from alerts.services.policies import _max_severity, escalation_minutes, severity_for, suppression_covering
+from alerts.services.policies import (
+    _max_severity,
+    _min_severity,
+    escalation_minutes,
+    severity_for,
+    suppression_covering,
+)
 from meters.models import Hostel, Meter, Room
 
 
@@ -47,6 +53,7 @@ def alert_raise(
     at: dt.datetime | None = None,
     actor: Any = None,
     history: bool = False,
+    severity_ceiling: str | None = None,
 ) -> Alert:
     """Open an alert, or update the active one with the same dedupe key or group; record it silently when suppressed.
 
@@ -57,6 +64,9 @@ def alert_raise(
     `history=True`: found by a scan of stored history, `at` being the event's own time. The alert is
     stored and listed (marked as found in history) but not pushed, emailed, sent to webhooks or
     escalated one by one: the scan sends one summary instead (alerts.services.history).
+
+    `severity_ceiling`: the most severe this finding can be, whatever its score or the severity rules
+    say (detection caps a closed day's alert: it costs nothing and no one needs waking for it).
     """
     at = at or timezone.now()
     if room is None and meter is not None and meter.room_id:
@@ -72,6 +82,8 @@ def alert_raise(
     if event_start is not None and event_end is not None and event_end < event_start:
         raise ValueError("An event cannot end before it starts.")
     severity = severity_for(kind=kind, score=score, excess_cost=excess_cost)
+    if severity_ceiling is not None:
+        severity = _min_severity(severity, severity_ceiling)
     cost = Decimal(str(excess_cost)).quantize(Decimal("0.01")) if excess_cost is not None else None
     for attempt in range(2):
         try:

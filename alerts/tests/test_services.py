@@ -76,6 +76,15 @@ def test_a_lower_score_on_repeat_never_lowers_the_severity(campus: Any) -> None:
     assert alert.severity == "high"
 
 
+def test_a_severity_ceiling_caps_the_rules_and_the_defaults_but_never_raises(campus: Any) -> None:
+    SeverityRule.objects.create(kind="", min_score=0.5, severity="critical")
+    capped = services.alert_raise(
+        kind="anomaly", title="A", room=campus.room_a, score=0.9, severity_ceiling="medium", at=T0
+    )
+    low = services.alert_raise(kind="anomaly", title="B", room=campus.room_b, score=0.1, severity_ceiling="high", at=T0)
+    assert (capped.severity, low.severity) == ("medium", "low")
+
+
 def test_after_resolution_the_same_problem_opens_a_new_alert(campus: Any, warden_a: Any) -> None:
     first = raise_in_room_a(campus)
     services.alert_resolve(alert=first, user=warden_a, at=T0 + dt.timedelta(minutes=5))

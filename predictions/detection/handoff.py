@@ -16,6 +16,10 @@ from predictions.models import Anomaly
 logger = logging.getLogger(__name__)
 
 ALERT_KIND = {"main_imbalance": "main_imbalance"}  # everything else is an "anomaly" alert
+# The most severe a kind's alert can be, however sure detection is. A working day that ran like a closed
+# day wastes nothing: someone should add it to the calendar or check the plant, but not within minutes
+# (its score says how closed-like the day was, which made a sure Christmas closure "critical").
+SEVERITY_CEILING = {Anomaly.Kind.CLOSURE_UNEXPECTED: "medium"}
 
 
 def _keys(anomaly: Anomaly) -> tuple[str, str, str]:
@@ -64,6 +68,7 @@ def anomalies_to_alerts(
             },
             history=history,
             at=anomaly.start if history else None,
+            severity_ceiling=SEVERITY_CEILING.get(anomaly.kind),
         )
         handed += 1
     if handed:
