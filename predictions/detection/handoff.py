@@ -19,7 +19,7 @@ ALERT_KIND = {"main_imbalance": "main_imbalance"}  # everything else is an "anom
 # The most severe a kind's alert can be, however sure detection is. A working day that ran like a closed
 # day wastes nothing: someone should add it to the calendar or check the plant, but not within minutes
 # (its score says how closed-like the day was, which made a sure Christmas closure "critical").
-SEVERITY_CEILING = {Anomaly.Kind.CLOSURE_UNEXPECTED: "medium"}
+SEVERITY_CEILING: dict[str, str] = {Anomaly.Kind.CLOSURE_UNEXPECTED: "medium"}
 
 
 def _keys(anomaly: Anomaly) -> tuple[str, str, str]:
