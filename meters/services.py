@@ -17,11 +17,12 @@ from django.db.models import Max
 from meters.ingest import quarantine_reprocess, readings_ingest, readings_ingest_file
 from meters.ingest.condition import conditions_ingest
 from meters.ingest.occupancy import occupancy_import_file
-from meters.ingest.service import timezone_parse
+from meters.ingest.sites import SiteImportError, site_for_import, site_get_or_create, site_import_check
 from meters.ingest.weather import weather_fetch_open_meteo, weather_import_file
 from meters.models import AcademicPeriod, GatewayToken, Meter, Occupancy, Reading, Room, Site
 
 __all__ = [
+    "SiteImportError",
     "calendar_closure_add",
     "conditions_ingest",
     "demo_users_ensure",
@@ -35,40 +36,11 @@ __all__ = [
     "rollups_rebuild",
     "site_for_import",
     "site_get_or_create",
+    "site_import_check",
     "uploads_clean_stale",
     "weather_fetch_open_meteo",
     "weather_import_file",
 ]
-
-
-def site_get_or_create(*, code: str, timezone_name: str = "UTC", latitude: float = 0.0, longitude: float = 0.0) -> Site:
-    """The site with this code, created (named after its code) when an import names a new one."""
-    site, _ = Site.objects.get_or_create(
-        code=code, defaults={"name": code, "timezone": timezone_name, "latitude": latitude, "longitude": longitude}
-    )
-    return site
-
-
-def site_for_import(*, code: str, site_timezone: str | None, timestamps_timezone: str | None) -> tuple[Site, bool]:
-    """The site an import names, created when new; returns it and whether it was created.
-
-    A new site's local time (its days, opening hours, calendar) is `site_timezone`, else the zone the file's
-    timestamps were written in, else UTC. Data kept in UTC for a building elsewhere (the Cambridge archive,
-    most exports) needs `site_timezone`, or its days would run from UTC midnight. An existing site keeps its
-    zone: naming another one is an error, not a silent change of every local day already stored.
-    """
-    for name in (site_timezone, timestamps_timezone):
-        timezone_parse(name)  # an unknown zone is a FileFormatError (a ValueError) naming it
-    site = Site.objects.filter(code=code).first()
-    if site is not None:
-        if site_timezone is not None and site_timezone != site.timezone:
-            raise ValueError(
-                f"site {code!r} already keeps local time in {site.timezone}, not {site_timezone}; "
-                "change the site's time zone in the admin, or leave out --site-timezone"
-            )
-        return site, False
-    zone = site_timezone or timestamps_timezone or "UTC"
-    return site_get_or_create(code=code, timezone_name=zone), True
 
 
 @transaction.atomic

@@ -35,8 +35,9 @@ from django.utils import timezone
 from core.roles import Role, role_of
 from customers.models import AuditEntry
 from customers.services import audit_record
-from meters.ingest import FileFormatError, IngestResult, readings_ingest_file
+from meters.ingest import ColumnMap, FileFormatError, IngestResult, readings_ingest_file
 from meters.ingest.parse import FileLimits, file_kind
+from meters.ingest.sites import SiteImportError, site_for_import
 from meters.models import ReadingsUpload
 
 logger = logging.getLogger(__name__)
@@ -65,14 +66,33 @@ def uploads_visible(user: Any) -> QuerySet[ReadingsUpload]:
     return ReadingsUpload.objects.none()
 
 
-def upload_queue(*, user: Any, staged: Path, filename: str, timezone_name: str) -> ReadingsUpload:
+@dataclass(frozen=True)
+class UploadOptions:
+    """How to read an upload, as `import_readings` takes it: the zone of its timestamps, a column per meter
+    (`wide`), exact zeros as missing, and the site unknown meters are created in (blank: none are)."""
+
+    timezone: str = ""
+    wide: bool = False
+    zero_is_missing: bool = False
+    site_code: str = ""
+    site_timezone: str = ""
+
+    def mapping(self) -> ColumnMap:
+        return ColumnMap(wide=self.wide)
+
+
+def upload_queue(*, user: Any, staged: Path, filename: str, options: UploadOptions) -> ReadingsUpload:
     """Record a confirmed upload and queue its import once the record is committed."""
     with transaction.atomic():
         upload = ReadingsUpload.objects.create(
             user=user,
             filename=filename[:200],
             staged_name=staged.name,
-            timezone=timezone_name[:64],
+            timezone=options.timezone[:64],
+            wide=options.wide,
+            zero_is_missing=options.zero_is_missing,
+            site_code=options.site_code[:32],
+            site_timezone=options.site_timezone[:64],
             queued_at=timezone.now(),
         )
         transaction.on_commit(lambda: _enqueue(upload.pk))
@@ -175,16 +195,26 @@ def upload_import(*, upload_id: str) -> str:
             locked = ReadingsUpload.objects.select_for_update().get(pk=upload.pk)
             if locked.status != ReadingsUpload.Status.IMPORTING:  # marked failed meanwhile, or done by a twin
                 return locked.status
+            site = None
+            if upload.site_code:  # created in this transaction: a failed import leaves no empty site behind
+                site, _ = site_for_import(
+                    code=upload.site_code,
+                    site_timezone=upload.site_timezone or None,
+                    timestamps_timezone=upload.timezone or None,
+                )
             result = readings_ingest_file(
                 path=path,
                 source=upload.source,
                 user=upload.user,
+                mapping=ColumnMap(wide=upload.wide),
                 timezone_name=upload.timezone or None,
+                create_meters_in=site,
+                zero_is_missing=upload.zero_is_missing,
                 limits=FileLimits.for_uploads(),
                 progress=progress,
             )
             _done(upload, result)
-    except FileFormatError as error:
+    except (FileFormatError, SiteImportError) as error:  # a bad file, or a site the import may not use
         _fail(upload, str(error))
         return upload.status
     except Exception as error:  # rolled back whole: nothing of the file is stored
@@ -293,6 +323,9 @@ class UploadReport:
     rejected: int = 0
     estimated: int = 0
     gaps_left: int = 0
+    skipped_missing: int = 0
+    zeros_kept: int = 0
+    meters_created: int = 0
     long_gaps: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     history_meters: int = 0
@@ -309,6 +342,9 @@ class UploadReport:
             rejected=int(summary.get("rejected", 0)),
             estimated=int(summary.get("estimated", 0)),
             gaps_left=int(summary.get("long_gaps", 0)),
+            skipped_missing=int(summary.get("skipped_missing", 0)),
+            zeros_kept=int(summary.get("zeros_kept", 0)),
+            meters_created=int(summary.get("meters_created", 0)),
             long_gaps=list(upload.result.get("long_gaps", [])),
             rejections=list(upload.result.get("rejections", [])),
             history_meters=int(upload.result.get("history_meters", 0)),

@@ -17,10 +17,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.roles import Role, role_of
+from meters.forms import UploadOptionsForm, unknown_serials
 from meters.ingest import FileFormatError, preview_rows
 from meters.ingest.parse import FileLimits
-from meters.ingest.service import timezone_parse
-from meters.models import ReadingsUpload
+from meters.models import ReadingsUpload, Site
 from meters.uploads import (
     UploadReport,
     upload_dir,
@@ -54,10 +54,11 @@ def _staged(token: str) -> Path | None:
 
 @login_required
 def readings_upload(request: HttpRequest) -> HttpResponse:
-    """Step 1: choose a file and see a preview. Step 2: confirm and get the per-row report."""
+    """Step 1: choose a file and how to read it, and see a preview. Step 2: confirm and follow the import."""
     if role_of(request.user) not in UPLOAD_ROLES:
         raise PermissionDenied("Only facility managers and administrators may upload readings.")
-    context: dict[str, object] = {}
+    form = UploadOptionsForm(request.POST if request.method == "POST" else None)
+    context: dict[str, object] = {"form": form, "site_codes": UploadOptionsForm.site_codes()}
     upload = request.FILES.get("file") if request.method == "POST" else None
     if isinstance(upload, UploadedFile):
         suffix = Path(upload.name or "").suffix.lower()
@@ -67,39 +68,48 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
             limit = settings.READINGS_UPLOAD_MAX_BYTES // (1024 * 1024)
             context["error"] = f"The file is larger than {limit} MB; split it or use the import_readings command."
             return render(request, "meters/upload.html", context, status=413)
-        elif (zone_error := _timezone_error(request.POST.get("timezone", ""))) is not None:
-            context["error"] = zone_error
+        elif not form.is_valid():
+            context["error"] = "Check the options below."
         else:
-            token = uuid.uuid4()
-            path = _upload_dir() / f"{token.hex}{suffix}"
-            with path.open("wb") as out:
-                for piece in upload.chunks():
-                    out.write(piece)
-            try:
-                rows = preview_rows(path=path, rows=10, limits=FileLimits.for_uploads())
-            except FileFormatError as error:
-                path.unlink(missing_ok=True)
-                context["error"] = str(error)
-            else:
-                context.update(
-                    preview=rows, token=str(token), filename=upload.name, timezone=request.POST.get("timezone", "")
-                )
+            context.update(_staged_preview(upload, suffix, form))
     elif request.method == "POST" and "token" in request.POST:
         staged = _staged(request.POST["token"])
-        zone = request.POST.get("timezone", "")
         if staged is None:
             context["error"] = "That upload has expired; choose the file again."
-        elif (zone_error := _timezone_error(zone)) is not None:
-            context["error"] = zone_error
+        elif not form.is_valid():
+            context["error"] = "Check the options below."
         else:
             queued = upload_queue(
                 user=request.user,
                 staged=staged,
                 filename=request.POST.get("filename") or staged.name,
-                timezone_name=zone.strip(),
+                options=form.options(),
             )
             return redirect("readings-upload-status", upload_id=queued.pk)
     return render(request, "meters/upload.html", context, status=400 if "error" in context else 200)
+
+
+def _staged_preview(upload: UploadedFile, suffix: str, form: UploadOptionsForm) -> dict[str, object]:
+    """Stage the file and read its first rows as the import will read them (or say why it cannot be read)."""
+    token = uuid.uuid4()
+    path = _upload_dir() / f"{token.hex}{suffix}"
+    with path.open("wb") as out:
+        for piece in upload.chunks():
+            out.write(piece)
+    options = form.options()
+    try:
+        rows = preview_rows(path=path, mapping=options.mapping(), rows=10, limits=FileLimits.for_uploads())
+    except FileFormatError as error:
+        path.unlink(missing_ok=True)
+        return {"error": str(error)}
+    return {
+        "preview": rows,
+        "token": str(token),
+        "filename": upload.name,
+        "options": options,
+        "unknown": unknown_serials(rows),
+        "site_is_new": bool(options.site_code) and not Site.objects.filter(code=options.site_code).exists(),
+    }
 
 
 @login_required
@@ -136,11 +146,3 @@ def _status_context(upload: ReadingsUpload) -> dict[str, object]:
         "history_hours": settings.DETECTION_HISTORY_HOURS,
         "refresh_seconds": settings.UPLOAD_STATUS_REFRESH_SECONDS,
     }
-
-
-def _timezone_error(name: str) -> str | None:
-    try:
-        timezone_parse(name.strip() or None)
-    except FileFormatError as error:
-        return str(error)
-    return None

@@ -124,6 +124,12 @@ def _melt(
     return pd.concat(parts, ignore_index=True)
 
 
+def _looks_wide(names: list[str], mapping: ColumnMap) -> bool:
+    """A timestamp column and others, but neither a meter nor a kWh column: most likely a column per meter."""
+    absent = all(mapping.source(name) not in names for name in ("meter", "kwh"))
+    return absent and mapping.source("timestamp") in names and len(names) > 1
+
+
 def _check_columns(names: list[str], mapping: ColumnMap) -> None:
     if mapping.wide:
         if mapping.source("timestamp") not in names or not mapping.meter_columns(names):
@@ -131,13 +137,20 @@ def _check_columns(names: list[str], mapping: ColumnMap) -> None:
                 f"a wide file needs a {mapping.source('timestamp')} column and one column per meter; "
                 f"found {', '.join(names) or 'none'}"
             )
+        if all(mapping.source(name) in names for name in ("meter", "kwh")):
+            raise FileFormatError(
+                f"this file has {mapping.source('meter')} and {mapping.source('kwh')} columns, so it looks long "
+                "(a row per reading), not wide: read it as long (leave out --wide)"
+            )
         return
     required = ["timestamp", "kwh"] + ([] if mapping.meter else ["meter"])
     missing = [mapping.source(name) for name in required if mapping.source(name) not in names]
     if missing:
         raise FileFormatError(
             f"missing column(s) {', '.join(missing)}; found {', '.join(names) or 'none'} "
-            "(expected meter,timestamp,kwh[,voltage,current,power_factor])"
+            "(expected meter,timestamp,kwh[,voltage,current,power_factor]"
+            + ("; a column per meter is a wide file: read it as wide (--wide)" if _looks_wide(names, mapping) else "")
+            + ")"
         )
 
 

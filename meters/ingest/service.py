@@ -32,13 +32,16 @@ Progress = Callable[[int], None]
 logger = logging.getLogger(__name__)
 
 
-def _create_meters(chunk: pd.DataFrame, directory: MeterDirectory, site: Site, tz: ZoneInfo | None) -> None:
-    """Create meters for unknown serials: feeders of the site's 'imported' hostel, interval from the data."""
+def _create_meters(chunk: pd.DataFrame, directory: MeterDirectory, site: Site, tz: ZoneInfo | None) -> int:
+    """Create meters for unknown serials: feeders of the site's 'imported' hostel, interval from the data.
+
+    Returns how many were created.
+    """
     serials = chunk["meter"].dropna().astype(str).str.strip().unique().tolist()
     directory.load(serials)
     unknown = [serial for serial in serials if serial and directory.by_serial.get(serial) is None]
     if not unknown:
-        return
+        return 0
     hostel, _ = Hostel.objects.get_or_create(
         site=site, code="imported", defaults={"name": f"Imported meters ({site.code})"}
     )
@@ -61,6 +64,7 @@ def _create_meters(chunk: pd.DataFrame, directory: MeterDirectory, site: Site, t
             installed_at=installed - dt.timedelta(days=3650),
         )
         directory.add(meter)
+    return len(unknown)
 
 
 def _chunks(rows: Iterable[Mapping[str, Any]] | Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
@@ -145,7 +149,7 @@ def _ingest(
     known = HourlyAccumulator() if connection.vendor == "postgresql" else None
     for chunk in _chunks(rows):
         if create_meters_in is not None:
-            _create_meters(chunk, directory, create_meters_in, tz)
+            result.meters_created += _create_meters(chunk, directory, create_meters_in, tz)
         checked = validate_chunk(chunk, directory, tz=tz, now=now, zero_is_missing=zero_is_missing)
         result.skipped_missing += checked.skipped_missing
         result.zeros_kept += checked.zeros_kept

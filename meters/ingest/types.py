@@ -71,6 +71,7 @@ class IngestResult:
     zeros_kept: int = 0  # exact zeros kept as readings although asked to treat zeros as missing (solar, tiny loads)
     not_kept: int = 0  # rejected rows past the sender's quarantine cap: counted and logged, not kept
     estimated: int = 0  # readings added to fill short gaps
+    meters_created: int = 0  # unknown meters created (an import asked to create them in a site)
     rejections: list[Rejection] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     ranges: dict[int, MeterRange] = field(default_factory=dict)
@@ -113,6 +114,7 @@ class IngestResult:
             "estimated": self.estimated,
             "long_gaps": len(self.long_gaps),
             "meters": len(self.ranges),
+            "meters_created": self.meters_created,
             "seconds": round(self.seconds, 3),
             "seconds_rollups": round(self.seconds_rollups, 3),
             "seconds_gaps": round(self.seconds_gaps, 3),

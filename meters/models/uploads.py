@@ -27,6 +27,12 @@ class ReadingsUpload(models.Model):
     # The staged file's name in DATA_DIR/uploads (kept until the import is done, for a retry).
     staged_name = models.CharField(max_length=64)
     timezone = models.CharField(max_length=64, blank=True)
+    # The import's options, as `import_readings` takes them (--wide, --zero-is-missing, --create-meters --site
+    # CODE --site-timezone TZ): a blank site_code imports known meters only.
+    wide = models.BooleanField(default=False)
+    zero_is_missing = models.BooleanField(default=False)
+    site_code = models.CharField(max_length=32, blank=True)
+    site_timezone = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveBigIntegerField(null=True, blank=True)
     # The summary (IngestResult.summary()), the first rejections and gaps left, once done.

@@ -1,0 +1,112 @@
+"""The upload page's options: what `import_readings` takes as flags, asked for on the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from meters.ingest import FileFormatError
+from meters.ingest.service import timezone_parse
+from meters.ingest.sites import SiteImportError, site_import_check
+from meters.models import Meter, Site
+from meters.uploads import UploadOptions
+
+LONG, WIDE = "long", "wide"
+
+
+class UploadOptionsForm(forms.Form):
+    """How to read a file, checked before its preview and again when it is confirmed."""
+
+    timezone = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Time zone of timestamps without an offset (optional)",
+        widget=forms.TextInput(attrs={"placeholder": "Europe/London"}),
+    )
+    layout = forms.ChoiceField(
+        choices=[
+            (LONG, "Long: a row per reading (meter, timestamp, kWh)"),
+            (WIDE, "Wide: a timestamp column, then a column per meter headed by its serial, in kWh"),
+        ],
+        initial=LONG,
+        required=False,  # long, as `import_readings` without --wide
+        widget=forms.RadioSelect,
+        label="Layout",
+    )
+    zero_is_missing = forms.BooleanField(
+        required=False,
+        label="An exact 0 kWh is a missing reading",
+        help_text="As many exports write a gap. Zeros the readings fall to and rise from within 12 hours "
+        "(a building with solar panels at midday) are kept.",
+    )
+    site_code = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Create meters not known yet in site (code; optional)",
+        help_text="Left blank, rows of unknown meters are rejected and kept in the quarantine. A new code creates "
+        "the site; each new meter is a feeder of its “imported” hostel.",
+        widget=forms.TextInput(attrs={"placeholder": "cambridge", "list": "site-codes"}),
+    )
+    site_timezone = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Local time of a new site (optional)",
+        help_text="Its days, opening hours and calendar. Without it a new site takes the timestamps' zone, else UTC.",
+        widget=forms.TextInput(attrs={"placeholder": "Europe/London"}),
+    )
+
+    def clean_timezone(self) -> str:
+        return self._zone("timezone")
+
+    def clean_site_timezone(self) -> str:
+        return self._zone("site_timezone")
+
+    def _zone(self, name: str) -> str:
+        value = str(self.cleaned_data.get(name) or "").strip()
+        try:
+            timezone_parse(value or None)
+        except FileFormatError as error:
+            raise forms.ValidationError(str(error)) from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        code = str(data.get("site_code") or "").strip()
+        data["site_code"] = code
+        if self.errors:
+            return data
+        if data.get("site_timezone") and not code:
+            self.add_error("site_timezone", "A site's local time is for a site the import creates: give its code too.")
+        elif code:
+            try:
+                site_import_check(
+                    code=code,
+                    site_timezone=data.get("site_timezone") or None,
+                    timestamps_timezone=data.get("timezone") or None,
+                )
+            except (SiteImportError, FileFormatError) as error:
+                self.add_error("site_code", str(error))
+        return data
+
+    def options(self) -> UploadOptions:
+        """The checked options (call after is_valid())."""
+        data = self.cleaned_data
+        return UploadOptions(
+            timezone=data["timezone"],
+            wide=data.get("layout") == WIDE,
+            zero_is_missing=bool(data["zero_is_missing"]),
+            site_code=data["site_code"],
+            site_timezone=data["site_timezone"],
+        )
+
+    @staticmethod
+    def site_codes() -> list[str]:
+        return list(Site.objects.order_by("code").values_list("code", flat=True))
+
+
+def unknown_serials(rows: list[dict[str, object]]) -> list[str]:
+    """Serials in the preview's rows that no meter has yet (the import creates them, or rejects their rows)."""
+    serials = sorted({str(row["meter"]).strip() for row in rows if row.get("meter") and not row.get("malformed")})
+    known = set(Meter.objects.filter(serial__in=serials).values_list("serial", flat=True))
+    return [serial for serial in serials if serial not in known]
