@@ -145,4 +145,13 @@ def _status_context(upload: ReadingsUpload) -> dict[str, object]:
         "filename": upload.filename,
         "history_hours": settings.DETECTION_HISTORY_HOURS,
         "refresh_seconds": settings.UPLOAD_STATUS_REFRESH_SECONDS,
+        "took": _took(upload),
     }
+
+
+def _took(upload: ReadingsUpload) -> str:
+    """How long the import ran, in words ("4.7 s", "3 min"); blank before it ends."""
+    if upload.started_at is None or upload.finished_at is None:
+        return ""
+    seconds = (upload.finished_at - upload.started_at).total_seconds()
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.0f} min"

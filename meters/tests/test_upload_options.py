@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -87,6 +88,7 @@ def test_a_wide_file_of_unknown_buildings_creates_its_site_in_local_time_and_its
     assert result.estimated == 1
     page_text = report.content.decode()
     assert "Read wide (a column per meter)" in page_text
+    assert re.search(r"Imported 8 rows in \d+\.\d s\.", page_text)
     assert "created in site campus-x (local time Europe/London)" in page_text
     rejected = QuarantinedReading.objects.get()
     assert (rejected.meter_serial, rejected.source) == ("BLD-1", "upload b.csv")
