@@ -42,6 +42,7 @@ class DetectorConfig:
     min_vacant_hours: float = 3.0
     night_hours: tuple[float, float] = (0.0, 6.0)
     flat_intervals: int = 8
+    flat_hours_energy_only: float = 24.0  # a meter without voltage must repeat its reading this long to be stuck
     dead_intervals: int = 4
     voltage_band: float = 0.10
     low_pf: float = 0.78
@@ -216,8 +217,14 @@ def frame_candidates(
                 gaps.append((meter_id, a + gap_start, gap_end))
             # A stuck meter repeats its whole reading (energy and voltage), not just a low energy value.
             m_volts = voltage[sl]
-            stuck = (m_kwh > 0) & _same_value_runs(m_kwh, config.flat_intervals)
-            if not np.isnan(m_volts).all():
+            if np.isnan(m_volts).all():
+                # Energy alone, often in steps of 0.1 kWh (most exports): an idle building's readings repeat
+                # for a night or a closed weekend morning (up to 22 h in the Cambridge archive). Only a whole
+                # day at one value, through the daily rhythm every building has, is a stuck meter.
+                per_day = round(config.flat_hours_energy_only * 60 / info.interval_minutes)
+                stuck = (m_kwh > 0) & _same_value_runs(m_kwh, max(config.flat_intervals, per_day))
+            else:
+                stuck = (m_kwh > 0) & _same_value_runs(m_kwh, config.flat_intervals)
                 stuck &= _same_value_runs(m_volts, config.flat_intervals)
             add("flat_line", _runs(stuck), np.full(b - a, 2.0), 1.0, "rule_flat_line")
             impossible = (m_kwh < 0) | (m_kwh > info.rated_kw * info.interval_minutes / 60.0 * 1.5)
