@@ -60,6 +60,11 @@ from predictions.ml.anomaly_weather import weather_responses_fit
 from predictions.ml.artifacts import artifact_read, artifact_write
 
 PREDICT_CHUNK_ROWS = 100_000  # readings scored per slice (about 10 MB of features)
+# The shared booster learns each reading as a multiple of its meter's recent level. A reading above this
+# multiple is no habit: the meter's level went (almost) to nothing in its recent weeks (b117 in spring 2019,
+# its level at the 0.001 floor and its winter readings 18,000 times that), or an incident. Such rows taught
+# leaves that expected 2,820 kWh of b9 at noon and 0 at 09:00, so they are left out of the booster.
+LABEL_CAP = 50.0
 
 
 class AnomalyBaseline:
@@ -275,6 +280,7 @@ class AnomalyBaseline:
                 stats.gate_cv_rmse, stats.gate_nmbe, stats.rooms_fit = cv, nmbe, passed
 
     def _fit_booster(self, rows: pd.DataFrame) -> xgb.Booster:
+        rows = rows[(rows["norm_h"] / rows["scale"]).to_numpy() <= LABEL_CAP]
         dtrain = xgb.DMatrix(
             features(rows, rows["own_profile"].to_numpy()), label=(rows["norm_h"] / rows["scale"]).to_numpy()
         )
