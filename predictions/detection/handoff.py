@@ -20,6 +20,20 @@ ALERT_KIND = {"main_imbalance": "main_imbalance"}  # everything else is an "anom
 # day wastes nothing: someone should add it to the calendar or check the plant, but not within minutes
 # (its score says how closed-like the day was, which made a sure Christmas closure "critical").
 SEVERITY_CEILING: dict[str, str] = {Anomaly.Kind.CLOSURE_UNEXPECTED: "medium"}
+# Found in stored history, a meter's past silence or stuck reading is missing data, not a visit to make: the
+# import's report lists its gaps, and a meter silent now raises its own stale-meter alert. The Cambridge scan
+# put 19 such "high" alerts of 2018-2019 above every closure and waste in the inbox.
+HISTORY_SEVERITY_CEILING: dict[str, str] = {
+    Anomaly.Kind.DEAD_METER: "low",
+    Anomaly.Kind.FLAT_LINE: "low",
+    Anomaly.Kind.METER_REPLACEMENT: "low",
+}
+
+
+def _ceiling(anomaly: Anomaly, *, history: bool) -> str | None:
+    if history and anomaly.kind in HISTORY_SEVERITY_CEILING:
+        return HISTORY_SEVERITY_CEILING[anomaly.kind]
+    return SEVERITY_CEILING.get(anomaly.kind)
 
 
 def _keys(anomaly: Anomaly) -> tuple[str, str, str]:
@@ -68,7 +82,7 @@ def anomalies_to_alerts(
             },
             history=history,
             at=anomaly.start if history else None,
-            severity_ceiling=SEVERITY_CEILING.get(anomaly.kind),
+            severity_ceiling=_ceiling(anomaly, history=history),
         )
         handed += 1
     if handed:

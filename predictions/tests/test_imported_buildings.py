@@ -44,31 +44,36 @@ def building_csv(path: Path) -> Path:
     return path
 
 
+def import_building(path: Path) -> None:
+    """As the README imports a Cambridge building: UTC file, a site in local time, the meter created."""
+    call_command(
+        "import_readings",
+        str(path),
+        "--meter",
+        "LIB-MAIN",
+        "--timestamp-column",
+        "datetime",
+        "--kwh-column",
+        "equipment load [kWh]",
+        "--timezone",
+        "UTC",
+        "--site-timezone",
+        "Europe/Madrid",
+        "--create-meters",
+        "--site",
+        "uni",
+        "--json",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+
 def test_an_imported_buildings_history_is_scanned_and_its_closure_raised(
     eager: None, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     path = building_csv(tmp_path / "2024.csv")
     with django_capture_on_commit_callbacks(execute=True):
-        call_command(
-            "import_readings",
-            str(path),
-            "--meter",
-            "LIB-MAIN",
-            "--timestamp-column",
-            "datetime",
-            "--kwh-column",
-            "equipment load [kWh]",
-            "--timezone",
-            "UTC",
-            "--site-timezone",
-            "Europe/Madrid",
-            "--create-meters",
-            "--site",
-            "uni",
-            "--json",
-            stdout=io.StringIO(),
-            stderr=io.StringIO(),
-        )
+        import_building(path)
     meter = Meter.objects.get(serial="LIB-MAIN")
     assert meter.kind == Meter.Kind.FEEDER
     scan = HistoryScan.objects.get()
@@ -86,3 +91,21 @@ def test_feeders_in_a_hostel_are_watched_and_feeders_of_other_customers_are_not(
     ids = detection_meter_ids()
     assert imported.pk in ids
     assert shop.pk not in ids
+
+
+def test_a_gap_in_an_imported_history_is_a_low_alert_not_a_high_one(
+    eager: None, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Thirty hours missing from a past week are missing data to know about, not a meter to visit now."""
+    path = building_csv(tmp_path / "2024.csv")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[: 1 + 24 * 30] + lines[1 + 24 * 30 + 30 :]) + "\n")  # from day 30, 30 hours
+    with django_capture_on_commit_callbacks(execute=True):
+        import_building(path)
+    gap = Anomaly.objects.get(kind="dead_meter")
+    assert (gap.end - gap.start).total_seconds() >= 24 * 3600
+    alert = Alert.objects.get(source_payload__kind="dead_meter")
+    assert alert.history
+    assert alert.severity == "low"
+    # The unregistered closure keeps the severity its score gives (at most medium).
+    assert Alert.objects.get(source_payload__kind="closure_unexpected").severity in ("low", "medium")
