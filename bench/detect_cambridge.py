@@ -35,6 +35,8 @@ from predictions.detection.detectors import CONSUMPTION_KINDS  # noqa: E402
 
 # The shared data sits next to the repository: ../shared/data/cambridge from the repo root.
 DATA = Path(os.environ.get("CAMBRIDGE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "cambridge"))
+# How the README imports an archive file (`import_readings`): its columns, and its zeros as missing.
+ARCHIVE_FLAGS = ("--timestamp-column", "datetime", "--kwh-column", "equipment load [kWh]", "--zero-is-missing")
 Y2018 = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 Y2019 = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
 Y2020 = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)

@@ -46,7 +46,7 @@ django.setup()
 
 import holidays  # noqa: E402
 import pandas as pd  # noqa: E402
-from detect_cambridge import DATA  # noqa: E402
+from detect_cambridge import ARCHIVE_FLAGS, DATA  # noqa: E402
 from detect_cambridge_days import CLEAR_WEEK, KEYS, closed_weekday  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
@@ -129,11 +129,7 @@ def main() -> None:
                     str(path),
                     "--meter",
                     f"{site}-{code}",
-                    "--timestamp-column",
-                    "datetime",
-                    "--kwh-column",
-                    "equipment load [kWh]",
-                    "--zero-is-missing",
+                    *ARCHIVE_FLAGS,
                     "--timezone",
                     timestamps_zone,
                     *site_args,

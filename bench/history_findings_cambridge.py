@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from detect_cambridge import DATA  # noqa: E402
+from detect_cambridge import ARCHIVE_FLAGS, DATA  # noqa: E402
 from detect_cambridge_days import CLEAR_WEEK  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -91,11 +91,7 @@ def main() -> None:
                 str(path),
                 "--meter",
                 f"UCam_Building_{code}",
-                "--timestamp-column",
-                "datetime",
-                "--kwh-column",
-                "equipment load [kWh]",
-                "--zero-is-missing",
+                *ARCHIVE_FLAGS,
                 "--timezone",
                 "UTC",
                 "--site-timezone",
