@@ -13,6 +13,7 @@ from meters.models import Meter, Site
 from meters.uploads import UploadOptions
 
 LONG, WIDE = "long", "wide"
+COLUMN_NAMES = ("timestamp", "kwh", "meter")  # the columns a file may name otherwise (its --*-column flags)
 
 
 class UploadOptionsForm(forms.Form):
@@ -34,6 +35,15 @@ class UploadOptionsForm(forms.Form):
         widget=forms.RadioSelect,
         label="Layout",
     )
+    meter_serial = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Every row is this meter (serial; optional)",
+        help_text="For a file of one meter, with no meter column.",
+    )
+    timestamp_column = forms.CharField(required=False, max_length=100, label="Timestamp column", initial="timestamp")
+    kwh_column = forms.CharField(required=False, max_length=100, label="kWh column (long files)", initial="kwh")
+    meter_column = forms.CharField(required=False, max_length=100, label="Meter column (long files)", initial="meter")
     zero_is_missing = forms.BooleanField(
         required=False,
         label="An exact 0 kWh is a missing reading",
@@ -74,8 +84,11 @@ class UploadOptionsForm(forms.Form):
         data = super().clean() or {}
         code = str(data.get("site_code") or "").strip()
         data["site_code"] = code
+        data["meter_serial"] = str(data.get("meter_serial") or "").strip()
         if self.errors:
             return data
+        if data.get("layout") == WIDE and data["meter_serial"]:
+            self.add_error("meter_serial", "A wide file names each meter in its header: leave this blank.")
         if data.get("site_timezone") and not code:
             self.add_error("site_timezone", "A site's local time is for a site the import creates: give its code too.")
         elif code:
@@ -98,6 +111,12 @@ class UploadOptionsForm(forms.Form):
             zero_is_missing=bool(data["zero_is_missing"]),
             site_code=data["site_code"],
             site_timezone=data["site_timezone"],
+            meter_serial=data["meter_serial"],
+            columns={
+                name: str(data.get(f"{name}_column") or "").strip()
+                for name in COLUMN_NAMES
+                if str(data.get(f"{name}_column") or "").strip() not in ("", name)
+            },
         )
 
     @staticmethod

@@ -76,9 +76,11 @@ class UploadOptions:
     zero_is_missing: bool = False
     site_code: str = ""
     site_timezone: str = ""
+    meter_serial: str = ""  # every row is this meter (a file of one meter)
+    columns: dict[str, str] = field(default_factory=dict)  # canonical name -> the file's column, where it differs
 
     def mapping(self) -> ColumnMap:
-        return ColumnMap(wide=self.wide)
+        return ColumnMap(columns=self.columns, meter=self.meter_serial or None, wide=self.wide)
 
 
 def upload_queue(*, user: Any, staged: Path, filename: str, options: UploadOptions) -> ReadingsUpload:
@@ -93,6 +95,8 @@ def upload_queue(*, user: Any, staged: Path, filename: str, options: UploadOptio
             zero_is_missing=options.zero_is_missing,
             site_code=options.site_code[:32],
             site_timezone=options.site_timezone[:64],
+            meter_serial=options.meter_serial[:64],
+            columns=dict(options.columns),
             queued_at=timezone.now(),
         )
         transaction.on_commit(lambda: _enqueue(upload.pk))
@@ -206,7 +210,7 @@ def upload_import(*, upload_id: str) -> str:
                 path=path,
                 source=upload.source,
                 user=upload.user,
-                mapping=ColumnMap(wide=upload.wide),
+                mapping=ColumnMap(columns=upload.columns or {}, meter=upload.meter_serial or None, wide=upload.wide),
                 timezone_name=upload.timezone or None,
                 create_meters_in=site,
                 zero_is_missing=upload.zero_is_missing,

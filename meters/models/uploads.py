@@ -28,11 +28,15 @@ class ReadingsUpload(models.Model):
     staged_name = models.CharField(max_length=64)
     timezone = models.CharField(max_length=64, blank=True)
     # The import's options, as `import_readings` takes them (--wide, --zero-is-missing, --create-meters --site
-    # CODE --site-timezone TZ): a blank site_code imports known meters only.
+    # CODE --site-timezone TZ, --meter, the column flags): a blank site_code imports known meters only.
     wide = models.BooleanField(default=False)
     zero_is_missing = models.BooleanField(default=False)
     site_code = models.CharField(max_length=32, blank=True)
     site_timezone = models.CharField(max_length=64, blank=True)
+    # --meter SERIAL (every row is this meter) and --timestamp-column/--kwh-column/--meter-column: the file's own
+    # column names, {"timestamp": ..., "kwh": ..., "meter": ...}, where they are not the standard ones.
+    meter_serial = models.CharField(max_length=64, blank=True)
+    columns = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveBigIntegerField(null=True, blank=True)
     # The summary (IngestResult.summary()), the first rejections and gaps left, once done.

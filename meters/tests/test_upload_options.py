@@ -54,6 +54,8 @@ def confirm_preview(client: Client, page: Any) -> Any:
         "layout": "wide" if options.wide else "long",
         "site_code": options.site_code,
         "site_timezone": options.site_timezone,
+        "meter_serial": options.meter_serial,
+        **{f"{name}_column": column for name, column in options.columns.items()},
     }
     if options.zero_is_missing:
         data["zero_is_missing"] = "on"
@@ -119,6 +121,31 @@ def test_zeros_as_missing_keeps_a_solar_midday_and_skips_an_exporters_zero(manag
     assert list(raw.values_list("kwh", flat=True)) == [6, 1, 0, 1, 5, 6]  # 14:00 is a gap (estimated, as any)
 
 
+def test_a_file_of_one_meter_with_its_own_column_names_is_read_as_the_command_reads_it(manager: Any) -> None:
+    """The Cambridge archive's layout: `datetime,equipment load [kWh]`, one building per file, kept in UTC."""
+    body = b"datetime,equipment load [kWh]\n2019-01-01 00:00:00,8.3\n2019-01-01 01:00:00,16.0\n"
+    client = client_for(manager)
+    page = preview(
+        client,
+        body,
+        meter_serial="UCam_Building_b24",
+        timestamp_column="datetime",
+        kwh_column="equipment load [kWh]",
+        timezone="UTC",
+        site_code="cambridge",
+        site_timezone="Europe/London",
+    )
+    assert page.context["unknown"] == ["UCam_Building_b24"]
+    assert "Every row is meter UCam_Building_b24." in page.content.decode()
+
+    report = confirm_preview(client, page)
+
+    assert report.context["result"].accepted == 2
+    stored = Reading.objects.filter(meter__serial="UCam_Building_b24").order_by("timestamp")
+    assert [(r.timestamp.hour, r.kwh) for r in stored] == [(0, 8.3), (1, 16.0)]
+    assert ReadingsUpload.objects.get().columns == {"timestamp": "datetime", "kwh": "equipment load [kWh]"}
+
+
 @pytest.mark.parametrize(
     ("options", "field", "words"),
     [
@@ -127,6 +154,7 @@ def test_zeros_as_missing_keeps_a_solar_midday_and_skips_an_exporters_zero(manag
         ({"site_code": "cam", "site_timezone": "Asia/Dubai"}, "site_code", "already keeps local time in Europe/London"),
         ({"timezone": "Europe/Londres"}, "timezone", "unknown time zone 'Europe/Londres'"),
         ({"site_code": "new", "site_timezone": "Mars/Olympus"}, "site_timezone", "unknown time zone"),
+        ({"meter_serial": "B-1"}, "meter_serial", "A wide file names each meter in its header"),
     ],
 )
 def test_options_that_cannot_work_are_refused_on_their_field_before_anything_is_staged(
