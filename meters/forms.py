@@ -102,6 +102,15 @@ class UploadOptionsForm(forms.Form):
                 self.add_error("site_code", str(error))
         return data
 
+    def problems(self) -> str:
+        """What is wrong with the options, each named by its field ("time zone of ...: unknown time zone 'X'")."""
+        parts = []
+        for name, errors in self.errors.items():
+            label = str(self.fields[name].label).removesuffix(" (optional)") if name in self.fields else ""
+            what = " ".join(str(error) for error in errors)
+            parts.append(f"{label[:1].lower()}{label[1:]}: {what}" if label else what)
+        return "Check the options: " + "; ".join(parts)
+
     def options(self) -> UploadOptions:
         """The checked options (call after is_valid())."""
         data = self.cleaned_data

@@ -69,7 +69,7 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
             context["error"] = f"The file is larger than {limit} MB; split it or use the import_readings command."
             return render(request, "meters/upload.html", context, status=413)
         elif not form.is_valid():
-            context["error"] = "Check the options below."
+            context["error"] = form.problems()
         else:
             context.update(_staged_preview(upload, suffix, form))
     elif request.method == "POST" and "token" in request.POST:
@@ -77,7 +77,7 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
         if staged is None:
             context["error"] = "That upload has expired; choose the file again."
         elif not form.is_valid():
-            context["error"] = "Check the options below."
+            context["error"] = form.problems()
         else:
             queued = upload_queue(
                 user=request.user,
