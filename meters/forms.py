@@ -14,6 +14,8 @@ from meters.uploads import UploadOptions
 
 LONG, WIDE = "long", "wide"
 COLUMN_NAMES = ("timestamp", "kwh", "meter")  # the columns a file may name otherwise (its --*-column flags)
+SITE_FIELDS = ("site_code", "site_timezone")
+ADMINS_ONLY = "Only administrators may create sites and meters from an upload (the estate is configured by them)."
 
 
 class UploadOptionsForm(forms.Form):
@@ -66,6 +68,16 @@ class UploadOptionsForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "Europe/London"}),
     )
 
+    def __init__(self, *args: Any, may_create: bool = False, **kwargs: Any) -> None:
+        """`may_create`: the uploader may create sites and meters (administrators; elsewhere the estate is
+        configured in the admin only). Without it the site fields are not offered, and sent anyway they are refused."""
+        super().__init__(*args, **kwargs)
+        self.may_create = may_create
+        self.site: Site | None = None  # the existing site named, once checked
+        if not may_create:
+            for name in SITE_FIELDS:
+                del self.fields[name]
+
     def clean_timezone(self) -> str:
         return self._zone("timezone")
 
@@ -82,6 +94,8 @@ class UploadOptionsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not self.may_create and any(str(self.data.get(name) or "").strip() for name in SITE_FIELDS):
+            raise forms.ValidationError(ADMINS_ONLY)
         code = str(data.get("site_code") or "").strip()
         data["site_code"] = code
         data["meter_serial"] = str(data.get("meter_serial") or "").strip()
@@ -93,7 +107,7 @@ class UploadOptionsForm(forms.Form):
             self.add_error("site_timezone", "A site's local time is for a site the import creates: give its code too.")
         elif code:
             try:
-                site_import_check(
+                self.site = site_import_check(
                     code=code,
                     site_timezone=data.get("site_timezone") or None,
                     timestamps_timezone=data.get("timezone") or None,
@@ -118,8 +132,8 @@ class UploadOptionsForm(forms.Form):
             timezone=data["timezone"],
             wide=data.get("layout") == WIDE,
             zero_is_missing=bool(data["zero_is_missing"]),
-            site_code=data["site_code"],
-            site_timezone=data["site_timezone"],
+            site_code=data.get("site_code", ""),
+            site_timezone=data.get("site_timezone", ""),
             meter_serial=data["meter_serial"],
             columns={
                 name: str(data.get(f"{name}_column") or "").strip()
@@ -128,9 +142,9 @@ class UploadOptionsForm(forms.Form):
             },
         )
 
-    @staticmethod
-    def site_codes() -> list[str]:
-        return list(Site.objects.order_by("code").values_list("code", flat=True))
+    def site_codes(self) -> list[str]:
+        """The existing sites' codes, offered as the site field is typed (read only when the form is shown)."""
+        return list(Site.objects.order_by("code").values_list("code", flat=True)) if self.may_create else []
 
 
 def unknown_serials(rows: list[dict[str, object]]) -> list[str]:

@@ -82,6 +82,19 @@ class UploadOptions:
     def mapping(self) -> ColumnMap:
         return ColumnMap(columns=self.columns, meter=self.meter_serial or None, wide=self.wide)
 
+    @classmethod
+    def of(cls, upload: ReadingsUpload) -> UploadOptions:
+        """The options a queued upload was confirmed with."""
+        return cls(
+            timezone=upload.timezone,
+            wide=upload.wide,
+            zero_is_missing=upload.zero_is_missing,
+            site_code=upload.site_code,
+            site_timezone=upload.site_timezone,
+            meter_serial=upload.meter_serial,
+            columns=dict(upload.columns or {}),
+        )
+
 
 def upload_queue(*, user: Any, staged: Path, filename: str, options: UploadOptions) -> ReadingsUpload:
     """Record a confirmed upload and queue its import once the record is committed."""
@@ -200,6 +213,8 @@ def upload_import(*, upload_id: str) -> str:
             if locked.status != ReadingsUpload.Status.IMPORTING:  # marked failed meanwhile, or done by a twin
                 return locked.status
             site = None
+            if upload.site_code and role_of(upload.user) is not Role.ADMIN:  # no longer an administrator
+                raise SiteImportError("only administrators may create sites and meters from an upload")
             if upload.site_code:  # created in this transaction: a failed import leaves no empty site behind
                 site, _ = site_for_import(
                     code=upload.site_code,
@@ -210,7 +225,7 @@ def upload_import(*, upload_id: str) -> str:
                 path=path,
                 source=upload.source,
                 user=upload.user,
-                mapping=ColumnMap(columns=upload.columns or {}, meter=upload.meter_serial or None, wide=upload.wide),
+                mapping=UploadOptions.of(upload).mapping(),
                 timezone_name=upload.timezone or None,
                 create_meters_in=site,
                 zero_is_missing=upload.zero_is_missing,

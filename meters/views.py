@@ -20,7 +20,7 @@ from core.roles import Role, role_of
 from meters.forms import UploadOptionsForm, unknown_serials
 from meters.ingest import FileFormatError, preview_rows
 from meters.ingest.parse import FileLimits
-from meters.models import ReadingsUpload, Site
+from meters.models import ReadingsUpload
 from meters.uploads import (
     UploadReport,
     upload_dir,
@@ -57,8 +57,10 @@ def readings_upload(request: HttpRequest) -> HttpResponse:
     """Step 1: choose a file and how to read it, and see a preview. Step 2: confirm and follow the import."""
     if role_of(request.user) not in UPLOAD_ROLES:
         raise PermissionDenied("Only facility managers and administrators may upload readings.")
-    form = UploadOptionsForm(request.POST if request.method == "POST" else None)
-    context: dict[str, object] = {"form": form, "site_codes": UploadOptionsForm.site_codes()}
+    form = UploadOptionsForm(
+        request.POST if request.method == "POST" else None, may_create=role_of(request.user) is Role.ADMIN
+    )
+    context: dict[str, object] = {"form": form}
     upload = request.FILES.get("file") if request.method == "POST" else None
     if isinstance(upload, UploadedFile):
         suffix = Path(upload.name or "").suffix.lower()
@@ -108,7 +110,7 @@ def _staged_preview(upload: UploadedFile, suffix: str, form: UploadOptionsForm) 
         "filename": upload.name,
         "options": options,
         "unknown": unknown_serials(rows),
-        "site_is_new": bool(options.site_code) and not Site.objects.filter(code=options.site_code).exists(),
+        "site_is_new": bool(options.site_code) and form.site is None,
     }
 
 

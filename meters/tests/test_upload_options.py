@@ -43,13 +43,10 @@ def preview(client: Client, body: bytes, **options: str) -> Any:
     )
 
 
-def confirm_preview(client: Client, page: Any) -> Any:
-    """Confirm with what the preview's own form carries (its hidden fields), as the browser would."""
-    assert page.status_code == 200, page.content.decode()[:2000]
+def options_data(page: Any) -> dict[str, str]:
+    """The options a preview's own form carries (its hidden fields), as the browser sends them back."""
     options = page.context["options"]
     data = {
-        "token": page.context["token"],
-        "filename": page.context["filename"],
         "timezone": options.timezone,
         "layout": "wide" if options.wide else "long",
         "site_code": options.site_code,
@@ -59,11 +56,17 @@ def confirm_preview(client: Client, page: Any) -> Any:
     }
     if options.zero_is_missing:
         data["zero_is_missing"] = "on"
-    return confirm(client, data)
+    return data
 
 
-def test_a_wide_file_of_unknown_buildings_creates_its_site_in_local_time_and_its_meters(manager: Any) -> None:
-    client = client_for(manager)
+def confirm_preview(client: Client, page: Any) -> Any:
+    """Confirm with what the preview's own form carries, as the browser would, and run the import."""
+    assert page.status_code == 200, page.content.decode()[:2000]
+    return confirm(client, {**options_data(page), "token": page.context["token"], "filename": page.context["filename"]})
+
+
+def test_a_wide_file_of_unknown_buildings_creates_its_site_in_local_time_and_its_meters(admin: Any) -> None:
+    client = client_for(admin)
     page = preview(client, WIDE, layout="wide", site_code="campus-x", site_timezone="Europe/London")
     body = page.content.decode()
     assert page.context["unknown"] == ["BLD-1", "BLD-2"]
@@ -108,9 +111,9 @@ def test_without_a_site_the_preview_warns_and_unknown_meters_rows_are_quarantine
     assert QuarantinedReading.objects.filter(meter_serial="BLD-2").count() == 3
 
 
-def test_zeros_as_missing_keeps_a_solar_midday_and_skips_an_exporters_zero(manager: Any) -> None:
+def test_zeros_as_missing_keeps_a_solar_midday_and_skips_an_exporters_zero(admin: Any) -> None:
     site = SiteFactory.create(code="sun", timezone="UTC")
-    client = client_for(manager)
+    client = client_for(admin)
     page = preview(client, ZEROS, zero_is_missing="on", site_code=site.code)
 
     report = confirm_preview(client, page)
@@ -121,10 +124,10 @@ def test_zeros_as_missing_keeps_a_solar_midday_and_skips_an_exporters_zero(manag
     assert list(raw.values_list("kwh", flat=True)) == [6, 1, 0, 1, 5, 6]  # 14:00 is a gap (estimated, as any)
 
 
-def test_a_file_of_one_meter_with_its_own_column_names_is_read_as_the_command_reads_it(manager: Any) -> None:
+def test_a_file_of_one_meter_with_its_own_column_names_is_read_as_the_command_reads_it(admin: Any) -> None:
     """The Cambridge archive's layout: `datetime,equipment load [kWh]`, one building per file, kept in UTC."""
     body = b"datetime,equipment load [kWh]\n2019-01-01 00:00:00,8.3\n2019-01-01 01:00:00,16.0\n"
-    client = client_for(manager)
+    client = client_for(admin)
     page = preview(
         client,
         body,
@@ -178,13 +181,39 @@ def test_a_long_file_read_as_wide_and_a_wide_file_read_as_long_say_which_they_ar
     assert "a column per meter is a wide file: read it as wide" in wide_as_long
 
 
-def test_an_import_that_fails_creates_no_site(manager: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_import_that_fails_creates_no_site(admin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("meters.ingest.service.readings_upsert", broken)
-    client = client_for(manager)
+    client = client_for(admin)
     confirm_preview(client, preview(client, WIDE, layout="wide", site_code="campus-x"))
     assert ReadingsUpload.objects.get().status == ReadingsUpload.Status.FAILED
     assert not Site.objects.filter(code="campus-x").exists()
     assert not Meter.objects.filter(serial__startswith="BLD-").exists()
+
+
+def test_a_manager_may_not_create_sites_or_meters_and_is_not_offered_to(manager: Any) -> None:
+    """The estate is configured by administrators (the API's sites and meters are read-only): so is an upload's."""
+    client = client_for(manager)
+    assert 'name="site_code"' not in client.get(reverse("readings-upload")).content.decode()
+    page = preview(client, WIDE, layout="wide", site_code="campus-x")
+    assert page.status_code == 400
+    assert "Only administrators may create sites and meters" in page.context["error"]
+    assert "token" not in page.context
+    assert not Site.objects.filter(code="campus-x").exists()
+
+
+def test_an_upload_whose_uploader_is_no_longer_an_administrator_creates_nothing(admin: Any) -> None:
+    from meters.uploads import upload_import
+
+    client = client_for(admin)
+    page = preview(client, WIDE, layout="wide", site_code="campus-x")
+    confirm(client, {**options_data(page), "token": page.context["token"], "filename": "b.csv"}, run=False)
+    admin.is_staff = admin.is_superuser = False  # demoted while the import waited in the queue
+    admin.save()
+    upload = ReadingsUpload.objects.get()
+    assert upload_import(upload_id=str(upload.pk)) == ReadingsUpload.Status.FAILED
+    upload.refresh_from_db()
+    assert "only administrators" in upload.error
+    assert not Site.objects.filter(code="campus-x").exists()
