@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from alerts.metrics import ALERTS_RAISED
@@ -296,8 +297,6 @@ def alert_event_follow(
     the same event: the finding is extended, not raised again, so its alert must say what it now is. Nobody is told
     again and nothing else of the alert changes (its status, its people, its count).
     """
-    from django.db.models import Q
-
     changed = 0
     # Its own alert, or the alert of its group that took it in as a repeat, while active (a resolved alert is a record
     # of what was known when it was closed). Both lookups are indexed.

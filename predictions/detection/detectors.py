@@ -217,14 +217,15 @@ def frame_candidates(
                 gaps.append((meter_id, a + gap_start, gap_end))
             # A stuck meter repeats its whole reading (energy and voltage), not just a low energy value.
             m_volts = voltage[sl]
-            if np.isnan(m_volts).all():
-                # Energy alone, often in steps of 0.1 kWh (most exports): an idle building's readings repeat
-                # for a night or a closed weekend morning (up to 22 h in the Cambridge archive). Only a whole
-                # day at one value, through the daily rhythm every building has, is a stuck meter.
-                per_day = round(config.flat_hours_energy_only * 60 / info.interval_minutes)
-                stuck = (m_kwh > 0) & _same_value_runs(m_kwh, max(config.flat_intervals, per_day))
-            else:
-                stuck = (m_kwh > 0) & _same_value_runs(m_kwh, config.flat_intervals)
+            with_voltage = not np.isnan(m_volts).all()
+            # Energy alone, often in steps of 0.1 kWh (most exports): an idle building's readings repeat for a
+            # night or a closed weekend morning (up to 22 h in the Cambridge archive). Only a whole day at one
+            # value, through the daily rhythm every building has, is a stuck meter.
+            per_day = round(config.flat_hours_energy_only * 60 / info.interval_minutes)
+            stuck = (m_kwh > 0) & _same_value_runs(
+                m_kwh, config.flat_intervals if with_voltage else max(config.flat_intervals, per_day)
+            )
+            if with_voltage:
                 stuck &= _same_value_runs(m_volts, config.flat_intervals)
             add("flat_line", _runs(stuck), np.full(b - a, 2.0), 1.0, "rule_flat_line")
             impossible = (m_kwh < 0) | (m_kwh > info.rated_kw * info.interval_minutes / 60.0 * 1.5)

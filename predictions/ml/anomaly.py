@@ -280,10 +280,10 @@ class AnomalyBaseline:
                 stats.gate_cv_rmse, stats.gate_nmbe, stats.rooms_fit = cv, nmbe, passed
 
     def _fit_booster(self, rows: pd.DataFrame) -> xgb.Booster:
-        rows = rows[(rows["norm_h"] / rows["scale"]).to_numpy() <= LABEL_CAP]
-        dtrain = xgb.DMatrix(
-            features(rows, rows["own_profile"].to_numpy()), label=(rows["norm_h"] / rows["scale"]).to_numpy()
-        )
+        label = (rows["norm_h"] / rows["scale"]).to_numpy()
+        kept = label <= LABEL_CAP
+        rows = rows[kept]
+        dtrain = xgb.DMatrix(features(rows, rows["own_profile"].to_numpy()), label=label[kept])
         return xgb.train(
             {
                 "objective": self.params["objective"],
