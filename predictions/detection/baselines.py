@@ -7,13 +7,15 @@ import logging
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from meters.models import Meter
+from predictions.detection.days import DayConfig, building_meter_ids, day_findings
 from predictions.detection.detectors import MeterPolicy
-from predictions.detection.frames import frame_load
+from predictions.detection.frames import frame_load, meter_infos
 from predictions.ml.anomaly import HOLDOUT_DAYS, AnomalyBaseline
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.models import DetectorFeedback, MeterBaseline, ModelVersion
@@ -75,11 +77,12 @@ def baseline_train(
     frame = frame_load(meter_ids=ids, start=start, end=end)
     model = AnomalyBaseline(n_estimators=n_estimators)
     known = anomalies_known(meter_ids=ids, start=start, end=end)
+    unlike = unlike_days_found(frame=frame, meter_ids=ids)
     version = ModelVersion.objects.create(
         family=FAMILY, subject=SUBJECT, format_version=AnomalyBaseline.FORMAT_VERSION, parameters=model.params
     )
     try:
-        metrics = model.train(frame, known=known)
+        metrics = model.train(frame, known=known, unlike_days=unlike)
     except ValueError as error:
         version.status = ModelVersion.Status.FAILED
         version.note = str(error)
@@ -111,6 +114,30 @@ def baseline_train(
     if promote:
         baseline_promote(version=version, model=model, meter_ids=ids)
     return version
+
+
+def unlike_days_found(
+    *, frame: pd.DataFrame, meter_ids: list[int], start: dt.datetime | None = None
+) -> list[tuple[int, dt.datetime, dt.datetime]]:
+    """(meter, start, end) of the buildings' days from `start` (default: the held-back week) to the end of
+    `frame` that ran like the other kind of day: a closure no calendar knew, a weekend left on.
+
+    As the day detector judges them in a scan of history. Training leaves them out of the building's
+    spreads and fitness gate (`AnomalyBaseline.train`), and an era's own gate out of its figures.
+    """
+    if frame.empty:
+        return []
+    end = pd.Timestamp(frame["ts"].max()).to_pydatetime() + dt.timedelta(hours=1)
+    start = start or end - dt.timedelta(days=HOLDOUT_DAYS + 1)
+    infos = meter_infos(meter_ids=meter_ids)
+    buildings = building_meter_ids(infos=infos)
+    if not buildings:  # rooms only: nothing to judge, and no copy of the readings
+        return []
+    # The buildings' readings only, from as far back as their usual days are learnt: not every room's.
+    since = pd.Timestamp(start - dt.timedelta(days=DayConfig().history_days + 1))
+    readings = frame.loc[frame["meter_id"].isin(buildings) & (frame["ts"] >= since), ["meter_id", "ts", "kwh"]]
+    found = day_findings(infos=infos, meter_ids=buildings, start=start, end=end, frame=readings, until=end)
+    return [(f.meter_id, f.start, f.end) for f in found]
 
 
 def anomalies_known(

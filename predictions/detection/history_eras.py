@@ -16,8 +16,15 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from predictions.detection.baselines import TRAIN_WINDOW_DAYS, baseline_current, baseline_train
+import numpy as np
+import pandas as pd
+
+from predictions.detection.baselines import TRAIN_WINDOW_DAYS, baseline_current, baseline_train, unlike_days_found
+from predictions.detection.days import DayConfig
+from predictions.detection.frames import frame_load
 from predictions.ml.anomaly import HOLDOUT_DAYS, RECENT_DAYS, AnomalyBaseline
+from predictions.ml.anomaly_features import CV_RMSE_GATE, NMBE_GATE, _hourly_fit
+from predictions.ml.anomaly_known import known_rows
 from predictions.ml.artifacts import IncompatibleArtifact
 from predictions.models import HistoryScan, ModelVersion
 
@@ -79,7 +86,44 @@ def era_train(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime, sca
         f" (history scan {scan_id})." if scan_id else "."
     )
     ModelVersion.objects.filter(pk=version.pk).update(note=f"{note} {version.note}".strip())
+    if version.artifact and version.status != ModelVersion.Status.FAILED:
+        per_meter = version.metrics.get("per_meter", {})
+        model = AnomalyBaseline.load(version.artifact)
+        for meter_id, figures in era_fit(model=model, meter_ids=meter_ids, start=start, end=end).items():
+            per_meter.setdefault(str(meter_id), {}).update(figures)
+        ModelVersion.objects.filter(pk=version.pk).update(metrics=version.metrics | {"per_meter": per_meter})
     return version
+
+
+def era_fit(
+    *, model: AnomalyBaseline, meter_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> dict[int, dict[str, float | bool | None]]:
+    """How well an era's baseline describes the era itself, per building-level meter (ASHRAE Guideline 14 gate).
+
+    Its fitness gate judged it on the week after the era. It judges the era too, and is muted on a building
+    it misdescribes there: a Cambridge building's term starting as the autumn cooled was expected at 60 to
+    70 % of its working days (the tree reads mild days as the summer's), a flood of false excess behind a
+    gate that only saw the cold week after. Readings the detector calls abnormal (|z| >= 5) and days that
+    ran like the other kind of day are left out, as in the gate: an incident does not mute its own era.
+    """
+    # The weeks before the era too: the day detector learns a building's usual days from them.
+    frame = frame_load(meter_ids=meter_ids, start=start - dt.timedelta(days=DayConfig().history_days), end=end)
+    frame = frame[(frame["kwh"] > 0) & (frame["is_main"] > 0)].reset_index(drop=True)
+    unlike_days = unlike_days_found(frame=frame, meter_ids=meter_ids, start=start)
+    frame = frame[frame["ts"] >= pd.Timestamp(start)].reset_index(drop=True)
+    if frame.empty:
+        return {}
+    pred = model.predict(frame, with_iforest=False)
+    unlike = known_rows(frame["ts"], frame["meter_id"], unlike_days)
+    rows = frame.assign(expected_h=pred.expected / frame["interval_h"].to_numpy(dtype=float))[
+        (np.abs(pred.z) < 5) & ~unlike
+    ]
+    out: dict[int, dict[str, float | bool | None]] = {}
+    for meter_id, own in rows.groupby("meter_id"):
+        cv, nmbe = _hourly_fit(own)
+        passed = None if cv is None or nmbe is None else bool(cv <= CV_RMSE_GATE and abs(nmbe) <= NMBE_GATE)
+        out[int(str(meter_id))] = {"era_cv_rmse": cv, "era_nmbe": nmbe, "era_fit": passed}
+    return out
 
 
 def history_eras(*, scan: HistoryScan) -> list[Era]:
@@ -122,6 +166,10 @@ def era_baseline(*, scan: HistoryScan, era: Era) -> tuple[AnomalyBaseline, Model
         except IncompatibleArtifact as error:  # judged by the current baseline instead, never a crash
             logger.warning("history era baseline v%s unusable (%s)", version.pk, error)
             return None
+        for meter_id, figures in version.metrics.get("per_meter", {}).items():
+            stats = model.meters.get(int(meter_id))
+            if stats is not None and figures.get("era_fit") is False:  # it misdescribes its own era there
+                stats.fit = False
         _era_models.clear()  # one era model per process at a time
         _era_models[version.pk] = model
     return model, version

@@ -107,12 +107,19 @@ class AnomalyBaseline:
         *,
         holdout_days: int = HOLDOUT_DAYS,
         known: list[tuple[int, Any, Any]] | None = None,
+        unlike_days: list[tuple[int, Any, Any]] | None = None,
     ) -> dict[str, Any]:
         """Learn from `frame`; `known` are (meter, start, end) spans of anomalies already found in it.
 
         A known anomaly is left out of its meter's spreads and centres (not out of the level, habits or
         weather fit): an incident in the held-back week would otherwise widen its meter's band, or move its
         centre, for the week after and hide the next incident there.
+
+        `unlike_days` are (meter, start, end) spans of a building's days that ran like the other kind of day
+        (the day detector's findings: a closure no calendar knew, a weekend left on). They are left out of
+        its spreads, centre and fitness gate, and never become its usual however many there are: a
+        Christmas closure filling the held-back week judged the model on days it was never told were
+        closed (unfit, with the building's consumption findings muted, and centred on the closure).
         """
         began = time.perf_counter()
         valid = frame[(frame["kwh"] > 0) & frame["kwh"].notna()].copy()
@@ -140,6 +147,8 @@ class AnomalyBaseline:
         # Found on most days of the held-back week, it is the meter's new usual (new residents, a new meter),
         # not an incident: left out, the alarms on the new level would keep that level out of its own spreads.
         found &= ~valid["meter_id"].isin(recurring(found, valid["ts"], valid["meter_id"], since=cut))
+        unlike = pd.Series(known_rows(valid["ts"], valid["meter_id"], unlike_days), index=valid.index)
+        found |= unlike
         basis, unoccupied = level_rows(valid, recent)
         clip = basis.groupby("meter_id")["norm_h"].transform(lambda s: s.clip(upper=float(s.quantile(0.99))))
         scales = {k: max(float(v), 1e-3) for k, v in clip.groupby(basis["meter_id"]).mean().items()}
@@ -192,6 +201,7 @@ class AnomalyBaseline:
             holdout=holdout,
             recent=valid["ts"] >= cut - pd.Timedelta(days=RECENT_DAYS),
             found=found,
+            unlike=unlike,
             trends=trends,
             unsettled=unsettled,
             profiles=profiles,

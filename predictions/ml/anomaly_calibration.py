@@ -35,6 +35,7 @@ def meters_calibrate(
     holdout: pd.Series,
     recent: pd.Series,
     found: pd.Series,
+    unlike: pd.Series,
     trends: dict[int, tuple[float, float]],
     unsettled: set[int],
     profiles: dict[int, list[float]],
@@ -45,6 +46,8 @@ def meters_calibrate(
 
     `valid` (the training rows with `rel`, `norm_h`, `hour_i`) gets a `gate_row` column: the held-back rows the
     detector would not call abnormal, which judge the model's fit (`AnomalyBaseline._gate_rooms`).
+    A building's `unlike` days (ran like the other kind of day) are not held-back rows: a held-back week that
+    is all closure leaves the meter judged on its other rows, as a meter with too short a history is.
     """
     valid["gate_row"] = False
     meters: dict[int, MeterStats] = {}
@@ -53,9 +56,11 @@ def meters_calibrate(
     for group_key, rows in valid.groupby("meter_id"):
         meter_id = int(str(group_key))
         # Spreads come from the held-back rows the model never saw (in-sample residuals are too kind).
-        held_out = holdout.loc[rows.index].to_numpy()
-        if held_out.sum() < 48 / float(rows["interval_h"].iloc[0]):
-            held_out = np.ones(len(rows), dtype=bool)
+        two_days = 48 / float(rows["interval_h"].iloc[0])
+        usual_day = ~unlike.loc[rows.index].to_numpy()
+        held_out = holdout.loc[rows.index].to_numpy() & usual_day
+        if held_out.sum() < two_days:
+            held_out = usual_day if usual_day.sum() >= two_days else np.ones(len(rows), dtype=bool)
         # A room's spreads, like its level, are those of the weeks someone lives in it.
         in_recent = recent.loc[rows.index].to_numpy()
         held_mask, source = calibration_rows(rows, held_out, in_recent)
@@ -105,7 +110,7 @@ def meters_calibrate(
             block_scale=blocks,
             short_block_scale=short_blocks,
         )
-        held = rows[holdout.loc[rows.index]]
+        held = rows[holdout.loc[rows.index].to_numpy() & usual_day]  # the Guideline's figures: the usual days
         if len(held):
             stats.cv_rmse, stats.nmbe = _hourly_fit(held)
         # The gate judges the model, not the meter's incidents: it leaves out the
