@@ -6,11 +6,13 @@ except on meters found anomalous on most days of the held-back week (`recurring`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 
-def known_rows(ts: pd.Series, meter_ids: pd.Series, known: list[tuple[int, object, object]] | None) -> np.ndarray:
+def known_rows(ts: pd.Series, meter_ids: pd.Series, known: Sequence[tuple[int, object, object]] | None) -> np.ndarray:
     """True at the readings inside a span (meter, start, end) of an anomaly already found on their meter."""
     out = np.zeros(len(ts), dtype=bool)
     if not known or not len(ts):
