@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from predictions.detection.baselines import TRAIN_WINDOW_DAYS, baseline_current, baseline_train, unlike_days_found
-from predictions.detection.days import DayConfig
-from predictions.detection.frames import frame_load
+from predictions.detection.days import DayConfig, building_meter_ids
+from predictions.detection.frames import frame_load, meter_infos
 from predictions.ml.anomaly import HOLDOUT_DAYS, RECENT_DAYS, AnomalyBaseline
 from predictions.ml.anomaly_features import CV_RMSE_GATE, NMBE_GATE, _hourly_fit
 from predictions.ml.anomaly_known import known_rows
@@ -106,10 +106,13 @@ def era_fit(
     gate that only saw the cold week after. Readings the detector calls abnormal (|z| >= 5) and days that
     ran like the other kind of day are left out, as in the gate: an incident does not mute its own era.
     """
+    buildings = building_meter_ids(infos=meter_infos(meter_ids=meter_ids))
+    if not buildings:
+        return {}
     # The weeks before the era too: the day detector learns a building's usual days from them.
-    frame = frame_load(meter_ids=meter_ids, start=start - dt.timedelta(days=DayConfig().history_days), end=end)
-    frame = frame[(frame["kwh"] > 0) & (frame["is_main"] > 0)].reset_index(drop=True)
-    unlike_days = unlike_days_found(frame=frame, meter_ids=meter_ids, start=start)
+    frame = frame_load(meter_ids=buildings, start=start - dt.timedelta(days=DayConfig().history_days), end=end)
+    frame = frame[frame["kwh"] > 0].reset_index(drop=True)
+    unlike_days = unlike_days_found(frame=frame, meter_ids=buildings, start=start)
     frame = frame[frame["ts"] >= pd.Timestamp(start)].reset_index(drop=True)
     if frame.empty:
         return {}
