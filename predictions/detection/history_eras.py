@@ -86,13 +86,16 @@ def era_train(*, meter_ids: list[int], start: dt.datetime, end: dt.datetime, sca
         f" (history scan {scan_id})." if scan_id else "."
     )
     ModelVersion.objects.filter(pk=version.pk).update(note=f"{note} {version.note}".strip())
-    if version.artifact and version.status != ModelVersion.Status.FAILED:
-        per_meter = version.metrics.get("per_meter", {})
-        model = AnomalyBaseline.load(version.artifact)
-        for meter_id, figures in era_fit(model=model, meter_ids=meter_ids, start=start, end=end).items():
-            per_meter.setdefault(str(meter_id), {}).update(figures)
-        ModelVersion.objects.filter(pk=version.pk).update(metrics=version.metrics | {"per_meter": per_meter})
     return version
+
+
+def _era_gate_record(*, version: ModelVersion, model: AnomalyBaseline, meter_ids: list[int], era: Era) -> None:
+    """Judge an era's baseline on its era once (`era_fit`), and keep the figures in its per-meter metrics."""
+    per_meter = version.metrics.get("per_meter", {})
+    for meter_id, figures in era_fit(model=model, meter_ids=meter_ids, start=era.start, end=era.end).items():
+        per_meter.setdefault(str(meter_id), {}).update(figures)
+    version.metrics = version.metrics | {"per_meter": per_meter, "era_gate": True}
+    ModelVersion.objects.filter(pk=version.pk).update(metrics=version.metrics)
 
 
 def era_fit(
@@ -169,6 +172,8 @@ def era_baseline(*, scan: HistoryScan, era: Era) -> tuple[AnomalyBaseline, Model
         except IncompatibleArtifact as error:  # judged by the current baseline instead, never a crash
             logger.warning("history era baseline v%s unusable (%s)", version.pk, error)
             return None
+        if not version.metrics.get("era_gate"):  # its first use: judged on its era with the model loaded here
+            _era_gate_record(version=version, model=model, meter_ids=list(scan.meter_ids), era=era)
         for meter_id, figures in version.metrics.get("per_meter", {}).items():
             stats = model.meters.get(int(meter_id))
             if stats is not None and figures.get("era_fit") is False:  # it misdescribes its own era there

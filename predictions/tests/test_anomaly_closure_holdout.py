@@ -103,9 +103,10 @@ def test_the_era_gate_mutes_the_eras_consumption_findings_on_that_building() -> 
         key="era-gate", reason=HistoryScan.Reason.IMPORT, start=era.start, end=era.end, meter_ids=[meter.id]
     )
     version = era_train(meter_ids=[meter.id], start=era.start, end=era.end, scan_id=scan.pk)
-    assert version.metrics["per_meter"][str(meter.id)]["era_fit"] is True
     judged = era_baseline(scan=scan, era=replace(era, version_id=version.pk))
     assert judged is not None
+    version.refresh_from_db()
+    assert version.metrics["per_meter"][str(meter.id)]["era_fit"] is True
     assert judged[0].meters[meter.id].fit is True
 
     per_meter = version.metrics["per_meter"]
